@@ -1,0 +1,173 @@
+//! Content-addressed file storage (tender documents now, bid ciphertexts later): bytes are streamed
+//! to disk while hashed, fsynced, and filed under their SHA-256. A local folder by default; the
+//! trait is the seam for object storage.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use tokio::io::AsyncWriteExt;
+
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("the file is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("no stored file with that hash")]
+    NotFound,
+    #[error("storage failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBlob {
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Streams `body` into storage, refusing it once it passes `limit` bytes. Returns only after
+    /// the bytes are durable.
+    async fn put(&self, body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError>;
+    async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError>;
+}
+
+pub struct LocalDir {
+    root: PathBuf,
+}
+
+impl LocalDir {
+    pub fn new(root: impl Into<PathBuf>) -> std::io::Result<Self> {
+        let root = root.into();
+        std::fs::create_dir_all(root.join("tmp"))?;
+        std::fs::create_dir_all(root.join("sha256"))?;
+        Ok(LocalDir { root })
+    }
+
+    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        let valid = sha256.len() == 64
+            && sha256
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        valid.then(|| self.root.join("sha256").join(&sha256[..2]).join(sha256))
+    }
+}
+
+async fn fsync_dir(dir: &Path) -> std::io::Result<()> {
+    tokio::fs::File::open(dir).await?.sync_all().await
+}
+
+#[async_trait]
+impl BlobStore for LocalDir {
+    async fn put(&self, mut body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError> {
+        let tmp = self.root.join("tmp").join(uuid::Uuid::now_v7().to_string());
+        let result = async {
+            let mut file = tokio::fs::File::create(&tmp).await?;
+            let mut hash = ring::digest::Context::new(&ring::digest::SHA256);
+            let mut size: u64 = 0;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                size += chunk.len() as u64;
+                if size > limit {
+                    return Err(BlobError::TooLarge { limit });
+                }
+                hash.update(&chunk);
+                file.write_all(&chunk).await?;
+            }
+            file.sync_all().await?;
+            Ok(StoredBlob {
+                sha256: hex::encode(hash.finish()),
+                size,
+            })
+        }
+        .await;
+        let stored = match result {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let target = self
+            .path_of(&stored.sha256)
+            .expect("a SHA-256 we computed is a valid name");
+        let dir = target
+            .parent()
+            .expect("blob paths have a parent")
+            .to_path_buf();
+        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::rename(&tmp, &target).await?;
+        fsync_dir(&dir).await?;
+        Ok(stored)
+    }
+
+    async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError> {
+        let path = self.path_of(sha256).ok_or(BlobError::NotFound)?;
+        match tokio::fs::File::open(path).await {
+            Ok(f) => Ok(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BlobError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    fn stream(parts: Vec<&'static [u8]>) -> ByteStream {
+        Box::pin(futures_util::stream::iter(
+            parts.into_iter().map(|p| Ok(Bytes::from_static(p))),
+        ))
+    }
+
+    #[tokio::test]
+    async fn stores_by_hash_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDir::new(dir.path()).unwrap();
+        let b = store.put(stream(vec![b"ab", b"c"]), 10).await.unwrap();
+        assert_eq!(
+            b.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(b.size, 3);
+        let mut s = String::new();
+        store
+            .open(&b.sha256)
+            .await
+            .unwrap()
+            .read_to_string(&mut s)
+            .await
+            .unwrap();
+        assert_eq!(s, "abc");
+    }
+
+    #[tokio::test]
+    async fn refuses_files_over_the_limit_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDir::new(dir.path()).unwrap();
+        let err = store
+            .put(stream(vec![b"abcd", b"efgh"]), 6)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BlobError::TooLarge { limit: 6 }));
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn path_traversal_is_not_a_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDir::new(dir.path()).unwrap();
+        assert!(matches!(
+            store.open("../../etc/passwd").await,
+            Err(BlobError::NotFound)
+        ));
+    }
+}

@@ -1,0 +1,97 @@
+//! Command line and environment. Every setting has a default that runs on one machine; every field
+//! can also be set as `BIDHALL_…` in the environment.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bidhall",
+    version,
+    about = "An open public resource trading hall"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the trading hall's web server.
+    Serve(ServeArgs),
+    /// Measure the notice board under load (loads many tenders into a scratch database).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// `sqlite://path` or `postgres://…`. Defaults to a SQLite file under the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where the SQLite file and stored documents live.
+    #[arg(long, env = "BIDHALL_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("bidhall.db").display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "BIDHALL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Load the demo organisations, users and tenders from `fixtures/` if the database is empty.
+    #[arg(long, env = "BIDHALL_DEMO", default_value_t = false)]
+    pub demo: bool,
+    /// Largest tender document accepted, in MiB.
+    #[arg(long, env = "BIDHALL_MAX_DOCUMENT_MIB", default_value_t = 200)]
+    pub max_document_mib: u64,
+    /// How long a sign-in lasts, in hours.
+    #[arg(long, env = "BIDHALL_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: i64,
+    /// `text` (default) or `json` logs.
+    #[arg(long, env = "BIDHALL_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    #[arg(long, env = "BIDHALL_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// How many tenders to load.
+    #[arg(long, default_value_t = 100_000)]
+    pub tenders: usize,
+    /// Seconds to run each load phase.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+}
+
+impl ServeArgs {
+    /// Settings for tests and benchmarks: a given store, default everything else.
+    pub fn for_store(store: StoreArgs) -> Self {
+        ServeArgs {
+            store,
+            listen: "127.0.0.1:0".into(),
+            demo: false,
+            max_document_mib: 200,
+            session_hours: 12,
+            log_format: "text".into(),
+            secure_cookies: false,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Passwords are hashed with argon2id (PHC string) and never kept, logged or returned in the clear.
+
+use crate::domain::InvalidValue;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+/// A password as typed; its `Debug` never shows it.
+#[derive(Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let n = s.chars().count();
+        if n < 10 {
+            return Err(InvalidValue::new(
+                "too_short",
+                "a password needs at least 10 characters",
+            ));
+        }
+        if n > 256 {
+            return Err(InvalidValue::new(
+                "too_long",
+                "a password has at most 256 characters",
+            ));
+        }
+        Ok(Password(s.to_string()))
+    }
+
+    pub fn hash(&self) -> PasswordHash {
+        let mut salt = [0u8; 16];
+        crate::identity::session::fill_random(&mut salt);
+        let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt length");
+        let hash = Argon2::default()
+            .hash_password(self.0.as_bytes(), &salt)
+            .expect("argon2 with default parameters cannot fail on a bounded password");
+        PasswordHash(hash.to_string())
+    }
+
+    /// Checks against a stored hash. With `None` (unknown login) it still spends the same work, so
+    /// a response time does not tell whether a login exists.
+    pub fn verify(&self, stored: Option<&PasswordHash>) -> bool {
+        static DECOY: std::sync::OnceLock<PasswordHash> = std::sync::OnceLock::new();
+        let decoy = DECOY.get_or_init(|| Password("decoy-password-never-matches".into()).hash());
+        let (hash, real) = match stored {
+            Some(h) => (h, true),
+            None => (decoy, false),
+        };
+        let Ok(parsed) = argon2::PasswordHash::new(&hash.0) else {
+            return false;
+        };
+        Argon2::default()
+            .verify_password(self.0.as_bytes(), &parsed)
+            .is_ok()
+            && real
+    }
+}
+
+impl TryFrom<String> for Password {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Password::parse(&s)
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// An argon2id PHC string, safe to store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn from_stored(s: String) -> Self {
+        PasswordHash(s)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn right_password_verifies_and_wrong_one_does_not() {
+        let p = Password::parse("correct horse battery").unwrap();
+        let h = p.hash();
+        assert!(h.as_str().starts_with("$argon2id$"));
+        assert!(!h.as_str().contains("correct horse"));
+        assert!(p.verify(Some(&h)));
+        assert!(!Password::parse("wrong horse battery")
+            .unwrap()
+            .verify(Some(&h)));
+        assert!(!p.verify(None));
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let p = Password::parse("correct horse battery").unwrap();
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert_eq!(Password::parse("short").unwrap_err().rule, "too_short");
+    }
+}

@@ -1,0 +1,272 @@
+//! Identity use cases: registering organisations and users, signing in and out, registering keys.
+
+use super::keys::{P256PublicKey, SigningKey};
+use super::password::Password;
+use super::session::{Session, SessionToken};
+use super::*;
+use crate::app::AppState;
+use crate::auditlog::{AuditActor, AuditEvent};
+use crate::domain::{Line, Timestamp, HOUR_MS};
+use crate::store::StoreError;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn conflict_as(e: StoreError, as_: IdentityError) -> AuthError {
+    match e {
+        StoreError::Conflict(_) => AuthError::Identity(as_),
+        other => AuthError::Store(other),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    pub role: Role,
+    #[schema(value_type = String)]
+    pub name: OrgName,
+    #[schema(value_type = String)]
+    pub credit_code: CreditCode,
+    #[serde(default = "no_region")]
+    #[schema(value_type = String)]
+    pub region: Line<0, 64>,
+}
+
+fn no_region() -> Line<0, 64> {
+    Line::parse("").expect("empty region is valid")
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    #[schema(value_type = String)]
+    pub login: Login,
+    #[schema(value_type = String)]
+    pub display_name: PersonName,
+    #[schema(value_type = String)]
+    pub password: Password,
+}
+
+impl NewOrganisation {
+    fn build(self, now: Timestamp) -> Organisation {
+        Organisation {
+            id: crate::domain::OrgId::generate(),
+            role: self.role,
+            name: self.name,
+            credit_code: self.credit_code,
+            region: self.region,
+            created_at: now,
+        }
+    }
+}
+
+impl NewUser {
+    fn build(self, org: &OrgId, now: Timestamp) -> User {
+        User {
+            id: UserId::generate(),
+            org_id: org.clone(),
+            login: self.login,
+            display_name: self.display_name,
+            password_hash: self.password.hash(),
+            created_at: now,
+        }
+    }
+}
+
+/// The platform operator registers an organisation of any role.
+pub async fn create_organisation(
+    app: &AppState,
+    actor: &Actor,
+    new: NewOrganisation,
+) -> Result<Organisation, AuthError> {
+    let org = new.build(app.clock.now());
+    let audit = AuditEvent::new(
+        "organisation_registered",
+        None,
+        actor.into(),
+        org.created_at,
+        json!({ "org": org.id, "role": org.role, "name": org.name.as_str() }),
+    );
+    app.store
+        .create_organisation(&org, &audit)
+        .await
+        .map_err(|e| conflict_as(e, IdentityError::OrganisationExists))?;
+    Ok(org)
+}
+
+/// A tenderer registers itself: its organisation and its first user.
+pub async fn register_tenderer(
+    app: &AppState,
+    org: NewOrganisation,
+    user: NewUser,
+) -> Result<(Organisation, User), AuthError> {
+    if org.role != Role::Tenderer {
+        return Err(AuthError::Identity(IdentityError::Invalid(InvalidValue::new(
+            "self_registration_is_for_tenderers",
+            "only tenderers register themselves; other organisations are registered by the platform",
+        ))));
+    }
+    let now = app.clock.now();
+    let org = org.build(now);
+    let user = user.build(&org.id, now);
+    let audit = AuditEvent::new(
+        "tenderer_registered",
+        None,
+        AuditActor::System,
+        now,
+        json!({ "org": org.id, "name": org.name.as_str() }),
+    );
+    match app
+        .store
+        .register_organisation_with_user(&org, &user, &audit)
+        .await
+    {
+        Ok(()) => Ok((org, user)),
+        Err(StoreError::Conflict(msg)) if msg.contains("login") => {
+            Err(AuthError::Identity(IdentityError::LoginTaken))
+        }
+        Err(e) => Err(conflict_as(e, IdentityError::OrganisationExists)),
+    }
+}
+
+/// The platform adds a user to an organisation.
+pub async fn create_user(
+    app: &AppState,
+    actor: &Actor,
+    org_id: &OrgId,
+    new: NewUser,
+) -> Result<User, AuthError> {
+    let org = match app.store.get_organisation(org_id).await {
+        Ok(o) => o,
+        Err(StoreError::NotFound) => return Err(IdentityError::UnknownOrganisation.into()),
+        Err(e) => return Err(e.into()),
+    };
+    let user = new.build(&org.id, app.clock.now());
+    let audit = AuditEvent::new(
+        "user_created",
+        None,
+        actor.into(),
+        user.created_at,
+        json!({ "org": org.id, "user": user.id, "login": user.login.as_str() }),
+    );
+    app.store
+        .create_user(&user, &audit)
+        .await
+        .map_err(|e| conflict_as(e, IdentityError::LoginTaken))?;
+    Ok(user)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub login: String,
+    pub password: String,
+}
+
+/// Signs in: a new session token and when it expires. The same error for an unknown login and a
+/// wrong password.
+pub async fn sign_in(
+    app: &AppState,
+    creds: Credentials,
+) -> Result<(SessionToken, Timestamp, Actor), AuthError> {
+    let login = Login::parse(&creds.login).ok();
+    let password = Password::parse(&creds.password).ok();
+    let user = match &login {
+        Some(l) => app.store.find_user_by_login(l).await?,
+        None => None,
+    };
+    // Spend the hashing work even for a malformed password, so timing reveals nothing.
+    let ok = match &password {
+        Some(p) => p.verify(user.as_ref().map(|u| &u.password_hash)),
+        None => {
+            let _ = Password::parse("placeholder-for-timing").map(|p| p.verify(None));
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(IdentityError::BadCredentials.into());
+    };
+    let now = app.clock.now();
+    let token = SessionToken::generate();
+    let expires_at = now.plus_millis(app.config.session_hours * HOUR_MS);
+    app.store
+        .create_session(&Session {
+            token_digest: token.digest(),
+            user_id: user.id.clone(),
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    let (_, actor) = app
+        .store
+        .find_session(&token.digest())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok((token, expires_at, actor))
+}
+
+/// The actor behind a token, if the session exists and has not expired.
+pub async fn authenticate(
+    app: &AppState,
+    token: &SessionToken,
+) -> Result<Option<Actor>, StoreError> {
+    match app.store.find_session(&token.digest()).await? {
+        Some((session, actor)) if app.clock.now() < session.expires_at => Ok(Some(actor)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn sign_out(app: &AppState, token: &SessionToken) -> Result<(), StoreError> {
+    app.store.delete_session(&token.digest()).await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSigningKey {
+    #[schema(value_type = String)]
+    pub label: Line<1, 100>,
+    /// Base64 of the 65-byte uncompressed SEC1 point (WebCrypto `exportKey('raw')`).
+    #[schema(value_type = String)]
+    pub public_key: P256PublicKey,
+    /// Base64 of the key's ECDSA P-256 SHA-256 signature (r ‖ s) over the registration message.
+    pub proof: String,
+}
+
+pub async fn register_signing_key(
+    app: &AppState,
+    actor: &Actor,
+    new: NewSigningKey,
+) -> Result<SigningKey, AuthError> {
+    let key = SigningKey::register(
+        &actor.org_id,
+        new.label,
+        new.public_key,
+        &new.proof,
+        app.clock.now(),
+    )
+    .map_err(IdentityError::Invalid)?;
+    let audit = AuditEvent::new(
+        "signing_key_registered",
+        None,
+        actor.into(),
+        key.created_at,
+        json!({ "org": key.org_id, "key": key.id, "fingerprint": key.fingerprint }),
+    );
+    app.store.add_signing_key(&key, &audit).await.map_err(|e| {
+        conflict_as(
+            e,
+            IdentityError::Invalid(InvalidValue::new(
+                "key_exists",
+                "this key is already registered",
+            )),
+        )
+    })?;
+    Ok(key)
+}

@@ -1,0 +1,26 @@
+//! PostgreSQL, for production and for several `bidhall serve` processes sharing one database.
+
+use super::sql::{Dialect, SqlStore};
+use super::StoreError;
+use sqlx::any::AnyPoolOptions;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "backbone",
+    include_str!("../../migrations/postgres/0001_backbone.sql"),
+)];
+
+pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect(url)
+        .await?;
+    super::migrate(&pool, MIGRATIONS).await?;
+    Ok(SqlStore {
+        write: pool.clone(),
+        read: pool,
+        dialect: Dialect::Postgres,
+    })
+}

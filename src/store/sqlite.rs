@@ -1,0 +1,72 @@
+//! The embedded default: one SQLite file in WAL mode with full fsync at commit (a receipt is a
+//! promise), a single writer connection and a pool of readers.
+
+use super::sql::{Dialect, SqlStore};
+use super::StoreError;
+use sqlx::any::AnyPoolOptions;
+use sqlx::Executor;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "backbone",
+    include_str!("../../migrations/sqlite/0001_backbone.sql"),
+)];
+
+pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
+    sqlx::any::install_default_drivers();
+    create_parent_dir(url)?;
+    let url = if url.contains('?') {
+        url.to_string()
+    } else {
+        format!("{url}?mode=rwc")
+    };
+    fn pragmas<'c>(
+        conn: &'c mut sqlx::AnyConnection,
+        _meta: sqlx::pool::PoolConnectionMetadata,
+    ) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            conn.execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+            )
+            .await?;
+            Ok(())
+        })
+    }
+    let write = AnyPoolOptions::new()
+        .max_connections(1)
+        .after_connect(pragmas)
+        .connect(&url)
+        .await?;
+    super::migrate(&write, MIGRATIONS).await?;
+    let read = AnyPoolOptions::new()
+        .max_connections(8)
+        .after_connect(pragmas)
+        .connect(&url)
+        .await?;
+    Ok(SqlStore {
+        write,
+        read,
+        dialect: Dialect::Sqlite,
+    })
+}
+
+fn create_parent_dir(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create the data directory: {e}"))
+            })?;
+        }
+    }
+    Ok(())
+}

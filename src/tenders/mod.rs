@@ -1,0 +1,7 @@
+//! Tenders: projects, lots, schedules, the legal checks on publication and amendment, the public
+//! notice board and who obtained the documents.
+
+pub mod law;
+pub mod model;
+pub mod notices;
+pub mod obtain;

@@ -1,0 +1,423 @@
+//! What a tender is: its project, lots, schedule, evaluation method and bid-box custodians, and the
+//! states it moves through. Pure data and transitions; the legal checks live in `law.rs`.
+
+use crate::domain::{
+    AmendmentId, DocumentId, InvalidValue, Line, LotId, Money, OrgId, ProjectId, Prose, TenderId,
+    Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Project {
+    pub id: ProjectId,
+    pub owner_org_id: OrgId,
+    /// The bidding agent appointed by the owner (later: chosen by a draw), if any.
+    pub agent_org_id: Option<OrgId>,
+    pub name: Line<1, 200>,
+    /// 项目编号, as the owner numbers it.
+    pub code: Line<1, 64>,
+    pub region: Line<0, 64>,
+    pub created_at: Timestamp,
+}
+
+/// 工程 / 货物 / 服务, the three procurement categories of the law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Construction,
+    Goods,
+    Services,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Construction => "construction",
+            Category::Goods => "goods",
+            Category::Services => "services",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Category> {
+        [Category::Construction, Category::Goods, Category::Services]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenderState {
+    Draft,
+    Published,
+    Cancelled,
+}
+
+impl TenderState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenderState::Draft => "draft",
+            TenderState::Published => "published",
+            TenderState::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TenderState> {
+        [
+            TenderState::Draft,
+            TenderState::Published,
+            TenderState::Cancelled,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Tender documents on sale (issued) from …
+    pub docs_from: Timestamp,
+    /// … to.
+    pub docs_to: Timestamp,
+    /// Last moment to ask for clarification or object to the documents.
+    pub clarification_deadline: Timestamp,
+    /// Bid deadline, which is also the opening time (法 art. 34).
+    pub bid_deadline: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Lot {
+    #[serde(default = "LotId::generate")]
+    pub id: LotId,
+    pub name: Line<1, 200>,
+    pub estimate_fen: Money,
+    pub bid_bond_fen: Money,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub name: Line<1, 100>,
+    /// Weight in percent; the weights of a method add up to 100.
+    pub weight: u32,
+}
+
+/// 经评审的最低投标价法 or 综合评估法.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EvaluationMethod {
+    LowestEvaluatedPrice,
+    ComprehensiveScoring { criteria: Vec<Criterion> },
+}
+
+/// Who holds a custodian key of the bid box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustodianKind {
+    /// The platform's time-release custodian (operated by the trading centre).
+    TimeRelease,
+    Owner,
+    Agent,
+    Supervisor,
+    /// A notary or the discipline-inspection office.
+    Witness,
+}
+
+impl CustodianKind {
+    /// Parties on the side that could want to read bids early: the operator, the owner, the agent.
+    pub fn is_interested_party(self) -> bool {
+        matches!(
+            self,
+            CustodianKind::TimeRelease | CustodianKind::Owner | CustodianKind::Agent
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Custodian {
+    pub kind: CustodianKind,
+    /// The organisation for a supervisor or witness custodian; the owner, agent and platform are
+    /// known from the project.
+    #[serde(default)]
+    pub org_id: Option<OrgId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CustodianSet {
+    pub k: u8,
+    pub members: Vec<Custodian>,
+}
+
+/// The editable content of a tender: everything an owner or agent fills in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TenderSpec {
+    pub title: Line<1, 200>,
+    #[serde(default = "empty_prose")]
+    pub description: Prose<20_000>,
+    pub category: Category,
+    pub region: Line<0, 64>,
+    #[serde(default = "empty_prose")]
+    pub qualification: Prose<10_000>,
+    pub evaluation_method: EvaluationMethod,
+    pub schedule: Schedule,
+    pub lots: Vec<Lot>,
+    pub custodians: CustodianSet,
+    /// The supervising authority (行政监督部门) that watches this tender.
+    pub supervisor_org_id: OrgId,
+}
+
+fn empty_prose<const N: usize>() -> Prose<N> {
+    Prose::parse("").expect("empty prose is valid")
+}
+
+impl TenderSpec {
+    /// Structural rules that hold for drafts too (the law is checked at publication).
+    pub fn check_shape(&self) -> Result<(), (String, InvalidValue)> {
+        if self.lots.is_empty() || self.lots.len() > 50 {
+            return Err((
+                "lots".into(),
+                InvalidValue::new("lot_count", "a tender has between 1 and 50 lots"),
+            ));
+        }
+        let mut ids: Vec<&LotId> = self.lots.iter().map(|l| &l.id).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() != self.lots.len() {
+            return Err((
+                "lots".into(),
+                InvalidValue::new("duplicate_lot", "two lots have the same id"),
+            ));
+        }
+        for (i, lot) in self.lots.iter().enumerate() {
+            if lot.estimate_fen == Money::ZERO {
+                return Err((
+                    format!("lots[{i}].estimate_fen"),
+                    InvalidValue::new("required", "a lot needs an estimate above zero"),
+                ));
+            }
+        }
+        if let EvaluationMethod::ComprehensiveScoring { criteria } = &self.evaluation_method {
+            let total: u64 = criteria.iter().map(|c| c.weight as u64).sum();
+            if criteria.is_empty() || criteria.len() > 20 || total != 100 {
+                return Err((
+                    "evaluation_method.criteria".into(),
+                    InvalidValue::new(
+                        "weights_must_sum_to_100",
+                        "comprehensive scoring needs 1 to 20 criteria whose weights add up to 100",
+                    ),
+                ));
+            }
+        }
+        let n = self.custodians.members.len();
+        let k = self.custodians.k as usize;
+        if !(2..=9).contains(&n) || k < 2 || k > n {
+            return Err((
+                "custodians".into(),
+                InvalidValue::new(
+                    "bad_threshold",
+                    "a bid box has 2 to 9 custodians and a threshold k with 2 ≤ k ≤ n",
+                ),
+            ));
+        }
+        for (i, c) in self.custodians.members.iter().enumerate() {
+            let needs_org = matches!(c.kind, CustodianKind::Supervisor | CustodianKind::Witness);
+            if needs_org != c.org_id.is_some() {
+                return Err((
+                    format!("custodians.members[{i}].org_id"),
+                    InvalidValue::new(
+                        "custodian_org",
+                        "supervisor and witness custodians name their organisation; others do not",
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tender {
+    pub id: TenderId,
+    pub project_id: ProjectId,
+    pub owner_org_id: OrgId,
+    pub agent_org_id: Option<OrgId>,
+    pub state: TenderState,
+    pub spec: TenderSpec,
+    /// Bumped on every change; writes name the version they were based on.
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub published_at: Option<Timestamp>,
+    /// When documents were first issued: the later of `docs_from` and the publication time.
+    pub documents_issued_at: Option<Timestamp>,
+}
+
+impl Tender {
+    pub fn is_bidding_open(&self, now: Timestamp) -> bool {
+        self.state == TenderState::Published && now < self.spec.schedule.bid_deadline
+    }
+
+    /// Has the opening time passed? Confidential facts (who obtained documents) open up then.
+    pub fn is_past_opening(&self, now: Timestamp) -> bool {
+        self.state == TenderState::Published && now >= self.spec.schedule.bid_deadline
+    }
+
+    /// The public status shown on the notice board.
+    pub fn public_status(&self, now: Timestamp) -> &'static str {
+        match self.state {
+            TenderState::Draft => "draft",
+            TenderState::Cancelled => "cancelled",
+            TenderState::Published if self.is_bidding_open(now) => "bidding",
+            TenderState::Published => "closed",
+        }
+    }
+}
+
+/// 澄清 (clarification) or 修改 (amendment) of published documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AmendmentKind {
+    Clarification,
+    Amendment,
+}
+
+/// What an amendment may change once a tender is published. The custodian set, the project, the
+/// lots' identities and the date documents were first issued are fixed at publication.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TenderChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Line<1, 200>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Prose<20_000>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<Prose<10_000>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation_method: Option<EvaluationMethod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_to: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clarification_deadline: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_deadline: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lots: Vec<LotChange>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LotChange {
+    pub id: LotId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_fen: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_bond_fen: Option<Money>,
+}
+
+impl TenderChanges {
+    /// The spec after these changes, or the field that names an unknown lot.
+    pub fn apply(&self, spec: &TenderSpec) -> Result<TenderSpec, (String, InvalidValue)> {
+        let mut next = spec.clone();
+        if let Some(v) = &self.title {
+            next.title = v.clone();
+        }
+        if let Some(v) = &self.description {
+            next.description = v.clone();
+        }
+        if let Some(v) = &self.qualification {
+            next.qualification = v.clone();
+        }
+        if let Some(v) = &self.evaluation_method {
+            next.evaluation_method = v.clone();
+        }
+        if let Some(v) = self.docs_to {
+            next.schedule.docs_to = v;
+        }
+        if let Some(v) = self.clarification_deadline {
+            next.schedule.clarification_deadline = v;
+        }
+        if let Some(v) = self.bid_deadline {
+            next.schedule.bid_deadline = v;
+        }
+        for (i, change) in self.lots.iter().enumerate() {
+            let Some(lot) = next.lots.iter_mut().find(|l| l.id == change.id) else {
+                return Err((
+                    format!("changes.lots[{i}].id"),
+                    InvalidValue::new("unknown_lot", "no lot with this id in the tender"),
+                ));
+            };
+            if let Some(v) = change.estimate_fen {
+                lot.estimate_fen = v;
+            }
+            if let Some(v) = change.bid_bond_fen {
+                lot.bid_bond_fen = v;
+            }
+        }
+        next.check_shape()?;
+        Ok(next)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self == &TenderChanges::default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Amendment {
+    pub id: AmendmentId,
+    pub tender_id: TenderId,
+    /// 1, 2, 3… in order of publication.
+    pub number: i64,
+    pub kind: AmendmentKind,
+    pub summary: Line<1, 200>,
+    pub body: Prose<50_000>,
+    /// Whether the content may affect how bids are prepared (条例 art. 21).
+    pub affects_bids: bool,
+    pub changes: TenderChanges,
+    /// The schedule before this amendment, so the history shows old → new.
+    pub previous_bid_deadline: Timestamp,
+    pub documents: Vec<DocumentId>,
+    pub published_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentState {
+    /// Attached to a draft tender, visible to its owner and agent.
+    Draft,
+    /// Uploaded to a published tender, waiting for the amendment that issues it.
+    Staged,
+    /// Issued: listed in the notice with its hash.
+    Published,
+}
+
+impl DocumentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentState::Draft => "draft",
+            DocumentState::Staged => "staged",
+            DocumentState::Published => "published",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Staged, Self::Published]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TenderDocument {
+    pub id: DocumentId,
+    pub tender_id: TenderId,
+    pub name: Line<1, 200>,
+    pub media_type: String,
+    pub sha256: String,
+    pub size: i64,
+    pub state: DocumentState,
+    pub amendment_id: Option<AmendmentId>,
+    pub uploaded_at: Timestamp,
+}
