@@ -2,10 +2,16 @@
 
 pub mod app;
 pub mod auditlog;
+pub mod bench;
 pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
+pub mod http;
 pub mod identity;
+pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod tenders;
+pub mod web;

@@ -13,7 +13,7 @@ pub use time::{Timestamp, DAY_MS, HOUR_MS, MINUTE_MS};
 
 /// A value refused at the boundary, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[error("{rule}: {message}")]
 pub struct InvalidValue {
     /// A stable, machine-readable rule name, e.g. `too_long`.
     pub rule: &'static str,

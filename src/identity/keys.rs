@@ -100,8 +100,9 @@ impl SigningKey {
     }
 }
 
-#[cfg(test)]
-pub mod tests {
+/// What a client does to register a key: generate a pair and sign the registration message.
+/// Used by the tests and by command-line clients.
+pub mod test_support {
     use super::*;
     use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
@@ -120,7 +121,12 @@ pub mod tests {
             base64::engine::general_purpose::STANDARD.encode(sig.as_ref()),
         )
     }
+}
 
+#[cfg(test)]
+pub mod tests {
+    use super::test_support::key_and_proof;
+    use super::*;
     #[test]
     fn a_key_registers_only_with_its_own_signature() {
         let org = OrgId::generate();

@@ -90,6 +90,9 @@ pub trait Store: Send + Sync {
     async fn get_project(&self, id: &ProjectId) -> Result<Project, StoreError>;
     async fn list_projects(&self, org: &OrgId) -> Result<Vec<Project>, StoreError>;
     async fn create_tender(&self, tender: &Tender, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Imports tenders in one transaction (notices migrated from a previous platform, load tests),
+    /// each with its audit entry.
+    async fn import_tenders(&self, batch: &[(Tender, AuditEvent)]) -> Result<(), StoreError>;
     async fn get_tender(&self, id: &TenderId) -> Result<Tender, StoreError>;
     async fn list_tenders_of_org(&self, org: &OrgId) -> Result<Vec<Tender>, StoreError>;
     /// Writes `tender` if the stored version is `tender.version - 1`; `Conflict` otherwise.

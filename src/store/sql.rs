@@ -123,6 +123,35 @@ impl SqlStore {
         let code: String = row.try_get("code")?;
         Ok(search_text(t, &name, &code))
     }
+    async fn insert_tender(&self, tx: &mut Tx, t: &Tender) -> Result<(), StoreError> {
+        let text = self.project_search_fields(tx, t).await?;
+        sqlx::query(
+            "INSERT INTO tenders (id, project_id, owner_org_id, agent_org_id, state, title, category, \
+               region, bid_deadline, total_estimate, published_at, documents_issued_at, search_text, \
+               spec, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(t.id.to_string())
+        .bind(t.project_id.to_string())
+        .bind(t.owner_org_id.to_string())
+        .bind(t.agent_org_id.as_ref().map(|a| a.to_string()))
+        .bind(t.state.as_str())
+        .bind(t.spec.title.as_str().to_string())
+        .bind(t.spec.category.as_str())
+        .bind(t.spec.region.as_str().to_string())
+        .bind(t.spec.schedule.bid_deadline.millis())
+        .bind(total_estimate(t))
+        .bind(t.published_at.map(|p| p.millis()))
+        .bind(t.documents_issued_at.map(|p| p.millis()))
+        .bind(text)
+        .bind(spec_json(t))
+        .bind(t.version)
+        .bind(t.created_at.millis())
+        .bind(t.updated_at.millis())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
     /// Writes the tender's mutable columns if nobody changed it since `version - 1`.
     async fn update_tender(&self, tx: &mut Tx, t: &Tender) -> Result<(), StoreError> {
         let text = self.project_search_fields(tx, t).await?;
@@ -343,33 +372,18 @@ impl Store for SqlStore {
 
     async fn create_tender(&self, t: &Tender, audit: &AuditEvent) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let text = self.project_search_fields(&mut tx, t).await?;
-        sqlx::query(
-            "INSERT INTO tenders (id, project_id, owner_org_id, agent_org_id, state, title, category, \
-               region, bid_deadline, total_estimate, published_at, documents_issued_at, search_text, \
-               spec, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(t.id.to_string())
-        .bind(t.project_id.to_string())
-        .bind(t.owner_org_id.to_string())
-        .bind(t.agent_org_id.as_ref().map(|a| a.to_string()))
-        .bind(t.state.as_str())
-        .bind(t.spec.title.as_str().to_string())
-        .bind(t.spec.category.as_str())
-        .bind(t.spec.region.as_str().to_string())
-        .bind(t.spec.schedule.bid_deadline.millis())
-        .bind(total_estimate(t))
-        .bind(t.published_at.map(|p| p.millis()))
-        .bind(t.documents_issued_at.map(|p| p.millis()))
-        .bind(text)
-        .bind(spec_json(t))
-        .bind(t.version)
-        .bind(t.created_at.millis())
-        .bind(t.updated_at.millis())
-        .execute(&mut *tx)
-        .await?;
+        self.insert_tender(&mut tx, t).await?;
         self.append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn import_tenders(&self, batch: &[(Tender, AuditEvent)]) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for (t, audit) in batch {
+            self.insert_tender(&mut tx, t).await?;
+            self.append_audit(&mut tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

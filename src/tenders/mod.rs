@@ -5,3 +5,4 @@ pub mod law;
 pub mod model;
 pub mod notices;
 pub mod obtain;
+pub mod service;

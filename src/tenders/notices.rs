@@ -191,3 +191,109 @@ mod tests {
         assert_eq!(q.terms, vec!["road", "道路"]);
     }
 }
+
+/// The board's filters as they arrive in a query string, shared by the API and the web page.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeParams {
+    /// Search text: each word must appear in the title, description, project or region.
+    pub q: Option<String>,
+    /// `construction`, `goods` or `services`.
+    pub category: Option<String>,
+    pub region: Option<String>,
+    /// `bidding`, `closed` or `cancelled`.
+    pub status: Option<String>,
+    /// Bid deadline from: a date (`2026-12-01`, from 00:00 Asia/Shanghai) or an RFC 3339 time.
+    pub deadline_from: Option<String>,
+    /// Bid deadline to: a date (through 24:00 Asia/Shanghai) or an RFC 3339 time.
+    pub deadline_to: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+    /// The web page's language switch; ignored by the API.
+    #[serde(default, skip_serializing)]
+    #[param(ignore)]
+    pub lang: Option<String>,
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A date (Asia/Shanghai) or an RFC 3339 time; `end_of_day` moves a date to the next midnight.
+fn parse_bound(s: &str, end_of_day: bool) -> Result<Timestamp, InvalidValue> {
+    if s.len() == 10 && s.as_bytes()[4] == b'-' {
+        let t = Timestamp::parse(&format!("{s}T00:00:00+08:00"))
+            .map_err(|_| InvalidValue::new("bad_date", "write dates as YYYY-MM-DD"))?;
+        return Ok(if end_of_day { t.plus_days(1) } else { t });
+    }
+    Timestamp::parse(s)
+}
+
+impl NoticeParams {
+    pub fn to_query(&self) -> Result<NoticeQuery, (&'static str, InvalidValue)> {
+        let category = match blank(&self.category) {
+            None => None,
+            Some(c) => Some(Category::parse(c).ok_or((
+                "category",
+                InvalidValue::new("unknown_category", "construction, goods or services"),
+            ))?),
+        };
+        let status = match blank(&self.status) {
+            None => None,
+            Some("bidding") => Some(PublicStatus::Bidding),
+            Some("closed") => Some(PublicStatus::Closed),
+            Some("cancelled") => Some(PublicStatus::Cancelled),
+            Some(_) => {
+                return Err((
+                    "status",
+                    InvalidValue::new("unknown_status", "bidding, closed or cancelled"),
+                ))
+            }
+        };
+        let from = blank(&self.deadline_from)
+            .map(|s| parse_bound(s, false))
+            .transpose()
+            .map_err(|e| ("deadline_from", e))?;
+        let to = blank(&self.deadline_to)
+            .map(|s| parse_bound(s, true))
+            .transpose()
+            .map_err(|e| ("deadline_to", e))?;
+        NoticeQuery::new(
+            self.q.as_deref(),
+            category,
+            self.region.as_deref(),
+            status,
+            from,
+            to,
+            self.page,
+            self.per_page,
+        )
+    }
+}
+
+#[cfg(test)]
+mod params_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_shanghai_days_and_bad_filters_name_their_field() {
+        let p = NoticeParams {
+            deadline_from: Some("2026-12-01".into()),
+            deadline_to: Some("2026-12-01".into()),
+            ..Default::default()
+        };
+        let q = p.to_query().unwrap();
+        assert_eq!(q.deadline_from.unwrap().to_rfc3339(), "2026-11-30T16:00:00.000Z");
+        assert_eq!(q.deadline_to.unwrap().to_rfc3339(), "2026-12-01T16:00:00.000Z");
+        let bad = NoticeParams {
+            status: Some("open".into()),
+            ..Default::default()
+        };
+        assert_eq!(bad.to_query().unwrap_err().0, "status");
+        let bad = NoticeParams {
+            deadline_to: Some("2026-13-45".into()),
+            ..Default::default()
+        };
+        assert_eq!(bad.to_query().unwrap_err().0, "deadline_to");
+    }
+}

@@ -1,0 +1,180 @@
+//! The one error type handlers return. Each capability's error maps to a status and the stable body
+//! `{"error": {"code", "message", "details"}}`; 5xx bodies say nothing internal (the detail goes to
+//! the log inside the request span).
+
+use crate::domain::InvalidValue;
+use crate::identity::service::AuthError;
+use crate::identity::IdentityError;
+use crate::store::StoreError;
+use crate::tenders::service::TenderError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: json!({}),
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in first: the session is missing, expired or not recognised",
+        )
+    }
+
+    pub fn forbidden(why: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", why)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+    }
+
+    /// A field refused by its rule: 422 naming the field and the rule.
+    pub fn invalid_field(field: impl Into<String>, iv: &InvalidValue) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            iv.message.clone(),
+        )
+        .with_details(json!({ "field": field.into(), "rule": iv.rule }))
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; it has been logged",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("record"),
+            StoreError::Conflict(detail) => {
+                tracing::info!(%detail, "write conflict");
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "the record changed or already exists; reload and try again",
+                )
+            }
+            StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "store unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the hall's storage is unavailable; try again shortly",
+                )
+            }
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Store(s) => s.into(),
+            AuthError::Identity(i) => i.into(),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        let message = e.to_string();
+        match e {
+            IdentityError::BadCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", message)
+            }
+            IdentityError::LoginTaken => ApiError::new(StatusCode::CONFLICT, "login_taken", message),
+            IdentityError::OrganisationExists => {
+                ApiError::new(StatusCode::CONFLICT, "organisation_exists", message)
+            }
+            IdentityError::UnknownOrganisation => ApiError::not_found("organisation"),
+            IdentityError::Invalid(iv) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_value",
+                iv.message.clone(),
+            )
+            .with_details(json!({ "rule": iv.rule })),
+        }
+    }
+}
+
+impl From<TenderError> for ApiError {
+    fn from(e: TenderError) -> Self {
+        let message = e.to_string();
+        use TenderError as T;
+        match e {
+            T::Store(s) => s.into(),
+            T::NotFound => ApiError::not_found("tender"),
+            T::Forbidden(why) => ApiError::forbidden(why),
+            T::Invalid { field, value } => ApiError::invalid_field(field, &value),
+            T::Law(violations) => {
+                let too_late = violations.iter().find(|v| v.rule == "amendment_15_days");
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    if too_late.is_some() {
+                        "amendment_too_late"
+                    } else {
+                        "law_violation"
+                    },
+                    message,
+                );
+                let proposed = too_late.and_then(|v| v.earliest);
+                err.details = json!({
+                    "violations": violations,
+                    "proposed_deadline": proposed,
+                });
+                err
+            }
+            T::StaleVersion { current } => ApiError::new(StatusCode::CONFLICT, "stale_version", message)
+                .with_details(json!({ "current_version": current })),
+            T::WrongState { state } => ApiError::new(StatusCode::CONFLICT, "wrong_state", message)
+                .with_details(json!({ "state": state })),
+            T::PublishedNeedsAmendment => {
+                ApiError::new(StatusCode::CONFLICT, "published_tender_needs_amendment", message)
+            }
+            T::DocumentsNotOnSale { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "documents_not_on_sale", message)
+            }
+            T::DocumentTooLarge { limit_bytes } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "document_too_large", message)
+                    .with_details(json!({ "limit_bytes": limit_bytes }))
+            }
+            T::NotObtained => ApiError::forbidden(message),
+            T::Blob(detail) => ApiError::internal(detail),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Extractors: JSON bodies that name the refused field, and the signed-in actor from a bearer token
+//! or the `bidhall_session` cookie. A token that is present but unknown or expired is refused even
+//! where signing in is optional, so a stale client never silently acts as the public.
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::identity::service::authenticate;
+use crate::identity::session::SessionToken;
+use crate::identity::Actor;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+pub const SESSION_COOKIE: &str = "bidhall_session";
+/// JSON bodies are small; documents and bids have their own streamed routes.
+const JSON_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A JSON body deserialised with the path of any refused field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected_json",
+                "send the body as application/json",
+            ));
+        }
+        let body = axum::body::to_bytes(req.into_body(), JSON_LIMIT)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("a JSON body is at most {JSON_LIMIT} bytes"),
+                )
+            })?;
+        let _ = state;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+/// Deserialises `body`, turning serde's error into a 422 that names the field and the rule.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            );
+        }
+        let text = inner.to_string();
+        let text = text.split(" at line ").next().unwrap_or(&text).to_string();
+        let (rule, message) = classify(&text);
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            .with_details(json!({ "field": field, "rule": rule }))
+    })
+}
+
+/// Domain types render their refusals as `rule: message`; serde's own say what kind they are.
+fn classify(text: &str) -> (String, String) {
+    if let Some((rule, message)) = text.split_once(": ") {
+        if !rule.is_empty() && rule.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return (rule.to_string(), message.to_string());
+        }
+    }
+    let rule = if text.starts_with("unknown field") {
+        "unknown_field"
+    } else if text.starts_with("missing field") {
+        "missing_field"
+    } else if text.starts_with("unknown variant") {
+        "unknown_variant"
+    } else {
+        "invalid_type"
+    };
+    (rule.to_string(), text.to_string())
+}
+
+/// The token a request carries, from `Authorization: Bearer` or the session cookie.
+pub fn token_of(parts: &Parts) -> Result<Option<SessionToken>, ApiError> {
+    if let Some(h) = parts.headers.get(AUTHORIZATION) {
+        let v = h.to_str().unwrap_or("");
+        let token = v
+            .strip_prefix("Bearer ")
+            .and_then(SessionToken::parse)
+            .ok_or_else(ApiError::unauthenticated)?;
+        return Ok(Some(token));
+    }
+    for h in parts.headers.get_all(COOKIE) {
+        for pair in h.to_str().unwrap_or("").split(';') {
+            if let Some((name, value)) = pair.trim().split_once('=') {
+                if name == SESSION_COOKIE {
+                    return SessionToken::parse(value)
+                        .map(Some)
+                        .ok_or_else(ApiError::unauthenticated);
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A signed-in user; 401 otherwise.
+pub struct AuthUser(pub Actor);
+
+/// A signed-in user or the public; 401 for a token that is present but not valid.
+pub struct MaybeUser(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(MaybeUser(Some(actor.clone())));
+        }
+        let Some(token) = token_of(parts)? else {
+            return Ok(MaybeUser(None));
+        };
+        match authenticate(app, &token).await? {
+            Some(actor) => {
+                parts.extensions.insert(actor.clone());
+                Ok(MaybeUser(Some(actor)))
+            }
+            None => Err(ApiError::unauthenticated()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        match MaybeUser::from_request_parts(parts, app).await?.0 {
+            Some(actor) => Ok(AuthUser(actor)),
+            None => Err(ApiError::unauthenticated()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        money: crate::domain::Money,
+        title: crate::domain::Line<1, 5>,
+    }
+
+    #[test]
+    fn refused_fields_are_named_with_their_rule() {
+        let e = parse_json::<Body>(br#"{"money": -1, "title": "a"}"#).unwrap_err();
+        assert_eq!(e.details["field"], "money");
+        assert_eq!(e.details["rule"], "negative");
+        let e = parse_json::<Body>(br#"{"money": 1, "title": "a", "x": 1}"#).unwrap_err();
+        assert_eq!(e.details["rule"], "unknown_field");
+        let e = parse_json::<Body>(br#"{"money": 1, "title": "abcdefg"}"#).unwrap_err();
+        assert_eq!((e.details["field"].as_str(), e.details["rule"].as_str()), (Some("title"), Some("too_long")));
+        let e = parse_json::<Body>(b"{").unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+    }
+}

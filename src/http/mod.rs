@@ -1,0 +1,75 @@
+//! The HTTP face of the hall: one router per capability merged here, with request tracing,
+//! per-route metrics and panic containment. Handlers only translate; the rules live in the
+//! capabilities.
+
+pub mod error;
+pub mod extract;
+mod identity;
+mod notices;
+pub mod ops;
+mod tenders;
+
+use crate::app::AppState;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use error::ApiError;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "bidhall", description = "An open public resource trading hall (公共资源交易平台)."),
+    paths(
+        identity::sign_in, identity::sign_out, identity::me, identity::register,
+        identity::create_organisation, identity::list_organisations, identity::create_user,
+        identity::register_key, identity::list_keys,
+        tenders::create_project, tenders::my_projects, tenders::create_tender, tenders::my_tenders,
+        tenders::view, tenders::edit_draft, tenders::publish, tenders::cancel, tenders::amend,
+        tenders::list_amendments, tenders::upload_document, tenders::list_documents,
+        tenders::download, tenders::obtain, tenders::obtainers,
+        notices::search,
+    ),
+    tags(
+        (name = "identity", description = "Organisations, users, sessions and signing keys"),
+        (name = "tenders", description = "Projects, tenders, amendments and documents"),
+        (name = "notices", description = "The public notice board"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI 3.1 document of the JSON API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub fn router(app: AppState) -> Router {
+    // Install the metrics recorder before the first request is counted.
+    ops::prometheus();
+    let api = Router::new()
+        .merge(identity::router())
+        .merge(tenders::router())
+        .merge(notices::router())
+        .merge(ops::router())
+        .route("/api/openapi.json", get(|| async { Json(openapi()) }))
+        .merge(crate::web::router())
+        .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });
+    api.layer(axum::middleware::from_fn(ops::track))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                // The path, never the query string, which may carry search text.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({"error": {"code": "internal", "message": "something went wrong on our side; it has been logged", "details": {}}})),
+            )
+                .into_response()
+        }))
+        .with_state(app)
+}

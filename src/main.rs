@@ -1,0 +1,54 @@
+//! The `bidhall` binary: parse the command line, start telemetry, and run the command.
+
+use bidhall::clock::SystemClock;
+use bidhall::config::{Cli, Command};
+use clap::Parser;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            bidhall::telemetry::init(&args.log_format);
+            let app = match bidhall::server::state(&args, Arc::new(SystemClock)).await {
+                Ok(app) => app,
+                Err(e) => return fail(&e),
+            };
+            if args.demo {
+                if let Err(e) = bidhall::demo::load(&app).await {
+                    return fail(&e);
+                }
+            }
+            let running = match bidhall::server::spawn(app.clone()).await {
+                Ok(r) => r,
+                Err(e) => return fail(&e),
+            };
+            tracing::info!(addr = %running.addr, store = app.store.backend(), "bidhall is serving on http://{}", running.addr);
+            let shutdown = app.shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+                shutdown.cancel();
+            });
+            match running.task.await {
+                Ok(Ok(())) => ExitCode::SUCCESS,
+                Ok(Err(e)) => fail(&e),
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Bench(args) => {
+            bidhall::telemetry::init("text");
+            match bidhall::bench::run(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("bidhall: {e}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,102 @@
+//! How amounts, times and sizes look to people, and the little URL encoding the pages need.
+//! Pure functions, registered as template filters; they format trusted values and never parse
+//! what a user typed into anything but a refusal.
+
+use crate::domain::{Money, Timestamp};
+
+/// `¥1,234,567.89` from fen. Amounts outside the hall's range still print, unsigned parts grouped.
+pub fn yuan(fen: i64) -> String {
+    match Money::from_fen(fen) {
+        Ok(m) => format!("¥{}", m.yuan()),
+        Err(_) if fen < 0 => format!("-{}", yuan(fen.saturating_neg())),
+        Err(_) => format!("¥{}.{:02}", fen / 100, fen % 100),
+    }
+}
+
+/// Beijing time (`2026-12-01 09:30`) from an RFC 3339 string as the API and the store write them.
+/// Anything unparseable is shown as it is rather than hidden.
+pub fn beijing(rfc3339: &str) -> String {
+    match Timestamp::parse(rfc3339) {
+        Ok(t) => t.shanghai(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// The value of a `datetime-local` input (`2026-12-01T09:30`) showing `rfc3339` in Beijing time.
+pub fn datetime_local(rfc3339: &str) -> String {
+    beijing(rfc3339).replacen(' ', "T", 1)
+}
+
+/// `532 B`, `12.5 KB`, `3.4 MB`, `1.2 GB` (binary units, one decimal).
+pub fn file_size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Percent-encodes a query-string component (everything but RFC 3986 unreserved characters).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `a=1&b=x%20y` from pairs, leaving out empty values.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_yuan_with_grouped_thousands() {
+        assert_eq!(yuan(123_456_789), "¥1,234,567.89");
+        assert_eq!(yuan(5), "¥0.05");
+        assert_eq!(yuan(0), "¥0.00");
+        assert_eq!(yuan(100_000_000_000), "¥1,000,000,000.00");
+    }
+
+    #[test]
+    fn times_are_shown_in_beijing() {
+        assert_eq!(beijing("2026-12-01T01:30:00.000Z"), "2026-12-01 09:30");
+        // 23:30 UTC is already the next day in Beijing.
+        assert_eq!(beijing("2026-12-31T23:30:00Z"), "2027-01-01 07:30");
+        assert_eq!(
+            datetime_local("2026-12-01T09:30:00+08:00"),
+            "2026-12-01T09:30"
+        );
+        assert_eq!(beijing("not a time"), "not a time");
+    }
+
+    #[test]
+    fn sizes_and_queries() {
+        assert_eq!(file_size(532), "532 B");
+        assert_eq!(file_size(1536), "1.5 KB");
+        assert_eq!(file_size(3 * 1024 * 1024), "3.0 MB");
+        assert_eq!(
+            query_string(&[("q", "道路 a&b"), ("region", ""), ("page", "2")]),
+            "q=%E9%81%93%E8%B7%AF%20a%26b&page=2"
+        );
+    }
+}

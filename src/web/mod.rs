@@ -1,0 +1,31 @@
+//! The web shell: server-rendered pages (notice board, tender page, sign-in, workspace) and their
+//! static assets. Pages only read; every change goes through the JSON API from the pages' scripts,
+//! so the web shell never holds a rule the API does not.
+
+mod assets;
+mod board;
+pub mod format;
+pub mod i18n;
+mod tender;
+pub mod views;
+mod workspace;
+
+use crate::app::AppState;
+use axum::routing::get;
+use axum::{Extension, Router};
+use std::sync::Arc;
+
+pub fn router() -> Router<AppState> {
+    let views = Arc::new(views::Views::new());
+    Router::new()
+        .route("/", get(board::board))
+        .route("/tenders/{id}", get(tender::tender))
+        .route("/signin", get(workspace::signin))
+        .route("/workspace", get(workspace::workspace))
+        .route("/workspace/tenders/{id}", get(workspace::workspace_tender))
+        .layer(Extension(views))
+        .merge(assets::router())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,140 @@
+//! Sign-in and the owners' and agents' workspace: their projects and tenders, and the forms whose
+//! scripts drive the JSON API. These pages read what the API would let the actor read, no more.
+
+use super::tender::{is_member, org_names};
+use super::views::{script_json, Page};
+use crate::app::AppState;
+use crate::domain::TenderId;
+use crate::identity::{Actor, Organisation, Role};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Serialize;
+
+pub async fn signin(page: Page) -> Response {
+    page.render(StatusCode::OK, "signin.html", context! {})
+}
+
+/// The organisations a tender form can name, as `{id, name}` by role.
+#[derive(Serialize)]
+struct OrgChoice {
+    id: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Choices {
+    agent: Vec<OrgChoice>,
+    supervisor: Vec<OrgChoice>,
+    witness: Vec<OrgChoice>,
+}
+
+async fn choices(app: &AppState) -> Result<Choices, crate::store::StoreError> {
+    let list = |orgs: Vec<Organisation>| {
+        orgs.into_iter()
+            .map(|o| OrgChoice {
+                id: o.id.to_string(),
+                name: o.name.as_str().to_string(),
+            })
+            .collect()
+    };
+    let (agent, supervisor, witness) = tokio::try_join!(
+        app.store.list_organisations(Some(Role::Agent)),
+        app.store.list_organisations(Some(Role::Supervisor)),
+        app.store.list_organisations(Some(Role::Witness)),
+    )?;
+    Ok(Choices {
+        agent: list(agent),
+        supervisor: list(supervisor),
+        witness: list(witness),
+    })
+}
+
+/// The workspace's gate: signed out goes to sign-in, other roles get a friendly refusal.
+fn gate(page: &Page) -> Result<Actor, Response> {
+    match &page.actor {
+        None => Err(Redirect::to("/signin").into_response()),
+        Some(a) if matches!(a.role, Role::Owner | Role::Agent) => Ok(a.clone()),
+        Some(_) => Err(page.message(
+            StatusCode::FORBIDDEN,
+            "workspace_only_title",
+            "workspace_only_body",
+        )),
+    }
+}
+
+pub async fn workspace(State(app): State<AppState>, page: Page) -> Response {
+    let actor = match gate(&page) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let found = tokio::try_join!(
+        app.store.list_tenders_of_org(&actor.org_id),
+        app.store.list_projects(&actor.org_id),
+        choices(&app),
+    );
+    let (tenders, projects, choices) = match found {
+        Ok(found) => found,
+        Err(e) => return page.store_failed(e),
+    };
+    let ctx = context! {
+        tenders => &tenders,
+        projects => &projects,
+        choices => &choices,
+        form_mode => "create",
+        page_json => script_json(&serde_json::json!({
+            "mode": "create",
+            "orgs": &choices,
+            "projects": &projects,
+            "is_owner": actor.role == Role::Owner,
+        })),
+    };
+    page.render(StatusCode::OK, "workspace.html", ctx)
+}
+
+pub async fn workspace_tender(
+    State(app): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(resp) = gate(&page) {
+        return resp;
+    }
+    let Ok(id) = TenderId::parse(&id) else {
+        return page.not_found();
+    };
+    let tender = match app.store.get_tender(&id).await {
+        Ok(t) => t,
+        Err(e) => return page.store_failed(e),
+    };
+    if !is_member(page.actor.as_ref(), &tender) {
+        return page.not_found();
+    }
+    let found = tokio::try_join!(
+        app.store.get_project(&tender.project_id),
+        app.store.list_amendments(&tender.id),
+        app.store.list_documents(&tender.id),
+        choices(&app),
+    );
+    let (project, amendments, documents, choices) = match found {
+        Ok(found) => found,
+        Err(e) => return page.store_failed(e),
+    };
+    let ctx = context! {
+        tender => &tender,
+        project => &project,
+        amendments => &amendments,
+        documents => &documents,
+        choices => &choices,
+        orgs => org_names(&app, &tender).await,
+        status => tender.public_status(app.clock.now()),
+        form_mode => "edit",
+        page_json => script_json(&serde_json::json!({
+            "mode": "edit",
+            "orgs": &choices,
+            "tender": &tender,
+        })),
+    };
+    page.render(StatusCode::OK, "workspace_tender.html", ctx)
+}

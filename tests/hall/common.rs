@@ -1,0 +1,244 @@
+//! TestApp: the real server on port 0 against a fresh database — a SQLite file in a temp folder,
+//! or, when `DATABASE_URL` names a PostgreSQL server, a fresh database there, dropped afterwards.
+//! Time is a `ManualClock`; helpers are named after what users do.
+
+use bidhall::app::AppState;
+use bidhall::clock::ManualClock;
+use bidhall::config::{ServeArgs, StoreArgs};
+use bidhall::domain::{Timestamp, DAY_MS};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The hall's "now" at the start of every test: 2027-03-01 09:00 Asia/Shanghai.
+pub const START: &str = "2027-03-01T09:00:00+08:00";
+
+pub struct TestApp {
+    pub base: String,
+    pub app: AppState,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgScratch>,
+}
+
+struct PgScratch {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgScratch {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut c)
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// A fresh database URL: SQLite in `dir`, or a new PostgreSQL database when `DATABASE_URL` is set.
+pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgScratchHandle>) {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let name = format!("bidhall_t_{}", uuid_like());
+            let mut c = sqlx::AnyConnection::connect(&url).await.expect("PostgreSQL reachable");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
+            let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+            (
+                format!("{base}/{name}"),
+                Some(PgScratchHandle(PgScratch { admin_url: url, name })),
+            )
+        }
+        _ => (format!("sqlite://{}", dir.join("hall.db").display()), None),
+    }
+}
+
+pub struct PgScratchHandle(PgScratch);
+
+fn uuid_like() -> String {
+    let mut b = [0u8; 8];
+    bidhall::identity::session::fill_random(&mut b);
+    hex::encode(b)
+}
+
+pub fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The stable error code of a refusal.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        Self::spawn_at(ts(START), configure).await
+    }
+
+    /// A hall whose clock starts at `start` (the browser test starts at the real time).
+    pub async fn spawn_at(start: Timestamp, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        if std::env::var("TEST_LOG").is_ok() {
+            bidhall::telemetry::init("text");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg) = fresh_database(dir.path()).await;
+        let mut args = ServeArgs::for_store(StoreArgs {
+            database_url: Some(url),
+            data_dir: dir.path().to_path_buf(),
+        });
+        configure(&mut args);
+        let clock = Arc::new(ManualClock::new(start));
+        let app = bidhall::server::state(&args, clock.clone()).await.unwrap();
+        bidhall::demo::load(&app).await.unwrap();
+        let running = bidhall::server::spawn(app.clone()).await.unwrap();
+        TestApp {
+            base: format!("http://{}", running.addr),
+            app,
+            clock,
+            client: reqwest::Client::new(),
+            _dir: dir,
+            _pg: pg.map(|h| h.0),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now_ts()
+    }
+
+    pub fn advance_days(&self, days: i64) {
+        self.clock.advance_millis(days * DAY_MS);
+    }
+
+    pub async fn request(&self, method: Method, path: impl AsRef<str>, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path.as_ref()));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, path: impl AsRef<str>, token: Option<&str>) -> Reply {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: impl AsRef<str>, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Signs in a demo user and returns the bearer token.
+    pub async fn sign_in(&self, login: &str) -> String {
+        let r = self
+            .post("/api/session", None, json!({ "login": login, "password": bidhall::demo::password() }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "sign in {login}: {:?}", r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn org_id(&self, role: &str, name_contains: &str) -> String {
+        let t = self.sign_in("platform").await;
+        let r = self.get(&format!("/api/organisations?role={role}"), Some(&t)).await;
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"].as_str().unwrap().contains(name_contains))
+            .unwrap_or_else(|| panic!("no {role} named {name_contains}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The demo project run by the demo agent (owner `owner`, agent `agent`).
+    pub async fn school_project(&self, token: &str) -> String {
+        let r = self.get("/api/projects", Some(token)).await;
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == "HN-2026-JY-017")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A legal tender spec for now: documents on sale for 7 days, deadline in 25 days.
+    pub async fn spec(&self, title: &str) -> Value {
+        let now = self.now();
+        let day = |d: i64| now.plus_days(d).to_rfc3339();
+        let supervisor = self.org_id("supervisor", "住房").await;
+        let witness = self.org_id("witness", "公证").await;
+        json!({
+            "title": title,
+            "description": "工程概况",
+            "category": "construction",
+            "region": "沈阳市",
+            "qualification": "二级资质",
+            "evaluation_method": { "kind": "lowest_evaluated_price" },
+            "schedule": { "docs_from": day(0), "docs_to": day(7), "clarification_deadline": day(12), "bid_deadline": day(25) },
+            "lots": [ { "name": "第一标段", "estimate_fen": 1_000_000_00, "bid_bond_fen": 20_000_00 } ],
+            "custodians": { "k": 3, "members": [
+                { "kind": "time_release" }, { "kind": "agent" },
+                { "kind": "supervisor", "org_id": supervisor }, { "kind": "witness", "org_id": witness } ] },
+            "supervisor_org_id": supervisor,
+        })
+    }
+
+    /// The agent drafts a tender on the school project; returns the tender.
+    pub async fn draft_tender(&self, agent: &str, spec: Value) -> Value {
+        let project = self.school_project(agent).await;
+        let r = self.post("/api/tenders", Some(agent), json!({ "project_id": project, "spec": spec })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body
+    }
+
+    /// The agent drafts and publishes a legal tender; returns the published tender.
+    pub async fn publish_tender(&self, agent: &str, title: &str) -> Value {
+        let spec = self.spec(title).await;
+        let t = self.draft_tender(agent, spec).await;
+        let r = self
+            .post(&format!("/api/tenders/{}/publish", t["id"].as_str().unwrap()), Some(agent), json!({ "version": t["version"] }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        r.body
+    }
+}
+
+pub trait NowTs {
+    fn now_ts(&self) -> Timestamp;
+}
+
+impl NowTs for ManualClock {
+    fn now_ts(&self) -> Timestamp {
+        bidhall::clock::Clock::now(self)
+    }
+}

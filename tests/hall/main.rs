@@ -1,0 +1,11 @@
+//! The hall's HTTP integration tests, in one binary so the crate links once.
+
+mod common;
+
+mod auth_matrix;
+mod identity;
+mod notices;
+mod ops;
+mod store_contract;
+mod tenders;
+mod web;

@@ -1,0 +1,137 @@
+//! The Store contract, run on whichever backend this test run uses (SQLite by default; PostgreSQL
+//! when DATABASE_URL names one, as CI's second pass does).
+
+use crate::common::*;
+use bidhall::auditlog::{AuditActor, AuditEvent};
+use bidhall::domain::{Line, OrgId, UserId};
+use bidhall::identity::session::Session;
+use bidhall::identity::{CreditCode, Organisation, Role, User};
+use bidhall::store::{Store, StoreError};
+use serde_json::json;
+
+fn org(code: &str, now: bidhall::domain::Timestamp) -> Organisation {
+    Organisation {
+        id: OrgId::generate(),
+        role: Role::Tenderer,
+        name: Line::parse("契约测试公司").unwrap(),
+        credit_code: CreditCode::parse(code).unwrap(),
+        region: Line::parse("").unwrap(),
+        created_at: now,
+    }
+}
+
+fn event(kind: &'static str, now: bidhall::domain::Timestamp) -> AuditEvent {
+    AuditEvent::new(kind, None, AuditActor::System, now, json!({}))
+}
+
+async fn entries(store: &dyn Store) -> Vec<bidhall::store::StoredEntry> {
+    store.audit_entries(None, -1, 100_000).await.unwrap()
+}
+
+#[tokio::test]
+async fn writes_and_their_audit_entries_commit_together_or_not_at_all() {
+    let app = TestApp::spawn().await;
+    let store: &dyn Store = &*app.app.store;
+    let now = app.now();
+    let before = entries(store).await.len();
+    let a = org("91210100MA0Y123451", now);
+    store.create_organisation(&a, &event("organisation_registered", now)).await.unwrap();
+    // the same credit code again: a Conflict, and no audit entry for the failed write
+    let mut dup = org("91210100MA0Y123451", now);
+    dup.id = OrgId::generate();
+    let e = store.create_organisation(&dup, &event("organisation_registered", now)).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    let after = entries(store).await;
+    assert_eq!(after.len(), before + 1);
+    // indexes are dense and in order
+    for (i, e) in after.iter().enumerate() {
+        assert_eq!(e.index, i as i64);
+    }
+    assert_eq!(store.get_organisation(&a.id).await.unwrap().credit_code, a.credit_code);
+    assert!(matches!(store.get_organisation(&OrgId::generate()).await, Err(StoreError::NotFound)));
+}
+
+#[tokio::test]
+async fn concurrent_appends_keep_the_log_dense() {
+    let app = TestApp::spawn().await;
+    let now = app.now();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = app.app.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let o = org(&format!("91210100MA0Y2{i:05}"), now);
+            store.create_organisation(&o, &event("organisation_registered", now)).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let all = entries(&*app.app.store).await;
+    for (i, e) in all.iter().enumerate() {
+        assert_eq!(e.index, i as i64, "no gaps, no duplicates");
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_found_by_digest_and_deleted() {
+    let app = TestApp::spawn().await;
+    let store: &dyn Store = &*app.app.store;
+    let now = app.now();
+    let o = org("91210100MA0Y123462", now);
+    store.create_organisation(&o, &event("organisation_registered", now)).await.unwrap();
+    let u = User {
+        id: UserId::generate(),
+        org_id: o.id.clone(),
+        login: bidhall::identity::Login::parse("contract.user").unwrap(),
+        display_name: Line::parse("契约").unwrap(),
+        password_hash: bidhall::identity::password::PasswordHash::from_stored("x".into()),
+        created_at: now,
+    };
+    store.create_user(&u, &event("user_created", now)).await.unwrap();
+    let dup = User { id: UserId::generate(), ..u.clone() };
+    assert!(matches!(store.create_user(&dup, &event("user_created", now)).await, Err(StoreError::Conflict(_))));
+    store
+        .create_session(&Session { token_digest: "d1".into(), user_id: u.id.clone(), created_at: now, expires_at: now.plus_days(1) })
+        .await
+        .unwrap();
+    let (s, actor) = store.find_session("d1").await.unwrap().unwrap();
+    assert_eq!((s.user_id, actor.role), (u.id.clone(), Role::Tenderer));
+    store.delete_session("d1").await.unwrap();
+    assert!(store.find_session("d1").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_tender_write_based_on_an_old_version_conflicts() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let spec = app.spec("版本").await;
+    let t = app.draft_tender(&agent, spec).await;
+    let id = bidhall::domain::TenderId::parse(t["id"].as_str().unwrap()).unwrap();
+    let store: &dyn Store = &*app.app.store;
+    let mut tender = store.get_tender(&id).await.unwrap();
+    tender.version += 1;
+    store.save_tender(&tender, &event("tender_draft_edited", app.now())).await.unwrap();
+    let n = entries(store).await.len();
+    // the same write again is based on version 1, which is gone
+    assert!(matches!(store.save_tender(&tender, &event("tender_draft_edited", app.now())).await, Err(StoreError::Conflict(_))));
+    assert_eq!(entries(store).await.len(), n, "the refused write left no audit entry");
+}
+
+#[tokio::test]
+async fn obtaining_twice_is_recorded_once() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "获取").await;
+    let id = bidhall::domain::TenderId::parse(t["id"].as_str().unwrap()).unwrap();
+    let store: &dyn Store = &*app.app.store;
+    let org = OrgId::parse(&app.org_id("tenderer", "华建").await).unwrap();
+    let o = bidhall::tenders::obtain::Obtained::new(id.clone(), org.clone(), app.now());
+    let ev = event("tender_documents_obtained", app.now());
+    assert!(store.record_obtained(&o, &ev).await.unwrap());
+    let o2 = bidhall::tenders::obtain::Obtained::new(id.clone(), org.clone(), app.now());
+    assert!(!store.record_obtained(&o2, &ev).await.unwrap());
+    let kept = store.find_obtained(&id, &org).await.unwrap().unwrap();
+    assert_eq!(kept.commitment, o.commitment, "the first record and its salt are kept");
+    assert_eq!(kept.salt, o.salt);
+    assert_eq!(store.list_obtained(&id).await.unwrap().len(), 1);
+}

@@ -1,0 +1,125 @@
+// Building API bodies from form values, as pure functions: the tender spec and an amendment's
+// changes. Errors name the body path (matching the inputs' data-field) and a message id; the page
+// translates them. The server checks everything again; this only catches typing slips early.
+
+import { localToRfc3339, yuanToFen } from './format.js';
+
+/** "价格 60\n技术 40" → [{name, weight}], or the 0-based line that is not "name weight". */
+export function parseCriteria(text) {
+  const criteria = [];
+  const lines = String(text || '').split('\n').map((l) => l.trim()).filter(Boolean);
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(.+?)[\s:：,，]+(\d{1,3})%?$/.exec(lines[i]);
+    if (!m) return { criteria: null, badLine: i };
+    criteria.push({ name: m[1].trim(), weight: Number(m[2]) });
+  }
+  return { criteria, badLine: null };
+}
+
+/**
+ * The TenderSpec for the values of the tender form:
+ * `{title, description, category, region, qualification, evaluation_kind, criteria, docs_from,
+ *   docs_to, clarification_deadline, bid_deadline, supervisor_org_id, k,
+ *   lots: [{id?, name, estimate, bond}], custodians: [{kind, org}]}` (all strings as typed).
+ * Returns `{spec, errors: [{field, id}]}`; `spec` is null when there are errors.
+ */
+export function buildSpec(v) {
+  const errors = [];
+  const need = (field, value) => {
+    if (!String(value ?? '').trim()) errors.push({ field, id: 'js_required' });
+  };
+  need('title', v.title);
+  const schedule = {};
+  for (const key of ['docs_from', 'docs_to', 'clarification_deadline', 'bid_deadline']) {
+    const t = localToRfc3339(v[key]);
+    if (!t) errors.push({ field: `schedule.${key}`, id: 'js_bad_time' });
+    schedule[key] = t;
+  }
+  let evaluation = { kind: 'lowest_evaluated_price' };
+  if (v.evaluation_kind === 'comprehensive_scoring') {
+    const { criteria } = parseCriteria(v.criteria);
+    if (!criteria || criteria.length === 0) {
+      errors.push({ field: 'evaluation_method.criteria', id: 'js_bad_criteria' });
+    }
+    evaluation = { kind: 'comprehensive_scoring', criteria: criteria || [] };
+  }
+  const lots = (v.lots || []).map((lot, i) => {
+    need(`lots[${i}].name`, lot.name);
+    const estimate = yuanToFen(lot.estimate);
+    const bond = yuanToFen(lot.bond);
+    if (estimate === null) errors.push({ field: `lots[${i}].estimate_fen`, id: 'js_bad_money' });
+    if (bond === null) errors.push({ field: `lots[${i}].bid_bond_fen`, id: 'js_bad_money' });
+    const out = { name: String(lot.name || '').trim(), estimate_fen: estimate, bid_bond_fen: bond };
+    return lot.id ? { id: lot.id, ...out } : out;
+  });
+  const members = (v.custodians || []).map((c, i) => {
+    const needsOrg = c.kind === 'supervisor' || c.kind === 'witness';
+    if (needsOrg && !c.org) errors.push({ field: `custodians.members[${i}].org_id`, id: 'js_need_org' });
+    return needsOrg ? { kind: c.kind, org_id: c.org || null } : { kind: c.kind };
+  });
+  need('supervisor_org_id', v.supervisor_org_id);
+  const k = Number.parseInt(v.k, 10);
+  if (!Number.isInteger(k)) errors.push({ field: 'custodians.k', id: 'js_required' });
+  const spec = {
+    title: String(v.title || '').trim(),
+    description: String(v.description || ''),
+    category: v.category,
+    region: String(v.region || '').trim(),
+    qualification: String(v.qualification || ''),
+    evaluation_method: evaluation,
+    schedule,
+    lots,
+    custodians: { k, members },
+    supervisor_org_id: v.supervisor_org_id,
+  };
+  return { spec: errors.length ? null : spec, errors };
+}
+
+/** The form values for a spec as the API returns it (the inverse of `buildSpec`, for editing). */
+export function specToValues(spec, toLocal, toYuan) {
+  const m = spec.evaluation_method || { kind: 'lowest_evaluated_price' };
+  return {
+    title: spec.title,
+    description: spec.description || '',
+    category: spec.category,
+    region: spec.region || '',
+    qualification: spec.qualification || '',
+    evaluation_kind: m.kind,
+    criteria: (m.criteria || []).map((c) => `${c.name} ${c.weight}`).join('\n'),
+    docs_from: toLocal(spec.schedule.docs_from),
+    docs_to: toLocal(spec.schedule.docs_to),
+    clarification_deadline: toLocal(spec.schedule.clarification_deadline),
+    bid_deadline: toLocal(spec.schedule.bid_deadline),
+    supervisor_org_id: spec.supervisor_org_id,
+    k: String(spec.custodians.k),
+    lots: spec.lots.map((l) => ({ id: l.id, name: l.name, estimate: toYuan(l.estimate_fen), bond: toYuan(l.bid_bond_fen) })),
+    custodians: spec.custodians.members.map((c) => ({ kind: c.kind, org: c.org_id || '' })),
+  };
+}
+
+/**
+ * An amendment's `changes` from the optional inputs: only what was filled in.
+ * `{title, docs_to, clarification_deadline, bid_deadline}` → `{changes, errors}`.
+ */
+export function buildChanges(v) {
+  const changes = {};
+  const errors = [];
+  if (String(v.title || '').trim()) changes.title = String(v.title).trim();
+  for (const key of ['docs_to', 'clarification_deadline', 'bid_deadline']) {
+    if (!String(v[key] || '').trim()) continue;
+    const t = localToRfc3339(v[key]);
+    if (t) changes[key] = t;
+    else errors.push({ field: `changes.${key}`, id: 'js_bad_time' });
+  }
+  return { changes, errors };
+}
+
+/** The default bid box: k = 3 of time release, agent, supervisor and witness. */
+export function defaultCustodians(supervisorOrg, witnessOrg) {
+  return [
+    { kind: 'time_release', org: '' },
+    { kind: 'agent', org: '' },
+    { kind: 'supervisor', org: supervisorOrg || '' },
+    { kind: 'witness', org: witnessOrg || '' },
+  ];
+}
