@@ -1,6 +1,7 @@
 //! The application's shared state: the store, file storage, clock and settings, cheap to clone.
 //! Use cases receive it; HTTP handlers get it from axum's `State`.
 
+use crate::auditlog::service::LogKeys;
 use crate::blobs::BlobStore;
 use crate::clock::Clock;
 use crate::config::ServeArgs;
@@ -16,6 +17,8 @@ pub struct Inner {
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub config: ServeArgs,
+    /// The audit log's signing key and accepted witnesses.
+    pub log: Arc<LogKeys>,
     /// Cancelled on shutdown; background tasks and websockets watch it.
     pub shutdown: CancellationToken,
 }
@@ -26,12 +29,14 @@ impl AppState {
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         config: ServeArgs,
+        log: Arc<LogKeys>,
     ) -> Self {
         AppState(Arc::new(Inner {
             store,
             blobs,
             clock,
             config,
+            log,
             shutdown: CancellationToken::new(),
         }))
     }

@@ -26,17 +26,54 @@ fn err(e: impl std::fmt::Display) -> BenchError {
 }
 
 const PLACES: &[&str] = &[
-    "浑南区", "和平区", "沈河区", "皇姑区", "铁西区", "大东区", "于洪区", "沈北新区", "苏家屯区", "新民市",
+    "浑南区",
+    "和平区",
+    "沈河区",
+    "皇姑区",
+    "铁西区",
+    "大东区",
+    "于洪区",
+    "沈北新区",
+    "苏家屯区",
+    "新民市",
 ];
 const SUBJECTS: &[&str] = &[
-    "第一中学教学楼", "人民医院门诊楼", "城市道路照明", "污水处理厂", "政务云平台", "体育中心",
-    "老旧小区", "供热管网", "图书馆", "地铁站前广场", "消防站", "农贸市场", "河道综合整治", "公交场站",
+    "第一中学教学楼",
+    "人民医院门诊楼",
+    "城市道路照明",
+    "污水处理厂",
+    "政务云平台",
+    "体育中心",
+    "老旧小区",
+    "供热管网",
+    "图书馆",
+    "地铁站前广场",
+    "消防站",
+    "农贸市场",
+    "河道综合整治",
+    "公交场站",
 ];
 const WORKS: &[&str] = &[
-    "改造工程施工", "设备采购", "运维服务", "监理服务", "新建工程施工", "设计服务", "物业管理服务",
-    "信息化系统建设", "绿化养护", "安装工程",
+    "改造工程施工",
+    "设备采购",
+    "运维服务",
+    "监理服务",
+    "新建工程施工",
+    "设计服务",
+    "物业管理服务",
+    "信息化系统建设",
+    "绿化养护",
+    "安装工程",
 ];
-const REGIONS: &[&str] = &["沈阳市", "大连市", "鞍山市", "抚顺市", "本溪市", "丹东市", "锦州市"];
+const REGIONS: &[&str] = &[
+    "沈阳市",
+    "大连市",
+    "鞍山市",
+    "抚顺市",
+    "本溪市",
+    "丹东市",
+    "锦州市",
+];
 
 /// The searches a visitor of the board makes: text (long and short words), filters, ranges, pages.
 fn queries(now_ms: i64) -> Vec<String> {
@@ -50,10 +87,14 @@ fn queries(now_ms: i64) -> Vec<String> {
         "/api/notices?q=%E6%95%99%E5%AD%A6%E6%A5%BC".into(), // 教学楼
         "/api/notices?q=%E6%B1%A1%E6%B0%B4%E5%A4%84%E7%90%86".into(), // 污水处理
         "/api/notices?q=%E8%AE%BE%E5%A4%87%E9%87%87%E8%B4%AD&category=goods".into(), // 设备采购
-        "/api/notices?q=%E5%8C%BB%E9%99%A2".into(), // 医院 (two characters)
+        "/api/notices?q=%E5%8C%BB%E9%99%A2".into(),          // 医院 (two characters)
         "/api/notices?category=construction&region=%E6%B2%88%E9%98%B3%E5%B8%82".into(),
         "/api/notices?status=bidding&page=3".into(),
-        format!("/api/notices?deadline_from={}&deadline_to={}", day(5), day(12)),
+        format!(
+            "/api/notices?deadline_from={}&deadline_to={}",
+            day(5),
+            day(12)
+        ),
         "/api/notices?q=%E6%B5%91%E5%8D%97%E5%8C%BA%20%E8%BF%90%E7%BB%B4".into(), // 浑南区 运维
         "/api/notices?region=%E5%A4%A7%E8%BF%9E%E5%B8%82&status=closed".into(),
     ]
@@ -70,8 +111,16 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let app = crate::server::state(&serve, Arc::new(SystemClock))
         .await
         .map_err(err)?;
-    if !app.store.list_organisations(None).await.map_err(err)?.is_empty() {
-        return Err(err("the bench needs an empty scratch database; this one holds data"));
+    if !app
+        .store
+        .list_organisations(None)
+        .await
+        .map_err(err)?
+        .is_empty()
+    {
+        return Err(err(
+            "the bench needs an empty scratch database; this one holds data",
+        ));
     }
     println!(
         "bidhall bench: backend {}, {} tenders, {} connections, {} s per phase",
@@ -102,11 +151,24 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         }
     }
     let secs = Duration::from_secs(args.seconds);
-    let health = phase(&client, &base, vec!["/healthz".into()], args.connections, secs).await;
+    let health = phase(
+        &client,
+        &base,
+        vec!["/healthz".into()],
+        args.connections,
+        secs,
+    )
+    .await;
     let search = phase(&client, &base, queries(now_ms), args.connections, secs).await;
     println!();
-    println!("| {:<16} | {:>10} | {:>9} | {:>9} | {:>7} |", "route", "requests/s", "p50 ms", "p99 ms", "errors");
-    println!("|{:-<18}|{:->12}|{:->11}|{:->11}|{:->9}|", "", "", "", "", "");
+    println!(
+        "| {:<16} | {:>10} | {:>9} | {:>9} | {:>7} |",
+        "route", "requests/s", "p50 ms", "p99 ms", "errors"
+    );
+    println!(
+        "|{:-<18}|{:->12}|{:->11}|{:->11}|{:->9}|",
+        "", "", "", "", ""
+    );
     for (name, r) in [("/healthz", &health), ("/api/notices", &search)] {
         println!(
             "| {:<16} | {:>10.0} | {:>9.2} | {:>9.2} | {:>7} |",
@@ -150,7 +212,12 @@ async fn phase(
     let mut tasks = Vec::new();
     let start = Instant::now();
     for worker in 0..connections {
-        let (client, base, paths, stop) = (client.clone(), base.to_string(), paths.clone(), stop.clone());
+        let (client, base, paths, stop) = (
+            client.clone(),
+            base.to_string(),
+            paths.clone(),
+            stop.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
@@ -213,8 +280,17 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
     let supervisor = org(Role::Supervisor, "压测监督部门", "11210100MB0000903C");
     let witness = org(Role::Witness, "压测公证处", "12210100MB0000904D");
     for o in [&owner, &agent, &supervisor, &witness] {
-        let audit = AuditEvent::new("organisation_registered", None, AuditActor::System, now, json!({ "org": o.id, "source": "bench" }));
-        app.store.create_organisation(o, &audit).await.map_err(err)?;
+        let audit = AuditEvent::new(
+            "organisation_registered",
+            None,
+            AuditActor::System,
+            now,
+            json!({ "org": o.id, "source": "bench" }),
+        );
+        app.store
+            .create_organisation(o, &audit)
+            .await
+            .map_err(err)?;
     }
     let mut projects = Vec::new();
     for (i, subject) in SUBJECTS.iter().enumerate() {
@@ -227,7 +303,13 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             region: Line::parse("沈阳市").expect("fixed"),
             created_at: now,
         };
-        let audit = AuditEvent::new("project_created", None, AuditActor::System, now, json!({ "project": p.id, "source": "bench" }));
+        let audit = AuditEvent::new(
+            "project_created",
+            None,
+            AuditActor::System,
+            now,
+            json!({ "project": p.id, "source": "bench" }),
+        );
         app.store.create_project(&p, &audit).await.map_err(err)?;
         projects.push(p);
     }
@@ -236,12 +318,21 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
     for i in 0..n {
         // A cheap deterministic scramble so neighbouring tenders differ.
         let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
-        let pick = |list: &[&'static str], salt: u64| list[((h >> salt) % list.len() as u64) as usize];
+        let pick =
+            |list: &[&'static str], salt: u64| list[((h >> salt) % list.len() as u64) as usize];
         let project = &projects[(h % projects.len() as u64) as usize];
         let subject = SUBJECTS[(h % SUBJECTS.len() as u64) as usize];
-        let title = format!("{}{}{}（第{}批）", pick(PLACES, 3), subject, pick(WORKS, 7), i % 97 + 1);
+        let title = format!(
+            "{}{}{}（第{}批）",
+            pick(PLACES, 3),
+            subject,
+            pick(WORKS, 7),
+            i % 97 + 1
+        );
         let published = now.plus_millis(-((h % 200) as i64) * DAY_MS);
-        let deadline = published.plus_days(20 + (h % 30) as i64).plus_millis(((h >> 11) % 24) as i64 * HOUR_MS);
+        let deadline = published
+            .plus_days(20 + (h % 30) as i64)
+            .plus_millis(((h >> 11) % 24) as i64 * HOUR_MS);
         let estimate = Money::from_fen(((h % 50_000) as i64 + 100) * 100_000).expect("in range");
         let spec = TenderSpec {
             title: Line::parse(&title).expect("generated title"),
@@ -265,10 +356,22 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             custodians: CustodianSet {
                 k: 3,
                 members: vec![
-                    Custodian { kind: CustodianKind::TimeRelease, org_id: None },
-                    Custodian { kind: CustodianKind::Agent, org_id: None },
-                    Custodian { kind: CustodianKind::Supervisor, org_id: Some(supervisor.id.clone()) },
-                    Custodian { kind: CustodianKind::Witness, org_id: Some(witness.id.clone()) },
+                    Custodian {
+                        kind: CustodianKind::TimeRelease,
+                        org_id: None,
+                    },
+                    Custodian {
+                        kind: CustodianKind::Agent,
+                        org_id: None,
+                    },
+                    Custodian {
+                        kind: CustodianKind::Supervisor,
+                        org_id: Some(supervisor.id.clone()),
+                    },
+                    Custodian {
+                        kind: CustodianKind::Witness,
+                        org_id: Some(witness.id.clone()),
+                    },
                 ],
             },
             supervisor_org_id: supervisor.id.clone(),
@@ -279,7 +382,11 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             project_id: project.id.clone(),
             owner_org_id: owner.id.clone(),
             agent_org_id: Some(agent.id.clone()),
-            state: if cancelled { TenderState::Cancelled } else { TenderState::Published },
+            state: if cancelled {
+                TenderState::Cancelled
+            } else {
+                TenderState::Published
+            },
             spec,
             version: 2,
             created_at: published,
@@ -287,7 +394,13 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             published_at: Some(published),
             documents_issued_at: Some(published),
         };
-        let audit = AuditEvent::new("tender_imported", Some(&t.id), AuditActor::System, now, json!({ "source": "bench", "title": title }));
+        let audit = AuditEvent::new(
+            "tender_imported",
+            Some(&t.id),
+            AuditActor::System,
+            now,
+            json!({ "source": "bench", "title": title }),
+        );
         batch.push((t, audit));
         if batch.len() == 1000 || i + 1 == n {
             app.store.import_tenders(&batch).await.map_err(err)?;

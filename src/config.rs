@@ -21,6 +21,32 @@ pub enum Command {
     Serve(ServeArgs),
     /// Measure the notice board under load (loads many tenders into a scratch database).
     Bench(BenchArgs),
+    /// Export, verify and prove the audit log offline.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Write the whole log (tiles, entry bundles, checkpoints, public key) into a folder.
+    Export {
+        /// The folder to write; it must be empty or absent.
+        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// Check an exported folder offline: every entry, tile, checkpoint signature and consistency.
+    Verify { dir: PathBuf },
+    /// Check one entry's inclusion from a receipt (`GET /api/log/receipts/{index}`).
+    Prove {
+        /// The receipt JSON file.
+        receipt: PathBuf,
+        /// The log's verifier key (`GET /api/log/key`), as a file.
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -64,6 +90,37 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "BIDHALL_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// The audit log's origin line (its name in checkpoints and the key name).
+    #[arg(
+        long,
+        env = "BIDHALL_LOG_ORIGIN",
+        default_value = "bidhall.localhost/log"
+    )]
+    pub log_origin: String,
+    /// The audit log's Ed25519 signing key (C2SP signed-note key text); created on first start.
+    /// Defaults to `keys/log.key` under the data directory.
+    #[arg(long, env = "BIDHALL_LOG_KEY_FILE")]
+    pub log_key_file: Option<PathBuf>,
+    /// Witness verifier keys (C2SP tlog-cosignature) whose cosignatures are accepted, comma separated.
+    #[arg(long, env = "BIDHALL_WITNESS_KEYS", value_delimiter = ',')]
+    pub witness_keys: Vec<String>,
+    /// How often to sign a checkpoint while entries arrive, in milliseconds.
+    #[arg(long, env = "BIDHALL_CHECKPOINT_MS", default_value_t = 2000)]
+    pub checkpoint_ms: u64,
+}
+
+impl LogArgs {
+    pub fn key_file(&self, store: &StoreArgs) -> PathBuf {
+        self.log_key_file
+            .clone()
+            .unwrap_or_else(|| store.data_dir.join("keys").join("log.key"))
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -92,6 +149,12 @@ impl ServeArgs {
             session_hours: 12,
             log_format: "text".into(),
             secure_cookies: false,
+            log: LogArgs {
+                log_origin: "bidhall.localhost/log".into(),
+                log_key_file: None,
+                witness_keys: Vec::new(),
+                checkpoint_ms: 2000,
+            },
         }
     }
 }

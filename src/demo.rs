@@ -159,8 +159,17 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
         }
         orgs.insert(o.key, org);
     }
-    let org_id = |key: &str| orgs.get(key).map(|o| o.id.clone()).ok_or_else(|| bad(format!("unknown organisation {key}")));
-    let actor = |key: &str| actors.get(key).cloned().ok_or_else(|| bad(format!("organisation {key} has no user")));
+    let org_id = |key: &str| {
+        orgs.get(key)
+            .map(|o| o.id.clone())
+            .ok_or_else(|| bad(format!("unknown organisation {key}")))
+    };
+    let actor = |key: &str| {
+        actors
+            .get(key)
+            .cloned()
+            .ok_or_else(|| bad(format!("organisation {key} has no user")))
+    };
 
     let mut projects = HashMap::new();
     for p in fx.projects {
@@ -182,15 +191,21 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
     for t in fx.tenders {
         // A tender published in the past is created on a clock set to that day, so the law's
         // checks run as they would have then.
-        let then = now.plus_millis(-t.published_days_ago * DAY_MS).ceil_minute();
+        let then = now
+            .plus_millis(-t.published_days_ago * DAY_MS)
+            .ceil_minute();
         let at = AppState::new(
             app.store.clone(),
             app.blobs.clone(),
             Arc::new(ManualClock::new(then)),
             app.config.clone(),
+            app.log.clone(),
         );
         let day = |k: &str| -> Result<Timestamp, StartError> {
-            let d = t.schedule_days.get(k).ok_or_else(|| bad(format!("schedule_days.{k} missing")))?;
+            let d = t
+                .schedule_days
+                .get(k)
+                .ok_or_else(|| bad(format!("schedule_days.{k} missing")))?;
             Ok(then.plus_days(*d))
         };
         let lots = t
@@ -222,16 +237,31 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
             custodians: CustodianSet {
                 k: 3,
                 members: vec![
-                    Custodian { kind: CustodianKind::TimeRelease, org_id: None },
-                    Custodian { kind: CustodianKind::Agent, org_id: None },
-                    Custodian { kind: CustodianKind::Supervisor, org_id: Some(org_id("supervisor")?) },
-                    Custodian { kind: CustodianKind::Witness, org_id: Some(org_id("witness")?) },
+                    Custodian {
+                        kind: CustodianKind::TimeRelease,
+                        org_id: None,
+                    },
+                    Custodian {
+                        kind: CustodianKind::Agent,
+                        org_id: None,
+                    },
+                    Custodian {
+                        kind: CustodianKind::Supervisor,
+                        org_id: Some(org_id("supervisor")?),
+                    },
+                    Custodian {
+                        kind: CustodianKind::Witness,
+                        org_id: Some(org_id("witness")?),
+                    },
                 ],
             },
             supervisor_org_id: org_id("supervisor")?,
         };
         let by = actor(&t.by)?;
-        let project_id = projects.get(&t.project).cloned().ok_or_else(|| bad(format!("unknown project {}", t.project)))?;
+        let project_id = projects
+            .get(&t.project)
+            .cloned()
+            .ok_or_else(|| bad(format!("unknown project {}", t.project)))?;
         let tender = service::create_tender(&at, &by, NewTender { project_id, spec })
             .await
             .map_err(bad)?;

@@ -38,6 +38,13 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Command::Log(cmd) => {
+            bidhall::telemetry::init("text");
+            match bidhall::auditlog::cli::run(cmd).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
         Command::Bench(args) => {
             bidhall::telemetry::init("text");
             match bidhall::bench::run(args).await {

@@ -2,6 +2,7 @@
 //! `main.rs`, the tests' TestApp and the benchmark, so all three run the same server.
 
 use crate::app::AppState;
+use crate::auditlog::service::LogKeys;
 use crate::blobs::LocalDir;
 use crate::clock::Clock;
 use crate::config::ServeArgs;
@@ -19,13 +20,31 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("demo data: {0}")]
     Demo(String),
+    #[error("audit log: {0}")]
+    Log(#[from] crate::auditlog::service::LogError),
 }
 
 /// Opens the store and file storage named by `args` and builds the application state.
 pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
     let store = store::open(&args.store.database_url()).await?;
     let blobs = Arc::new(LocalDir::new(args.store.data_dir.join("blobs"))?);
-    Ok(AppState::new(store, blobs, clock, args.clone()))
+    let keys = LogKeys::load_or_create(
+        &args.log.key_file(&args.store),
+        &args.log.log_origin,
+        &args.log.witness_keys,
+    )?;
+    let checked = crate::auditlog::service::self_check(&*store, &keys).await?;
+    tracing::info!(
+        entries = checked,
+        "audit log consistent with its latest checkpoint"
+    );
+    Ok(AppState::new(
+        store,
+        blobs,
+        clock,
+        args.clone(),
+        Arc::new(keys),
+    ))
 }
 
 pub struct Running {
@@ -39,6 +58,8 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
     let router = crate::http::router(app.clone());
     let shutdown = app.shutdown.clone();
+    let every = std::time::Duration::from_millis(app.config.log.checkpoint_ms.max(100));
+    crate::auditlog::service::spawn_checkpointer(app.clone(), every);
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -47,7 +47,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
     }
 
     /// A field refused by its rule: 422 naming the field and the rule.
@@ -117,7 +121,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", message)
             }
-            IdentityError::LoginTaken => ApiError::new(StatusCode::CONFLICT, "login_taken", message),
+            IdentityError::LoginTaken => {
+                ApiError::new(StatusCode::CONFLICT, "login_taken", message)
+            }
             IdentityError::OrganisationExists => {
                 ApiError::new(StatusCode::CONFLICT, "organisation_exists", message)
             }
@@ -159,13 +165,17 @@ impl From<TenderError> for ApiError {
                 });
                 err
             }
-            T::StaleVersion { current } => ApiError::new(StatusCode::CONFLICT, "stale_version", message)
-                .with_details(json!({ "current_version": current })),
+            T::StaleVersion { current } => {
+                ApiError::new(StatusCode::CONFLICT, "stale_version", message)
+                    .with_details(json!({ "current_version": current }))
+            }
             T::WrongState { state } => ApiError::new(StatusCode::CONFLICT, "wrong_state", message)
                 .with_details(json!({ "state": state })),
-            T::PublishedNeedsAmendment => {
-                ApiError::new(StatusCode::CONFLICT, "published_tender_needs_amendment", message)
-            }
+            T::PublishedNeedsAmendment => ApiError::new(
+                StatusCode::CONFLICT,
+                "published_tender_needs_amendment",
+                message,
+            ),
             T::DocumentsNotOnSale { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "documents_not_on_sale", message)
             }

@@ -75,7 +75,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// Domain types render their refusals as `rule: message`; serde's own say what kind they are.
 fn classify(text: &str) -> (String, String) {
     if let Some((rule, message)) = text.split_once(": ") {
-        if !rule.is_empty() && rule.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if !rule.is_empty()
+            && rule
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             return (rule.to_string(), message.to_string());
         }
     }
@@ -173,7 +177,10 @@ mod tests {
         let e = parse_json::<Body>(br#"{"money": 1, "title": "a", "x": 1}"#).unwrap_err();
         assert_eq!(e.details["rule"], "unknown_field");
         let e = parse_json::<Body>(br#"{"money": 1, "title": "abcdefg"}"#).unwrap_err();
-        assert_eq!((e.details["field"].as_str(), e.details["rule"].as_str()), (Some("title"), Some("too_long")));
+        assert_eq!(
+            (e.details["field"].as_str(), e.details["rule"].as_str()),
+            (Some("title"), Some("too_long"))
+        );
         let e = parse_json::<Body>(b"{").unwrap_err();
         assert_eq!(e.code, "malformed_json");
     }

@@ -268,4 +268,3 @@ async fn list_keys(
     let keys = app.store.list_signing_keys(&actor.org_id).await?;
     Ok(Json(keys.iter().map(KeyView::from).collect()))
 }
-

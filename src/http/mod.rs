@@ -2,6 +2,7 @@
 //! per-route metrics and panic containment. Handlers only translate; the rules live in the
 //! capabilities.
 
+mod auditlog;
 pub mod error;
 pub mod extract;
 mod identity;
@@ -31,11 +32,15 @@ use utoipa::OpenApi;
         tenders::list_amendments, tenders::upload_document, tenders::list_documents,
         tenders::download, tenders::obtain, tenders::obtainers,
         notices::search,
+        auditlog::checkpoint_text, auditlog::tile, auditlog::key, auditlog::sign_checkpoint,
+        auditlog::entries, auditlog::entry, auditlog::inclusion, auditlog::consistency,
+        auditlog::receipt, auditlog::cosign,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
         (name = "tenders", description = "Projects, tenders, amendments and documents"),
         (name = "notices", description = "The public notice board"),
+        (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )
 )]
 pub struct ApiDoc;
@@ -52,6 +57,7 @@ pub fn router(app: AppState) -> Router {
         .merge(identity::router())
         .merge(tenders::router())
         .merge(notices::router())
+        .merge(auditlog::router())
         .merge(ops::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())

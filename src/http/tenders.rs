@@ -204,7 +204,9 @@ async fn upload_document(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(crate::tenders::service::TenderError::DocumentTooLarge { limit_bytes: limit }.into());
+        return Err(
+            crate::tenders::service::TenderError::DocumentTooLarge { limit_bytes: limit }.into(),
+        );
     }
     let stream = req
         .into_body()
@@ -250,7 +252,10 @@ async fn download(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         headers.insert(CONTENT_DISPOSITION, v);
     }
-    headers.insert("x-content-sha256", HeaderValue::from_str(&doc.sha256).expect("hex"));
+    headers.insert(
+        "x-content-sha256",
+        HeaderValue::from_str(&doc.sha256).expect("hex"),
+    );
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     Ok((headers, body))
 }
@@ -275,9 +280,7 @@ async fn obtain(
     AuthUser(actor): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<ObtainReceipt>, ApiError> {
-    Ok(Json(
-        service::obtain(&app, &actor, &tender_id(&id)?).await?,
-    ))
+    Ok(Json(service::obtain(&app, &actor, &tender_id(&id)?).await?))
 }
 
 /// Who obtained the documents: the platform at any time; the owner, agent and supervisor after

@@ -2,6 +2,7 @@
 //! use case's audit-log entry. `sql.rs` holds the SQL both backends share; `sqlite.rs` and
 //! `postgres.rs` only connect, migrate and supply the few statements where the dialects differ.
 
+mod log;
 pub mod postgres;
 mod rows;
 mod sql;
@@ -16,6 +17,7 @@ use crate::tenders::model::{Amendment, Project, Tender, TenderDocument};
 use crate::tenders::notices::{NoticePage, NoticeQuery};
 use crate::tenders::obtain::Obtained;
 use async_trait::async_trait;
+pub use log::{LogStore, StoredCheckpoint};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +55,7 @@ pub struct StoredEntry {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: LogStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

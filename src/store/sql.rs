@@ -45,6 +45,7 @@ impl SqlStore {
                 .execute(&mut **tx)
                 .await?;
         }
+        let entry = event.canonical_bytes();
         let index: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log")
             .fetch_one(&mut **tx)
             .await?;
@@ -54,10 +55,11 @@ impl SqlStore {
         .bind(index)
         .bind(event.tender.as_ref().map(|t| t.to_string()))
         .bind(event.kind)
-        .bind(event.canonical_bytes())
+        .bind(entry.clone())
         .bind(event.at.millis())
         .execute(&mut **tx)
         .await?;
+        self.append_hashes(tx, index, &entry).await?;
         Ok(index)
     }
 

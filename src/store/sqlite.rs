@@ -6,11 +6,18 @@ use super::StoreError;
 use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "backbone",
-    include_str!("../../migrations/sqlite/0001_backbone.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "backbone",
+        include_str!("../../migrations/sqlite/0001_backbone.sql"),
+    ),
+    (
+        2,
+        "transparency log",
+        include_str!("../../migrations/sqlite/0002_transparency_log.sql"),
+    ),
+];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
     sqlx::any::install_default_drivers();

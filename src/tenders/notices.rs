@@ -283,8 +283,14 @@ mod params_tests {
             ..Default::default()
         };
         let q = p.to_query().unwrap();
-        assert_eq!(q.deadline_from.unwrap().to_rfc3339(), "2026-11-30T16:00:00.000Z");
-        assert_eq!(q.deadline_to.unwrap().to_rfc3339(), "2026-12-01T16:00:00.000Z");
+        assert_eq!(
+            q.deadline_from.unwrap().to_rfc3339(),
+            "2026-11-30T16:00:00.000Z"
+        );
+        assert_eq!(
+            q.deadline_to.unwrap().to_rfc3339(),
+            "2026-12-01T16:00:00.000Z"
+        );
         let bad = NoticeParams {
             status: Some("open".into()),
             ..Default::default()

@@ -551,7 +551,11 @@ pub async fn upload_document(
         value,
     })?;
     if name.as_str().contains(['/', '\\']) {
-        return Err(invalid("name", "path_in_name", "a file name has no folders"));
+        return Err(invalid(
+            "name",
+            "path_in_name",
+            "a file name has no folders",
+        ));
     }
     let media_type = media_type.trim();
     if media_type.is_empty()

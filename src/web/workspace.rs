@@ -52,22 +52,22 @@ async fn choices(app: &AppState) -> Result<Choices, crate::store::StoreError> {
 }
 
 /// The workspace's gate: signed out goes to sign-in, other roles get a friendly refusal.
-fn gate(page: &Page) -> Result<Actor, Response> {
+fn gate(page: &Page) -> Result<Actor, Box<Response>> {
     match &page.actor {
-        None => Err(Redirect::to("/signin").into_response()),
+        None => Err(Box::new(Redirect::to("/signin").into_response())),
         Some(a) if matches!(a.role, Role::Owner | Role::Agent) => Ok(a.clone()),
-        Some(_) => Err(page.message(
+        Some(_) => Err(Box::new(page.message(
             StatusCode::FORBIDDEN,
             "workspace_only_title",
             "workspace_only_body",
-        )),
+        ))),
     }
 }
 
 pub async fn workspace(State(app): State<AppState>, page: Page) -> Response {
     let actor = match gate(&page) {
         Ok(a) => a,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let found = tokio::try_join!(
         app.store.list_tenders_of_org(&actor.org_id),
@@ -99,7 +99,7 @@ pub async fn workspace_tender(
     Path(id): Path<String>,
 ) -> Response {
     if let Err(resp) = gate(&page) {
-        return resp;
+        return *resp;
     }
     let Ok(id) = TenderId::parse(&id) else {
         return page.not_found();

@@ -15,6 +15,8 @@ pub const START: &str = "2027-03-01T09:00:00+08:00";
 
 pub struct TestApp {
     pub base: String,
+    /// The settings the hall runs with (its database URL, data folder, log key file).
+    pub args: ServeArgs,
     pub app: AppState,
     pub clock: Arc<ManualClock>,
     pub client: reqwest::Client,
@@ -31,7 +33,10 @@ impl Drop for PgScratch {
     fn drop(&mut self) {
         let (admin, name) = (self.admin_url.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
@@ -52,12 +57,20 @@ pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgScratchH
             use sqlx::Connection;
             sqlx::any::install_default_drivers();
             let name = format!("bidhall_t_{}", uuid_like());
-            let mut c = sqlx::AnyConnection::connect(&url).await.expect("PostgreSQL reachable");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
+            let mut c = sqlx::AnyConnection::connect(&url)
+                .await
+                .expect("PostgreSQL reachable");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .await
+                .unwrap();
             let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
             (
                 format!("{base}/{name}"),
-                Some(PgScratchHandle(PgScratch { admin_url: url, name })),
+                Some(PgScratchHandle(PgScratch {
+                    admin_url: url,
+                    name,
+                })),
             )
         }
         _ => (format!("sqlite://{}", dir.join("hall.db").display()), None),
@@ -115,6 +128,7 @@ impl TestApp {
         let running = bidhall::server::spawn(app.clone()).await.unwrap();
         TestApp {
             base: format!("http://{}", running.addr),
+            args: args.clone(),
             app,
             clock,
             client: reqwest::Client::new(),
@@ -131,8 +145,16 @@ impl TestApp {
         self.clock.advance_millis(days * DAY_MS);
     }
 
-    pub async fn request(&self, method: Method, path: impl AsRef<str>, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut req = self.client.request(method, format!("{}{}", self.base, path.as_ref()));
+    pub async fn request(
+        &self,
+        method: Method,
+        path: impl AsRef<str>,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path.as_ref()));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -146,6 +168,11 @@ impl TestApp {
         Reply { status, body }
     }
 
+    /// Entries in the audit log now.
+    pub async fn log_size(&self) -> i64 {
+        self.app.store.audit_size().await.unwrap()
+    }
+
     pub async fn get(&self, path: impl AsRef<str>, token: Option<&str>) -> Reply {
         self.request(Method::GET, path, token, None).await
     }
@@ -157,7 +184,11 @@ impl TestApp {
     /// Signs in a demo user and returns the bearer token.
     pub async fn sign_in(&self, login: &str) -> String {
         let r = self
-            .post("/api/session", None, json!({ "login": login, "password": bidhall::demo::password() }))
+            .post(
+                "/api/session",
+                None,
+                json!({ "login": login, "password": bidhall::demo::password() }),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "sign in {login}: {:?}", r.body);
         r.body["token"].as_str().unwrap().to_string()
@@ -165,7 +196,9 @@ impl TestApp {
 
     pub async fn org_id(&self, role: &str, name_contains: &str) -> String {
         let t = self.sign_in("platform").await;
-        let r = self.get(&format!("/api/organisations?role={role}"), Some(&t)).await;
+        let r = self
+            .get(&format!("/api/organisations?role={role}"), Some(&t))
+            .await;
         r.body
             .as_array()
             .unwrap()
@@ -205,7 +238,7 @@ impl TestApp {
             "qualification": "二级资质",
             "evaluation_method": { "kind": "lowest_evaluated_price" },
             "schedule": { "docs_from": day(0), "docs_to": day(7), "clarification_deadline": day(12), "bid_deadline": day(25) },
-            "lots": [ { "name": "第一标段", "estimate_fen": 1_000_000_00, "bid_bond_fen": 20_000_00 } ],
+            "lots": [ { "name": "第一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 } ],
             "custodians": { "k": 3, "members": [
                 { "kind": "time_release" }, { "kind": "agent" },
                 { "kind": "supervisor", "org_id": supervisor }, { "kind": "witness", "org_id": witness } ] },
@@ -216,7 +249,13 @@ impl TestApp {
     /// The agent drafts a tender on the school project; returns the tender.
     pub async fn draft_tender(&self, agent: &str, spec: Value) -> Value {
         let project = self.school_project(agent).await;
-        let r = self.post("/api/tenders", Some(agent), json!({ "project_id": project, "spec": spec })).await;
+        let r = self
+            .post(
+                "/api/tenders",
+                Some(agent),
+                json!({ "project_id": project, "spec": spec }),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body
     }
@@ -226,7 +265,11 @@ impl TestApp {
         let spec = self.spec(title).await;
         let t = self.draft_tender(agent, spec).await;
         let r = self
-            .post(&format!("/api/tenders/{}/publish", t["id"].as_str().unwrap()), Some(agent), json!({ "version": t["version"] }))
+            .post(
+                &format!("/api/tenders/{}/publish", t["id"].as_str().unwrap()),
+                Some(agent),
+                json!({ "version": t["version"] }),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         r.body

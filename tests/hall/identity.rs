@@ -7,7 +7,10 @@ use serde_json::json;
 #[tokio::test]
 async fn sign_in_sets_an_http_only_cookie_that_the_web_uses() {
     let app = TestApp::spawn().await;
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let r = client
         .post(format!("{}/api/session", app.base))
         .json(&json!({ "login": "agent", "password": bidhall::demo::password() }))
@@ -16,30 +19,66 @@ async fn sign_in_sets_an_http_only_cookie_that_the_web_uses() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.starts_with("bidhall_session=bh_") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-    let me: serde_json::Value = client.get(format!("{}/api/me", app.base)).send().await.unwrap().json().await.unwrap();
+    assert!(
+        cookie.starts_with("bidhall_session=bh_")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+    );
+    let me: serde_json::Value = client
+        .get(format!("{}/api/me", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "agent");
-    let out = client.delete(format!("{}/api/session", app.base)).send().await.unwrap();
+    let out = client
+        .delete(format!("{}/api/session", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    let me = client.get(format!("{}/api/me", app.base)).send().await.unwrap();
+    let me = client
+        .get(format!("{}/api/me", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_login_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    let a = app.post("/api/session", None, json!({ "login": "agent", "password": "wrong password!" })).await;
-    let b = app.post("/api/session", None, json!({ "login": "nobody", "password": "wrong password!" })).await;
+    let a = app
+        .post(
+            "/api/session",
+            None,
+            json!({ "login": "agent", "password": "wrong password!" }),
+        )
+        .await;
+    let b = app
+        .post(
+            "/api/session",
+            None,
+            json!({ "login": "nobody", "password": "wrong password!" }),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert_eq!(a.body, b.body);
-    assert!(!a.body.to_string().contains("wrong password!"), "secrets never echo back");
+    assert!(
+        !a.body.to_string().contains("wrong password!"),
+        "secrets never echo back"
+    );
 }
 
 #[tokio::test]
 async fn sessions_are_stored_only_as_digests() {
     let app = TestApp::spawn().await;
     let token = app.sign_in("owner").await;
-    let digest = bidhall::identity::session::SessionToken::parse(&token).unwrap().digest();
+    let digest = bidhall::identity::session::SessionToken::parse(&token)
+        .unwrap()
+        .digest();
     assert!(app.app.store.find_session(&digest).await.unwrap().is_some());
     // The token itself is not a key the store knows.
     assert!(app.app.store.find_session(&token).await.unwrap().is_none());
@@ -54,15 +93,45 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
             "user": { "login": login, "display_name": "新人", "password": "a long enough password" }
         })
     };
-    let r = app.post("/api/register", None, body("tenderer", "91210100MA0Y777771", "newcomer")).await;
+    let r = app
+        .post(
+            "/api/register",
+            None,
+            body("tenderer", "91210100MA0Y777771", "newcomer"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let t = app.post("/api/session", None, json!({ "login": "newcomer", "password": "a long enough password" })).await;
+    let t = app
+        .post(
+            "/api/session",
+            None,
+            json!({ "login": "newcomer", "password": "a long enough password" }),
+        )
+        .await;
     assert_eq!(t.status, StatusCode::OK);
-    let again = app.post("/api/register", None, body("tenderer", "91210100MA0Y777771", "newcomer2")).await;
+    let again = app
+        .post(
+            "/api/register",
+            None,
+            body("tenderer", "91210100MA0Y777771", "newcomer2"),
+        )
+        .await;
     assert_eq!(again.code(), "organisation_exists");
-    let agent = app.post("/api/register", None, body("agent", "91210100MA0Y777782", "sneaky")).await;
+    let agent = app
+        .post(
+            "/api/register",
+            None,
+            body("agent", "91210100MA0Y777782", "sneaky"),
+        )
+        .await;
     assert_eq!(agent.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let bad = app.post("/api/register", None, body("tenderer", "91210100MA0Y77778I", "x1x")).await;
+    let bad = app
+        .post(
+            "/api/register",
+            None,
+            body("tenderer", "91210100MA0Y77778I", "x1x"),
+        )
+        .await;
     assert_eq!(bad.body["error"]["details"]["rule"], "bad_credit_code");
 }
 
@@ -73,11 +142,27 @@ async fn an_organisation_registers_a_signing_key_only_with_proof_of_possession()
     let me = app.get("/api/me", Some(&token)).await;
     let org = bidhall::domain::OrgId::parse(me.body["org_id"].as_str().unwrap()).unwrap();
     let (key, proof) = bidhall::identity::keys::test_support::key_and_proof(&org);
-    let r = app.post("/api/keys", Some(&token), json!({ "label": "投标专用", "public_key": key.to_base64(), "proof": proof })).await;
+    let r = app
+        .post(
+            "/api/keys",
+            Some(&token),
+            json!({ "label": "投标专用", "public_key": key.to_base64(), "proof": proof }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let other = app.sign_in("tenderer2").await;
-    let r = app.post("/api/keys", Some(&other), json!({ "label": "偷来的", "public_key": key.to_base64(), "proof": proof })).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a proof binds the key to its organisation");
+    let r = app
+        .post(
+            "/api/keys",
+            Some(&other),
+            json!({ "label": "偷来的", "public_key": key.to_base64(), "proof": proof }),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a proof binds the key to its organisation"
+    );
     let keys = app.get("/api/keys", Some(&token)).await;
     assert_eq!(keys.body.as_array().unwrap().len(), 1);
 }

@@ -2,7 +2,9 @@
 
 mod common;
 
+mod auditlog;
 mod auth_matrix;
+mod crash;
 mod identity;
 mod notices;
 mod ops;

@@ -9,9 +9,20 @@ async fn health_readiness_and_metrics_answer() {
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
     assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
     app.get("/api/notices", None).await;
-    let m = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let m = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(m.contains("http_requests_total"), "{m}");
-    assert!(m.contains("route=\"/api/notices\""), "routes are labelled by pattern");
+    assert!(
+        m.contains("route=\"/api/notices\""),
+        "routes are labelled by pattern"
+    );
     assert!(m.contains("http_request_duration_seconds_bucket"));
 }
 
@@ -21,7 +32,12 @@ async fn the_openapi_document_describes_the_api() {
     let doc = app.get("/api/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/api/session", "/api/tenders/{id}/publish", "/api/tenders/{id}/amendments", "/api/notices"] {
+    for path in [
+        "/api/session",
+        "/api/tenders/{id}/publish",
+        "/api/tenders/{id}/amendments",
+        "/api/notices",
+    ] {
         assert!(doc.body["paths"].get(path).is_some(), "{path} missing");
     }
 }

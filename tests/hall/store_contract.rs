@@ -35,11 +35,17 @@ async fn writes_and_their_audit_entries_commit_together_or_not_at_all() {
     let now = app.now();
     let before = entries(store).await.len();
     let a = org("91210100MA0Y123451", now);
-    store.create_organisation(&a, &event("organisation_registered", now)).await.unwrap();
+    store
+        .create_organisation(&a, &event("organisation_registered", now))
+        .await
+        .unwrap();
     // the same credit code again: a Conflict, and no audit entry for the failed write
     let mut dup = org("91210100MA0Y123451", now);
     dup.id = OrgId::generate();
-    let e = store.create_organisation(&dup, &event("organisation_registered", now)).await.unwrap_err();
+    let e = store
+        .create_organisation(&dup, &event("organisation_registered", now))
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
     let after = entries(store).await;
     assert_eq!(after.len(), before + 1);
@@ -47,8 +53,14 @@ async fn writes_and_their_audit_entries_commit_together_or_not_at_all() {
     for (i, e) in after.iter().enumerate() {
         assert_eq!(e.index, i as i64);
     }
-    assert_eq!(store.get_organisation(&a.id).await.unwrap().credit_code, a.credit_code);
-    assert!(matches!(store.get_organisation(&OrgId::generate()).await, Err(StoreError::NotFound)));
+    assert_eq!(
+        store.get_organisation(&a.id).await.unwrap().credit_code,
+        a.credit_code
+    );
+    assert!(matches!(
+        store.get_organisation(&OrgId::generate()).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -60,7 +72,9 @@ async fn concurrent_appends_keep_the_log_dense() {
         let store = app.app.store.clone();
         tasks.push(tokio::spawn(async move {
             let o = org(&format!("91210100MA0Y2{i:05}"), now);
-            store.create_organisation(&o, &event("organisation_registered", now)).await
+            store
+                .create_organisation(&o, &event("organisation_registered", now))
+                .await
         }));
     }
     for t in tasks {
@@ -78,7 +92,10 @@ async fn sessions_are_found_by_digest_and_deleted() {
     let store: &dyn Store = &*app.app.store;
     let now = app.now();
     let o = org("91210100MA0Y123462", now);
-    store.create_organisation(&o, &event("organisation_registered", now)).await.unwrap();
+    store
+        .create_organisation(&o, &event("organisation_registered", now))
+        .await
+        .unwrap();
     let u = User {
         id: UserId::generate(),
         org_id: o.id.clone(),
@@ -87,11 +104,25 @@ async fn sessions_are_found_by_digest_and_deleted() {
         password_hash: bidhall::identity::password::PasswordHash::from_stored("x".into()),
         created_at: now,
     };
-    store.create_user(&u, &event("user_created", now)).await.unwrap();
-    let dup = User { id: UserId::generate(), ..u.clone() };
-    assert!(matches!(store.create_user(&dup, &event("user_created", now)).await, Err(StoreError::Conflict(_))));
     store
-        .create_session(&Session { token_digest: "d1".into(), user_id: u.id.clone(), created_at: now, expires_at: now.plus_days(1) })
+        .create_user(&u, &event("user_created", now))
+        .await
+        .unwrap();
+    let dup = User {
+        id: UserId::generate(),
+        ..u.clone()
+    };
+    assert!(matches!(
+        store.create_user(&dup, &event("user_created", now)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .create_session(&Session {
+            token_digest: "d1".into(),
+            user_id: u.id.clone(),
+            created_at: now,
+            expires_at: now.plus_days(1),
+        })
         .await
         .unwrap();
     let (s, actor) = store.find_session("d1").await.unwrap().unwrap();
@@ -110,11 +141,23 @@ async fn a_tender_write_based_on_an_old_version_conflicts() {
     let store: &dyn Store = &*app.app.store;
     let mut tender = store.get_tender(&id).await.unwrap();
     tender.version += 1;
-    store.save_tender(&tender, &event("tender_draft_edited", app.now())).await.unwrap();
+    store
+        .save_tender(&tender, &event("tender_draft_edited", app.now()))
+        .await
+        .unwrap();
     let n = entries(store).await.len();
     // the same write again is based on version 1, which is gone
-    assert!(matches!(store.save_tender(&tender, &event("tender_draft_edited", app.now())).await, Err(StoreError::Conflict(_))));
-    assert_eq!(entries(store).await.len(), n, "the refused write left no audit entry");
+    assert!(matches!(
+        store
+            .save_tender(&tender, &event("tender_draft_edited", app.now()))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        entries(store).await.len(),
+        n,
+        "the refused write left no audit entry"
+    );
 }
 
 #[tokio::test]
@@ -131,7 +174,10 @@ async fn obtaining_twice_is_recorded_once() {
     let o2 = bidhall::tenders::obtain::Obtained::new(id.clone(), org.clone(), app.now());
     assert!(!store.record_obtained(&o2, &ev).await.unwrap());
     let kept = store.find_obtained(&id, &org).await.unwrap().unwrap();
-    assert_eq!(kept.commitment, o.commitment, "the first record and its salt are kept");
+    assert_eq!(
+        kept.commitment, o.commitment,
+        "the first record and its salt are kept"
+    );
     assert_eq!(kept.salt, o.salt);
     assert_eq!(store.list_obtained(&id).await.unwrap().len(), 1);
 }

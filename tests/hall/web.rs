@@ -8,22 +8,45 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn the_board_renders_in_chinese_and_switches_to_english() {
     let app = TestApp::spawn().await;
-    let zh = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    let zh = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(zh.status(), StatusCode::OK);
     let zh = zh.text().await.unwrap();
     assert!(zh.contains("教学楼改造"), "demo notices are listed");
     assert!(zh.contains("lang=\"zh-CN\""));
-    let en = app.client.get(format!("{}/?lang=en", app.base)).send().await.unwrap().text().await.unwrap();
+    let en = app
+        .client
+        .get(format!("{}/?lang=en", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(en.contains("lang=\"en\""));
 }
 
 #[tokio::test]
 async fn the_workspace_sends_strangers_to_sign_in() {
     let app = TestApp::spawn().await;
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client.get(format!("{}/workspace", app.base)).send().await.unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/workspace", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/signin"));
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/signin"));
 }
 
 #[tokio::test]
@@ -35,12 +58,21 @@ async fn an_agent_publishes_a_tender_in_the_browser() {
     let have = std::path::Path::new(&chromium).exists()
         && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists();
     if !have {
-        assert!(!required, "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing");
-        eprintln!("skipping the browser test: Chromium or web/node_modules/playwright-core missing");
+        assert!(
+            !required,
+            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
+        );
+        eprintln!(
+            "skipping the browser test: Chromium or web/node_modules/playwright-core missing"
+        );
         return;
     }
     // The browser flow runs on the real clock: the page computes dates from the browser's now.
-    let app = TestApp::spawn_at(bidhall::clock::Clock::now(&bidhall::clock::SystemClock), |_| {}).await;
+    let app = TestApp::spawn_at(
+        bidhall::clock::Clock::now(&bidhall::clock::SystemClock),
+        |_| {},
+    )
+    .await;
     let shot = format!("{root}/target/browser/publish.png");
     std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
     let out = tokio::process::Command::new("node")
@@ -51,7 +83,11 @@ async fn an_agent_publishes_a_tender_in_the_browser() {
         .output()
         .await
         .unwrap();
-    let log = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "browser flow failed:\n{log}");
     assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
 }

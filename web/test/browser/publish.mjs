@@ -1,7 +1,7 @@
 // End-to-end: the demo agent signs in, creates a tender draft for its project, publishes it and finds
 // it on the public notice board. Uses the system Chromium (never downloads one).
 //
-//   BIDHALL_URL=http://127.0.0.1:18080 BIDHALL_SCREENSHOT=/tmp/board.png node web/test/browser/publish.mjs
+//   BIDHALL_URL=http://127.0.0.1:18080 BIDHALL_SCREENSHOT=board.png node web/test/browser/publish.mjs
 //
 // Exits 0 on success; on any failure prints the failed step, still saves the screenshot, exits 1.
 

@@ -1,0 +1,355 @@
+//! The log as the hall runs it: signing checkpoints with the platform's key, serving proofs and
+//! tiles from stored hashes, taking witness cosignatures, and the startup self-check that refuses
+//! a log inconsistent with its last checkpoint. The private key lives in a file, never in the
+//! database or a log line.
+
+use super::checkpoint::Checkpoint;
+use super::cosignature::{self, CosignatureVerifier};
+use super::merkle::{self, Hash, MemoryTree};
+use super::note::{self, NoteSigner, NoteVerifier};
+use super::tiles::{self, TileRef};
+use crate::app::AppState;
+use crate::domain::Timestamp;
+use crate::store::{Store, StoreError, StoredCheckpoint};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("not in the log yet: {0}")]
+    NotYet(String),
+    #[error("unknown witness: {0}")]
+    UnknownWitness(String),
+    #[error("the cosignature does not verify: {0}")]
+    BadCosignature(String),
+    #[error("the log is inconsistent with its checkpoint of size {size}: {detail}")]
+    Inconsistent { size: i64, detail: String },
+    #[error("log key: {0}")]
+    Key(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The platform's log identity: the origin line, the signing key and the witnesses it accepts.
+pub struct LogKeys {
+    pub signer: NoteSigner,
+    pub witnesses: Vec<CosignatureVerifier>,
+}
+
+impl std::fmt::Debug for LogKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogKeys")
+            .field("origin", &self.signer.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogKeys {
+    /// Loads the signing key from `key_file`, creating it (mode 0600) on first start.
+    pub fn load_or_create(
+        key_file: &Path,
+        origin: &str,
+        witnesses: &[String],
+    ) -> Result<Self, LogError> {
+        let signer = match std::fs::read_to_string(key_file) {
+            Ok(text) => NoteSigner::parse(text.trim())
+                .map_err(|e| LogError::Key(format!("{}: {e}", key_file.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let signer =
+                    NoteSigner::generate(origin).map_err(|e| LogError::Key(e.to_string()))?;
+                write_private(key_file, &signer.signer_key_text())
+                    .map_err(|e| LogError::Key(format!("{}: {e}", key_file.display())))?;
+                signer
+            }
+            Err(e) => return Err(LogError::Key(format!("{}: {e}", key_file.display()))),
+        };
+        if signer.name() != origin {
+            return Err(LogError::Key(format!(
+                "the key in {} is for the log {:?}, not {origin:?}",
+                key_file.display(),
+                signer.name()
+            )));
+        }
+        let witnesses = witnesses
+            .iter()
+            .filter(|w| !w.trim().is_empty())
+            .map(|w| {
+                CosignatureVerifier::parse(w.trim())
+                    .map_err(|e| LogError::Key(format!("witness key {w:?}: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(LogKeys { signer, witnesses })
+    }
+
+    pub fn origin(&self) -> &str {
+        self.signer.name()
+    }
+
+    /// The public key text auditors verify checkpoints with.
+    pub fn verifier(&self) -> NoteVerifier {
+        self.signer.verifier()
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    let mut f = opts.open(path)?;
+    f.write_all(format!("{text}\n").as_bytes())?;
+    f.sync_all()
+}
+
+async fn root_of(store: &dyn Store, size: u64) -> Result<Hash, LogError> {
+    let known = store.audit_hashes(&merkle::root_plan(size)).await?;
+    merkle::root(size, &known).map_err(|e| LogError::Inconsistent {
+        size: size as i64,
+        detail: e.to_string(),
+    })
+}
+
+/// Signs a checkpoint of the log as it stands, unless the latest already covers it.
+pub async fn checkpoint(app: &AppState) -> Result<StoredCheckpoint, LogError> {
+    let size = app.store.audit_size().await?;
+    if let Some(latest) = app.store.latest_checkpoint().await? {
+        if latest.size >= size {
+            return Ok(latest);
+        }
+    }
+    let root = root_of(&*app.store, size as u64).await?;
+    let body = Checkpoint::new(app.log.origin(), size as u64, root)
+        .map_err(|e| LogError::Key(e.to_string()))?
+        .to_body();
+    let signed = note::sign(&body, &[&app.log.signer]).map_err(|e| LogError::Key(e.to_string()))?;
+    app.store
+        .save_checkpoint(&StoredCheckpoint {
+            size,
+            root,
+            note: signed,
+            created_at: app.clock.now(),
+        })
+        .await?;
+    // Another process may have signed this size first; its note is the one that stands.
+    Ok(app.store.checkpoint_of_size(size).await?)
+}
+
+/// The latest signed checkpoint with the witnesses' cosignature lines appended.
+pub async fn latest_note(app: &AppState) -> Result<String, LogError> {
+    let cp = match app.store.latest_checkpoint().await? {
+        Some(cp) => cp,
+        None => checkpoint(app).await?,
+    };
+    with_cosignatures(app, &cp).await
+}
+
+pub async fn with_cosignatures(app: &AppState, cp: &StoredCheckpoint) -> Result<String, LogError> {
+    let mut note = cp.note.clone();
+    for line in app.store.cosignatures(cp.size).await? {
+        note.push_str(&line);
+        note.push('\n');
+    }
+    Ok(note)
+}
+
+fn bad(msg: impl Into<String>) -> LogError {
+    LogError::BadRequest(msg.into())
+}
+
+async fn check_size(app: &AppState, size: i64) -> Result<(), LogError> {
+    let have = app.store.audit_size().await?;
+    if size < 0 || size > have {
+        return Err(bad(format!(
+            "tree size {size} is not in the log, which holds {have} entries"
+        )));
+    }
+    Ok(())
+}
+
+/// The inclusion proof of entry `index` in the tree of `size` entries.
+pub async fn inclusion(app: &AppState, index: i64, size: i64) -> Result<Vec<Hash>, LogError> {
+    check_size(app, size).await?;
+    if index < 0 || index >= size {
+        return Err(bad(format!("index {index} is not below tree size {size}")));
+    }
+    let plan = merkle::inclusion_plan(index as u64, size as u64).map_err(|e| bad(e.to_string()))?;
+    let known = app.store.audit_hashes(&plan).await?;
+    merkle::inclusion_proof(index as u64, size as u64, &known).map_err(|e| LogError::Inconsistent {
+        size,
+        detail: e.to_string(),
+    })
+}
+
+/// The consistency proof from the tree of `from` entries to the tree of `to` entries.
+pub async fn consistency(app: &AppState, from: i64, to: i64) -> Result<Vec<Hash>, LogError> {
+    check_size(app, to).await?;
+    if from < 0 || from > to {
+        return Err(bad(format!("size {from} must be between 0 and {to}")));
+    }
+    let plan = merkle::consistency_plan(from as u64, to as u64).map_err(|e| bad(e.to_string()))?;
+    let known = app.store.audit_hashes(&plan).await?;
+    merkle::consistency_proof(from as u64, to as u64, &known).map_err(|e| LogError::Inconsistent {
+        size: to,
+        detail: e.to_string(),
+    })
+}
+
+/// A C2SP tlog-tiles resource (`tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`), served
+/// only within the latest checkpoint.
+pub async fn tile(app: &AppState, path: &str) -> Result<Vec<u8>, LogError> {
+    let tile = tiles::parse_path(path).map_err(|e| bad(e.to_string()))?;
+    let size = app
+        .store
+        .latest_checkpoint()
+        .await?
+        .map(|c| c.size as u64)
+        .unwrap_or(0);
+    match tile {
+        TileRef::Hashes(t) => {
+            let wanted = t.entry_range();
+            if wanted.end > size {
+                return Err(LogError::NotYet(format!(
+                    "{path} lies beyond the latest checkpoint"
+                )));
+            }
+            let known = app.store.audit_hashes(&t.plan()).await?;
+            tiles::tile_bytes(&t, &known).map_err(|e| LogError::Inconsistent {
+                size: size as i64,
+                detail: e.to_string(),
+            })
+        }
+        TileRef::Entries(b) => {
+            let range = b.entry_range();
+            if range.end > size {
+                return Err(LogError::NotYet(format!(
+                    "{path} lies beyond the latest checkpoint"
+                )));
+            }
+            let entries = app
+                .store
+                .audit_entries(
+                    None,
+                    range.start as i64 - 1,
+                    (range.end - range.start) as i64,
+                )
+                .await?;
+            let bytes: Vec<Vec<u8>> = entries.into_iter().map(|e| e.entry).collect();
+            tiles::encode_bundle(&bytes).map_err(|e| bad(e.to_string()))
+        }
+    }
+}
+
+/// Stores a witness's cosignature of the checkpoint of `size` after verifying it.
+pub async fn cosign(app: &AppState, size: i64, line: &str) -> Result<String, LogError> {
+    let cp = match app.store.checkpoint_of_size(size).await {
+        Ok(cp) => cp,
+        Err(StoreError::NotFound) => {
+            return Err(bad(format!("there is no checkpoint of size {size}")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let body = cp
+        .note
+        .split_once("\n\n")
+        .map(|(b, _)| format!("{b}\n"))
+        .ok_or_else(|| LogError::Inconsistent {
+            size,
+            detail: "stored note has no signature block".into(),
+        })?;
+    let line = line.trim_end_matches('\n');
+    let known = app
+        .log
+        .witnesses
+        .iter()
+        .any(|w| line.starts_with(&format!("— {} ", w.name())));
+    if !known {
+        return Err(LogError::UnknownWitness(
+            "the line is not signed by a witness this hall is configured to accept".into(),
+        ));
+    }
+    let c = cosignature::verify_line(&body, line, &app.log.witnesses)
+        .map_err(|e| LogError::BadCosignature(e.to_string()))?;
+    app.store
+        .save_cosignature(size, &c.name, line, app.clock.now())
+        .await?;
+    Ok(c.name)
+}
+
+/// Rebuilds the tree from the stored entries and checks it against the latest checkpoint and its
+/// signature: the hall refuses to serve a log that was rewritten under it.
+pub async fn self_check(store: &dyn Store, keys: &LogKeys) -> Result<u64, LogError> {
+    let Some(cp) = store.latest_checkpoint().await? else {
+        return Ok(0);
+    };
+    let inconsistent = |detail: String| LogError::Inconsistent {
+        size: cp.size,
+        detail,
+    };
+    note::open(&cp.note, &[keys.verifier()])
+        .map_err(|e| inconsistent(format!("checkpoint signature: {e}")))?;
+    let mut tree = MemoryTree::with_capacity(cp.size as u64);
+    let mut after = -1;
+    while (tree.size() as i64) < cp.size {
+        let want = (cp.size - tree.size() as i64).min(10_000);
+        let batch = store.audit_entries(None, after, want).await?;
+        if batch.is_empty() {
+            return Err(inconsistent(format!(
+                "only {} entries are stored",
+                tree.size()
+            )));
+        }
+        for e in batch.iter().take_while(|e| e.index < cp.size) {
+            if e.index != tree.size() as i64 {
+                return Err(inconsistent(format!("entry {} is missing", tree.size())));
+            }
+            tree.append_entry(&e.entry);
+            after = e.index;
+        }
+        if batch.first().is_some_and(|e| e.index >= cp.size) {
+            break;
+        }
+    }
+    let rebuilt = tree.root();
+    if rebuilt != cp.root {
+        return Err(inconsistent(
+            "the entries no longer hash to the checkpoint's root".into(),
+        ));
+    }
+    if root_of(store, cp.size as u64).await? != cp.root {
+        return Err(inconsistent(
+            "the stored tree hashes disagree with the entries".into(),
+        ));
+    }
+    Ok(cp.size as u64)
+}
+
+/// Signs a checkpoint every `every` while entries arrive, until shutdown.
+pub fn spawn_checkpointer(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = app.shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    if let Err(e) = checkpoint(&app).await {
+                        tracing::warn!(error = %e, "checkpoint failed");
+                    }
+                }
+            }
+        }
+    })
+}
+
+pub fn now_ms(t: Timestamp) -> u64 {
+    t.millis().max(0) as u64
+}

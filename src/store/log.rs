@@ -1,0 +1,236 @@
+//! Storage of the transparency log: entries with their complete-subtree hashes (written by
+//! `SqlStore::append_audit` in the caller's transaction), signed checkpoints and witness
+//! cosignatures. Reads only; the tree arithmetic lives in `auditlog::merkle`.
+
+use super::sql::SqlStore;
+use super::{StoreError, StoredEntry};
+use crate::auditlog::merkle::{self, Hash};
+use crate::domain::{TenderId, Timestamp};
+use async_trait::async_trait;
+use sqlx::Row;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCheckpoint {
+    pub size: i64,
+    pub root: Hash,
+    /// The signed note, exactly as published.
+    pub note: String,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait LogStore: Send + Sync {
+    /// How many entries the log holds.
+    async fn audit_size(&self) -> Result<i64, StoreError>;
+    async fn audit_entry(&self, index: i64) -> Result<StoredEntry, StoreError>;
+    /// The stored hashes of the given complete subtrees; missing ones are absent from the map.
+    async fn audit_hashes(
+        &self,
+        nodes: &[(u8, u64)],
+    ) -> Result<HashMap<(u8, u64), Hash>, StoreError>;
+    /// Records a checkpoint; a second one of the same size is ignored (the first stays).
+    async fn save_checkpoint(&self, c: &StoredCheckpoint) -> Result<(), StoreError>;
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+    async fn checkpoint_of_size(&self, size: i64) -> Result<StoredCheckpoint, StoreError>;
+    async fn list_checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
+    /// Records a witness's cosignature line for the checkpoint of `size` (replacing an older one
+    /// from the same witness).
+    async fn save_cosignature(
+        &self,
+        size: i64,
+        witness: &str,
+        line: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    async fn cosignatures(&self, size: i64) -> Result<Vec<String>, StoreError>;
+}
+
+fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Unavailable("a stored hash is not 32 bytes".into()))
+}
+
+fn checkpoint(r: &sqlx::any::AnyRow) -> Result<StoredCheckpoint, StoreError> {
+    Ok(StoredCheckpoint {
+        size: r.try_get("size")?,
+        root: to_hash(r.try_get("root")?)?,
+        note: r.try_get("note")?,
+        created_at: Timestamp::from_stored(r.try_get("created_at")?),
+    })
+}
+
+pub(super) fn entry(r: &sqlx::any::AnyRow) -> Result<StoredEntry, StoreError> {
+    Ok(StoredEntry {
+        index: r.try_get("idx")?,
+        tender: r
+            .try_get::<Option<String>, _>("tender_id")?
+            .map(TenderId::from_stored),
+        kind: r.try_get("kind")?,
+        entry: r.try_get("entry")?,
+    })
+}
+
+impl SqlStore {
+    /// Writes the leaf hash of entry `index` and every subtree it completes, in `tx`.
+    pub(super) async fn append_hashes(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        index: i64,
+        entry: &[u8],
+    ) -> Result<(), StoreError> {
+        let index = index as u64;
+        let leaf = merkle::leaf_hash(entry);
+        let mut known = HashMap::new();
+        for (level, idx) in merkle::append_plan(index) {
+            let row = sqlx::query("SELECT hash FROM audit_hashes WHERE level = $1 AND idx = $2")
+                .bind(level as i64)
+                .bind(idx as i64)
+                .fetch_one(&mut **tx)
+                .await?;
+            known.insert((level, idx), to_hash(row.try_get("hash")?)?);
+        }
+        let completed = merkle::hashes_completed_by_append(index, &leaf, &known)
+            .map_err(|e| StoreError::Unavailable(format!("log tree is incomplete: {e}")))?;
+        for (level, idx, hash) in std::iter::once((0u8, index, leaf)).chain(completed) {
+            sqlx::query("INSERT INTO audit_hashes (level, idx, hash) VALUES ($1, $2, $3)")
+                .bind(level as i64)
+                .bind(idx as i64)
+                .bind(hash.to_vec())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LogStore for SqlStore {
+    async fn audit_size(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log")
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
+    async fn audit_entry(&self, index: i64) -> Result<StoredEntry, StoreError> {
+        let row = sqlx::query("SELECT idx, tender_id, kind, entry FROM audit_log WHERE idx = $1")
+            .bind(index)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        entry(&row)
+    }
+
+    async fn audit_hashes(
+        &self,
+        nodes: &[(u8, u64)],
+    ) -> Result<HashMap<(u8, u64), Hash>, StoreError> {
+        let mut out = HashMap::with_capacity(nodes.len());
+        // Tiles ask for up to 256 hashes of one level in a row: fetch runs as ranges.
+        let mut sorted: Vec<(u8, u64)> = nodes.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut i = 0;
+        while i < sorted.len() {
+            let (level, start) = sorted[i];
+            let mut end = start;
+            while i + 1 < sorted.len() && sorted[i + 1] == (level, end + 1) {
+                end += 1;
+                i += 1;
+            }
+            i += 1;
+            let rows = sqlx::query(
+                "SELECT idx, hash FROM audit_hashes WHERE level = $1 AND idx >= $2 AND idx <= $3",
+            )
+            .bind(level as i64)
+            .bind(start as i64)
+            .bind(end as i64)
+            .fetch_all(&self.read)
+            .await?;
+            for r in rows {
+                let idx: i64 = r.try_get("idx")?;
+                out.insert((level, idx as u64), to_hash(r.try_get("hash")?)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn save_checkpoint(&self, c: &StoredCheckpoint) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size) DO NOTHING",
+        )
+        .bind(c.size)
+        .bind(c.root.to_vec())
+        .bind(c.note.clone())
+        .bind(c.created_at.millis())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row = sqlx::query("SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(checkpoint).transpose()
+    }
+
+    async fn checkpoint_of_size(&self, size: i64) -> Result<StoredCheckpoint, StoreError> {
+        let row = sqlx::query("SELECT * FROM audit_checkpoints WHERE size = $1")
+            .bind(size)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        checkpoint(&row)
+    }
+
+    async fn list_checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        sqlx::query("SELECT * FROM audit_checkpoints ORDER BY size")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(checkpoint)
+            .collect()
+    }
+
+    async fn save_cosignature(
+        &self,
+        size: i64,
+        witness: &str,
+        line: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM audit_cosignatures WHERE size = $1 AND witness = $2")
+            .bind(size)
+            .bind(witness.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_cosignatures (size, witness, line, received_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(size)
+        .bind(witness.to_string())
+        .bind(line.to_string())
+        .bind(at.millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cosignatures(&self, size: i64) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT line FROM audit_cosignatures WHERE size = $1 ORDER BY witness")
+                .bind(size)
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("line")?))
+            .collect()
+    }
+}
