@@ -19,6 +19,8 @@ pub struct Inner {
     pub config: ServeArgs,
     /// The audit log's signing key and accepted witnesses.
     pub log: Arc<LogKeys>,
+    /// Recent answers of the public notice board.
+    pub board: crate::tenders::board::BoardCache,
     /// Cancelled on shutdown; background tasks and websockets watch it.
     pub shutdown: CancellationToken,
 }
@@ -37,6 +39,7 @@ impl AppState {
             clock,
             config,
             log,
+            board: Default::default(),
             shutdown: CancellationToken::new(),
         }))
     }

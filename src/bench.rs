@@ -131,6 +131,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     );
     let started = Instant::now();
     load(&app, args.tenders).await?;
+    app.store.refresh_statistics().await.map_err(err)?;
     println!(
         "loaded {} tenders in {:.1} s",
         args.tenders,
@@ -160,20 +161,32 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     )
     .await;
     let search = phase(&client, &base, queries(now_ms), args.connections, secs).await;
+    app.board.set_bypass(true);
+    let uncached = phase(&client, &base, queries(now_ms), args.connections, secs).await;
     println!();
     println!(
-        "| {:<16} | {:>10} | {:>9} | {:>9} | {:>7} |",
+        "| {:<28} | {:>10} | {:>9} | {:>9} | {:>7} |",
         "route", "requests/s", "p50 ms", "p99 ms", "errors"
     );
     println!(
-        "|{:-<18}|{:->12}|{:->11}|{:->11}|{:->9}|",
+        "|{:-<30}|{:->12}|{:->11}|{:->11}|{:->9}|",
         "", "", "", "", ""
     );
-    for (name, r) in [("/healthz", &health), ("/api/notices", &search)] {
+    for (name, r) in [
+        ("/healthz", &health),
+        ("/api/notices", &search),
+        ("/api/notices (cache off)", &uncached),
+    ] {
         println!(
-            "| {:<16} | {:>10.0} | {:>9.2} | {:>9.2} | {:>7} |",
+            "| {:<28} | {:>10.0} | {:>9.2} | {:>9.2} | {:>7} |",
             name, r.rps, r.p50_ms, r.p99_ms, r.errors
         );
+    }
+    println!();
+    println!("each query alone, cache off, one client, 50 requests:");
+    for q in queries(now_ms) {
+        let one = phase_n(&client, &base, &q, 50).await;
+        println!("  p50 {:>8.2} ms  p99 {:>8.2} ms  {q}", one.0, one.1);
     }
     println!();
     println!(
@@ -181,9 +194,19 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         100.0 * search.rps / health.rps.max(1.0),
         search.p99_ms
     );
+    println!(
+        "cache off: {:.1}% of the healthz rate; p99 {:.2} ms under {} connections",
+        100.0 * uncached.rps / health.rps.max(1.0),
+        uncached.p99_ms,
+        args.connections
+    );
     app.shutdown.cancel();
     let _ = running.task.await;
-    let _ = std::fs::remove_dir_all(&scratch);
+    if args.keep {
+        println!("scratch data kept in {}", scratch.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
     Ok(())
 }
 
@@ -191,6 +214,20 @@ fn tempdir_under(base: &std::path::Path) -> Result<std::path::PathBuf, BenchErro
     let dir = base.join(format!("bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(err)?;
     Ok(dir)
+}
+
+/// Sequential latency of one path: (p50, p99) in ms.
+async fn phase_n(client: &reqwest::Client, base: &str, path: &str, n: usize) -> (f64, f64) {
+    let mut l = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        if let Ok(r) = client.get(format!("{base}{path}")).send().await {
+            let _ = r.bytes().await;
+        }
+        l.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    l.sort_by(|a, b| a.total_cmp(b));
+    (l[n / 2], l[(n * 99 / 100).min(n - 1)])
 }
 
 struct PhaseResult {

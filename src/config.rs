@@ -136,6 +136,9 @@ pub struct BenchArgs {
     /// Concurrent client connections.
     #[arg(long, default_value_t = 32)]
     pub connections: usize,
+    /// Keep the scratch database afterwards (to inspect query plans).
+    #[arg(long, default_value_t = false)]
+    pub keep: bool,
 }
 
 impl ServeArgs {

@@ -5,7 +5,9 @@
 use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::clock::ManualClock;
-use crate::domain::{Line, LotId, Money, OrgId, Prose, Timestamp, UserId, DAY_MS};
+use crate::domain::{
+    Line, LotId, Money, OrgId, Prose, Timestamp, UserId, DAY_MS, HOUR_MS, MINUTE_MS,
+};
 use crate::identity::password::Password;
 use crate::identity::{Actor, CreditCode, Organisation, Role, User};
 use crate::server::StartError;
@@ -172,6 +174,7 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
     };
 
     let mut projects = HashMap::new();
+    let mut regions = HashMap::new();
     for p in fx.projects {
         let project = service::create_project(
             app,
@@ -185,6 +188,7 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
         )
         .await
         .map_err(bad)?;
+        regions.insert(p.key.clone(), project.region.clone());
         projects.insert(p.key, project.id);
     }
 
@@ -201,12 +205,20 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
             app.config.clone(),
             app.log.clone(),
         );
+        // Schedule times fall at 09:30 Beijing time, `d` days after the day of publication.
+        let beijing_midnight = {
+            let shift = 8 * HOUR_MS;
+            Timestamp::from_stored((then.millis() + shift).div_euclid(DAY_MS) * DAY_MS - shift)
+        };
         let day = |k: &str| -> Result<Timestamp, StartError> {
             let d = t
                 .schedule_days
                 .get(k)
                 .ok_or_else(|| bad(format!("schedule_days.{k} missing")))?;
-            Ok(then.plus_days(*d))
+            let at = beijing_midnight
+                .plus_days(*d)
+                .plus_millis(9 * HOUR_MS + 30 * MINUTE_MS);
+            Ok(if *d == 0 { at.max(then) } else { at })
         };
         let lots = t
             .lots
@@ -224,7 +236,10 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
             title: Line::parse(&t.title).map_err(bad)?,
             description: Prose::parse(&t.description).map_err(bad)?,
             category: t.category,
-            region: Line::parse("沈阳市").map_err(bad)?,
+            region: regions
+                .get(&t.project)
+                .cloned()
+                .ok_or_else(|| bad(format!("unknown project {}", t.project)))?,
             qualification: Prose::parse(&t.qualification).map_err(bad)?,
             evaluation_method: t.method,
             schedule: Schedule {

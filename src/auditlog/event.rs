@@ -102,4 +102,13 @@ mod tests {
         assert_ne!(c, commitment(&salt, "org-2"));
         assert_ne!(c, commitment(&[8u8; 32], "org-1"));
     }
+
+    #[test]
+    fn commitment_test_vector_from_the_docs() {
+        // docs/audit-log.md, "Confidentiality before the opening"
+        assert_eq!(
+            commitment(&[1u8; 32], "0190f5d2-0000-7000-8000-000000000001"),
+            "c17d1abcef9d1318504741b8260168ba78aa661c840537b7d524587b6ea97f05"
+        );
+    }
 }

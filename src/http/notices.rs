@@ -4,8 +4,11 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::tenders::notices::{NoticePage, NoticeParams};
 use axum::extract::{Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use bytes::Bytes;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/notices", get(search))
@@ -17,9 +20,21 @@ pub fn router() -> Router<AppState> {
 async fn search(
     State(app): State<AppState>,
     Query(params): Query<NoticeParams>,
-) -> Result<Json<NoticePage>, ApiError> {
+) -> Result<Response, ApiError> {
     let q = params
         .to_query()
         .map_err(|(field, iv)| ApiError::invalid_field(field, &iv))?;
-    Ok(Json(app.store.search_notices(&q, app.clock.now()).await?))
+    let now = app.clock.now();
+    let key = format!("{q:?}");
+    let body = match app.board.get(&key, now) {
+        Some(body) => body,
+        None => {
+            let version = app.board.version();
+            let page = app.store.search_notices(&q, now).await?;
+            let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
+            app.board.put(key, now, version, body.clone());
+            body
+        }
+    };
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -59,6 +59,8 @@ pub trait Store: LogStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Refreshes the query planner's statistics (after a bulk import, say).
+    async fn refresh_statistics(&self) -> Result<(), StoreError>;
 
     // organisations, users, sessions, keys
     async fn create_organisation(

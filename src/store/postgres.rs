@@ -15,6 +15,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "transparency log",
         include_str!("../../migrations/postgres/0002_transparency_log.sql"),
     ),
+    (
+        3,
+        "board search",
+        include_str!("../../migrations/postgres/0003_board_search.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
@@ -25,6 +30,7 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         .connect(url)
         .await?;
     super::migrate(&pool, MIGRATIONS).await?;
+    super::sql::backfill_grams(&pool).await?;
     Ok(SqlStore {
         write: pool.clone(),
         read: pool,

@@ -9,7 +9,9 @@ use crate::identity::keys::SigningKey;
 use crate::identity::session::Session;
 use crate::identity::{Actor, Login, Organisation, Role, User};
 use crate::tenders::model::{Amendment, DocumentState, Project, Tender, TenderDocument};
-use crate::tenders::notices::{search_text, NoticePage, NoticeQuery, PublicStatus, COUNT_CAP};
+use crate::tenders::notices::{
+    search_grams, search_text, term_grams, NoticePage, NoticeQuery, PublicStatus, COUNT_CAP,
+};
 use crate::tenders::obtain::Obtained;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -130,7 +132,7 @@ impl SqlStore {
         sqlx::query(
             "INSERT INTO tenders (id, project_id, owner_org_id, agent_org_id, state, title, category, \
                region, bid_deadline, total_estimate, published_at, documents_issued_at, search_text, \
-               spec, version, created_at, updated_at) \
+               search_grams, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(t.id.to_string())
@@ -145,13 +147,18 @@ impl SqlStore {
         .bind(total_estimate(t))
         .bind(t.published_at.map(|p| p.millis()))
         .bind(t.documents_issued_at.map(|p| p.millis()))
-        .bind(text)
-        .bind(spec_json(t))
+        .bind(text.clone())
+        .bind(search_grams(&text))
         .bind(t.version)
         .bind(t.created_at.millis())
         .bind(t.updated_at.millis())
         .execute(&mut **tx)
         .await?;
+        sqlx::query("INSERT INTO tender_specs (tender_id, spec) VALUES ($1, $2)")
+            .bind(t.id.to_string())
+            .bind(spec_json(t))
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
     /// Writes the tender's mutable columns if nobody changed it since `version - 1`.
@@ -160,7 +167,7 @@ impl SqlStore {
         let done = sqlx::query(
             "UPDATE tenders SET state = $1, title = $2, category = $3, region = $4, bid_deadline = $5, \
                total_estimate = $6, published_at = $7, documents_issued_at = $8, search_text = $9, \
-               spec = $10, version = $11, updated_at = $12 \
+               search_grams = $10, version = $11, updated_at = $12 \
              WHERE id = $13 AND version = $14",
         )
         .bind(t.state.as_str())
@@ -171,8 +178,8 @@ impl SqlStore {
         .bind(total_estimate(t))
         .bind(t.published_at.map(|p| p.millis()))
         .bind(t.documents_issued_at.map(|p| p.millis()))
-        .bind(text)
-        .bind(spec_json(t))
+        .bind(text.clone())
+        .bind(search_grams(&text))
         .bind(t.version)
         .bind(t.updated_at.millis())
         .bind(t.id.to_string())
@@ -184,12 +191,51 @@ impl SqlStore {
                 "the tender was changed by someone else".into(),
             ));
         }
+        sqlx::query("UPDATE tender_specs SET spec = $1 WHERE tender_id = $2")
+            .bind(spec_json(t))
+            .bind(t.id.to_string())
+            .execute(&mut **tx)
+            .await?;
         Ok(())
+    }
+}
+
+/// Computes `search_grams` for rows that predate it (an empty value), in batches.
+pub(super) async fn backfill_grams(pool: &AnyPool) -> Result<(), StoreError> {
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, search_text FROM tenders WHERE search_grams = '' AND search_text <> '' LIMIT 500",
+        )
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = pool.begin().await?;
+        for r in &rows {
+            let seq: i64 = r.try_get("seq")?;
+            let text: String = r.try_get("search_text")?;
+            sqlx::query("UPDATE tenders SET search_grams = $1 WHERE seq = $2")
+                .bind(search_grams(&text))
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
     }
 }
 
 #[async_trait::async_trait]
 impl Store for SqlStore {
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        let sql = match self.dialect {
+            Dialect::Sqlite => "ANALYZE",
+            Dialect::Postgres => "ANALYZE tenders",
+        };
+        sqlx::query(sql).execute(&self.write).await?;
+        Ok(())
+    }
+
     fn backend(&self) -> &'static str {
         match self.dialect {
             Dialect::Sqlite => "sqlite",
@@ -392,7 +438,11 @@ impl Store for SqlStore {
 
     async fn get_tender(&self, id: &TenderId) -> Result<Tender, StoreError> {
         self.fetch_one(
-            sqlx::query("SELECT * FROM tenders WHERE id = $1").bind(id.to_string()),
+            sqlx::query(
+                "SELECT t.*, s.spec FROM tenders t JOIN tender_specs s ON s.tender_id = t.id \
+                 WHERE t.id = $1",
+            )
+            .bind(id.to_string()),
             rows::tender,
         )
         .await
@@ -401,7 +451,8 @@ impl Store for SqlStore {
     async fn list_tenders_of_org(&self, org: &OrgId) -> Result<Vec<Tender>, StoreError> {
         self.fetch_all(
             sqlx::query(
-                "SELECT * FROM tenders WHERE owner_org_id = $1 OR agent_org_id = $1 ORDER BY updated_at DESC",
+                "SELECT t.*, s.spec FROM tenders t JOIN tender_specs s ON s.tender_id = t.id \
+                 WHERE t.owner_org_id = $1 OR t.agent_org_id = $1 ORDER BY t.updated_at DESC",
             )
             .bind(org.to_string()),
             rows::tender,
@@ -578,7 +629,9 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> Result<NoticePage, StoreError> {
         let mut filter = Filter::default();
-        filter.push("t.state <> $", "draft".to_string().into());
+        // Drafts never appear. Written as a literal so the partial index of public tenders, in
+        // board order, applies (a bound parameter would hide it from the planner).
+        filter.clauses.push("t.state <> 'draft'".into());
         match q.status {
             Some(PublicStatus::Bidding) => {
                 filter.push("t.state = $", "published".to_string().into());
@@ -606,17 +659,32 @@ impl Store for SqlStore {
             filter.push("t.bid_deadline <= $", to.millis().into());
         }
         for term in &q.terms {
-            match self.dialect {
-                // The trigram index answers terms of three characters or more; shorter ones scan.
-                Dialect::Sqlite if term.chars().count() >= 3 => filter.push(
-                    "t.seq IN (SELECT rowid FROM tender_fts WHERE tender_fts MATCH $)",
-                    format!("\"{}\"", term.replace('"', "\"\"")).into(),
-                ),
-                _ => filter.push(
-                    "t.search_text LIKE $ ESCAPE '\\'",
-                    like_pattern(term).into(),
-                ),
+            // The two-character windows narrow the candidates through an index; LIKE confirms
+            // the exact substring. A one-character term has no windows and is scanned.
+            let grams = term_grams(term);
+            if !grams.is_empty() {
+                match self.dialect {
+                    Dialect::Sqlite => {
+                        let query = grams
+                            .iter()
+                            .map(|g| format!("\"{}\"", g.replace('"', "\"\"")))
+                            .collect::<Vec<_>>()
+                            .join(" AND ");
+                        filter.push(
+                            "t.seq IN (SELECT rowid FROM tender_grams WHERE tender_grams MATCH $)",
+                            query.into(),
+                        )
+                    }
+                    Dialect::Postgres => filter.push(
+                        "string_to_array(t.search_grams, ' ') @> string_to_array($, ' ')",
+                        grams.join(" ").into(),
+                    ),
+                }
             }
+            filter.push(
+                "t.search_text LIKE $ ESCAPE '\\'",
+                like_pattern(term).into(),
+            );
         }
         let where_sql = filter.sql();
         let count_sql = format!(

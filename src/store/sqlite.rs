@@ -17,6 +17,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "transparency log",
         include_str!("../../migrations/sqlite/0002_transparency_log.sql"),
     ),
+    (
+        3,
+        "board search",
+        include_str!("../../migrations/sqlite/0003_board_search.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
@@ -34,7 +39,8 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         Box::pin(async move {
             conn.execute(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16000;",
             )
             .await?;
             Ok(())
@@ -46,6 +52,7 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         .connect(&url)
         .await?;
     super::migrate(&write, MIGRATIONS).await?;
+    super::sql::backfill_grams(&write).await?;
     let read = AnyPoolOptions::new()
         .max_connections(8)
         .after_connect(pragmas)

@@ -154,6 +154,33 @@ pub fn search_text(tender: &Tender, project_name: &str, project_code: &str) -> S
     .to_lowercase()
 }
 
+/// The index keys of a text: every two-character window of every word, so any substring of two
+/// characters or more (Chinese has no spaces between words) is found by looking up its own
+/// windows. Space separated and deduplicated; the exact substring is still checked afterwards.
+pub fn search_grams(text: &str) -> String {
+    let mut grams: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let chars: Vec<char> = word.chars().collect();
+        for w in chars.windows(2) {
+            grams.push(w.iter().collect());
+        }
+    }
+    grams.sort_unstable();
+    grams.dedup();
+    grams.join(" ")
+}
+
+/// The windows a search term must all have (empty for a single character, which is scanned).
+pub fn term_grams(term: &str) -> Vec<String> {
+    let mut g: Vec<String> = search_grams(term)
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    g.dedup();
+    g
+}
+
 pub fn public_status(state: TenderState, bid_deadline: Timestamp, now: Timestamp) -> PublicStatus {
     match state {
         TenderState::Cancelled => PublicStatus::Cancelled,
@@ -274,6 +301,21 @@ impl NoticeParams {
 #[cfg(test)]
 mod params_tests {
     use super::*;
+
+    #[test]
+    fn grams_find_any_substring_of_two_characters_or_more() {
+        let g = search_grams("浑南区第一中学 led灯");
+        for term in ["浑南", "第一中学", "led", "d灯"] {
+            for t in term_grams(term) {
+                assert!(g.split(' ').any(|x| x == t), "{term}: {t} missing from {g}");
+            }
+        }
+        assert!(
+            term_grams("浑").is_empty(),
+            "one character is scanned, not looked up"
+        );
+        assert_eq!(term_grams("abab"), vec!["ab".to_string(), "ba".to_string()]);
+    }
 
     #[test]
     fn dates_are_shanghai_days_and_bad_filters_name_their_field() {

@@ -370,6 +370,7 @@ pub async fn publish(
         json!({ "version": tender.version, "spec": tender.spec, "documents": documents }),
     );
     versioned(app, id, app.store.publish_tender(&tender, &audit).await).await?;
+    app.board.invalidate();
     Ok(tender)
 }
 
@@ -492,6 +493,7 @@ pub async fn amend(
         app.store.add_amendment(&tender, &amendment, &audit).await,
     )
     .await?;
+    app.board.invalidate();
     Ok(Amended { tender, amendment })
 }
 
@@ -530,6 +532,7 @@ pub async fn cancel(
         json!({ "version": tender.version, "reason": req.reason.as_str() }),
     );
     versioned(app, id, app.store.save_tender(&tender, &audit).await).await?;
+    app.board.invalidate();
     Ok(tender)
 }
 

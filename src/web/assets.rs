@@ -71,6 +71,16 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/app/tender.js"),
     ),
+    (
+        "/static/js/app/auditlog.js",
+        JS,
+        include_bytes!("../../web/static/js/app/auditlog.js"),
+    ),
+    (
+        "/static/js/app/audit.js",
+        JS,
+        include_bytes!("../../web/static/js/app/audit.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

@@ -1,8 +1,9 @@
-//! The web shell: server-rendered pages (notice board, tender page, sign-in, workspace) and their
-//! static assets. Pages only read; every change goes through the JSON API from the pages' scripts,
-//! so the web shell never holds a rule the API does not.
+//! The web shell: server-rendered pages (notice board, tender page, sign-in, workspace, audit log)
+//! and their static assets. Pages only read; every change goes through the JSON API from the pages'
+//! scripts, so the web shell never holds a rule the API does not.
 
 mod assets;
+mod audit;
 mod board;
 pub mod format;
 pub mod i18n;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(workspace::signin))
         .route("/workspace", get(workspace::workspace))
         .route("/workspace/tenders/{id}", get(workspace::workspace_tender))
+        .route("/audit", get(audit::audit))
         .layer(Extension(views))
         .merge(assets::router())
 }

@@ -252,6 +252,7 @@ fn every_string_a_template_names_exists() {
         include_str!("../../web/templates/workspace.html"),
         include_str!("../../web/templates/workspace_tender.html"),
         include_str!("../../web/templates/message.html"),
+        include_str!("../../web/templates/audit.html"),
     ];
     for src in sources {
         for (i, _) in src.match_indices("tr.") {

@@ -51,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "workspace_tender.html",
         include_str!("../../web/templates/workspace_tender.html"),
     ),
+    ("audit.html", include_str!("../../web/templates/audit.html")),
     (
         "message.html",
         include_str!("../../web/templates/message.html"),

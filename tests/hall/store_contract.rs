@@ -181,3 +181,61 @@ async fn obtaining_twice_is_recorded_once() {
     assert_eq!(kept.salt, o.salt);
     assert_eq!(store.list_obtained(&id).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn two_servers_share_one_database() {
+    let app = TestApp::spawn().await;
+    // A second hall process on the same database, data folder and log key.
+    let mut args = app.args.clone();
+    args.listen = "127.0.0.1:0".into();
+    let clock = std::sync::Arc::new(bidhall::clock::ManualClock::new(app.now()));
+    let second = bidhall::server::state(&args, clock).await.unwrap();
+    let running = bidhall::server::spawn(second.clone()).await.unwrap();
+    let other_base = format!("http://{}", running.addr);
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let base = if i % 2 == 0 {
+            app.base.clone()
+        } else {
+            other_base.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let body = json!({
+                "organisation": { "role": "tenderer", "name": format!("共享{i}"), "credit_code": format!("91210100MA0Y3{i:05}") },
+                "user": { "login": format!("shared{i}"), "display_name": "共享", "password": "a long enough password" }
+            });
+            reqwest::Client::new().post(format!("{base}/api/register")).json(&body).send().await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), reqwest::StatusCode::CREATED);
+    }
+    // both sign checkpoints of the one log, and either sees the other's writes
+    let a = app.post("/api/log/checkpoint", None, json!({})).await;
+    let b: serde_json::Value = reqwest::Client::new()
+        .post(format!("{other_base}/api/log/checkpoint"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        a.body["note"], b["note"],
+        "the same size gets the same signed note"
+    );
+    let all = entries(&*second.store).await;
+    for (i, e) in all.iter().enumerate() {
+        assert_eq!(e.index, i as i64);
+    }
+    let keys = bidhall::auditlog::service::LogKeys::load_or_create(
+        &args.log.key_file(&args.store),
+        &args.log.log_origin,
+        &[],
+    )
+    .unwrap();
+    bidhall::auditlog::service::self_check(&*second.store, &keys)
+        .await
+        .unwrap();
+    second.shutdown.cancel();
+}

@@ -121,7 +121,7 @@ async function applyCheckpoint(note) {
   try {
     cp = parseCheckpoint(note);
   } catch (e) {
-    setStatus($('cp-status'), 'error', `${t('js_reason_bad_checkpoint')}: ${reasonText(e)}`);
+    setStatus($('cp-status'), 'error', reasonText(e));
     return false;
   }
   state.checkpoint = cp;
@@ -321,6 +321,7 @@ function offerSigning(item, why) {
   const again = el('button', { type: 'button', className: 'link', text: t('js_sign_and_retry') });
   again.addEventListener('click', () => busy(again, async () => {
     if (await signCheckpoint()) await verifyEntry(item);
+    else showResult(item, false, $('cp-status').textContent);
   }));
   item.result.replaceChildren(el('span', { text: why }), ' ', again);
   item.cell.dataset.result = 'pending';
