@@ -49,12 +49,12 @@ async fn the_workspace_sends_strangers_to_sign_in() {
         .starts_with("/signin"));
 }
 
-#[tokio::test]
-async fn an_agent_publishes_a_tender_in_the_browser() {
+/// Runs a browser script from web/test/browser against a fresh demo hall on the real clock (the
+/// page computes dates from the browser's now); saves its screenshot under target/browser/.
+async fn browser_flow(script: &str) {
     let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let root = env!("CARGO_MANIFEST_DIR");
-    let script = format!("{root}/web/test/browser/publish.mjs");
     let have = std::path::Path::new(&chromium).exists()
         && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists();
     if !have {
@@ -62,21 +62,21 @@ async fn an_agent_publishes_a_tender_in_the_browser() {
             !required,
             "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
         );
-        eprintln!(
-            "skipping the browser test: Chromium or web/node_modules/playwright-core missing"
-        );
+        eprintln!("skipping {script}: Chromium or web/node_modules/playwright-core missing");
         return;
     }
-    // The browser flow runs on the real clock: the page computes dates from the browser's now.
     let app = TestApp::spawn_at(
         bidhall::clock::Clock::now(&bidhall::clock::SystemClock),
         |_| {},
     )
     .await;
-    let shot = format!("{root}/target/browser/publish.png");
     std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
+    let shot = format!(
+        "{root}/target/browser/{}.png",
+        script.trim_end_matches(".mjs")
+    );
     let out = tokio::process::Command::new("node")
-        .arg(&script)
+        .arg(format!("{root}/web/test/browser/{script}"))
         .env("BIDHALL_URL", &app.base)
         .env("BIDHALL_SCREENSHOT", &shot)
         .env("CHROMIUM", &chromium)
@@ -88,6 +88,16 @@ async fn an_agent_publishes_a_tender_in_the_browser() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "browser flow failed:\n{log}");
+    assert!(out.status.success(), "{script} failed:\n{log}");
     assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
+}
+
+#[tokio::test]
+async fn an_agent_publishes_a_tender_in_the_browser() {
+    browser_flow("publish.mjs").await;
+}
+
+#[tokio::test]
+async fn an_auditor_verifies_entries_in_the_browser() {
+    browser_flow("audit.mjs").await;
 }
