@@ -72,37 +72,34 @@ pub(super) fn entry(r: &sqlx::any::AnyRow) -> Result<StoredEntry, StoreError> {
     })
 }
 
-impl SqlStore {
-    /// Writes the leaf hash of entry `index` and every subtree it completes, in `tx`.
-    pub(super) async fn append_hashes(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        index: i64,
-        entry: &[u8],
-    ) -> Result<(), StoreError> {
-        let index = index as u64;
-        let leaf = merkle::leaf_hash(entry);
-        let mut known = HashMap::new();
-        for (level, idx) in merkle::append_plan(index) {
-            let row = sqlx::query("SELECT hash FROM audit_hashes WHERE level = $1 AND idx = $2")
-                .bind(level as i64)
-                .bind(idx as i64)
-                .fetch_one(&mut **tx)
-                .await?;
-            known.insert((level, idx), to_hash(row.try_get("hash")?)?);
-        }
-        let completed = merkle::hashes_completed_by_append(index, &leaf, &known)
-            .map_err(|e| StoreError::Unavailable(format!("log tree is incomplete: {e}")))?;
-        for (level, idx, hash) in std::iter::once((0u8, index, leaf)).chain(completed) {
-            sqlx::query("INSERT INTO audit_hashes (level, idx, hash) VALUES ($1, $2, $3)")
-                .bind(level as i64)
-                .bind(idx as i64)
-                .bind(hash.to_vec())
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+/// Writes the leaf hash of entry `index` and every subtree it completes, in the current write.
+pub(super) async fn append_hashes(
+    conn: &mut sqlx::AnyConnection,
+    index: i64,
+    entry: &[u8],
+) -> Result<(), StoreError> {
+    let index = index as u64;
+    let leaf = merkle::leaf_hash(entry);
+    let mut known = HashMap::new();
+    for (level, idx) in merkle::append_plan(index) {
+        let row = sqlx::query("SELECT hash FROM audit_hashes WHERE level = $1 AND idx = $2")
+            .bind(level as i64)
+            .bind(idx as i64)
+            .fetch_one(&mut *conn)
+            .await?;
+        known.insert((level, idx), to_hash(row.try_get("hash")?)?);
     }
+    let completed = merkle::hashes_completed_by_append(index, &leaf, &known)
+        .map_err(|e| StoreError::Unavailable(format!("log tree is incomplete: {e}")))?;
+    for (level, idx, hash) in std::iter::once((0u8, index, leaf)).chain(completed) {
+        sqlx::query("INSERT INTO audit_hashes (level, idx, hash) VALUES ($1, $2, $3)")
+            .bind(level as i64)
+            .bind(idx as i64)
+            .bind(hash.to_vec())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -159,17 +156,24 @@ impl LogStore for SqlStore {
     }
 
     async fn save_checkpoint(&self, c: &StoredCheckpoint) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (size) DO NOTHING",
-        )
-        .bind(c.size)
-        .bind(c.root.to_vec())
-        .bind(c.note.clone())
-        .bind(c.created_at.millis())
-        .execute(&self.write)
-        .await?;
-        Ok(())
+        let c = c.clone();
+        self.commit
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO audit_checkpoints (size, root, note, created_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+                    )
+                    .bind(c.size)
+                    .bind(c.root.to_vec())
+                    .bind(c.note.clone())
+                    .bind(c.created_at.millis())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
@@ -204,23 +208,29 @@ impl LogStore for SqlStore {
         line: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM audit_cosignatures WHERE size = $1 AND witness = $2")
-            .bind(size)
-            .bind(witness.to_string())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO audit_cosignatures (size, witness, line, received_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(size)
-        .bind(witness.to_string())
-        .bind(line.to_string())
-        .bind(at.millis())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let (witness, line) = (witness.to_string(), line.to_string());
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM audit_cosignatures WHERE size = $1 AND witness = $2")
+                        .bind(size)
+                        .bind(witness.clone())
+                        .execute(&mut *c)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO audit_cosignatures (size, witness, line, received_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(size)
+                    .bind(witness)
+                    .bind(line)
+                    .bind(at.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn cosignatures(&self, size: i64) -> Result<Vec<String>, StoreError> {

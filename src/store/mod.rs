@@ -2,6 +2,7 @@
 //! use case's audit-log entry. `sql.rs` holds the SQL both backends share; `sqlite.rs` and
 //! `postgres.rs` only connect, migrate and supply the few statements where the dialects differ.
 
+mod commit;
 mod log;
 pub mod postgres;
 mod rows;

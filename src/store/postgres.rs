@@ -1,5 +1,6 @@
 //! PostgreSQL, for production and for several `bidhall serve` processes sharing one database.
 
+use super::commit::GroupCommit;
 use super::sql::{Dialect, SqlStore};
 use super::StoreError;
 use sqlx::any::AnyPoolOptions;
@@ -32,6 +33,7 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
     super::migrate(&pool, MIGRATIONS).await?;
     super::sql::backfill_grams(&pool).await?;
     Ok(SqlStore {
+        commit: GroupCommit::start(pool.clone(), Dialect::Postgres),
         write: pool.clone(),
         read: pool,
         dialect: Dialect::Postgres,

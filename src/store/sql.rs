@@ -1,5 +1,6 @@
 //! The SQL both backends share, run through sqlx's `Any` driver with `$n` placeholders (both dialects
-//! accept them). Each public method is one use case in one transaction, audit entry included.
+//! accept them). Each public write is one use case, audit entry included, run atomically by the
+//! group committer (`commit.rs`); reads go to the read pool.
 
 use super::rows;
 use super::{Store, StoreError, StoredEntry};
@@ -15,7 +16,8 @@ use crate::tenders::notices::{
 use crate::tenders::obtain::Obtained;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use super::commit::GroupCommit;
+use sqlx::{Any, AnyConnection, AnyPool, Row};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -23,34 +25,26 @@ pub enum Dialect {
     Postgres,
 }
 
-type Tx = Transaction<'static, Any>;
 type Q<'a> = Query<'a, Any, AnyArguments<'a>>;
 
 pub struct SqlStore {
-    /// SQLite allows one writer at a time: its write pool has one connection, so writers queue in
-    /// the process instead of failing with SQLITE_BUSY. On PostgreSQL both pools are the same.
+    /// SQLite allows one writer at a time: its write pool has one connection, which the group
+    /// committer uses. On PostgreSQL both pools are the same.
     pub write: AnyPool,
     pub read: AnyPool,
     pub dialect: Dialect,
+    pub commit: GroupCommit,
 }
 
-impl SqlStore {
-    pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.write.begin().await?)
-    }
-
-    /// Appends the audit entry inside the caller's transaction and returns its index.
-    pub async fn append_audit(&self, tx: &mut Tx, event: &AuditEvent) -> Result<i64, StoreError> {
-        if self.dialect == Dialect::Postgres {
-            // Serialises appenders across processes so indexes are dense and in commit order.
-            sqlx::query("SELECT pg_advisory_xact_lock(7262001)")
-                .execute(&mut **tx)
-                .await?;
-        }
-        let entry = event.canonical_bytes();
-        let index: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log")
-            .fetch_one(&mut **tx)
-            .await?;
+/// Appends the audit entry inside the current write and returns its index.
+pub(super) async fn append_audit(
+    conn: &mut AnyConnection,
+    event: &AuditEvent,
+) -> Result<i64, StoreError> {
+    let entry = event.canonical_bytes();
+    let index: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log")
+        .fetch_one(&mut *conn)
+        .await?;
         sqlx::query(
             "INSERT INTO audit_log (idx, tender_id, kind, entry, at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -59,19 +53,25 @@ impl SqlStore {
         .bind(event.kind)
         .bind(entry.clone())
         .bind(event.at.millis())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
-        self.append_hashes(tx, index, &entry).await?;
-        Ok(index)
-    }
+    super::log::append_hashes(conn, index, &entry).await?;
+    Ok(index)
+}
 
-    /// Runs one statement and its audit entry in a transaction.
-    async fn write_one(&self, q: Q<'_>, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        q.execute(&mut *tx).await?;
-        self.append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+impl SqlStore {
+    /// Runs one statement and its audit entry as one write.
+    async fn write_one(&self, q: Q<'static>, audit: &AuditEvent) -> Result<(), StoreError> {
+        let audit = audit.clone();
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    q.execute(&mut *c).await?;
+                    append_audit(c, &audit).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn fetch_all<T>(
@@ -117,18 +117,20 @@ impl SqlStore {
         .bind(user.password_hash.as_str().to_string())
         .bind(user.created_at.millis())
     }
-    async fn project_search_fields(&self, tx: &mut Tx, t: &Tender) -> Result<String, StoreError> {
+}
+
+async fn project_search_fields(conn: &mut AnyConnection, t: &Tender) -> Result<String, StoreError> {
         let row = sqlx::query("SELECT name, code FROM projects WHERE id = $1")
             .bind(t.project_id.to_string())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?
             .ok_or(StoreError::NotFound)?;
         let name: String = row.try_get("name")?;
         let code: String = row.try_get("code")?;
         Ok(search_text(t, &name, &code))
     }
-    async fn insert_tender(&self, tx: &mut Tx, t: &Tender) -> Result<(), StoreError> {
-        let text = self.project_search_fields(tx, t).await?;
+async fn insert_tender(conn: &mut AnyConnection, t: &Tender) -> Result<(), StoreError> {
+        let text = project_search_fields(conn, t).await?;
         sqlx::query(
             "INSERT INTO tenders (id, project_id, owner_org_id, agent_org_id, state, title, category, \
                region, bid_deadline, total_estimate, published_at, documents_issued_at, search_text, \
@@ -152,18 +154,18 @@ impl SqlStore {
         .bind(t.version)
         .bind(t.created_at.millis())
         .bind(t.updated_at.millis())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
         sqlx::query("INSERT INTO tender_specs (tender_id, spec) VALUES ($1, $2)")
             .bind(t.id.to_string())
             .bind(spec_json(t))
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
         Ok(())
     }
-    /// Writes the tender's mutable columns if nobody changed it since `version - 1`.
-    async fn update_tender(&self, tx: &mut Tx, t: &Tender) -> Result<(), StoreError> {
-        let text = self.project_search_fields(tx, t).await?;
+/// Writes the tender's mutable columns if nobody changed it since `version - 1`.
+async fn update_tender(conn: &mut AnyConnection, t: &Tender) -> Result<(), StoreError> {
+        let text = project_search_fields(conn, t).await?;
         let done = sqlx::query(
             "UPDATE tenders SET state = $1, title = $2, category = $3, region = $4, bid_deadline = $5, \
                total_estimate = $6, published_at = $7, documents_issued_at = $8, search_text = $9, \
@@ -184,7 +186,7 @@ impl SqlStore {
         .bind(t.updated_at.millis())
         .bind(t.id.to_string())
         .bind(t.version - 1)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict(
@@ -194,11 +196,10 @@ impl SqlStore {
         sqlx::query("UPDATE tender_specs SET spec = $1 WHERE tender_id = $2")
             .bind(spec_json(t))
             .bind(t.id.to_string())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
         Ok(())
     }
-}
 
 /// Computes `search_grams` for rows that predate it (an empty value), in batches.
 pub(super) async fn backfill_grams(pool: &AnyPool) -> Result<(), StoreError> {
@@ -232,8 +233,14 @@ impl Store for SqlStore {
             Dialect::Sqlite => "ANALYZE",
             Dialect::Postgres => "ANALYZE tenders",
         };
-        sqlx::query(sql).execute(&self.write).await?;
-        Ok(())
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    sqlx::query(sql).execute(&mut *c).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     fn backend(&self) -> &'static str {
@@ -264,12 +271,17 @@ impl Store for SqlStore {
         user: &User,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        Self::insert_org(org).execute(&mut *tx).await?;
-        Self::insert_user(user).execute(&mut *tx).await?;
-        self.append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        let (org_q, user_q, audit) = (Self::insert_org(org), Self::insert_user(user), audit.clone());
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    org_q.execute(&mut *c).await?;
+                    user_q.execute(&mut *c).await?;
+                    append_audit(c, &audit).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn get_organisation(&self, id: &OrgId) -> Result<Organisation, StoreError> {
@@ -312,23 +324,29 @@ impl Store for SqlStore {
     }
 
     async fn create_session(&self, s: &Session) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        // Expired sessions are swept as new ones are made, so the table stays small.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-            .bind(s.created_at.millis())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_digest, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(s.token_digest.clone())
-        .bind(s.user_id.to_string())
-        .bind(s.created_at.millis())
-        .bind(s.expires_at.millis())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let s = s.clone();
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    // Expired sessions are swept as new ones are made, so the table stays small.
+                    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                        .bind(s.created_at.millis())
+                        .execute(&mut *c)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO sessions (token_digest, user_id, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(s.token_digest.clone())
+                    .bind(s.user_id.to_string())
+                    .bind(s.created_at.millis())
+                    .bind(s.expires_at.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn find_session(&self, digest: &str) -> Result<Option<(Session, Actor)>, StoreError> {
@@ -352,11 +370,18 @@ impl Store for SqlStore {
     }
 
     async fn delete_session(&self, digest: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
-            .bind(digest.to_string())
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        let digest = digest.to_string();
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
+                        .bind(digest)
+                        .execute(&mut *c)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn add_signing_key(&self, k: &SigningKey, audit: &AuditEvent) -> Result<(), StoreError> {
@@ -419,21 +444,31 @@ impl Store for SqlStore {
     }
 
     async fn create_tender(&self, t: &Tender, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        self.insert_tender(&mut tx, t).await?;
-        self.append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        let (t, audit) = (t.clone(), audit.clone());
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    insert_tender(c, &t).await?;
+                    append_audit(c, &audit).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn import_tenders(&self, batch: &[(Tender, AuditEvent)]) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        for (t, audit) in batch {
-            self.insert_tender(&mut tx, t).await?;
-            self.append_audit(&mut tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let batch = batch.to_vec();
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    for (t, audit) in &batch {
+                        insert_tender(c, t).await?;
+                        append_audit(c, audit).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn get_tender(&self, id: &TenderId) -> Result<Tender, StoreError> {
@@ -461,25 +496,37 @@ impl Store for SqlStore {
     }
 
     async fn save_tender(&self, t: &Tender, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        self.update_tender(&mut tx, t).await?;
-        self.append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        let (t, audit) = (t.clone(), audit.clone());
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    update_tender(c, &t).await?;
+                    append_audit(c, &audit).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn publish_tender(&self, t: &Tender, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        self.update_tender(&mut tx, t).await?;
-        sqlx::query("UPDATE documents SET state = $1 WHERE tender_id = $2 AND state = $3")
-            .bind(DocumentState::Published.as_str())
-            .bind(t.id.to_string())
-            .bind(DocumentState::Draft.as_str())
-            .execute(&mut *tx)
-            .await?;
-        self.append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        let (t, audit) = (t.clone(), audit.clone());
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    update_tender(c, &t).await?;
+                    sqlx::query(
+                        "UPDATE documents SET state = $1 WHERE tender_id = $2 AND state = $3",
+                    )
+                    .bind(DocumentState::Published.as_str())
+                    .bind(t.id.to_string())
+                    .bind(DocumentState::Draft.as_str())
+                    .execute(&mut *c)
+                    .await?;
+                    append_audit(c, &audit).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn add_amendment(
@@ -488,39 +535,46 @@ impl Store for SqlStore {
         a: &Amendment,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        self.update_tender(&mut tx, t).await?;
         let body = serde_json::to_string(a).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO amendments (id, tender_id, number, body, published_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(a.id.to_string())
-        .bind(a.tender_id.to_string())
-        .bind(a.number)
-        .bind(body)
-        .bind(a.published_at.millis())
-        .execute(&mut *tx)
-        .await?;
-        for doc in &a.documents {
-            let done = sqlx::query(
-                "UPDATE documents SET state = $1, amendment_id = $2 WHERE id = $3 AND tender_id = $4 AND state = $5",
-            )
-            .bind(DocumentState::Published.as_str())
-            .bind(a.id.to_string())
-            .bind(doc.to_string())
-            .bind(t.id.to_string())
-            .bind(DocumentState::Staged.as_str())
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "document {doc} is not a staged document of this tender"
-                )));
-            }
-        }
-        self.append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        let (t, a, audit) = (t.clone(), a.clone(), audit.clone());
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    update_tender(c, &t).await?;
+                    sqlx::query(
+                        "INSERT INTO amendments (id, tender_id, number, body, published_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(a.id.to_string())
+                    .bind(a.tender_id.to_string())
+                    .bind(a.number)
+                    .bind(body)
+                    .bind(a.published_at.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    for doc in &a.documents {
+                        let done = sqlx::query(
+                            "UPDATE documents SET state = $1, amendment_id = $2 \
+                             WHERE id = $3 AND tender_id = $4 AND state = $5",
+                        )
+                        .bind(DocumentState::Published.as_str())
+                        .bind(a.id.to_string())
+                        .bind(doc.to_string())
+                        .bind(t.id.to_string())
+                        .bind(DocumentState::Staged.as_str())
+                        .execute(&mut *c)
+                        .await?;
+                        if done.rows_affected() != 1 {
+                            return Err(StoreError::Conflict(format!(
+                                "document {doc} is not a staged document of this tender"
+                            )));
+                        }
+                    }
+                    append_audit(c, &audit).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn list_amendments(&self, tender: &TenderId) -> Result<Vec<Amendment>, StoreError> {
@@ -571,29 +625,36 @@ impl Store for SqlStore {
     // obtaining documents
 
     async fn record_obtained(&self, o: &Obtained, audit: &AuditEvent) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM obtained WHERE tender_id = $1 AND org_id = $2")
-            .bind(o.tender_id.to_string())
-            .bind(o.org_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if exists {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO obtained (tender_id, org_id, salt, commitment, obtained_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(o.tender_id.to_string())
-        .bind(o.org_id.to_string())
-        .bind(hex::encode(o.salt))
-        .bind(o.commitment.clone())
-        .bind(o.obtained_at.millis())
-        .execute(&mut *tx)
-        .await?;
-        self.append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        let (o, audit) = (o.clone(), audit.clone());
+        self.commit
+            .run(move |c| {
+                Box::pin(async move {
+                    let exists =
+                        sqlx::query("SELECT 1 FROM obtained WHERE tender_id = $1 AND org_id = $2")
+                            .bind(o.tender_id.to_string())
+                            .bind(o.org_id.to_string())
+                            .fetch_optional(&mut *c)
+                            .await?
+                            .is_some();
+                    if exists {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO obtained (tender_id, org_id, salt, commitment, obtained_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(o.tender_id.to_string())
+                    .bind(o.org_id.to_string())
+                    .bind(hex::encode(o.salt))
+                    .bind(o.commitment.clone())
+                    .bind(o.obtained_at.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    append_audit(c, &audit).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn find_obtained(

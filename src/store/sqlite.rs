@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode with full fsync at commit (a receipt is a
 //! promise), a single writer connection and a pool of readers.
 
+use super::commit::GroupCommit;
 use super::sql::{Dialect, SqlStore};
 use super::StoreError;
 use sqlx::any::AnyPoolOptions;
@@ -59,6 +60,7 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         .connect(&url)
         .await?;
     Ok(SqlStore {
+        commit: GroupCommit::start(write.clone(), Dialect::Sqlite),
         write,
         read,
         dialect: Dialect::Sqlite,
