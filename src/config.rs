@@ -19,8 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the trading hall's web server.
     Serve(ServeArgs),
-    /// Measure the notice board under load (loads many tenders into a scratch database).
-    Bench(BenchArgs),
+    /// Benchmarks that print their figures (each on a scratch database).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Export, verify and prove the audit log offline.
     #[command(subcommand)]
     Log(LogCommand),
@@ -121,6 +122,26 @@ impl LogArgs {
             .clone()
             .unwrap_or_else(|| store.data_dir.join("keys").join("log.key"))
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The notice board under load: loads many tenders, then search vs `/healthz`.
+    Notices(BenchArgs),
+    /// The audit log: durable appends with group commit, time to checkpoint, proofs from storage.
+    Log(LogBenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogBenchArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Concurrent writers.
+    #[arg(long, default_value_t = 64)]
+    pub writers: usize,
+    /// Seconds to append.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,7 +1,7 @@
 //! The `bidhall` binary: parse the command line, start telemetry, and run the command.
 
 use bidhall::clock::SystemClock;
-use bidhall::config::{Cli, Command};
+use bidhall::config::{BenchCommand, Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -45,9 +45,13 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Command::Bench(args) => {
+        Command::Bench(cmd) => {
             bidhall::telemetry::init("text");
-            match bidhall::bench::run(args).await {
+            let done = match cmd {
+                BenchCommand::Notices(args) => bidhall::bench::run(args).await,
+                BenchCommand::Log(args) => bidhall::bench::log::run(args).await,
+            };
+            match done {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }

@@ -4,6 +4,7 @@
 //! rolls back to its savepoint without disturbing the others; a caller that goes away does not
 //! abandon a half-done write (the writer finishes or drops it whole).
 
+use super::logbuffer::LogBuffer;
 use super::sql::Dialect;
 use super::StoreError;
 use futures_util::future::BoxFuture;
@@ -16,7 +17,10 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 512;
 
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Option<Deliver>> + Send>;
+type Job = Box<
+    dyn for<'c> FnOnce(&'c mut AnyConnection, &'c mut LogBuffer) -> BoxFuture<'c, Option<Deliver>>
+        + Send,
+>;
 
 pub struct GroupCommit {
     jobs: mpsc::Sender<Job>,
@@ -33,14 +37,17 @@ impl GroupCommit {
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>>
+        F: for<'c> FnOnce(
+                &'c mut AnyConnection,
+                &'c mut LogBuffer,
+            ) -> BoxFuture<'c, Result<T, StoreError>>
             + Send
             + 'static,
     {
         let (send, recv) = oneshot::channel::<Result<T, StoreError>>();
-        let job: Job = Box::new(move |conn| {
+        let job: Job = Box::new(move |conn, log| {
             Box::pin(async move {
-                match work(conn).await {
+                match work(conn, log).await {
                     Ok(value) => {
                         let deliver: Deliver = Box::new(move |committed| {
                             let _ = send.send(committed.map(|()| value));
@@ -78,7 +85,13 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
             }
         }
         // Dropping a batch drops its answer channels: the callers learn the write failed.
-        let mut tx = match pool.begin().await {
+        // SQLite: take the write lock at once, so a second process on the same file waits
+        // (busy_timeout) instead of failing to upgrade a read lock mid-batch.
+        let begin = match dialect {
+            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => pool.begin().await,
+        };
+        let mut tx = match begin {
             Ok(tx) => tx,
             Err(e) => {
                 tracing::error!(error = %e, "cannot begin a write transaction");
@@ -92,23 +105,42 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
                 continue;
             }
         }
+        let mut log = match LogBuffer::start(&mut tx).await {
+            Ok(log) => log,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the log's edge");
+                continue;
+            }
+        };
         let mut delivered = Vec::with_capacity(batch.len());
         let mut broken = false;
+        // SQLite keeps nested savepoints (all named `w`; a rollback goes to the innermost, this
+        // write's) cheaply until the commit releases them all, which saves a statement per write; PostgreSQL slows down past 64 open subtransactions, so each is
+        // released as soon as its write succeeds.
+        let release_each = dialect == Dialect::Postgres;
         for job in batch {
             if exec(&mut tx, "SAVEPOINT w").await.is_err() {
                 broken = true;
                 break;
             }
-            let outcome = AssertUnwindSafe(job(&mut tx)).catch_unwind().await;
+            let mark = log.mark();
+            let outcome = AssertUnwindSafe(job(&mut tx, &mut log))
+                .catch_unwind()
+                .await;
             let step = match outcome {
                 Ok(Some(deliver)) => {
                     delivered.push(deliver);
-                    exec(&mut tx, "RELEASE SAVEPOINT w").await
+                    if release_each {
+                        exec(&mut tx, "RELEASE SAVEPOINT w").await
+                    } else {
+                        Ok(())
+                    }
                 }
                 Ok(None) | Err(_) => {
                     if outcome.is_err() {
                         tracing::error!("a write panicked; it was rolled back");
                     }
+                    log.rollback_to(mark);
                     match exec(&mut tx, "ROLLBACK TO SAVEPOINT w").await {
                         Ok(()) => exec(&mut tx, "RELEASE SAVEPOINT w").await,
                         Err(e) => Err(e),
@@ -119,6 +151,12 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
                 tracing::error!(error = %e, "savepoint failed; the batch is rolled back");
                 broken = true;
                 break;
+            }
+        }
+        if !broken {
+            if let Err(e) = log.flush(&mut tx).await {
+                tracing::error!(error = %e, "cannot write the batch's log entries");
+                broken = true;
             }
         }
         if broken {

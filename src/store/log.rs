@@ -4,7 +4,7 @@
 
 use super::sql::SqlStore;
 use super::{StoreError, StoredEntry};
-use crate::auditlog::merkle::{self, Hash};
+use crate::auditlog::merkle::Hash;
 use crate::domain::{TenderId, Timestamp};
 use async_trait::async_trait;
 use sqlx::Row;
@@ -72,36 +72,6 @@ pub(super) fn entry(r: &sqlx::any::AnyRow) -> Result<StoredEntry, StoreError> {
     })
 }
 
-/// Writes the leaf hash of entry `index` and every subtree it completes, in the current write.
-pub(super) async fn append_hashes(
-    conn: &mut sqlx::AnyConnection,
-    index: i64,
-    entry: &[u8],
-) -> Result<(), StoreError> {
-    let index = index as u64;
-    let leaf = merkle::leaf_hash(entry);
-    let mut known = HashMap::new();
-    for (level, idx) in merkle::append_plan(index) {
-        let row = sqlx::query("SELECT hash FROM audit_hashes WHERE level = $1 AND idx = $2")
-            .bind(level as i64)
-            .bind(idx as i64)
-            .fetch_one(&mut *conn)
-            .await?;
-        known.insert((level, idx), to_hash(row.try_get("hash")?)?);
-    }
-    let completed = merkle::hashes_completed_by_append(index, &leaf, &known)
-        .map_err(|e| StoreError::Unavailable(format!("log tree is incomplete: {e}")))?;
-    for (level, idx, hash) in std::iter::once((0u8, index, leaf)).chain(completed) {
-        sqlx::query("INSERT INTO audit_hashes (level, idx, hash) VALUES ($1, $2, $3)")
-            .bind(level as i64)
-            .bind(idx as i64)
-            .bind(hash.to_vec())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl LogStore for SqlStore {
     async fn audit_size(&self) -> Result<i64, StoreError> {
@@ -126,30 +96,39 @@ impl LogStore for SqlStore {
         nodes: &[(u8, u64)],
     ) -> Result<HashMap<(u8, u64), Hash>, StoreError> {
         let mut out = HashMap::with_capacity(nodes.len());
-        // Tiles ask for up to 256 hashes of one level in a row: fetch runs as ranges.
         let mut sorted: Vec<(u8, u64)> = nodes.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        let mut i = 0;
-        while i < sorted.len() {
-            let (level, start) = sorted[i];
-            let mut end = start;
-            while i + 1 < sorted.len() && sorted[i + 1] == (level, end + 1) {
-                end += 1;
-                i += 1;
+        // Proofs name a few scattered nodes; tiles name runs of up to 256 in one level. Runs
+        // become ranges, and everything goes in one query.
+        let mut ranges: Vec<(u8, u64, u64)> = Vec::new();
+        for (level, idx) in sorted {
+            match ranges.last_mut() {
+                Some((l, _, end)) if *l == level && *end + 1 == idx => *end = idx,
+                _ => ranges.push((level, idx, idx)),
             }
-            i += 1;
-            let rows = sqlx::query(
-                "SELECT idx, hash FROM audit_hashes WHERE level = $1 AND idx >= $2 AND idx <= $3",
-            )
-            .bind(level as i64)
-            .bind(start as i64)
-            .bind(end as i64)
-            .fetch_all(&self.read)
-            .await?;
-            for r in rows {
+        }
+        for chunk in ranges.chunks(200) {
+            let wanted = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(level = ${} AND idx BETWEEN ${} AND ${})",
+                        3 * i + 1,
+                        3 * i + 2,
+                        3 * i + 3
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let sql = format!("SELECT level, idx, hash FROM audit_hashes WHERE {wanted}");
+            let mut q = sqlx::query(&sql);
+            for (level, start, end) in chunk {
+                q = q.bind(*level as i64).bind(*start as i64).bind(*end as i64);
+            }
+            for r in q.fetch_all(&self.read).await? {
+                let level: i64 = r.try_get("level")?;
                 let idx: i64 = r.try_get("idx")?;
-                out.insert((level, idx as u64), to_hash(r.try_get("hash")?)?);
+                out.insert((level as u8, idx as u64), to_hash(r.try_get("hash")?)?);
             }
         }
         Ok(out)
@@ -158,7 +137,7 @@ impl LogStore for SqlStore {
     async fn save_checkpoint(&self, c: &StoredCheckpoint) -> Result<(), StoreError> {
         let c = c.clone();
         self.commit
-            .run(move |conn| {
+            .run(move |conn, _log| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO audit_checkpoints (size, root, note, created_at) \
@@ -210,7 +189,7 @@ impl LogStore for SqlStore {
     ) -> Result<(), StoreError> {
         let (witness, line) = (witness.to_string(), line.to_string());
         self.commit
-            .run(move |c| {
+            .run(move |c, _log| {
                 Box::pin(async move {
                     sqlx::query("DELETE FROM audit_cosignatures WHERE size = $1 AND witness = $2")
                         .bind(size)

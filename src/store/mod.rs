@@ -4,6 +4,7 @@
 
 mod commit;
 mod log;
+mod logbuffer;
 pub mod postgres;
 mod rows;
 mod sql;
@@ -95,6 +96,8 @@ pub trait Store: LogStore + Send + Sync {
     async fn get_project(&self, id: &ProjectId) -> Result<Project, StoreError>;
     async fn list_projects(&self, org: &OrgId) -> Result<Vec<Project>, StoreError>;
     async fn create_tender(&self, tender: &Tender, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Records an event that changes nothing else (a deadline passing, a box closing).
+    async fn record_event(&self, audit: &AuditEvent) -> Result<i64, StoreError>;
     /// Imports tenders in one transaction (notices migrated from a previous platform, load tests),
     /// each with its audit entry.
     async fn import_tenders(&self, batch: &[(Tender, AuditEvent)]) -> Result<(), StoreError>;

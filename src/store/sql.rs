@@ -2,6 +2,8 @@
 //! accept them). Each public write is one use case, audit entry included, run atomically by the
 //! group committer (`commit.rs`); reads go to the read pool.
 
+use super::commit::GroupCommit;
+use super::logbuffer::LogBuffer;
 use super::rows;
 use super::{Store, StoreError, StoredEntry};
 use crate::auditlog::AuditEvent;
@@ -16,7 +18,6 @@ use crate::tenders::notices::{
 use crate::tenders::obtain::Obtained;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
-use super::commit::GroupCommit;
 use sqlx::{Any, AnyConnection, AnyPool, Row};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,27 +37,9 @@ pub struct SqlStore {
     pub commit: GroupCommit,
 }
 
-/// Appends the audit entry inside the current write and returns its index.
-pub(super) async fn append_audit(
-    conn: &mut AnyConnection,
-    event: &AuditEvent,
-) -> Result<i64, StoreError> {
-    let entry = event.canonical_bytes();
-    let index: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log")
-        .fetch_one(&mut *conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO audit_log (idx, tender_id, kind, entry, at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(index)
-        .bind(event.tender.as_ref().map(|t| t.to_string()))
-        .bind(event.kind)
-        .bind(entry.clone())
-        .bind(event.at.millis())
-        .execute(&mut *conn)
-        .await?;
-    super::log::append_hashes(conn, index, &entry).await?;
-    Ok(index)
+/// Appends the audit entry to the current write and returns its index (see `logbuffer.rs`).
+pub(super) fn append_audit(log: &mut LogBuffer, event: &AuditEvent) -> Result<i64, StoreError> {
+    log.append(event)
 }
 
 impl SqlStore {
@@ -64,10 +47,10 @@ impl SqlStore {
     async fn write_one(&self, q: Q<'static>, audit: &AuditEvent) -> Result<(), StoreError> {
         let audit = audit.clone();
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     q.execute(&mut *c).await?;
-                    append_audit(c, &audit).await?;
+                    append_audit(log, &audit)?;
                     Ok(())
                 })
             })
@@ -120,18 +103,18 @@ impl SqlStore {
 }
 
 async fn project_search_fields(conn: &mut AnyConnection, t: &Tender) -> Result<String, StoreError> {
-        let row = sqlx::query("SELECT name, code FROM projects WHERE id = $1")
-            .bind(t.project_id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let name: String = row.try_get("name")?;
-        let code: String = row.try_get("code")?;
-        Ok(search_text(t, &name, &code))
-    }
+    let row = sqlx::query("SELECT name, code FROM projects WHERE id = $1")
+        .bind(t.project_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let name: String = row.try_get("name")?;
+    let code: String = row.try_get("code")?;
+    Ok(search_text(t, &name, &code))
+}
 async fn insert_tender(conn: &mut AnyConnection, t: &Tender) -> Result<(), StoreError> {
-        let text = project_search_fields(conn, t).await?;
-        sqlx::query(
+    let text = project_search_fields(conn, t).await?;
+    sqlx::query(
             "INSERT INTO tenders (id, project_id, owner_org_id, agent_org_id, state, title, category, \
                region, bid_deadline, total_estimate, published_at, documents_issued_at, search_text, \
                search_grams, version, created_at, updated_at) \
@@ -156,17 +139,17 @@ async fn insert_tender(conn: &mut AnyConnection, t: &Tender) -> Result<(), Store
         .bind(t.updated_at.millis())
         .execute(&mut *conn)
         .await?;
-        sqlx::query("INSERT INTO tender_specs (tender_id, spec) VALUES ($1, $2)")
-            .bind(t.id.to_string())
-            .bind(spec_json(t))
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
+    sqlx::query("INSERT INTO tender_specs (tender_id, spec) VALUES ($1, $2)")
+        .bind(t.id.to_string())
+        .bind(spec_json(t))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
 /// Writes the tender's mutable columns if nobody changed it since `version - 1`.
 async fn update_tender(conn: &mut AnyConnection, t: &Tender) -> Result<(), StoreError> {
-        let text = project_search_fields(conn, t).await?;
-        let done = sqlx::query(
+    let text = project_search_fields(conn, t).await?;
+    let done = sqlx::query(
             "UPDATE tenders SET state = $1, title = $2, category = $3, region = $4, bid_deadline = $5, \
                total_estimate = $6, published_at = $7, documents_issued_at = $8, search_text = $9, \
                search_grams = $10, version = $11, updated_at = $12 \
@@ -188,18 +171,18 @@ async fn update_tender(conn: &mut AnyConnection, t: &Tender) -> Result<(), Store
         .bind(t.version - 1)
         .execute(&mut *conn)
         .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the tender was changed by someone else".into(),
-            ));
-        }
-        sqlx::query("UPDATE tender_specs SET spec = $1 WHERE tender_id = $2")
-            .bind(spec_json(t))
-            .bind(t.id.to_string())
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(
+            "the tender was changed by someone else".into(),
+        ));
     }
+    sqlx::query("UPDATE tender_specs SET spec = $1 WHERE tender_id = $2")
+        .bind(spec_json(t))
+        .bind(t.id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
 
 /// Computes `search_grams` for rows that predate it (an empty value), in batches.
 pub(super) async fn backfill_grams(pool: &AnyPool) -> Result<(), StoreError> {
@@ -234,7 +217,7 @@ impl Store for SqlStore {
             Dialect::Postgres => "ANALYZE tenders",
         };
         self.commit
-            .run(move |c| {
+            .run(move |c, _log| {
                 Box::pin(async move {
                     sqlx::query(sql).execute(&mut *c).await?;
                     Ok(())
@@ -271,13 +254,17 @@ impl Store for SqlStore {
         user: &User,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let (org_q, user_q, audit) = (Self::insert_org(org), Self::insert_user(user), audit.clone());
+        let (org_q, user_q, audit) = (
+            Self::insert_org(org),
+            Self::insert_user(user),
+            audit.clone(),
+        );
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     org_q.execute(&mut *c).await?;
                     user_q.execute(&mut *c).await?;
-                    append_audit(c, &audit).await?;
+                    append_audit(log, &audit)?;
                     Ok(())
                 })
             })
@@ -326,7 +313,7 @@ impl Store for SqlStore {
     async fn create_session(&self, s: &Session) -> Result<(), StoreError> {
         let s = s.clone();
         self.commit
-            .run(move |c| {
+            .run(move |c, _log| {
                 Box::pin(async move {
                     // Expired sessions are swept as new ones are made, so the table stays small.
                     sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -372,7 +359,7 @@ impl Store for SqlStore {
     async fn delete_session(&self, digest: &str) -> Result<(), StoreError> {
         let digest = digest.to_string();
         self.commit
-            .run(move |c| {
+            .run(move |c, _log| {
                 Box::pin(async move {
                     sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
                         .bind(digest)
@@ -446,24 +433,31 @@ impl Store for SqlStore {
     async fn create_tender(&self, t: &Tender, audit: &AuditEvent) -> Result<(), StoreError> {
         let (t, audit) = (t.clone(), audit.clone());
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     insert_tender(c, &t).await?;
-                    append_audit(c, &audit).await?;
+                    append_audit(log, &audit)?;
                     Ok(())
                 })
             })
             .await
     }
 
+    async fn record_event(&self, audit: &AuditEvent) -> Result<i64, StoreError> {
+        let audit = audit.clone();
+        self.commit
+            .run(move |_c, log| Box::pin(async move { append_audit(log, &audit) }))
+            .await
+    }
+
     async fn import_tenders(&self, batch: &[(Tender, AuditEvent)]) -> Result<(), StoreError> {
         let batch = batch.to_vec();
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     for (t, audit) in &batch {
                         insert_tender(c, t).await?;
-                        append_audit(c, audit).await?;
+                        append_audit(log, audit)?;
                     }
                     Ok(())
                 })
@@ -498,10 +492,10 @@ impl Store for SqlStore {
     async fn save_tender(&self, t: &Tender, audit: &AuditEvent) -> Result<(), StoreError> {
         let (t, audit) = (t.clone(), audit.clone());
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     update_tender(c, &t).await?;
-                    append_audit(c, &audit).await?;
+                    append_audit(log, &audit)?;
                     Ok(())
                 })
             })
@@ -511,7 +505,7 @@ impl Store for SqlStore {
     async fn publish_tender(&self, t: &Tender, audit: &AuditEvent) -> Result<(), StoreError> {
         let (t, audit) = (t.clone(), audit.clone());
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     update_tender(c, &t).await?;
                     sqlx::query(
@@ -522,7 +516,7 @@ impl Store for SqlStore {
                     .bind(DocumentState::Draft.as_str())
                     .execute(&mut *c)
                     .await?;
-                    append_audit(c, &audit).await?;
+                    append_audit(log, &audit)?;
                     Ok(())
                 })
             })
@@ -538,7 +532,7 @@ impl Store for SqlStore {
         let body = serde_json::to_string(a).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (t, a, audit) = (t.clone(), a.clone(), audit.clone());
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     update_tender(c, &t).await?;
                     sqlx::query(
@@ -570,7 +564,7 @@ impl Store for SqlStore {
                             )));
                         }
                     }
-                    append_audit(c, &audit).await?;
+                    append_audit(log, &audit)?;
                     Ok(())
                 })
             })
@@ -627,7 +621,7 @@ impl Store for SqlStore {
     async fn record_obtained(&self, o: &Obtained, audit: &AuditEvent) -> Result<bool, StoreError> {
         let (o, audit) = (o.clone(), audit.clone());
         self.commit
-            .run(move |c| {
+            .run(move |c, log| {
                 Box::pin(async move {
                     let exists =
                         sqlx::query("SELECT 1 FROM obtained WHERE tender_id = $1 AND org_id = $2")
@@ -650,7 +644,7 @@ impl Store for SqlStore {
                     .bind(o.obtained_at.millis())
                     .execute(&mut *c)
                     .await?;
-                    append_audit(c, &audit).await?;
+                    append_audit(log, &audit)?;
                     Ok(true)
                 })
             })

@@ -1,4 +1,4 @@
-//! `bidhall bench`: loads many published tenders into a scratch database, starts the real server,
+//! `bidhall bench notices`: loads many published tenders into a scratch database, starts the real server,
 //! and measures the notice board's search latency and rate beside `/healthz` on the same server in
 //! the same run. Prints its figures; asserts nothing (targets are judged by people).
 
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 #[error("{0}")]
 pub struct BenchError(String);
 
-fn err(e: impl std::fmt::Display) -> BenchError {
+pub(super) fn err(e: impl std::fmt::Display) -> BenchError {
     BenchError(e.to_string())
 }
 
@@ -210,7 +210,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     Ok(())
 }
 
-fn tempdir_under(base: &std::path::Path) -> Result<std::path::PathBuf, BenchError> {
+pub(super) fn tempdir_under(base: &std::path::Path) -> Result<std::path::PathBuf, BenchError> {
     let dir = base.join(format!("bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(err)?;
     Ok(dir)
@@ -446,3 +446,4 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
     }
     Ok(())
 }
+pub mod log;
