@@ -5,7 +5,7 @@
 
 use super::checkpoint::Checkpoint;
 use super::cosignature::{self, CosignatureVerifier};
-use super::merkle::{self, Hash, MemoryTree};
+use super::merkle::{self, Hash, MemoryTree, SubtreeHashes};
 use super::note::{self, NoteSigner, NoteVerifier};
 use super::tiles::{self, TileRef};
 use crate::app::AppState;
@@ -290,46 +290,77 @@ pub async fn self_check(store: &dyn Store, keys: &LogKeys) -> Result<u64, LogErr
     let Some(cp) = store.latest_checkpoint().await? else {
         return Ok(0);
     };
-    let inconsistent = |detail: String| LogError::Inconsistent {
-        size: cp.size,
-        detail,
-    };
-    note::open(&cp.note, &[keys.verifier()])
-        .map_err(|e| inconsistent(format!("checkpoint signature: {e}")))?;
-    let mut tree = MemoryTree::with_capacity(cp.size as u64);
+    let inconsistent = |size: i64, detail: String| LogError::Inconsistent { size, detail };
+    // Rebuild the tree from every stored entry, checkpointed or not.
+    let size = store.audit_size().await?;
+    let mut tree = MemoryTree::with_capacity(size as u64);
     let mut after = -1;
-    while (tree.size() as i64) < cp.size {
-        let want = (cp.size - tree.size() as i64).min(10_000);
-        let batch = store.audit_entries(None, after, want).await?;
+    while (tree.size() as i64) < size {
+        let batch = store.audit_entries(None, after, 10_000).await?;
         if batch.is_empty() {
-            return Err(inconsistent(format!(
-                "only {} entries are stored",
-                tree.size()
-            )));
+            break;
         }
-        for e in batch.iter().take_while(|e| e.index < cp.size) {
+        for e in &batch {
             if e.index != tree.size() as i64 {
-                return Err(inconsistent(format!("entry {} is missing", tree.size())));
+                return Err(inconsistent(
+                    cp.size,
+                    format!("entry {} is missing", tree.size()),
+                ));
             }
             tree.append_entry(&e.entry);
             after = e.index;
         }
-        if batch.first().is_some_and(|e| e.index >= cp.size) {
-            break;
+    }
+    if (tree.size() as i64) < cp.size {
+        return Err(inconsistent(
+            cp.size,
+            format!("only {} entries are stored", tree.size()),
+        ));
+    }
+    // Every checkpoint ever published: signed by our key, and a root of these same entries.
+    for c in store.list_checkpoints().await? {
+        let bad = |detail: String| inconsistent(c.size, detail);
+        note::open(&c.note, &[keys.verifier()])
+            .map_err(|e| bad(format!("checkpoint signature: {e}")))?;
+        let body = note::parse(&c.note)
+            .map_err(|e| bad(e.to_string()))?
+            .text
+            .to_string();
+        let parsed = Checkpoint::parse(&body).map_err(|e| bad(e.to_string()))?;
+        if parsed.size != c.size as u64 || parsed.root != c.root {
+            return Err(bad(
+                "the stored size or root differs from the signed note".into()
+            ));
+        }
+        if tree.root_at(c.size as u64).ok() != Some(c.root) {
+            return Err(bad(
+                "the entries no longer hash to the checkpoint's root".into()
+            ));
         }
     }
-    let rebuilt = tree.root();
-    if rebuilt != cp.root {
-        return Err(inconsistent(
-            "the entries no longer hash to the checkpoint's root".into(),
-        ));
+    // Every stored subtree hash, which proofs and tiles are served from, level by level.
+    let mut level = 0u8;
+    while (tree.size() >> level) > 0 {
+        let count = tree.size() >> level;
+        let mut start = 0u64;
+        while start < count {
+            let end = (start + 10_000).min(count);
+            let plan: Vec<(u8, u64)> = (start..end).map(|i| (level, i)).collect();
+            let stored = store.audit_hashes(&plan).await?;
+            for (l, i) in plan {
+                let expected = tree.get(l, i).ok();
+                if stored.get(&(l, i)).copied() != expected {
+                    return Err(inconsistent(
+                        cp.size,
+                        format!("the stored tree hash at level {l}, index {i} is wrong or missing"),
+                    ));
+                }
+            }
+            start = end;
+        }
+        level += 1;
     }
-    if root_of(store, cp.size as u64).await? != cp.root {
-        return Err(inconsistent(
-            "the stored tree hashes disagree with the entries".into(),
-        ));
-    }
-    Ok(cp.size as u64)
+    Ok(tree.size())
 }
 
 /// Signs a checkpoint every `every` while entries arrive, until shutdown.

@@ -437,28 +437,45 @@ async fn an_export_verifies_offline_and_names_the_first_altered_entry() {
     assert!(err.contains("entry 5"), "{err}");
 }
 
-#[tokio::test]
-async fn the_hall_refuses_to_start_on_a_log_rewritten_under_it() {
+/// Signs two checkpoints, stops the hall, runs `tamper` on its database, and returns why the
+/// hall then refuses to start.
+async fn refused_after(tamper: &str) -> String {
     let app = TestApp::spawn().await;
+    checkpoint(&app).await;
+    let agent = app.sign_in("agent").await;
+    app.publish_tender(&agent, "篡改检测").await;
     checkpoint(&app).await;
     let args = app.args.clone();
     app.app.shutdown.cancel();
-    // rewrite entry 2 directly in the database
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut c = sqlx::AnyConnection::connect(&args.store.database_url())
         .await
         .unwrap();
-    sqlx::query("UPDATE audit_log SET entry = $1 WHERE idx = 2")
-        .bind(b"{\"rewritten\":true}".to_vec())
-        .execute(&mut c)
-        .await
-        .unwrap();
+    let done = sqlx::query(tamper).execute(&mut c).await.unwrap();
+    assert!(done.rows_affected() >= 1, "{tamper} changed nothing");
     drop(c);
     let clock = std::sync::Arc::new(bidhall::clock::ManualClock::new(app.now()));
-    let err = bidhall::server::state(&args, clock)
-        .await
-        .err()
-        .expect("start must be refused");
-    assert!(err.to_string().contains("inconsistent"), "{err}");
+    match bidhall::server::state(&args, clock).await {
+        Ok(_) => panic!("the hall started on a tampered log ({tamper})"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn the_hall_refuses_to_start_on_a_log_rewritten_under_it() {
+    let cases = [
+        // an entry rewritten
+        "UPDATE audit_log SET entry = (SELECT entry FROM audit_log WHERE idx = 1) WHERE idx = 2",
+        // an entry pruned
+        "DELETE FROM audit_log WHERE idx = (SELECT MAX(idx) FROM audit_log)",
+        // a stored tree node replaced
+        "UPDATE audit_hashes SET hash = (SELECT hash FROM audit_hashes WHERE level = 0 AND idx = 0) WHERE level = 1 AND idx = 0",
+        // an older checkpoint's root rewritten
+        "UPDATE audit_checkpoints SET root = (SELECT hash FROM audit_hashes WHERE level = 0 AND idx = 0) WHERE size = (SELECT MIN(size) FROM audit_checkpoints)",
+    ];
+    for tamper in cases {
+        let why = refused_after(tamper).await;
+        assert!(why.contains("inconsistent"), "{tamper}: {why}");
+    }
 }
