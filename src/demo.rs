@@ -12,8 +12,8 @@ use crate::identity::password::Password;
 use crate::identity::{Actor, CreditCode, Organisation, Role, User};
 use crate::server::StartError;
 use crate::tenders::model::{
-    AmendmentKind, Category, Custodian, CustodianKind, CustodianSet, EvaluationMethod, Lot,
-    Schedule, TenderChanges, TenderSpec,
+    AmendmentKind, Category, CustodianSet, EvaluationMethod, Lot, Schedule, TenderChanges,
+    TenderSpec,
 };
 use crate::tenders::service::{self, NewAmendment, NewProject, NewTender};
 use serde::Deserialize;
@@ -249,27 +249,7 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
                 bid_deadline: day("bid_deadline")?,
             },
             lots,
-            custodians: CustodianSet {
-                k: 3,
-                members: vec![
-                    Custodian {
-                        kind: CustodianKind::TimeRelease,
-                        org_id: None,
-                    },
-                    Custodian {
-                        kind: CustodianKind::Agent,
-                        org_id: None,
-                    },
-                    Custodian {
-                        kind: CustodianKind::Supervisor,
-                        org_id: Some(org_id("supervisor")?),
-                    },
-                    Custodian {
-                        kind: CustodianKind::Witness,
-                        org_id: Some(org_id("witness")?),
-                    },
-                ],
-            },
+            custodians: CustodianSet::standard(org_id("supervisor")?, org_id("witness")?),
             supervisor_org_id: org_id("supervisor")?,
         };
         let by = actor(&t.by)?;

@@ -9,8 +9,8 @@ use crate::config::{BenchArgs, ServeArgs};
 use crate::domain::{Line, LotId, Money, OrgId, ProjectId, Prose, TenderId, DAY_MS, HOUR_MS};
 use crate::identity::{CreditCode, Organisation, Role};
 use crate::tenders::model::{
-    Category, Custodian, CustodianKind, CustodianSet, EvaluationMethod, Lot, Project, Schedule,
-    Tender, TenderSpec, TenderState,
+    Category, CustodianSet, EvaluationMethod, Lot, Project, Schedule, Tender, TenderSpec,
+    TenderState,
 };
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -390,27 +390,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
                 estimate_fen: estimate,
                 bid_bond_fen: estimate.percent(1),
             }],
-            custodians: CustodianSet {
-                k: 3,
-                members: vec![
-                    Custodian {
-                        kind: CustodianKind::TimeRelease,
-                        org_id: None,
-                    },
-                    Custodian {
-                        kind: CustodianKind::Agent,
-                        org_id: None,
-                    },
-                    Custodian {
-                        kind: CustodianKind::Supervisor,
-                        org_id: Some(supervisor.id.clone()),
-                    },
-                    Custodian {
-                        kind: CustodianKind::Witness,
-                        org_id: Some(witness.id.clone()),
-                    },
-                ],
-            },
+            custodians: CustodianSet::standard(supervisor.id.clone(), witness.id.clone()),
             supervisor_org_id: supervisor.id.clone(),
         };
         let cancelled = h % 40 == 0;

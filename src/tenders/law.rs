@@ -252,27 +252,7 @@ mod tests {
                 estimate_fen: Money::from_fen(100_000_000).unwrap(),
                 bid_bond_fen: Money::from_fen(2_000_000).unwrap(),
             }],
-            custodians: CustodianSet {
-                k: 3,
-                members: vec![
-                    Custodian {
-                        kind: CustodianKind::TimeRelease,
-                        org_id: None,
-                    },
-                    Custodian {
-                        kind: CustodianKind::Agent,
-                        org_id: None,
-                    },
-                    Custodian {
-                        kind: CustodianKind::Supervisor,
-                        org_id: Some(OrgId::generate()),
-                    },
-                    Custodian {
-                        kind: CustodianKind::Witness,
-                        org_id: Some(OrgId::generate()),
-                    },
-                ],
-            },
+            custodians: CustodianSet::standard(OrgId::generate(), OrgId::generate()),
             supervisor_org_id: OrgId::generate(),
         }
     }

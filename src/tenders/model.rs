@@ -150,6 +150,29 @@ pub struct CustodianSet {
     pub members: Vec<Custodian>,
 }
 
+impl CustodianSet {
+    /// DESIGN's default bid box: n = 4, k = 3 — the platform's time-release custodian, the agent,
+    /// the supervising authority and an independent witness.
+    pub fn standard(supervisor: OrgId, witness: OrgId) -> Self {
+        let plain = |kind| Custodian { kind, org_id: None };
+        CustodianSet {
+            k: 3,
+            members: vec![
+                plain(CustodianKind::TimeRelease),
+                plain(CustodianKind::Agent),
+                Custodian {
+                    kind: CustodianKind::Supervisor,
+                    org_id: Some(supervisor),
+                },
+                Custodian {
+                    kind: CustodianKind::Witness,
+                    org_id: Some(witness),
+                },
+            ],
+        }
+    }
+}
+
 /// The editable content of a tender: everything an owner or agent fills in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
