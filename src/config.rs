@@ -25,6 +25,18 @@ pub enum Command {
     /// Export, verify and prove the audit log offline.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Re-run and check the public random draws offline.
+    #[command(subcommand)]
+    Draw(DrawCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrawCommand {
+    /// Re-run a draw's transcript (`GET /api/draws/{id}/transcript`) and say which step differs.
+    Verify {
+        /// The transcript JSON file.
+        transcript: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +105,21 @@ pub struct ServeArgs {
     pub secure_cookies: bool,
     #[command(flatten)]
     pub log: LogArgs,
+    /// The time-release custodian's key directory; defaults to `time-custodian` under the data
+    /// directory (in production, a directory of another host's component).
+    #[arg(long, env = "BIDHALL_TIME_CUSTODIAN_DIR")]
+    pub time_custodian_dir: Option<PathBuf>,
+    /// Largest sealed bid accepted, in MiB.
+    #[arg(long, env = "BIDHALL_MAX_BID_MIB", default_value_t = 1024)]
+    pub max_bid_mib: u64,
+}
+
+impl ServeArgs {
+    pub fn time_custodian_dir(&self) -> PathBuf {
+        self.time_custodian_dir
+            .clone()
+            .unwrap_or_else(|| self.store.data_dir.join("time-custodian"))
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -179,6 +206,8 @@ impl ServeArgs {
                 witness_keys: Vec::new(),
                 checkpoint_ms: 2000,
             },
+            time_custodian_dir: None,
+            max_bid_mib: 1024,
         }
     }
 }

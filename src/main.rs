@@ -45,6 +45,13 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Command::Draw(cmd) => match bidhall::lottery::cli::run(cmd) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
         Command::Bench(cmd) => {
             bidhall::telemetry::init("text");
             let done = match cmd {

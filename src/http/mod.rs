@@ -3,6 +3,8 @@
 //! capabilities.
 
 mod auditlog;
+mod bids;
+mod draws;
 pub mod error;
 pub mod extract;
 mod identity;
@@ -35,11 +37,20 @@ use utoipa::OpenApi;
         auditlog::checkpoint_text, auditlog::tile, auditlog::key, auditlog::sign_checkpoint,
         auditlog::entries, auditlog::entry, auditlog::inclusion, auditlog::consistency,
         auditlog::receipt, auditlog::cosign,
+        draws::rules, draws::submit_agent, draws::list_agents, draws::agent_dossier,
+        draws::review_agent, draws::record_qualification, draws::record_credit, draws::list_credit,
+        draws::register_expert, draws::list_experts, draws::request_draw, draws::list_draws,
+        draws::view_draw, draws::commit, draws::reveal, draws::beacon, draws::conduct,
+        draws::replace, draws::transcript,
+        bids::custodians, bids::register_key, bids::time_custodian_key, bids::submit,
+        bids::withdraw, bids::mine,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
         (name = "tenders", description = "Projects, tenders, amendments and documents"),
         (name = "notices", description = "The public notice board"),
+        (name = "bid box", description = "Custodian keys and sealed bids"),
+        (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )
 )]
@@ -58,6 +69,8 @@ pub fn router(app: AppState) -> Router {
         .merge(tenders::router())
         .merge(notices::router())
         .merge(auditlog::router())
+        .merge(draws::router())
+        .merge(bids::router())
         .merge(ops::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())

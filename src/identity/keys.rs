@@ -108,10 +108,23 @@ pub mod test_support {
 
     /// A fresh key pair and its registration proof for `org`, as a client would make them.
     pub fn key_and_proof(org: &OrgId) -> (P256PublicKey, String) {
+        let (_, pkcs8) = new_pair();
+        proof_for(&pkcs8, org)
+    }
+
+    /// A fresh P-256 key pair and its PKCS#8 document.
+    pub fn new_pair() -> (EcdsaKeyPair, Vec<u8>) {
         let rng = ring::rand::SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
             .unwrap();
+        (pair, pkcs8.as_ref().to_vec())
+    }
+
+    /// The public key of a PKCS#8 P-256 key and its registration proof for `org`.
+    pub fn proof_for(pkcs8: &[u8], org: &OrgId) -> (P256PublicKey, String) {
+        let rng = ring::rand::SystemRandom::new();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng).unwrap();
         let public = P256PublicKey(pair.public_key().as_ref().to_vec());
         let sig = pair
             .sign(&rng, &registration_message(org, &public))
@@ -120,6 +133,13 @@ pub mod test_support {
             public,
             base64::engine::general_purpose::STANDARD.encode(sig.as_ref()),
         )
+    }
+
+    /// Base64 ECDSA signature (r ‖ s) of `message` with a PKCS#8 P-256 key.
+    pub fn sign(pkcs8: &[u8], message: &[u8]) -> String {
+        let rng = ring::rand::SystemRandom::new();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(pair.sign(&rng, message).unwrap().as_ref())
     }
 }
 

@@ -2,7 +2,9 @@
 //! use case's audit-log entry. `sql.rs` holds the SQL both backends share; `sqlite.rs` and
 //! `postgres.rs` only connect, migrate and supply the few statements where the dialects differ.
 
+mod bids;
 mod commit;
+mod draws;
 mod log;
 mod logbuffer;
 pub mod postgres;
@@ -19,6 +21,8 @@ use crate::tenders::model::{Amendment, Project, Tender, TenderDocument};
 use crate::tenders::notices::{NoticePage, NoticeQuery};
 use crate::tenders::obtain::Obtained;
 use async_trait::async_trait;
+pub use bids::BidStore;
+pub use draws::DrawStore;
 pub use log::{LogStore, StoredCheckpoint};
 use std::sync::Arc;
 
@@ -57,7 +61,7 @@ pub struct StoredEntry {
 }
 
 #[async_trait]
-pub trait Store: LogStore + Send + Sync {
+pub trait Store: LogStore + BidStore + DrawStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -23,6 +23,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "board search",
         include_str!("../../migrations/sqlite/0003_board_search.sql"),
     ),
+    (
+        4,
+        "bid box",
+        include_str!("../../migrations/sqlite/0004_bid_box.sql"),
+    ),
+    (
+        5,
+        "draws",
+        include_str!("../../migrations/sqlite/0005_draws.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -81,6 +81,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/app/audit.js"),
     ),
+    (
+        "/static/js/draw.js",
+        JS,
+        include_bytes!("../../web/static/js/draw.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

@@ -4,7 +4,9 @@ mod common;
 
 mod auditlog;
 mod auth_matrix;
+mod bids;
 mod crash;
+mod draws;
 mod identity;
 mod notices;
 mod ops;

@@ -1,0 +1,29 @@
+-- The sealed bid box: each tender's custodian public keys, and the sealed bids (ciphertext lives in
+-- blob storage under its SHA-256; nothing here can open it).
+
+CREATE TABLE custodian_keys (
+    tender_id TEXT NOT NULL REFERENCES tenders (id),
+    idx BIGINT NOT NULL,
+    public_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    registered_by TEXT NOT NULL,
+    proof TEXT NOT NULL,
+    registered_at BIGINT NOT NULL,
+    PRIMARY KEY (tender_id, idx)
+);
+
+CREATE TABLE bids (
+    id TEXT PRIMARY KEY,
+    tender_id TEXT NOT NULL REFERENCES tenders (id),
+    lot_id TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    commitment TEXT NOT NULL,
+    envelope_sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    log_index BIGINT NOT NULL
+);
+CREATE INDEX bids_tender ON bids (tender_id, lot_id, state);
+CREATE INDEX bids_org ON bids (org_id, tender_id);

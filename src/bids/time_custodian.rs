@@ -1,0 +1,86 @@
+//! The platform's time-release custodian: a component with its own key directory
+//! (`BIDHALL_TIME_CUSTODIAN_DIR`), so in production it can run on another host. It holds one P-256
+//! key per tender, created when the tender's box is set up, and an identity key that signs each
+//! tender key's registration. Its keys never enter the database or a log line.
+
+use crate::sealbox::keys::CustodianPrivateKey;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use std::path::{Path, PathBuf};
+
+pub struct TimeCustodian {
+    dir: PathBuf,
+    identity: EcdsaKeyPair,
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+impl TimeCustodian {
+    /// Opens the key directory, creating it and the identity key on first use.
+    pub fn open(dir: &Path) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let id_path = dir.join("identity.p8");
+        let rng = SystemRandom::new();
+        let pkcs8 = match std::fs::read(&id_path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .map_err(|_| "cannot generate the identity key".to_string())?;
+                write_private(&id_path, doc.as_ref()).map_err(|e| e.to_string())?;
+                doc.as_ref().to_vec()
+            }
+            Err(e) => return Err(format!("{}: {e}", id_path.display())),
+        };
+        let identity = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+            .map_err(|_| format!("{} is not a P-256 key", id_path.display()))?;
+        Ok(TimeCustodian {
+            dir: dir.to_path_buf(),
+            identity,
+        })
+    }
+
+    /// The identity key (SEC1) that signs this custodian's tender keys.
+    pub fn identity_public_key(&self) -> Vec<u8> {
+        self.identity.public_key().as_ref().to_vec()
+    }
+
+    fn key_path(&self, tender: &str, index: u8) -> PathBuf {
+        self.dir.join(format!("{tender}.{index}.key"))
+    }
+
+    /// The tender's key, created on first use.
+    pub fn key_for(&self, tender: &str, index: u8) -> Result<CustodianPrivateKey, String> {
+        let path = self.key_path(tender, index);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => CustodianPrivateKey::from_key_file(&text).map_err(|e| e.to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = CustodianPrivateKey::generate(&SystemRandom::new())
+                    .map_err(|e| e.to_string())?;
+                let text = key.to_key_file().map_err(|e| e.to_string())?;
+                write_private(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+                Ok(key)
+            }
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Signs a key registration message with the identity key (ECDSA P-256, r ‖ s).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        self.identity
+            .sign(&SystemRandom::new(), message)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| "signing failed".to_string())
+    }
+}

@@ -1,0 +1,137 @@
+//! Routes of the sealed bid box: custodian keys, sealed-bid upload (streamed), withdrawal, and a
+//! tenderer's own bids. Nothing here lists another party's bids.
+
+use super::error::ApiError;
+use super::extract::{ApiJson, AuthUser};
+use crate::app::AppState;
+use crate::bids::service::{self, BidError, BidReceipt, CustodianView, NewCustodianKey};
+use crate::bids::{Bid, CustodianKey};
+use crate::domain::TenderId;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::TryStreamExt;
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tenders/{id}/custodians", get(custodians))
+        .route("/api/tenders/{id}/custodians/{index}/key", post(register_key))
+        .route("/api/time-custodian/key", get(time_custodian_key))
+        .route("/api/tenders/{id}/lots/{lot}/bid", post(submit).delete(withdraw))
+        .route("/api/tenders/{id}/bids/mine", get(mine))
+}
+
+impl From<BidError> for ApiError {
+    fn from(e: BidError) -> Self {
+        let message = e.to_string();
+        use BidError as B;
+        match e {
+            B::NotFound => ApiError::not_found("tender"),
+            B::Forbidden(why) => ApiError::forbidden(why),
+            B::BoxClosed { deadline } => ApiError::new(StatusCode::CONFLICT, "box_closed", message)
+                .with_details(json!({ "deadline": deadline })),
+            B::NotOpen => ApiError::new(StatusCode::CONFLICT, "not_open_for_bids", message),
+            B::CustodiansIncomplete { missing } => {
+                ApiError::new(StatusCode::CONFLICT, "custodians_incomplete", message)
+                    .with_details(json!({ "missing": missing }))
+            }
+            B::NotObtained => ApiError::new(StatusCode::FORBIDDEN, "documents_not_obtained", message),
+            B::Invalid { field, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+                    .with_details(json!({ "field": field }))
+            }
+            B::Envelope(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_envelope", message),
+            B::TooLarge { limit_bytes } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "bid_too_large", message)
+                    .with_details(json!({ "limit_bytes": limit_bytes }))
+            }
+            B::KeyExists => ApiError::new(StatusCode::CONFLICT, "key_exists", message),
+            B::NothingToWithdraw => ApiError::new(StatusCode::NOT_FOUND, "no_bid", message),
+            B::Storage(detail) => ApiError::internal(detail),
+            B::Store(s) => s.into(),
+        }
+    }
+}
+
+fn tender_id(s: &str) -> Result<TenderId, ApiError> {
+    TenderId::parse(s).map_err(|_| ApiError::not_found("tender"))
+}
+
+/// The tender's custodians and their registered keys (public).
+#[utoipa::path(get, path = "/api/tenders/{id}/custodians", tag = "bid box",
+    responses((status = 200, body = Vec<CustodianView>), (status = 404)))]
+async fn custodians(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<CustodianView>>, ApiError> {
+    Ok(Json(service::custodians(&app, &tender_id(&id)?).await?))
+}
+
+/// A custodian registers its public key for the tender (index is 1-based, in the tender's order).
+#[utoipa::path(post, path = "/api/tenders/{id}/custodians/{index}/key", request_body = NewCustodianKey,
+    tag = "bid box", responses((status = 201, body = Object), (status = 403), (status = 409), (status = 422)))]
+async fn register_key(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path((id, index)): Path<(String, u8)>,
+    ApiJson(new): ApiJson<NewCustodianKey>,
+) -> Result<impl IntoResponse, ApiError> {
+    let key: CustodianKey = service::register_key(&app, &actor, &tender_id(&id)?, index, new).await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+/// The time-release custodian's identity key, which signs its tender keys' registrations.
+#[utoipa::path(get, path = "/api/time-custodian/key", tag = "bid box", responses((status = 200, body = Object)))]
+async fn time_custodian_key(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    use base64::Engine;
+    let c = crate::bids::time_custodian::TimeCustodian::open(&app.config.time_custodian_dir())
+        .map_err(ApiError::internal)?;
+    let key = base64::engine::general_purpose::STANDARD.encode(c.identity_public_key());
+    Ok(Json(json!({ "public_key": key })))
+}
+
+/// Submit (or replace) a sealed bid for a lot: the raw envelope as the body, streamed.
+#[utoipa::path(post, path = "/api/tenders/{id}/lots/{lot}/bid", tag = "bid box",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = BidReceipt), (status = 409, description = "box_closed, custodians_incomplete"),
+        (status = 422, description = "bad_envelope"), (status = 413)))]
+async fn submit(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path((id, lot)): Path<(String, String)>,
+    req: Request,
+) -> Result<impl IntoResponse, ApiError> {
+    let stream = req
+        .into_body()
+        .into_data_stream()
+        .map_err(std::io::Error::other);
+    let r = service::submit(&app, &actor, &tender_id(&id)?, &lot, Box::pin(stream)).await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// Withdraw the bid for a lot, before the deadline.
+#[utoipa::path(delete, path = "/api/tenders/{id}/lots/{lot}/bid", tag = "bid box",
+    responses((status = 200, body = BidReceipt), (status = 404), (status = 409)))]
+async fn withdraw(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path((id, lot)): Path<(String, String)>,
+) -> Result<Json<BidReceipt>, ApiError> {
+    Ok(Json(
+        service::withdraw(&app, &actor, &tender_id(&id)?, &lot).await?,
+    ))
+}
+
+/// The caller's own bids for the tender (tenderers only).
+#[utoipa::path(get, path = "/api/tenders/{id}/bids/mine", tag = "bid box",
+    responses((status = 200, body = Vec<Object>), (status = 403)))]
+async fn mine(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Bid>>, ApiError> {
+    Ok(Json(service::my_bids(&app, &actor, &tender_id(&id)?).await?))
+}

@@ -1,0 +1,803 @@
+//! Draw use cases: request (announce, then freeze the pool), commit, reveal, enter the beacon,
+//! conduct, replace a selectee, and publish the transcript. The clock decides every window; the
+//! result comes only from `draws::Transcript::conduct`, and a draw is never re-run.
+
+use super::{
+    AnnouncedBeacon, DrawKind, DrawRecord, DrawState, Excluded, FrozenPool, PartyValue, Phase,
+};
+use crate::app::AppState;
+use crate::auditlog::{AuditActor, AuditEvent};
+use crate::domain::{InvalidValue, Line, OrgId, ProjectId, TenderId, Timestamp};
+use crate::draws::{
+    canonical::to_canonical_vec, commitment, Candidate, MissedRevealRule, Pool, ReplacementReason,
+    Transcript, SECRET_LEN,
+};
+use crate::identity::{Actor, Role};
+use crate::registry::{agent_exclusions, expert_exclusions, AgentFilter, Conflicts, ExpertFilter};
+use crate::store::StoreError;
+use crate::tenders::service::manages;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The most a draw selects (selected plus reserves).
+pub const MAX_DRAWN: u32 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LotteryError {
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{field}: {value}")]
+    Invalid { field: String, value: InvalidValue },
+    #[error("{action} is not possible now: the draw is {}", phase.as_str())]
+    WrongPhase { phase: Phase, action: &'static str },
+    #[error("the pool has {pool} eligible candidates but the draw needs {needed}")]
+    PoolTooSmall { pool: usize, needed: usize },
+    #[error("this party has not committed, so it has nothing to reveal")]
+    NotCommitted,
+    #[error("this party has already {0}")]
+    Already(&'static str),
+    #[error("the revealed value does not match the party's commitment")]
+    CommitmentMismatch,
+    #[error("the draw protocol refused: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for LotteryError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => LotteryError::NotFound("record"),
+            other => LotteryError::Store(other),
+        }
+    }
+}
+
+fn invalid(field: &str, rule: &'static str, message: impl Into<String>) -> LotteryError {
+    LotteryError::Invalid {
+        field: field.into(),
+        value: InvalidValue::new(rule, message),
+    }
+}
+
+fn hex32(field: &str, text: &str) -> Result<[u8; SECRET_LEN], LotteryError> {
+    let bytes = hex::decode(text)
+        .map_err(|_| invalid(field, "malformed_hex", "expected lower-case hexadecimal"))?;
+    bytes.try_into().map_err(|_| {
+        invalid(
+            field,
+            "wrong_length",
+            "expected exactly 32 bytes (64 hex digits)",
+        )
+    })
+}
+
+async fn load(app: &AppState, id: &str) -> Result<DrawRecord, LotteryError> {
+    app.store.get_draw(id).await.map_err(|e| match e {
+        StoreError::NotFound => LotteryError::NotFound("draw"),
+        e => e.into(),
+    })
+}
+
+fn event(
+    kind: &'static str,
+    d: &DrawRecord,
+    actor: AuditActor,
+    at: Timestamp,
+    payload: Value,
+) -> AuditEvent {
+    let mut payload = payload;
+    payload["draw"] = json!(d.id);
+    AuditEvent::new(kind, d.tender_id.as_ref(), actor, at, payload)
+}
+
+// ---------------------------------------------------------------------------------------------
+// request: announce, then freeze
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrawRequest {
+    pub kind: DrawKind,
+    /// The project whose agent is drawn (agent draws).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub project_id: Option<ProjectId>,
+    /// The tender whose evaluation panel is drawn (expert draws).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub tender_id: Option<TenderId>,
+    #[schema(value_type = String)]
+    pub purpose: Line<1, 300>,
+    pub select: u32,
+    #[serde(default)]
+    pub reserves: u32,
+    #[serde(default)]
+    pub agent_filter: Option<AgentFilter>,
+    #[serde(default)]
+    pub expert_filter: Option<ExpertFilter>,
+    /// The organisations contributing randomness; default: the platform, the requester and the
+    /// supervisor.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub parties: Option<Vec<OrgId>>,
+    /// The supervising department that witnesses the draw (expert draws default to the tender's).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub supervisor_org_id: Option<OrgId>,
+    #[schema(value_type = String)]
+    pub commit_deadline: Timestamp,
+    #[schema(value_type = String)]
+    pub reveal_deadline: Timestamp,
+    #[serde(default)]
+    pub beacon: Option<AnnouncedBeacon>,
+    /// Default: leave out a party that misses its reveal when a beacon is announced, otherwise fail.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub missed_reveal_rule: Option<MissedRevealRule>,
+}
+
+struct Target {
+    project_id: Option<ProjectId>,
+    tender_id: Option<TenderId>,
+    supervisor: Option<OrgId>,
+    pool: Vec<Candidate>,
+    excluded: Vec<Excluded>,
+}
+
+/// Who may request, and the pool the registries give at `now`.
+async fn target(
+    app: &AppState,
+    actor: &Actor,
+    req: &DrawRequest,
+    now: Timestamp,
+) -> Result<Target, LotteryError> {
+    let mut pool = Vec::new();
+    let mut excluded = Vec::new();
+    let mut sort = |id: String, name: String, reasons: Vec<crate::registry::Exclusion>| {
+        if reasons.is_empty() {
+            pool.push(Candidate::new(id, name));
+        } else {
+            excluded.push(Excluded { id, name, reasons });
+        }
+    };
+    match req.kind {
+        DrawKind::Agent => {
+            let project_id = req.project_id.clone().ok_or_else(|| {
+                invalid("project_id", "required", "an agent draw names its project")
+            })?;
+            let filter = req.agent_filter.as_ref().ok_or_else(|| {
+                invalid(
+                    "agent_filter",
+                    "required",
+                    "an agent draw names the category",
+                )
+            })?;
+            let project = app
+                .store
+                .get_project(&project_id)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => LotteryError::NotFound("project"),
+                    e => e.into(),
+                })?;
+            if actor.role != Role::Owner || actor.org_id != project.owner_org_id {
+                return Err(LotteryError::Forbidden(
+                    "only the owner of the project (招标人) requests its agent draw",
+                ));
+            }
+            let quals = app.store.list_qualifications(None).await?;
+            let credit = app.store.list_credit_records(None).await?;
+            for a in app.store.list_agents().await? {
+                let q: Vec<_> = quals
+                    .iter()
+                    .filter(|q| q.org_id == a.org_id)
+                    .cloned()
+                    .collect();
+                let c: Vec<_> = credit
+                    .iter()
+                    .filter(|c| c.org_id == a.org_id)
+                    .cloned()
+                    .collect();
+                let why = agent_exclusions(&a, &q, &c, filter, now);
+                sort(
+                    a.org_id.to_string(),
+                    a.forms.organisation.name.as_str().to_string(),
+                    why,
+                );
+            }
+            Ok(Target {
+                project_id: Some(project_id),
+                tender_id: None,
+                supervisor: req.supervisor_org_id.clone(),
+                pool,
+                excluded,
+            })
+        }
+        DrawKind::Expert => {
+            let tender_id = req.tender_id.clone().ok_or_else(|| {
+                invalid("tender_id", "required", "an expert draw names its tender")
+            })?;
+            let filter = req.expert_filter.as_ref().ok_or_else(|| {
+                invalid(
+                    "expert_filter",
+                    "required",
+                    "an expert draw names the specialties",
+                )
+            })?;
+            let tender = app
+                .store
+                .get_tender(&tender_id)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => LotteryError::NotFound("tender"),
+                    e => e.into(),
+                })?;
+            if !manages(actor, &tender) {
+                return Err(LotteryError::Forbidden(
+                    "only the tender's agent or owner requests its expert draw",
+                ));
+            }
+            let conflicts = Conflicts {
+                owner: tender.owner_org_id.clone(),
+                agent: tender.agent_org_id.clone(),
+                supervisor: tender.spec.supervisor_org_id.clone(),
+                tenderers: app
+                    .store
+                    .list_obtained(&tender_id)
+                    .await?
+                    .into_iter()
+                    .map(|o| o.org_id)
+                    .collect(),
+            };
+            for e in app.store.list_experts().await? {
+                let why = expert_exclusions(&e, filter, &conflicts, now);
+                sort(e.id.clone(), e.name.as_str().to_string(), why);
+            }
+            Ok(Target {
+                project_id: Some(tender.project_id.clone()),
+                tender_id: Some(tender_id),
+                supervisor: Some(
+                    req.supervisor_org_id
+                        .clone()
+                        .unwrap_or(tender.spec.supervisor_org_id),
+                ),
+                pool,
+                excluded,
+            })
+        }
+    }
+}
+
+async fn parties(
+    app: &AppState,
+    actor: &Actor,
+    req: &DrawRequest,
+    supervisor: Option<OrgId>,
+) -> Result<Vec<OrgId>, LotteryError> {
+    let parties = match &req.parties {
+        Some(p) => p.clone(),
+        None => {
+            let platform = app
+                .store
+                .list_organisations(Some(Role::Platform))
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    LotteryError::Protocol("the hall has no platform organisation".into())
+                })?;
+            let supervisor = supervisor.ok_or_else(|| {
+                invalid(
+                    "supervisor_org_id",
+                    "required",
+                    "name the supervising department that witnesses the draw, or list the parties",
+                )
+            })?;
+            vec![platform.id, actor.org_id.clone(), supervisor]
+        }
+    };
+    if parties.is_empty() {
+        return Err(invalid(
+            "parties",
+            "required",
+            "at least one party contributes randomness",
+        ));
+    }
+    for (i, p) in parties.iter().enumerate() {
+        if parties[..i].contains(p) {
+            return Err(invalid(
+                "parties",
+                "duplicate_party",
+                "a party is listed twice",
+            ));
+        }
+        match app.store.get_organisation(p).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                return Err(invalid(
+                    &format!("parties[{i}]"),
+                    "unknown_organisation",
+                    "no such organisation",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(parties)
+}
+
+/// Announces a draw (logged) and freezes its pool (published and logged). Refused, with nothing
+/// logged, when the request is not valid or the registries cannot fill it.
+pub async fn request_draw(
+    app: &AppState,
+    actor: &Actor,
+    req: DrawRequest,
+) -> Result<DrawRecord, LotteryError> {
+    let now = app.clock.now();
+    let target = target(app, actor, &req, now).await?;
+    let parties = parties(app, actor, &req, target.supervisor.clone()).await?;
+    if req.select == 0 {
+        return Err(invalid(
+            "select",
+            "nothing_to_select",
+            "select at least one candidate",
+        ));
+    }
+    if req.select.saturating_add(req.reserves) > MAX_DRAWN {
+        return Err(invalid(
+            "reserves",
+            "too_many",
+            format!("at most {MAX_DRAWN} are drawn"),
+        ));
+    }
+    if req.commit_deadline <= now {
+        return Err(invalid(
+            "commit_deadline",
+            "in_the_past",
+            "the commit deadline must be in the future",
+        ));
+    }
+    if req.reveal_deadline <= req.commit_deadline {
+        return Err(invalid(
+            "reveal_deadline",
+            "deadlines_out_of_order",
+            "the reveals close after the commitments",
+        ));
+    }
+    if let Some(b) = &req.beacon {
+        if b.deadline <= req.reveal_deadline {
+            return Err(invalid(
+                "beacon.deadline",
+                "deadlines_out_of_order",
+                "the beacon must be fixed only after the reveals close",
+            ));
+        }
+        if b.source.trim().is_empty() || b.round.trim().is_empty() {
+            return Err(invalid(
+                "beacon",
+                "required",
+                "a beacon names its source and round",
+            ));
+        }
+    }
+    let rule = req.missed_reveal_rule.unwrap_or(if req.beacon.is_some() {
+        MissedRevealRule::ExcludeParty
+    } else {
+        MissedRevealRule::FailDraw
+    });
+    if rule == MissedRevealRule::ExcludeParty && req.beacon.is_none() {
+        return Err(invalid(
+            "missed_reveal_rule",
+            "exclude_without_beacon",
+            "leaving out a party that misses its reveal needs a beacon: without one the last to reveal could choose the outcome",
+        ));
+    }
+    let pool = Pool::new(target.pool).map_err(|e| LotteryError::Protocol(e.to_string()))?;
+    let needed = (req.select + req.reserves) as usize;
+    if pool.len() < needed {
+        return Err(LotteryError::PoolTooSmall {
+            pool: pool.len(),
+            needed,
+        });
+    }
+
+    // 1. announce
+    let mut d = DrawRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: req.kind,
+        project_id: target.project_id,
+        tender_id: target.tender_id,
+        requested_by: actor.org_id.clone(),
+        purpose: req.purpose.as_str().to_string(),
+        select_count: req.select,
+        reserve_count: req.reserves,
+        agent_filter: req.agent_filter,
+        expert_filter: req.expert_filter,
+        parties,
+        commit_deadline: req.commit_deadline,
+        reveal_deadline: req.reveal_deadline,
+        beacon: req.beacon,
+        missed_reveal_rule: rule,
+        state: DrawState::Announced,
+        pool: None,
+        beacon_value: None,
+        transcript: None,
+        created_at: now,
+        version: 1,
+    };
+    let a = d.announcement();
+    let audit = event(
+        "draw_announced",
+        &d,
+        AuditActor::from(actor),
+        now,
+        json!({
+            "algorithm": crate::draws::ALGORITHM, "kind": d.kind, "project": d.project_id,
+            "purpose": a.purpose, "select": a.select_count, "reserves": a.reserve_count,
+            "parties": a.parties, "deadlines": a.deadlines, "missed_reveal_rule": a.missed_reveal_rule,
+            "beacon": d.beacon.as_ref().map(|b| json!({"source": b.source, "round": b.round})),
+            "agent_filter": d.agent_filter, "expert_filter": d.expert_filter,
+        }),
+    );
+    app.store.create_draw(&d, &audit).await?;
+
+    // 2. freeze the pool
+    let frozen = FrozenPool {
+        hash: hex::encode(pool.hash()),
+        candidates: pool.candidates().to_vec(),
+        excluded: target.excluded,
+        frozen_at: now,
+    };
+    let audit = event(
+        "draw_pool_frozen",
+        &d,
+        AuditActor::System,
+        now,
+        json!({ "pool_hash": frozen.hash, "pool_size": frozen.candidates.len(), "excluded": frozen.excluded }),
+    );
+    d.pool = Some(frozen);
+    d.state = DrawState::Open;
+    d.version += 1;
+    app.store.save_draw(&d, &audit).await?;
+    Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// commit, reveal, beacon
+
+fn party_of<'a>(d: &DrawRecord, actor: &'a Actor) -> Result<&'a OrgId, LotteryError> {
+    if !d.is_party(&actor.org_id) {
+        return Err(LotteryError::Forbidden(
+            "only the parties named in the announcement contribute to this draw",
+        ));
+    }
+    Ok(&actor.org_id)
+}
+
+fn in_phase(
+    d: &DrawRecord,
+    now: Timestamp,
+    want: Phase,
+    action: &'static str,
+) -> Result<(), LotteryError> {
+    let phase = d.phase(now);
+    if phase != want {
+        return Err(LotteryError::WrongPhase { phase, action });
+    }
+    Ok(())
+}
+
+/// A party publishes c = SHA-256(domain ‖ draw ‖ party ‖ r), computed on its own device.
+pub async fn commit(
+    app: &AppState,
+    actor: &Actor,
+    draw: &str,
+    commitment_hex: &str,
+) -> Result<PartyValue, LotteryError> {
+    let d = load(app, draw).await?;
+    let party = party_of(&d, actor)?;
+    let now = app.clock.now();
+    in_phase(&d, now, Phase::Committing, "committing")?;
+    let c = hex32("commitment", commitment_hex)?;
+    let v = PartyValue {
+        party: party.clone(),
+        value: hex::encode(c),
+        at: now,
+    };
+    let audit = event(
+        "draw_committed",
+        &d,
+        AuditActor::from(actor),
+        now,
+        json!({ "party": party, "commitment": v.value }),
+    );
+    app.store
+        .add_draw_commitment(&d.id, &v, &audit)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => LotteryError::Already("committed"),
+            e => e.into(),
+        })?;
+    Ok(v)
+}
+
+/// A party reveals its 32 bytes; refused unless they match its commitment.
+pub async fn reveal(
+    app: &AppState,
+    actor: &Actor,
+    draw: &str,
+    r_hex: &str,
+) -> Result<PartyValue, LotteryError> {
+    let d = load(app, draw).await?;
+    let party = party_of(&d, actor)?;
+    let now = app.clock.now();
+    in_phase(&d, now, Phase::Revealing, "revealing")?;
+    let r = hex32("r", r_hex)?;
+    let committed = app
+        .store
+        .draw_commitments(&d.id)
+        .await?
+        .into_iter()
+        .find(|c| c.party == *party)
+        .ok_or(LotteryError::NotCommitted)?;
+    let expected =
+        commitment(&d.id, party.as_str(), &r).map_err(|e| LotteryError::Protocol(e.to_string()))?;
+    if hex::encode(expected) != committed.value {
+        return Err(LotteryError::CommitmentMismatch);
+    }
+    let v = PartyValue {
+        party: party.clone(),
+        value: hex::encode(r),
+        at: now,
+    };
+    let audit = event(
+        "draw_revealed",
+        &d,
+        AuditActor::from(actor),
+        now,
+        json!({ "party": party, "r": v.value }),
+    );
+    app.store
+        .add_draw_reveal(&d.id, &v, &audit)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => LotteryError::Already("revealed"),
+            e => e.into(),
+        })?;
+    Ok(v)
+}
+
+/// The platform enters the announced beacon's value once it exists (after the reveals closed).
+pub async fn enter_beacon(
+    app: &AppState,
+    actor: &Actor,
+    draw: &str,
+    value_hex: &str,
+) -> Result<DrawRecord, LotteryError> {
+    if actor.role != Role::Platform {
+        return Err(LotteryError::Forbidden(
+            "only the platform enters a beacon value",
+        ));
+    }
+    let mut d = load(app, draw).await?;
+    let now = app.clock.now();
+    in_phase(&d, now, Phase::AwaitingBeacon, "entering the beacon")?;
+    let announced = d
+        .beacon
+        .clone()
+        .expect("awaiting a beacon means one was announced");
+    if now < announced.deadline {
+        return Err(LotteryError::WrongPhase {
+            phase: Phase::AwaitingBeacon,
+            action: "entering the beacon before its announced time",
+        });
+    }
+    let value = hex::decode(value_hex)
+        .ok()
+        .filter(|v| !v.is_empty() && hex::encode(v) == value_hex)
+        .ok_or_else(|| {
+            invalid(
+                "value",
+                "malformed_hex",
+                "the beacon value is non-empty lower-case hex",
+            )
+        })?;
+    d.beacon_value = Some(hex::encode(&value));
+    d.version += 1;
+    let audit = event(
+        "draw_beacon_entered",
+        &d,
+        AuditActor::from(actor),
+        now,
+        json!({ "source": announced.source, "round": announced.round, "value": d.beacon_value }),
+    );
+    app.store.save_draw(&d, &audit).await?;
+    Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// conduct, replace
+
+/// Runs the draw from what was collected: completes it, or fails it publicly by the announced rule.
+/// Any party, the requester or the platform may set it off once everything is in.
+pub async fn conduct(
+    app: &AppState,
+    actor: &Actor,
+    draw: &str,
+) -> Result<DrawRecord, LotteryError> {
+    let mut d = load(app, draw).await?;
+    if !(d.is_party(&actor.org_id)
+        || d.requested_by == actor.org_id
+        || actor.role == Role::Platform)
+    {
+        return Err(LotteryError::Forbidden(
+            "the draw is conducted by its requester, a party or the platform",
+        ));
+    }
+    let now = app.clock.now();
+    in_phase(&d, now, Phase::ReadyToConduct, "conducting the draw")?;
+    let pool_record = d.pool.clone().expect("an open draw has a frozen pool");
+    let pool =
+        Pool::new(pool_record.candidates).map_err(|e| LotteryError::Protocol(e.to_string()))?;
+    let pairs = |vs: Vec<PartyValue>| -> Result<Vec<(String, [u8; SECRET_LEN])>, LotteryError> {
+        vs.into_iter()
+            .map(|v| Ok((v.party.to_string(), hex32("stored value", &v.value)?)))
+            .collect()
+    };
+    let commitments = pairs(app.store.draw_commitments(&d.id).await?)?;
+    let reveals = pairs(app.store.draw_reveals(&d.id).await?)?;
+    let beacon = match &d.beacon_value {
+        Some(v) => Some(hex::decode(v).map_err(|e| LotteryError::Protocol(e.to_string()))?),
+        None => None,
+    };
+    let t = Transcript::conduct(
+        d.announcement(),
+        &pool,
+        &commitments,
+        &reveals,
+        beacon.as_deref(),
+    )
+    .map_err(|e| LotteryError::Protocol(e.to_string()))?;
+    let (kind, payload) = match &t.result {
+        Some(r) => (
+            "draw_completed",
+            json!({ "seed": t.seed, "selected": r.selected, "reserves": r.reserves, "missed_reveals": t.missed_reveals }),
+        ),
+        None => (
+            "draw_failed",
+            json!({ "missed_reveals": t.missed_reveals, "reason": "a party missed its reveal under the announced rule; a new draw must be announced" }),
+        ),
+    };
+    d.state = if t.result.is_some() {
+        DrawState::Completed
+    } else {
+        DrawState::Failed
+    };
+    d.transcript = Some(t);
+    d.version += 1;
+    let audit = event(kind, &d, AuditActor::from(actor), now, payload);
+    app.store.save_draw(&d, &audit).await?;
+    Ok(d)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceSelectee {
+    pub replaced: String,
+    #[schema(value_type = String)]
+    pub reason: ReplacementReason,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Line<0, 300>>,
+}
+
+/// A selectee declined or was disqualified: the next reserve in order takes the place, recorded.
+pub async fn replace(
+    app: &AppState,
+    actor: &Actor,
+    draw: &str,
+    r: ReplaceSelectee,
+) -> Result<DrawRecord, LotteryError> {
+    let mut d = load(app, draw).await?;
+    if d.requested_by != actor.org_id {
+        return Err(LotteryError::Forbidden(
+            "only the draw's requester records a replacement",
+        ));
+    }
+    let now = app.clock.now();
+    in_phase(&d, now, Phase::Completed, "replacing a selectee")?;
+    let mut t = d
+        .transcript
+        .clone()
+        .expect("a completed draw has a transcript");
+    let note = r
+        .note
+        .map(|n| n.as_str().to_string())
+        .filter(|n| !n.is_empty());
+    let next = t
+        .replace(&r.replaced, r.reason, note.clone())
+        .map_err(|e| invalid("replaced", e.step(), e.to_string()))?;
+    d.transcript = Some(t);
+    d.version += 1;
+    let audit = event(
+        "draw_replacement",
+        &d,
+        AuditActor::from(actor),
+        now,
+        json!({ "replaced": r.replaced, "replacement": next, "reason": r.reason, "note": note }),
+    );
+    app.store.save_draw(&d, &audit).await?;
+    Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading
+
+/// Everything public about a draw, for its live page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DrawView {
+    pub draw: DrawRecord,
+    pub phase: Phase,
+    pub commitments: Vec<PartyValue>,
+    pub reveals: Vec<PartyValue>,
+}
+
+pub async fn view(app: &AppState, draw: &str) -> Result<DrawView, LotteryError> {
+    let d = load(app, draw).await?;
+    Ok(DrawView {
+        phase: d.phase(app.clock.now()),
+        commitments: app.store.draw_commitments(&d.id).await?,
+        reveals: app.store.draw_reveals(&d.id).await?,
+        draw: d,
+    })
+}
+
+pub async fn list(app: &AppState) -> Result<Vec<DrawView>, LotteryError> {
+    let now = app.clock.now();
+    Ok(app
+        .store
+        .list_draws()
+        .await?
+        .into_iter()
+        .map(|d| DrawView {
+            phase: d.phase(now),
+            commitments: vec![],
+            reveals: vec![],
+            draw: d,
+        })
+        .collect())
+}
+
+/// The published transcript (RFC 8785 bytes) of a conducted draw, with the draw's audit-log
+/// entries and their inclusion proofs in a signed checkpoint of the log.
+pub async fn transcript(app: &AppState, draw: &str) -> Result<Vec<u8>, LotteryError> {
+    let d = load(app, draw).await?;
+    let Some(mut t) = d.transcript.clone() else {
+        return Err(LotteryError::WrongPhase {
+            phase: d.phase(app.clock.now()),
+            action: "publishing the transcript",
+        });
+    };
+    let internal = |e: crate::auditlog::service::LogError| LotteryError::Protocol(e.to_string());
+    let checkpoint = crate::auditlog::service::checkpoint(app)
+        .await
+        .map_err(internal)?;
+    let mut audit = vec![json!({ "checkpoint": checkpoint.note, "tree_size": checkpoint.size })];
+    for idx in app.store.draw_audit_indices(&d.id).await? {
+        let entry = app.store.audit_entry(idx).await?;
+        let proof = crate::auditlog::service::inclusion(app, idx, checkpoint.size)
+            .await
+            .map_err(internal)?;
+        let entry_json: Value = serde_json::from_slice(&entry.entry)
+            .map_err(|e| LotteryError::Protocol(format!("a stored entry is not JSON: {e}")))?;
+        audit.push(json!({
+            "index": idx,
+            "entry": entry_json,
+            "inclusion_proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+        }));
+    }
+    t.audit = Some(audit);
+    to_canonical_vec(&t).map_err(|e| LotteryError::Protocol(e.to_string()))
+}

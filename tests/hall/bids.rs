@@ -1,0 +1,304 @@
+//! The sealed bid box over HTTP: custodian keys, sealed bids received and receipted, the deadline
+//! to the millisecond, refusals, and that nothing the hall stores reveals a bid.
+
+use crate::common::*;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bidhall::bids::receipt::ReceiptBody;
+use bidhall::identity::keys::test_support::{new_pair, proof_for, sign};
+use bidhall::sealbox::envelope::{self, SealParams};
+use bidhall::sealbox::keys::{CustodianPrivateKey, CustodianPublicKey, TendererSigningKey};
+use reqwest::StatusCode;
+use ring::rand::SystemRandom;
+use serde_json::{json, Value};
+
+/// A published tender whose custodians have all registered keys, and a tenderer ready to bid.
+struct Box_ {
+    tender: String,
+    lot: String,
+    deadline: bidhall::domain::Timestamp,
+    custodian_keys: Vec<Option<CustodianPrivateKey>>,
+    tenderer: String,
+    tenderer_org: String,
+    signer_pkcs8: Vec<u8>,
+}
+
+async fn org_of(app: &TestApp, token: &str) -> String {
+    app.get("/api/me", Some(token)).await.body["org_id"].as_str().unwrap().to_string()
+}
+
+/// Registers a P-256 signing key for the signed-in user's organisation; returns its PKCS#8.
+async fn signing_key(app: &TestApp, token: &str) -> Vec<u8> {
+    let org = bidhall::domain::OrgId::parse(&org_of(app, token).await).unwrap();
+    let (_, pkcs8) = new_pair();
+    let (public, proof) = proof_for(&pkcs8, &org);
+    let r = app.post("/api/keys", Some(token), json!({ "label": "测试密钥", "public_key": public.to_base64(), "proof": proof })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    pkcs8
+}
+
+async fn register_custodian(app: &TestApp, tender: &str, index: u8, login: &str) -> CustodianPrivateKey {
+    let token = app.sign_in(login).await;
+    let pkcs8 = signing_key(app, &token).await;
+    let key = CustodianPrivateKey::generate(&SystemRandom::new()).unwrap();
+    let public = B64.encode(key.public_key().to_sec1());
+    let tid = bidhall::domain::TenderId::parse(tender).unwrap();
+    let signature = sign(&pkcs8, &bidhall::bids::key_registration_message(&tid, index, &public));
+    let r = app
+        .post(format!("/api/tenders/{tender}/custodians/{index}/key"), Some(&token), json!({ "public_key": public, "signature": signature }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{login}: {:?}", r.body);
+    key
+}
+
+async fn open_box(app: &TestApp) -> Box_ {
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "密封投标").await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let lot = t["spec"]["lots"][0]["id"].as_str().unwrap().to_string();
+    // demo custodians: 1 time-release (the hall's), 2 agent, 3 supervisor, 4 witness
+    let listed = app.get(format!("/api/tenders/{tender}/custodians"), None).await;
+    assert_eq!(listed.body[0]["registered_by"], "time-release", "{:?}", listed.body);
+    let k2 = register_custodian(app, &tender, 2, "agent").await;
+    let k3 = register_custodian(app, &tender, 3, "supervisor").await;
+    let k4 = register_custodian(app, &tender, 4, "witness").await;
+    let tenderer = app.sign_in("tenderer1").await;
+    let obtained = app.post(format!("/api/tenders/{tender}/obtain"), Some(&tenderer), json!({})).await;
+    assert_eq!(obtained.status, StatusCode::OK);
+    let signer_pkcs8 = signing_key(app, &tenderer).await;
+    Box_ {
+        deadline: ts(t["spec"]["schedule"]["bid_deadline"].as_str().unwrap()),
+        tender,
+        lot,
+        custodian_keys: vec![None, Some(k2), Some(k3), Some(k4)],
+        tenderer_org: org_of(app, &tenderer).await,
+        tenderer,
+        signer_pkcs8,
+    }
+}
+
+async fn params(app: &TestApp, b: &Box_) -> SealParams {
+    let listed = app.get(format!("/api/tenders/{}/custodians", b.tender), None).await;
+    let custodians = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| CustodianPublicKey::from_sec1(&B64.decode(c["public_key"].as_str().unwrap()).unwrap()).unwrap())
+        .collect();
+    SealParams { tender_id: b.tender.clone(), lot_id: b.lot.clone(), tenderer_id: b.tenderer_org.clone(), custodians, k: 3 }
+}
+
+/// Seals `payload` on the "tenderer's device".
+async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
+    let p = params(app, b).await;
+    let rng = SystemRandom::new();
+    let signer = TendererSigningKey::from_pkcs8(&b.signer_pkcs8, &rng).unwrap();
+    let mut out = Vec::new();
+    envelope::seal(&p, &signer, payload, payload.len() as u64, &mut out, &rng).unwrap();
+    out
+}
+
+async fn submit(app: &TestApp, b: &Box_, envelope: Vec<u8>, token: &str) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(format!("{}/api/tenders/{}/lots/{}/bid", app.base, b.tender, b.lot))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(envelope)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_sealed_bid_is_receipted_and_the_log_learns_nothing_of_it() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let envelope = seal(&app, &b, br#"{"price_fen": 98765400, "duration_days": 180}"#).await;
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &envelope));
+    let (status, r) = submit(&app, &b, envelope.clone(), &b.tenderer).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(r["envelope_sha256"], sha.as_str());
+    // the receipt verifies offline with the hall's key
+    let key = app.client.get(format!("{}/api/log/key", app.base)).send().await.unwrap().text().await.unwrap();
+    let verifier = bidhall::auditlog::note::NoteVerifier::parse(key.trim()).unwrap();
+    let body = ReceiptBody::verify(r["receipt"].as_str().unwrap(), &verifier).unwrap();
+    assert_eq!((body.tender.as_str(), body.envelope_sha256.as_str()), (b.tender.as_str(), sha.as_str()));
+    // the log entry names neither the tender nor the tenderer, only a commitment the salt opens
+    let e = app.get(format!("/api/log/entries/{}", r["log_index"]), None).await;
+    let text = e.body["entry"].to_string();
+    assert!(!text.contains(&b.tenderer_org) && !text.contains(&b.tender), "{text}");
+    let salt: [u8; 32] = hex::decode(r["salt"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let opened = bidhall::auditlog::event::commitment(&salt, &format!("{}\n{}\n{}", b.tender, b.lot, b.tenderer_org));
+    assert_eq!(e.body["entry"]["actor"]["commitment"], opened.as_str());
+    // the tenderer sees its bid; nobody else can list bids
+    let mine = app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&b.tenderer)).await;
+    assert_eq!(mine.body[0]["state"], "submitted");
+    for login in ["agent", "owner", "supervisor", "platform"] {
+        let t = app.sign_in(login).await;
+        assert_eq!(app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&t)).await.status, StatusCode::FORBIDDEN, "{login}");
+    }
+}
+
+#[tokio::test]
+async fn the_box_closes_at_the_deadline_to_the_millisecond() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    app.clock.set(b.deadline.plus_millis(-1));
+    let tenderer = app.sign_in("tenderer1").await;
+    let envelope = seal(&app, &b, b"{\"price_fen\": 1}").await;
+    let (status, r) = submit(&app, &b, envelope.clone(), &tenderer).await;
+    assert_eq!(status, StatusCode::CREATED, "deadline - 1 ms is in time: {r}");
+    app.clock.set(b.deadline);
+    let (status, r) = submit(&app, &b, envelope, &tenderer).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(r["error"]["code"], "box_closed");
+    let w = app.request(reqwest::Method::DELETE, format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot), Some(&tenderer), None).await;
+    assert_eq!(w.code(), "box_closed", "no withdrawal after the deadline either");
+}
+
+#[tokio::test]
+async fn a_bid_is_replaced_or_withdrawn_and_the_latest_counts() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let first = seal(&app, &b, b"{\"price_fen\": 100}").await;
+    let second = seal(&app, &b, b"{\"price_fen\": 90}").await;
+    assert_eq!(submit(&app, &b, first, &b.tenderer).await.0, StatusCode::CREATED);
+    let (_, r2) = submit(&app, &b, second, &b.tenderer).await;
+    let mine = app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&b.tenderer)).await;
+    let states: Vec<&str> = mine.body.as_array().unwrap().iter().map(|x| x["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["submitted", "replaced"]);
+    assert_eq!(mine.body[0]["envelope_sha256"], r2["envelope_sha256"]);
+    let w = app.request(reqwest::Method::DELETE, format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot), Some(&b.tenderer), None).await;
+    assert_eq!(w.status, StatusCode::OK, "{:?}", w.body);
+    assert_eq!(w.body["action"], "withdrawn");
+    let again = app.request(reqwest::Method::DELETE, format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot), Some(&b.tenderer), None).await;
+    assert_eq!(again.code(), "no_bid");
+}
+
+#[tokio::test]
+async fn the_wrong_party_or_a_bad_envelope_gets_no_receipt() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let envelope = seal(&app, &b, b"{\"price_fen\": 5}").await;
+    // an agent cannot bid; a tenderer that did not obtain the documents cannot either
+    let agent = app.sign_in("agent").await;
+    assert_eq!(submit(&app, &b, envelope.clone(), &agent).await.0, StatusCode::FORBIDDEN);
+    let other = app.sign_in("tenderer2").await;
+    let (status, r) = submit(&app, &b, envelope.clone(), &other).await;
+    assert_eq!((status, r["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("documents_not_obtained")));
+    // another tenderer uploading this tenderer's envelope: not sealed for it
+    app.post(format!("/api/tenders/{}/obtain", b.tender), Some(&other), json!({})).await;
+    let (status, r) = submit(&app, &b, envelope.clone(), &other).await;
+    assert_eq!((status, r["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_envelope")), "{r}");
+    // a flipped bit in the header breaks the signature; a truncated body is refused
+    let mut flipped = envelope.clone();
+    flipped[40] ^= 1;
+    assert_eq!(submit(&app, &b, flipped, &b.tenderer).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let truncated = envelope[..envelope.len() - 10].to_vec();
+    let (status, r) = submit(&app, &b, truncated, &b.tenderer).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("truncated"));
+    let mut longer = envelope.clone();
+    longer.extend_from_slice(b"extra");
+    assert_eq!(submit(&app, &b, longer, &b.tenderer).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let mine = app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&b.tenderer)).await;
+    assert_eq!(mine.body.as_array().unwrap().len(), 0, "no refused upload became a bid");
+}
+
+#[tokio::test]
+async fn bidding_waits_for_every_custodian_and_keys_come_only_from_their_holders() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "托管人未齐").await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let lot = t["spec"]["lots"][0]["id"].as_str().unwrap().to_string();
+    // a tenderer or another agent cannot register the agent's or the supervisor's key
+    for (login, index) in [("tenderer1", 2), ("agent2", 2), ("agent", 3), ("platform", 1)] {
+        let token = app.sign_in(login).await;
+        let r = app.post(format!("/api/tenders/{tender}/custodians/{index}/key"), Some(&token), json!({ "public_key": "AA==", "signature": "AA==" })).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{login} for custodian {index}: {:?}", r.body);
+    }
+    // a key signed by a key that is not the organisation's is refused
+    let key = CustodianPrivateKey::generate(&SystemRandom::new()).unwrap();
+    let (_, stranger) = new_pair();
+    let public = B64.encode(key.public_key().to_sec1());
+    let tid = bidhall::domain::TenderId::parse(&tender).unwrap();
+    let sig = sign(&stranger, &bidhall::bids::key_registration_message(&tid, 2, &public));
+    let r = app.post(format!("/api/tenders/{tender}/custodians/2/key"), Some(&agent), json!({ "public_key": public, "signature": sig })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    // the agent registers properly; twice is refused
+    register_custodian(&app, &tender, 2, "agent").await;
+    let tenderer = app.sign_in("tenderer1").await;
+    app.post(format!("/api/tenders/{tender}/obtain"), Some(&tenderer), json!({})).await;
+    let r = app
+        .client
+        .post(format!("{}/api/tenders/{tender}/lots/{lot}/bid", app.base))
+        .bearer_auth(&tenderer)
+        .body(vec![0u8; 16])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "custodians_incomplete");
+    assert_eq!(body["error"]["details"]["missing"], json!([3, 4]));
+}
+
+#[tokio::test]
+async fn nothing_the_hall_writes_contains_the_bid_or_its_keys() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let marker = b"MARKER-3f9c2a7e-the-secret-price-98765400";
+    let mut payload = br#"{"price_fen": 98765400, "note": ""#.to_vec();
+    payload.extend_from_slice(marker);
+    payload.extend_from_slice(br#""}"#);
+    let envelope = seal(&app, &b, &payload).await;
+    let (status, _) = submit(&app, &b, envelope.clone(), &b.tenderer).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The content key and shares exist only inside the envelope; opening it here (as custodians
+    // will at the opening) gives the secrets to look for in everything the hall wrote.
+    let header_len = bidhall::sealbox::envelope::Header::declared_len(&envelope[..12]).unwrap();
+    let header = bidhall::sealbox::envelope::Header::parse(&envelope[..header_len]).unwrap();
+    let mut shares = Vec::new();
+    for (i, k) in b.custodian_keys.iter().enumerate() {
+        if let Some(k) = k {
+            shares.push(envelope::open_share(&header, (i + 1) as u8, k).unwrap());
+        }
+    }
+    let ck = envelope::rebuild_key(&header, &shares).unwrap();
+    let mut needles: Vec<Vec<u8>> = vec![marker.to_vec(), b"98765400".to_vec(), ck.expose_secret().to_vec()];
+    for s in &shares {
+        needles.push(s.share.to_vec());
+        needles.push(hex::encode(s.share).into_bytes());
+        needles.push(B64.encode(s.share).into_bytes());
+    }
+    needles.push(hex::encode(ck.expose_secret()).into_bytes());
+    needles.push(B64.encode(ck.expose_secret()).into_bytes());
+    // every file under the data folder: the database (SQLite), its WAL, blobs, keys
+    let mut files = Vec::new();
+    let mut stack = vec![app.args.store.data_dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { stack.push(p) } else { files.push(p) }
+        }
+    }
+    assert!(files.iter().any(|f| f.to_string_lossy().contains("sha256")), "the ciphertext is stored");
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        for n in &needles {
+            assert!(!bytes.windows(n.len()).any(|w| w == &n[..]), "{} contains a secret ({} bytes)", f.display(), n.len());
+        }
+    }
+    // and the audit log, on whichever database
+    let entries = app.app.store.audit_entries(None, -1, 100_000).await.unwrap();
+    for e in &entries {
+        for n in &needles {
+            assert!(!e.entry.windows(n.len()).any(|w| w == &n[..]), "log entry {} contains a secret", e.index);
+        }
+    }
+}

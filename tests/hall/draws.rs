@@ -1,0 +1,856 @@
+//! The registries and the public draw through the API: 三表三制 registration and review, credit,
+//! experts and recusal, and a draw from its announcement to a transcript that verifies offline
+//! (and fails, naming the step, once tampered). Every write adds exactly one audit entry.
+
+use crate::common::*;
+use bidhall::domain::HOUR_MS;
+use bidhall::draws::{commitment, verify_json, DrawOutcome};
+use bidhall::identity::Login;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+impl TestApp {
+    async fn org_of(&self, login: &str) -> (String, String) {
+        let user = self
+            .app
+            .store
+            .find_user_by_login(&Login::parse(login).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let org = self.app.store.get_organisation(&user.org_id).await.unwrap();
+        (org.id.to_string(), org.credit_code.as_str().to_string())
+    }
+
+    async fn agent_forms(&self, login: &str, name: &str) -> Value {
+        let (_, code) = self.org_of(login).await;
+        let rules = self.get("/api/registry/rules", None).await.body;
+        let commitments: Vec<Value> = rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| json!({ "rule": r["rule"], "signed_by": "张法人", "text_sha256": r["text_sha256"] }))
+            .collect();
+        json!({
+            "organisation": { "name": name, "credit_code": code, "address": "沈阳市和平区南京街 1 号",
+                               "phone": "024-23456789", "registered_capital_fen": 500_000_000u64 },
+            "legal_representative": { "name": "张法人", "id_number": "210102198001010011", "phone": "13900000000" },
+            "staff": [ { "name": "李代理", "title": "项目负责人", "certificate": "ZB-2027-001" } ],
+            "commitments": commitments,
+        })
+    }
+
+    /// The agent registers under 三表三制, the platform approves and qualifies it for construction.
+    async fn approved_agent(&self, login: &str, name: &str) -> String {
+        let (org, _) = self.org_of(login).await;
+        let token = self.sign_in(login).await;
+        let forms = self.agent_forms(login, name).await;
+        let r = self.post("/api/registry/agents", Some(&token), forms).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let platform = self.sign_in("platform").await;
+        let r = self
+            .post(
+                &format!("/api/registry/agents/{org}/review"),
+                Some(&platform),
+                json!({ "approve": true, "reason": "" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let r = self
+            .post(
+                &format!("/api/registry/agents/{org}/qualifications"),
+                Some(&platform),
+                json!({ "categories": ["construction"], "grade": 1,
+                        "valid_from": "2027-01-01T00:00:00Z", "valid_to": "2028-01-01T00:00:00Z" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        org
+    }
+
+    async fn three_agents(&self) -> Vec<String> {
+        vec![
+            self.approved_agent("agent", "辽宁正信招标代理有限公司")
+                .await,
+            self.approved_agent("agent2", "沈阳宏达工程咨询有限公司")
+                .await,
+            self.approved_agent("agent3", "辽宁中诚项目管理有限公司")
+                .await,
+        ]
+    }
+
+    fn hours(&self, h: i64) -> String {
+        self.now().plus_millis(h * HOUR_MS).to_rfc3339()
+    }
+
+    /// The owner requests an agent draw on the school project; returns the reply.
+    async fn request_agent_draw(&self, owner: &str, extra: Value) -> Reply {
+        let project = self.school_project(owner).await;
+        let supervisor = self.org_id("supervisor", "住房").await;
+        let mut body = json!({
+            "kind": "agent", "project_id": project, "purpose": "浑南区第一中学教学楼改造工程 招标代理机构摇号",
+            "select": 1, "reserves": 1, "agent_filter": { "category": "construction" },
+            "supervisor_org_id": supervisor,
+            "commit_deadline": self.hours(1), "reveal_deadline": self.hours(2),
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.post("/api/draws", Some(owner), body).await
+    }
+
+    fn advance_hours(&self, h: i64) {
+        self.clock.advance_millis(h * HOUR_MS);
+    }
+}
+
+/// A party's secret and its commitment for the draw.
+fn secret(draw: &str, party: &str, fill: u8) -> ([u8; 32], String) {
+    let r = [fill; 32];
+    (r, hex::encode(commitment(draw, party, &r).unwrap()))
+}
+
+#[tokio::test]
+async fn an_agent_registers_under_three_forms_and_three_rules_and_the_platform_reviews() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let owner = app.sign_in("owner").await;
+    let platform = app.sign_in("platform").await;
+    let (org, _) = app.org_of("agent").await;
+    let forms = app.agent_forms("agent", "辽宁正信招标代理有限公司").await;
+
+    // the wrong role, an incomplete form and a wrong credit code are refused, nothing logged
+    let before = app.log_size().await;
+    let r = app
+        .post("/api/registry/agents", Some(&owner), forms.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut missing = forms.clone();
+    missing["commitments"].as_array_mut().unwrap().pop();
+    let r = app
+        .post("/api/registry/agents", Some(&agent), missing)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "registry_rule")
+    );
+    let mut other_code = forms.clone();
+    other_code["organisation"]["credit_code"] = json!("91210100MA0Y999999");
+    let r = app
+        .post("/api/registry/agents", Some(&agent), other_code)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.log_size().await, before);
+
+    let r = app.post("/api/registry/agents", Some(&agent), forms).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["status"], "pending");
+    assert_eq!(app.log_size().await, before + 1);
+    let entry = app.app.store.audit_entry(before).await.unwrap();
+    let text = String::from_utf8(entry.entry).unwrap();
+    assert!(text.contains("agent_registration_submitted") && text.contains("code_of_conduct"));
+    assert!(
+        !text.contains("210102198001010011"),
+        "no ID number in the log"
+    );
+
+    // only the platform reviews
+    let review = format!("/api/registry/agents/{org}/review");
+    let r = app
+        .post(
+            &review,
+            Some(&agent),
+            json!({ "approve": true, "reason": "" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            &review,
+            Some(&platform),
+            json!({ "approve": false, "reason": "" }),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a rejection states why"
+    );
+    let r = app
+        .post(
+            &review,
+            Some(&platform),
+            json!({ "approve": true, "reason": "材料齐全" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["status"], "approved");
+    let r = app
+        .post(
+            &review,
+            Some(&platform),
+            json!({ "approve": true, "reason": "" }),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "registry_rule")
+    );
+    assert_eq!(app.log_size().await, before + 2);
+
+    // qualifications: the platform's, kept with history
+    let quals = format!("/api/registry/agents/{org}/qualifications");
+    let q = json!({ "categories": ["construction", "services"], "grade": 2,
+                    "valid_from": "2027-01-01T00:00:00Z", "valid_to": "2028-01-01T00:00:00Z" });
+    let r = app.post(&quals, Some(&agent), q.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(&quals, Some(&platform), q).await.status,
+        StatusCode::CREATED
+    );
+    let q2 = json!({ "categories": ["construction"], "grade": 1,
+                     "valid_from": "2027-02-01T00:00:00Z", "valid_to": "2029-01-01T00:00:00Z" });
+    assert_eq!(
+        app.post(&quals, Some(&platform), q2).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(app.log_size().await, before + 4);
+
+    let dossier = format!("/api/registry/agents/{org}");
+    let agent2 = app.sign_in("agent2").await;
+    assert_eq!(
+        app.get(&dossier, Some(&agent2)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let d = app.get(&dossier, Some(&agent)).await;
+    assert_eq!(d.status, StatusCode::OK);
+    let changes: Vec<&str> = d.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "submitted",
+            "approved",
+            "qualification_recorded",
+            "qualification_recorded"
+        ]
+    );
+    assert_eq!(d.body["qualifications"].as_array().unwrap().len(), 2);
+
+    let list = app.get("/api/registry/agents", None).await;
+    let me = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["org_id"] == org.as_str())
+        .unwrap();
+    assert_eq!(me["status"], "approved");
+    assert!(
+        me.get("forms").is_none(),
+        "the public list carries no forms"
+    );
+}
+
+#[tokio::test]
+async fn red_credit_excludes_an_agent_from_the_pool_and_the_pool_explains_why() {
+    let app = TestApp::spawn().await;
+    let agents = app.three_agents().await;
+    let platform = app.sign_in("platform").await;
+    let owner = app.sign_in("owner").await;
+    let credit = |org: &str, colour: &str| {
+        json!({ "org_id": org, "colour": colour, "reason": "围标串标", "source_document": "沈建罚〔2027〕3号",
+                "from": "2027-02-01T00:00:00Z", "to": "2027-08-01T00:00:00Z" })
+    };
+    let r = app
+        .post(
+            "/api/registry/credit",
+            Some(&owner),
+            credit(&agents[2], "red"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let before = app.log_size().await;
+    let r = app
+        .post(
+            "/api/registry/credit",
+            Some(&platform),
+            credit(&agents[2], "red"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = app
+        .post(
+            "/api/registry/credit",
+            Some(&platform),
+            credit(&agents[1], "orange"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(app.log_size().await, before + 2);
+    assert_eq!(
+        app.get("/api/registry/credit", None)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let r = app
+        .request_agent_draw(&owner, json!({ "reserves": 0 }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let pool = &r.body["pool"];
+    let ids: Vec<&str> = pool["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(!ids.contains(&agents[2].as_str()) && ids.contains(&agents[1].as_str()));
+    let excluded = &pool["excluded"][0];
+    assert_eq!(excluded["id"], agents[2].as_str());
+    assert_eq!(excluded["reasons"][0]["code"], "credit_red");
+
+    // the pool hash is SHA-256 of the canonical lines
+    let lines: String = pool["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}\t{}\n",
+                c["id"].as_str().unwrap(),
+                c["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let hash = ring::digest::digest(&ring::digest::SHA256, lines.as_bytes());
+    assert_eq!(pool["hash"], hex::encode(hash));
+
+    // a draw the registries cannot fill is refused, with nothing logged
+    let before = app.log_size().await;
+    let r = app
+        .request_agent_draw(&owner, json!({ "select": 2, "reserves": 1 }))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "pool_too_small")
+    );
+    assert_eq!(app.log_size().await, before);
+}
+
+#[tokio::test]
+async fn an_agent_draw_runs_from_announcement_to_a_transcript_that_verifies_offline() {
+    let app = TestApp::spawn().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let supervisor = app.sign_in("supervisor").await;
+    let platform = app.sign_in("platform").await;
+
+    // only the owner of the project requests its agent draw
+    for who in ["agent", "owner2", "supervisor"] {
+        let t = app.sign_in(who).await;
+        let project = app.school_project(&app.sign_in("owner").await).await;
+        let r = app
+            .post(
+                "/api/draws",
+                Some(&t),
+                json!({
+                "kind": "agent", "project_id": project, "purpose": "x", "select": 1,
+                "agent_filter": { "category": "construction" },
+                "supervisor_org_id": app.org_id("supervisor", "住房").await,
+                "commit_deadline": app.hours(1), "reveal_deadline": app.hours(2) }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {:?}", r.body);
+    }
+
+    let before = app.log_size().await;
+    let r = app.request_agent_draw(&owner, json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(
+        app.log_size().await,
+        before + 2,
+        "announced, then pool frozen"
+    );
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let parties: Vec<String> = r.body["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        parties.len(),
+        3,
+        "platform, owner and supervisor by default"
+    );
+    let url = |s: &str| format!("/api/draws/{draw}/{s}");
+
+    let (platform_org, owner_org, supervisor_org) = (
+        app.org_of("platform").await.0,
+        app.org_of("owner").await.0,
+        app.org_of("supervisor").await.0,
+    );
+    let sides = [
+        (&platform, &platform_org, 1u8),
+        (&owner, &owner_org, 2),
+        (&supervisor, &supervisor_org, 3),
+    ];
+
+    // a party not named in the announcement cannot commit
+    let witness = app.sign_in("witness").await;
+    let (_, c) = secret(&draw, &app.org_of("witness").await.0, 9);
+    let r = app
+        .post(url("commit"), Some(&witness), json!({ "commitment": c }))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    for (token, org, fill) in sides {
+        let (r, c) = secret(&draw, org, fill);
+        let reply = app
+            .post(url("commit"), Some(token), json!({ "commitment": c }))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        // revealing before the commitments close is refused
+        let early = app
+            .post(url("reveal"), Some(token), json!({ "r": hex::encode(r) }))
+            .await;
+        assert_eq!(
+            (early.status, early.code()),
+            (StatusCode::CONFLICT, "wrong_phase")
+        );
+    }
+    let again = app
+        .post(
+            url("commit"),
+            Some(&owner),
+            json!({ "commitment": "00".repeat(32) }),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "already_done")
+    );
+    assert_eq!(app.log_size().await, before + 5);
+
+    app.advance_hours(1);
+    let late = app
+        .post(
+            url("commit"),
+            Some(&owner),
+            json!({ "commitment": "00".repeat(32) }),
+        )
+        .await;
+    assert_eq!(late.code(), "wrong_phase");
+    let wrong = app
+        .post(url("reveal"), Some(&owner), json!({ "r": "07".repeat(32) }))
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "commitment_mismatch")
+    );
+    for (token, org, fill) in sides {
+        let (r, _) = secret(&draw, org, fill);
+        let reply = app
+            .post(url("reveal"), Some(token), json!({ "r": hex::encode(r) }))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+    let early = app.post(url("conduct"), Some(&owner), json!({})).await;
+    assert_eq!(early.code(), "wrong_phase", "the reveals are still open");
+    assert_eq!(app.log_size().await, before + 8);
+
+    app.advance_hours(1);
+    let view = app.get(format!("/api/draws/{draw}"), None).await;
+    assert_eq!(view.body["phase"], "ready_to_conduct");
+    assert_eq!(view.body["reveals"].as_array().unwrap().len(), 3);
+    let done = app.post(url("conduct"), Some(&supervisor), json!({})).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    assert_eq!(done.body["state"], "completed");
+    assert_eq!(app.log_size().await, before + 9);
+    let again = app.post(url("conduct"), Some(&owner), json!({})).await;
+    assert_eq!(again.code(), "wrong_phase", "a draw is never re-run");
+
+    // the selectee declines: the reserve comes in, recorded
+    let result = &done.body["transcript"]["result"];
+    let (first, reserve) = (
+        result["selected"][0].as_str().unwrap(),
+        result["reserves"][0].as_str().unwrap(),
+    );
+    let body = json!({ "replaced": first, "reason": "declined", "note": "书面放弃" });
+    let r = app
+        .post(url("replace"), Some(&supervisor), body.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only the requester");
+    let r = app.post(url("replace"), Some(&owner), body).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        r.body["transcript"]["replacements"][0]["replacement"],
+        reserve
+    );
+    assert_eq!(app.log_size().await, before + 10);
+
+    // the transcript re-runs offline, with the draw's ten audit entries and their proofs
+    let resp = app
+        .client
+        .get(format!("{}{}", app.base, url("transcript")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    let verified = verify_json(&bytes).expect("the transcript verifies");
+    match &verified.outcome {
+        DrawOutcome::Completed {
+            selected, panel, ..
+        } => {
+            assert_eq!(selected[0], first);
+            assert_eq!(panel[0], reserve);
+        }
+        other => panic!("{other:?}"),
+    }
+    let t: Value = serde_json::from_slice(&bytes).unwrap();
+    let audit = t["audit"].as_array().unwrap();
+    assert!(audit[0]["checkpoint"].as_str().unwrap().contains('\n'));
+    assert_eq!(audit.len(), 11);
+    assert_eq!(audit[1]["entry"]["type"], "draw_announced");
+    assert!(audit[1]["inclusion_proof"].is_array());
+
+    // the CLI agrees, and names the step of any single change
+    let dir = tempfile::tempdir().unwrap();
+    let cli = |t: &Value| {
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, serde_json::to_vec(t).unwrap()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+            .args(["draw", "verify"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, text) = cli(&t);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("transcript verified") && text.contains(reserve),
+        "{text}"
+    );
+    type Tamper = Box<dyn Fn(&mut Value)>;
+    let tampered: Vec<(&str, Tamper)> = vec![
+        (
+            "pool_hash_mismatch",
+            Box::new(|t: &mut Value| t["pool"][0]["name"] = json!("某某公司")),
+        ),
+        (
+            "commitment_mismatch",
+            Box::new(|t: &mut Value| t["reveals"][0]["r"] = json!("11".repeat(32))),
+        ),
+        (
+            "selection_mismatch",
+            Box::new(|t: &mut Value| {
+                let r = t["result"].clone();
+                t["result"]["selected"] = r["reserves"].clone();
+                t["result"]["reserves"] = r["selected"].clone();
+            }),
+        ),
+        (
+            "seed_mismatch",
+            Box::new(|t: &mut Value| t["seed"] = json!("00".repeat(32))),
+        ),
+        (
+            "replacement_invalid",
+            Box::new(|t: &mut Value| t["replacements"][0]["replacement"] = json!(first)),
+        ),
+    ];
+    for (step, change) in tampered {
+        let mut bad = t.clone();
+        change(&mut bad);
+        let (ok, text) = cli(&bad);
+        assert!(!ok && text.contains(step), "{step}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_missed_reveal_without_a_beacon_fails_the_draw_publicly() {
+    let app = TestApp::spawn().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let supervisor = app.sign_in("supervisor").await;
+    let r = app.request_agent_draw(&owner, json!({})).await;
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let url = |s: &str| format!("/api/draws/{draw}/{s}");
+    let (owner_org, supervisor_org) = (
+        app.org_of("owner").await.0,
+        app.org_of("supervisor").await.0,
+    );
+    for (t, org) in [(&owner, &owner_org), (&supervisor, &supervisor_org)] {
+        let (_, c) = secret(&draw, org, 5);
+        assert_eq!(
+            app.post(url("commit"), Some(t), json!({ "commitment": c }))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    app.advance_hours(1);
+    let (r, _) = secret(&draw, &owner_org, 5);
+    assert_eq!(
+        app.post(url("reveal"), Some(&owner), json!({ "r": hex::encode(r) }))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    app.advance_hours(1);
+    let before = app.log_size().await;
+    let done = app.post(url("conduct"), Some(&owner), json!({})).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    assert_eq!(done.body["state"], "failed");
+    assert!(done.body["transcript"]["result"].is_null());
+    assert_eq!(
+        done.body["transcript"]["missed_reveals"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(app.log_size().await, before + 1);
+    let entry = app.app.store.audit_entry(before).await.unwrap();
+    assert!(String::from_utf8(entry.entry)
+        .unwrap()
+        .contains("draw_failed"));
+    let bytes = app
+        .client
+        .get(format!("{}{}", app.base, url("transcript")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(matches!(
+        verify_json(&bytes).unwrap().outcome,
+        DrawOutcome::Failed { .. }
+    ));
+    assert_eq!(
+        app.post(url("conduct"), Some(&owner), json!({}))
+            .await
+            .code(),
+        "wrong_phase"
+    );
+}
+
+#[tokio::test]
+async fn with_a_beacon_a_missed_reveal_is_left_out_and_nothing_is_accepted_once_the_beacon_exists()
+{
+    let app = TestApp::spawn().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let platform = app.sign_in("platform").await;
+    let supervisor = app.sign_in("supervisor").await;
+    // leaving out a missed reveal without a beacon is refused at the announcement
+    let r = app
+        .request_agent_draw(&owner, json!({ "missed_reveal_rule": "exclude_party" }))
+        .await;
+    assert_eq!(r.code(), "invalid_field");
+    let beacon =
+        json!({ "source": "drand-quicknet", "round": "12345678", "deadline": app.hours(3) });
+    let r = app
+        .request_agent_draw(&owner, json!({ "beacon": beacon }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["missed_reveal_rule"], "exclude_party");
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let url = |s: &str| format!("/api/draws/{draw}/{s}");
+    let (owner_org, supervisor_org) = (
+        app.org_of("owner").await.0,
+        app.org_of("supervisor").await.0,
+    );
+    for (t, org) in [(&owner, &owner_org), (&supervisor, &supervisor_org)] {
+        let (_, c) = secret(&draw, org, 6);
+        app.post(url("commit"), Some(t), json!({ "commitment": c }))
+            .await;
+    }
+    app.advance_hours(1);
+    let (r, _) = secret(&draw, &owner_org, 6);
+    assert_eq!(
+        app.post(url("reveal"), Some(&owner), json!({ "r": hex::encode(r) }))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    app.advance_hours(1);
+    let (r, _) = secret(&draw, &supervisor_org, 6);
+    let late = app
+        .post(
+            url("reveal"),
+            Some(&supervisor),
+            json!({ "r": hex::encode(r) }),
+        )
+        .await;
+    assert_eq!(late.code(), "wrong_phase", "the reveals have closed");
+    assert_eq!(
+        app.post(url("conduct"), Some(&owner), json!({}))
+            .await
+            .code(),
+        "wrong_phase"
+    );
+    let value = json!({ "value": "ab".repeat(48) });
+    assert_eq!(
+        app.post(url("beacon"), Some(&owner), value.clone())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(url("beacon"), Some(&platform), value.clone())
+            .await
+            .code(),
+        "wrong_phase",
+        "before its time"
+    );
+    app.advance_hours(1);
+    assert_eq!(
+        app.post(url("beacon"), Some(&platform), value).await.status,
+        StatusCode::OK
+    );
+    let done = app.post(url("conduct"), Some(&owner), json!({})).await;
+    assert_eq!(done.body["state"], "completed", "{:?}", done.body);
+    let missed = done.body["transcript"]["missed_reveals"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        missed.len(),
+        2,
+        "the platform and the supervisor are left out"
+    );
+    let bytes = app
+        .client
+        .get(format!("{}{}", app.base, url("transcript")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut t: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(verify_json(&bytes).is_ok());
+    t["beacon"]["value"] = json!("cd".repeat(48));
+    let err = verify_json(&serde_json::to_vec(&t).unwrap()).unwrap_err();
+    assert_eq!(err.step(), "seed_mismatch");
+}
+
+#[tokio::test]
+async fn an_expert_draw_recuses_conflicted_experts_and_says_why() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let platform = app.sign_in("platform").await;
+    let tender = app.publish_tender(&agent, "专家抽取测试").await;
+    let tender_id = tender["id"].as_str().unwrap();
+    let owner_org = app.org_of("owner").await.0;
+    let supervisor_org = app.org_id("supervisor", "住房").await;
+
+    let expert = |name: &str, spec: &str, employer: Option<&str>, relations: Value| {
+        json!({ "name": name, "specialties": [spec], "employer_org_id": employer, "employer_name": "某单位",
+                "region": "沈阳市", "relations": relations })
+    };
+    let r = app
+        .post(
+            "/api/registry/experts",
+            Some(&agent),
+            expert("甲", "A080101", None, json!([])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let before = app.log_size().await;
+    let specs = [
+        ("专家一", "A080101", None, json!([])),
+        ("专家二", "A080101", None, json!([])),
+        ("专家三", "A080101", None, json!([])),
+        ("专家四", "A080101", Some(owner_org.as_str()), json!([])),
+        (
+            "专家五",
+            "A080101",
+            None,
+            json!([{ "kind": "supervisor_staff", "org_id": supervisor_org }]),
+        ),
+        (
+            "专家六",
+            "A080101",
+            None,
+            json!([{ "kind": "prior_sanction" }]),
+        ),
+        ("专家七", "B010101", None, json!([])),
+    ];
+    for (name, spec, employer, relations) in &specs {
+        let r = app
+            .post(
+                "/api/registry/experts",
+                Some(&platform),
+                expert(name, spec, *employer, relations.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    assert_eq!(app.log_size().await, before + specs.len() as i64);
+    assert_eq!(
+        app.get("/api/registry/experts", Some(&agent)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let body = json!({
+        "kind": "expert", "tender_id": tender_id, "purpose": "评标专家抽取", "select": 2, "reserves": 1,
+        "expert_filter": { "specialties": ["A080101"] },
+        "commit_deadline": app.hours(1), "reveal_deadline": app.hours(2),
+    });
+    let owner2 = app.sign_in("owner2").await;
+    assert_eq!(
+        app.post("/api/draws", Some(&owner2), body.clone())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app.post("/api/draws", Some(&agent), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["pool"]["candidates"].as_array().unwrap().len(), 3);
+    let reasons: Vec<(String, String)> = r.body["pool"]["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["reasons"][0]["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut reasons = reasons;
+    reasons.sort();
+    let want: Vec<(String, String)> = [
+        ("专家七", "no_matching_specialty"),
+        ("专家五", "supervisor_staff"),
+        ("专家六", "prior_sanction"),
+        ("专家四", "employed_by_owner"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect::<Vec<_>>();
+    let mut want = want;
+    want.sort();
+    assert_eq!(reasons, want);
+    // the tender's supervisor witnesses by default
+    assert!(r.body["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == supervisor_org.as_str()));
+}
