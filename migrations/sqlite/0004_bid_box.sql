@@ -27,3 +27,21 @@ CREATE TABLE bids (
 );
 CREATE INDEX bids_tender ON bids (tender_id, lot_id, state);
 CREATE INDEX bids_org ON bids (org_id, tender_id);
+
+-- The opening: shares released by custodians (only after the deadline; published with the
+-- opening record), and each bid's outcome.
+CREATE TABLE released_shares (
+    bid_id TEXT NOT NULL REFERENCES bids (id),
+    idx INTEGER NOT NULL,
+    released TEXT NOT NULL,
+    released_by TEXT NOT NULL,
+    released_at INTEGER NOT NULL,
+    PRIMARY KEY (bid_id, idx)
+);
+
+CREATE TABLE bid_openings (
+    bid_id TEXT PRIMARY KEY REFERENCES bids (id),
+    tender_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    opened_at INTEGER NOT NULL
+);

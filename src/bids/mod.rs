@@ -102,4 +102,5 @@ pub struct Bid {
     /// The audit-log entry of its receipt (filled by the store).
     pub log_index: i64,
 }
+pub mod opening;
 pub mod time_custodian;

@@ -42,12 +42,16 @@ impl ReceiptBody {
 
     /// Opens a signed receipt with the hall's verifier key.
     pub fn verify(signed: &str, verifier: &NoteVerifier) -> Result<ReceiptBody, String> {
-        let opened = note::open(signed, std::slice::from_ref(verifier)).map_err(|e| e.to_string())?;
+        let opened =
+            note::open(signed, std::slice::from_ref(verifier)).map_err(|e| e.to_string())?;
         let lines: Vec<&str> = opened.text.lines().collect();
         if lines.len() != 9 || lines[0] != RECEIPT_HEADER {
             return Err("not a bidhall bid receipt".into());
         }
-        let num = |s: &str| s.parse::<i64>().map_err(|_| format!("{s:?} is not a number"));
+        let num = |s: &str| {
+            s.parse::<i64>()
+                .map_err(|_| format!("{s:?} is not a number"))
+        };
         Ok(ReceiptBody {
             action: lines[1].into(),
             tender: lines[2].into(),

@@ -47,6 +47,12 @@ pub enum BidError {
     KeyExists,
     #[error("no bid to withdraw")]
     NothingToWithdraw,
+    #[error("the box opens at {opening} (Asia/Shanghai); nothing is released before")]
+    TooEarly { opening: String },
+    #[error(
+        "custodian {custodian}'s share for bid {bid_id} does not match the tenderer's commitment"
+    )]
+    ShareMismatch { bid_id: String, custodian: u8 },
     #[error("storage failed: {0}")]
     Storage(String),
     #[error(transparent)]
@@ -283,7 +289,9 @@ async fn seal_params(
     let custodians = keys
         .iter()
         .map(|k| {
-            let raw = B64.decode(&k.public_key).map_err(|e| BidError::Storage(e.to_string()))?;
+            let raw = B64
+                .decode(&k.public_key)
+                .map_err(|e| BidError::Storage(e.to_string()))?;
             CustodianPublicKey::from_sec1(&raw).map_err(|e| BidError::Storage(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -314,7 +322,9 @@ async fn admissible(
     lot: &str,
 ) -> Result<Tender, BidError> {
     if actor.role != Role::Tenderer {
-        return Err(BidError::Forbidden("bids are submitted by tenderers".into()));
+        return Err(BidError::Forbidden(
+            "bids are submitted by tenderers".into(),
+        ));
     }
     let tender = published(app, id).await?;
     if tender.state != TenderState::Published {
@@ -364,7 +374,11 @@ pub async fn submit(
         match body.next().await {
             Some(Ok(chunk)) => head.extend_from_slice(&chunk),
             Some(Err(e)) => return Err(BidError::Envelope(format!("upload interrupted: {e}"))),
-            None => return Err(BidError::Envelope("the envelope ends inside its header".into())),
+            None => {
+                return Err(BidError::Envelope(
+                    "the envelope ends inside its header".into(),
+                ))
+            }
         }
     }
     let declared = declared.expect("set before the loop ends");
@@ -481,7 +495,9 @@ pub async fn withdraw(
     lot: &str,
 ) -> Result<BidReceipt, BidError> {
     if actor.role != Role::Tenderer {
-        return Err(BidError::Forbidden("bids are withdrawn by their tenderer".into()));
+        return Err(BidError::Forbidden(
+            "bids are withdrawn by their tenderer".into(),
+        ));
     }
     let tender = published(app, id).await?;
     let now = app.clock.now();

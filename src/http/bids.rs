@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::extract::{ApiJson, AuthUser};
 use crate::app::AppState;
+use crate::bids::opening::{self, BidOutcome, Release, SealedShareView};
 use crate::bids::service::{self, BidError, BidReceipt, CustodianView, NewCustodianKey};
 use crate::bids::{Bid, CustodianKey};
 use crate::domain::TenderId;
@@ -18,10 +19,21 @@ use serde_json::json;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/tenders/{id}/custodians", get(custodians))
-        .route("/api/tenders/{id}/custodians/{index}/key", post(register_key))
+        .route(
+            "/api/tenders/{id}/custodians/{index}/key",
+            post(register_key),
+        )
         .route("/api/time-custodian/key", get(time_custodian_key))
-        .route("/api/tenders/{id}/lots/{lot}/bid", post(submit).delete(withdraw))
+        .route(
+            "/api/tenders/{id}/lots/{lot}/bid",
+            post(submit).delete(withdraw),
+        )
         .route("/api/tenders/{id}/bids/mine", get(mine))
+        .route(
+            "/api/tenders/{id}/opening/shares/{index}",
+            get(sealed_shares).post(release),
+        )
+        .route("/api/tenders/{id}/opening/decrypt", post(decrypt))
 }
 
 impl From<BidError> for ApiError {
@@ -38,18 +50,28 @@ impl From<BidError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "custodians_incomplete", message)
                     .with_details(json!({ "missing": missing }))
             }
-            B::NotObtained => ApiError::new(StatusCode::FORBIDDEN, "documents_not_obtained", message),
+            B::NotObtained => {
+                ApiError::new(StatusCode::FORBIDDEN, "documents_not_obtained", message)
+            }
             B::Invalid { field, message } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
                     .with_details(json!({ "field": field }))
             }
-            B::Envelope(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_envelope", message),
+            B::Envelope(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_envelope", message)
+            }
             B::TooLarge { limit_bytes } => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "bid_too_large", message)
                     .with_details(json!({ "limit_bytes": limit_bytes }))
             }
             B::KeyExists => ApiError::new(StatusCode::CONFLICT, "key_exists", message),
             B::NothingToWithdraw => ApiError::new(StatusCode::NOT_FOUND, "no_bid", message),
+            B::TooEarly { opening } => ApiError::new(StatusCode::CONFLICT, "too_early", message)
+                .with_details(json!({ "opening": opening })),
+            B::ShareMismatch { bid_id, custodian } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "share_mismatch", message)
+                    .with_details(json!({ "bid_id": bid_id, "custodian": custodian }))
+            }
             B::Storage(detail) => ApiError::internal(detail),
             B::Store(s) => s.into(),
         }
@@ -79,7 +101,8 @@ async fn register_key(
     Path((id, index)): Path<(String, u8)>,
     ApiJson(new): ApiJson<NewCustodianKey>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let key: CustodianKey = service::register_key(&app, &actor, &tender_id(&id)?, index, new).await?;
+    let key: CustodianKey =
+        service::register_key(&app, &actor, &tender_id(&id)?, index, new).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -133,5 +156,47 @@ async fn mine(
     AuthUser(actor): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Bid>>, ApiError> {
-    Ok(Json(service::my_bids(&app, &actor, &tender_id(&id)?).await?))
+    Ok(Json(
+        service::my_bids(&app, &actor, &tender_id(&id)?).await?,
+    ))
+}
+
+/// What custodian `index` must open: every counted bid's header (from the deadline on).
+#[utoipa::path(get, path = "/api/tenders/{id}/opening/shares/{index}", tag = "bid box",
+    responses((status = 200, body = Vec<SealedShareView>), (status = 403), (status = 409, description = "too_early")))]
+async fn sealed_shares(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path((id, index)): Path<(String, u8)>,
+) -> Result<Json<Vec<SealedShareView>>, ApiError> {
+    Ok(Json(
+        opening::sealed_shares(&app, &actor, &tender_id(&id)?, index).await?,
+    ))
+}
+
+/// A custodian releases the shares it opened on its own device.
+#[utoipa::path(post, path = "/api/tenders/{id}/opening/shares/{index}", tag = "bid box",
+    request_body = Vec<Release>,
+    responses((status = 200, body = Object), (status = 409, description = "too_early"), (status = 422, description = "share_mismatch")))]
+async fn release(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path((id, index)): Path<(String, u8)>,
+    ApiJson(shares): ApiJson<Vec<Release>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let n = opening::release(&app, &actor, &tender_id(&id)?, index, shares).await?;
+    Ok(Json(json!({ "accepted": n })))
+}
+
+/// Decrypt every bid that has k released shares; the others are reported as waiting.
+#[utoipa::path(post, path = "/api/tenders/{id}/opening/decrypt", tag = "bid box",
+    responses((status = 200, body = Vec<BidOutcome>), (status = 403), (status = 409)))]
+async fn decrypt(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<BidOutcome>>, ApiError> {
+    Ok(Json(
+        opening::decrypt(&app, &actor, &tender_id(&id)?).await?,
+    ))
 }

@@ -43,7 +43,7 @@ use utoipa::OpenApi;
         draws::view_draw, draws::commit, draws::reveal, draws::beacon, draws::conduct,
         draws::replace, draws::transcript,
         bids::custodians, bids::register_key, bids::time_custodian_key, bids::submit,
-        bids::withdraw, bids::mine,
+        bids::withdraw, bids::mine, bids::sealed_shares, bids::release, bids::decrypt,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),

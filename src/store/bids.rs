@@ -11,8 +11,11 @@ use sqlx::Row;
 #[async_trait]
 pub trait BidStore: Send + Sync {
     /// Registers a custodian key; `Conflict` if that custodian already has one.
-    async fn add_custodian_key(&self, key: &CustodianKey, audit: &AuditEvent)
-        -> Result<(), StoreError>;
+    async fn add_custodian_key(
+        &self,
+        key: &CustodianKey,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
     async fn custodian_keys(&self, tender: &TenderId) -> Result<Vec<CustodianKey>, StoreError>;
     /// Records a received bid (the one that now counts for its tenderer and lot; an earlier one
     /// becomes `replaced`) and returns it with its audit-log index.
@@ -27,6 +30,37 @@ pub trait BidStore: Send + Sync {
     ) -> Result<Bid, StoreError>;
     /// The tenderer's own bids for a tender, newest first.
     async fn bids_of(&self, tender: &TenderId, org: &OrgId) -> Result<Vec<Bid>, StoreError>;
+    /// The bids that count (not replaced, not withdrawn), in the order received.
+    async fn counted_bids(&self, tender: &TenderId) -> Result<Vec<Bid>, StoreError>;
+    /// Records a custodian's released share of a bid; a second release of the same share is
+    /// ignored (`false`).
+    async fn save_released_share(
+        &self,
+        bid_id: &str,
+        index: u8,
+        released_hex: &str,
+        released_by: &str,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+    /// Every released share of the tender's bids: (bid id, custodian index, hex of the share).
+    async fn released_shares(
+        &self,
+        tender: &TenderId,
+    ) -> Result<Vec<(String, u8, String)>, StoreError>;
+    /// Records a bid's final outcome at the opening.
+    async fn save_opening(
+        &self,
+        bid_id: &str,
+        tender: &TenderId,
+        outcome: &serde_json::Value,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    async fn openings(
+        &self,
+        tender: &TenderId,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError>;
 }
 
 fn custodian_key(r: &sqlx::any::AnyRow) -> Result<CustodianKey, StoreError> {
@@ -148,7 +182,8 @@ impl BidStore for SqlStore {
         org: &OrgId,
         audit: &AuditEvent,
     ) -> Result<Bid, StoreError> {
-        let (tender, lot, org, audit) = (tender.clone(), lot.to_string(), org.clone(), audit.clone());
+        let (tender, lot, org, audit) =
+            (tender.clone(), lot.to_string(), org.clone(), audit.clone());
         self.commit
             .run(move |c, log| {
                 Box::pin(async move {
@@ -175,6 +210,139 @@ impl BidStore for SqlStore {
                 })
             })
             .await
+    }
+
+    async fn counted_bids(&self, tender: &TenderId) -> Result<Vec<Bid>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM bids WHERE tender_id = $1 AND state = $2 ORDER BY received_at, id",
+        )
+        .bind(tender.to_string())
+        .bind(BidState::Submitted.as_str())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(bid)
+        .collect()
+    }
+
+    async fn save_released_share(
+        &self,
+        bid_id: &str,
+        index: u8,
+        released_hex: &str,
+        released_by: &str,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let (bid_id, released_hex, released_by, audit) = (
+            bid_id.to_string(),
+            released_hex.to_string(),
+            released_by.to_string(),
+            audit.clone(),
+        );
+        self.commit
+            .run(move |c, log| {
+                Box::pin(async move {
+                    let exists = sqlx::query("SELECT 1 FROM released_shares WHERE bid_id = $1 AND idx = $2")
+                        .bind(bid_id.clone())
+                        .bind(i64::from(index))
+                        .fetch_optional(&mut *c)
+                        .await?
+                        .is_some();
+                    if exists {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO released_shares (bid_id, idx, released, released_by, released_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(bid_id)
+                    .bind(i64::from(index))
+                    .bind(released_hex)
+                    .bind(released_by)
+                    .bind(at.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    append_audit(log, &audit)?;
+                    Ok(true)
+                })
+            })
+            .await
+    }
+
+    async fn released_shares(
+        &self,
+        tender: &TenderId,
+    ) -> Result<Vec<(String, u8, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.bid_id, r.idx, r.released FROM released_shares r JOIN bids b ON b.id = r.bid_id \
+             WHERE b.tender_id = $1 ORDER BY r.bid_id, r.idx",
+        )
+        .bind(tender.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("bid_id")?,
+                    r.try_get::<i64, _>("idx")? as u8,
+                    r.try_get("released")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn save_opening(
+        &self,
+        bid_id: &str,
+        tender: &TenderId,
+        outcome: &serde_json::Value,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (bid_id, tender, outcome, audit) = (
+            bid_id.to_string(),
+            tender.to_string(),
+            outcome.to_string(),
+            audit.clone(),
+        );
+        self.commit
+            .run(move |c, log| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO bid_openings (bid_id, tender_id, outcome, opened_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(bid_id)
+                    .bind(tender)
+                    .bind(outcome)
+                    .bind(at.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    append_audit(log, &audit)?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn openings(
+        &self,
+        tender: &TenderId,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let rows = sqlx::query("SELECT bid_id, outcome FROM bid_openings WHERE tender_id = $1 ORDER BY opened_at, bid_id")
+            .bind(tender.to_string())
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.try_get("outcome")?;
+                Ok((
+                    r.try_get("bid_id")?,
+                    serde_json::from_str(&text)
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                ))
+            })
+            .collect()
     }
 
     async fn bids_of(&self, tender: &TenderId, org: &OrgId) -> Result<Vec<Bid>, StoreError> {

@@ -86,6 +86,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/draw.js"),
     ),
+    (
+        "/static/js/app/draw-page.js",
+        JS,
+        include_bytes!("../../web/static/js/app/draw-page.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

@@ -5,6 +5,7 @@
 mod assets;
 mod audit;
 mod board;
+mod draw;
 pub mod format;
 pub mod i18n;
 mod tender;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/workspace", get(workspace::workspace))
         .route("/workspace/tenders/{id}", get(workspace::workspace_tender))
         .route("/audit", get(audit::audit))
+        .route("/draws/{id}", get(draw::draw))
         .layer(Extension(views))
         .merge(assets::router())
 }

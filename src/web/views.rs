@@ -52,6 +52,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../web/templates/workspace_tender.html"),
     ),
     ("audit.html", include_str!("../../web/templates/audit.html")),
+    ("draw.html", include_str!("../../web/templates/draw.html")),
     (
         "message.html",
         include_str!("../../web/templates/message.html"),

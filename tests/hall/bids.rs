@@ -24,7 +24,10 @@ struct Box_ {
 }
 
 async fn org_of(app: &TestApp, token: &str) -> String {
-    app.get("/api/me", Some(token)).await.body["org_id"].as_str().unwrap().to_string()
+    app.get("/api/me", Some(token)).await.body["org_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Registers a P-256 signing key for the signed-in user's organisation; returns its PKCS#8.
@@ -32,20 +35,38 @@ async fn signing_key(app: &TestApp, token: &str) -> Vec<u8> {
     let org = bidhall::domain::OrgId::parse(&org_of(app, token).await).unwrap();
     let (_, pkcs8) = new_pair();
     let (public, proof) = proof_for(&pkcs8, &org);
-    let r = app.post("/api/keys", Some(token), json!({ "label": "测试密钥", "public_key": public.to_base64(), "proof": proof })).await;
+    let r = app
+        .post(
+            "/api/keys",
+            Some(token),
+            json!({ "label": "测试密钥", "public_key": public.to_base64(), "proof": proof }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     pkcs8
 }
 
-async fn register_custodian(app: &TestApp, tender: &str, index: u8, login: &str) -> CustodianPrivateKey {
+async fn register_custodian(
+    app: &TestApp,
+    tender: &str,
+    index: u8,
+    login: &str,
+) -> CustodianPrivateKey {
     let token = app.sign_in(login).await;
     let pkcs8 = signing_key(app, &token).await;
     let key = CustodianPrivateKey::generate(&SystemRandom::new()).unwrap();
     let public = B64.encode(key.public_key().to_sec1());
     let tid = bidhall::domain::TenderId::parse(tender).unwrap();
-    let signature = sign(&pkcs8, &bidhall::bids::key_registration_message(&tid, index, &public));
+    let signature = sign(
+        &pkcs8,
+        &bidhall::bids::key_registration_message(&tid, index, &public),
+    );
     let r = app
-        .post(format!("/api/tenders/{tender}/custodians/{index}/key"), Some(&token), json!({ "public_key": public, "signature": signature }))
+        .post(
+            format!("/api/tenders/{tender}/custodians/{index}/key"),
+            Some(&token),
+            json!({ "public_key": public, "signature": signature }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{login}: {:?}", r.body);
     key
@@ -57,13 +78,25 @@ async fn open_box(app: &TestApp) -> Box_ {
     let tender = t["id"].as_str().unwrap().to_string();
     let lot = t["spec"]["lots"][0]["id"].as_str().unwrap().to_string();
     // demo custodians: 1 time-release (the hall's), 2 agent, 3 supervisor, 4 witness
-    let listed = app.get(format!("/api/tenders/{tender}/custodians"), None).await;
-    assert_eq!(listed.body[0]["registered_by"], "time-release", "{:?}", listed.body);
+    let listed = app
+        .get(format!("/api/tenders/{tender}/custodians"), None)
+        .await;
+    assert_eq!(
+        listed.body[0]["registered_by"], "time-release",
+        "{:?}",
+        listed.body
+    );
     let k2 = register_custodian(app, &tender, 2, "agent").await;
     let k3 = register_custodian(app, &tender, 3, "supervisor").await;
     let k4 = register_custodian(app, &tender, 4, "witness").await;
     let tenderer = app.sign_in("tenderer1").await;
-    let obtained = app.post(format!("/api/tenders/{tender}/obtain"), Some(&tenderer), json!({})).await;
+    let obtained = app
+        .post(
+            format!("/api/tenders/{tender}/obtain"),
+            Some(&tenderer),
+            json!({}),
+        )
+        .await;
     assert_eq!(obtained.status, StatusCode::OK);
     let signer_pkcs8 = signing_key(app, &tenderer).await;
     Box_ {
@@ -78,15 +111,26 @@ async fn open_box(app: &TestApp) -> Box_ {
 }
 
 async fn params(app: &TestApp, b: &Box_) -> SealParams {
-    let listed = app.get(format!("/api/tenders/{}/custodians", b.tender), None).await;
+    let listed = app
+        .get(format!("/api/tenders/{}/custodians", b.tender), None)
+        .await;
     let custodians = listed
         .body
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| CustodianPublicKey::from_sec1(&B64.decode(c["public_key"].as_str().unwrap()).unwrap()).unwrap())
+        .map(|c| {
+            CustodianPublicKey::from_sec1(&B64.decode(c["public_key"].as_str().unwrap()).unwrap())
+                .unwrap()
+        })
         .collect();
-    SealParams { tender_id: b.tender.clone(), lot_id: b.lot.clone(), tenderer_id: b.tenderer_org.clone(), custodians, k: 3 }
+    SealParams {
+        tender_id: b.tender.clone(),
+        lot_id: b.lot.clone(),
+        tenderer_id: b.tenderer_org.clone(),
+        custodians,
+        k: 3,
+    }
 }
 
 /// Seals `payload` on the "tenderer's device".
@@ -102,7 +146,10 @@ async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
 async fn submit(app: &TestApp, b: &Box_, envelope: Vec<u8>, token: &str) -> (StatusCode, Value) {
     let r = app
         .client
-        .post(format!("{}/api/tenders/{}/lots/{}/bid", app.base, b.tender, b.lot))
+        .post(format!(
+            "{}/api/tenders/{}/lots/{}/bid",
+            app.base, b.tender, b.lot
+        ))
         .bearer_auth(token)
         .header("content-type", "application/octet-stream")
         .body(envelope)
@@ -117,29 +164,67 @@ async fn submit(app: &TestApp, b: &Box_, envelope: Vec<u8>, token: &str) -> (Sta
 async fn a_sealed_bid_is_receipted_and_the_log_learns_nothing_of_it() {
     let app = TestApp::spawn().await;
     let b = open_box(&app).await;
-    let envelope = seal(&app, &b, br#"{"price_fen": 98765400, "duration_days": 180}"#).await;
+    let envelope = seal(
+        &app,
+        &b,
+        br#"{"price_fen": 98765400, "duration_days": 180}"#,
+    )
+    .await;
     let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &envelope));
     let (status, r) = submit(&app, &b, envelope.clone(), &b.tenderer).await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
     assert_eq!(r["envelope_sha256"], sha.as_str());
     // the receipt verifies offline with the hall's key
-    let key = app.client.get(format!("{}/api/log/key", app.base)).send().await.unwrap().text().await.unwrap();
+    let key = app
+        .client
+        .get(format!("{}/api/log/key", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let verifier = bidhall::auditlog::note::NoteVerifier::parse(key.trim()).unwrap();
     let body = ReceiptBody::verify(r["receipt"].as_str().unwrap(), &verifier).unwrap();
-    assert_eq!((body.tender.as_str(), body.envelope_sha256.as_str()), (b.tender.as_str(), sha.as_str()));
+    assert_eq!(
+        (body.tender.as_str(), body.envelope_sha256.as_str()),
+        (b.tender.as_str(), sha.as_str())
+    );
     // the log entry names neither the tender nor the tenderer, only a commitment the salt opens
-    let e = app.get(format!("/api/log/entries/{}", r["log_index"]), None).await;
+    let e = app
+        .get(format!("/api/log/entries/{}", r["log_index"]), None)
+        .await;
     let text = e.body["entry"].to_string();
-    assert!(!text.contains(&b.tenderer_org) && !text.contains(&b.tender), "{text}");
-    let salt: [u8; 32] = hex::decode(r["salt"].as_str().unwrap()).unwrap().try_into().unwrap();
-    let opened = bidhall::auditlog::event::commitment(&salt, &format!("{}\n{}\n{}", b.tender, b.lot, b.tenderer_org));
+    assert!(
+        !text.contains(&b.tenderer_org) && !text.contains(&b.tender),
+        "{text}"
+    );
+    let salt: [u8; 32] = hex::decode(r["salt"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let opened = bidhall::auditlog::event::commitment(
+        &salt,
+        &format!("{}\n{}\n{}", b.tender, b.lot, b.tenderer_org),
+    );
     assert_eq!(e.body["entry"]["actor"]["commitment"], opened.as_str());
     // the tenderer sees its bid; nobody else can list bids
-    let mine = app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&b.tenderer)).await;
+    let mine = app
+        .get(
+            format!("/api/tenders/{}/bids/mine", b.tender),
+            Some(&b.tenderer),
+        )
+        .await;
     assert_eq!(mine.body[0]["state"], "submitted");
     for login in ["agent", "owner", "supervisor", "platform"] {
         let t = app.sign_in(login).await;
-        assert_eq!(app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&t)).await.status, StatusCode::FORBIDDEN, "{login}");
+        assert_eq!(
+            app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&t))
+                .await
+                .status,
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
     }
 }
 
@@ -151,13 +236,28 @@ async fn the_box_closes_at_the_deadline_to_the_millisecond() {
     let tenderer = app.sign_in("tenderer1").await;
     let envelope = seal(&app, &b, b"{\"price_fen\": 1}").await;
     let (status, r) = submit(&app, &b, envelope.clone(), &tenderer).await;
-    assert_eq!(status, StatusCode::CREATED, "deadline - 1 ms is in time: {r}");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "deadline - 1 ms is in time: {r}"
+    );
     app.clock.set(b.deadline);
     let (status, r) = submit(&app, &b, envelope, &tenderer).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(r["error"]["code"], "box_closed");
-    let w = app.request(reqwest::Method::DELETE, format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot), Some(&tenderer), None).await;
-    assert_eq!(w.code(), "box_closed", "no withdrawal after the deadline either");
+    let w = app
+        .request(
+            reqwest::Method::DELETE,
+            format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot),
+            Some(&tenderer),
+            None,
+        )
+        .await;
+    assert_eq!(
+        w.code(),
+        "box_closed",
+        "no withdrawal after the deadline either"
+    );
 }
 
 #[tokio::test]
@@ -166,16 +266,44 @@ async fn a_bid_is_replaced_or_withdrawn_and_the_latest_counts() {
     let b = open_box(&app).await;
     let first = seal(&app, &b, b"{\"price_fen\": 100}").await;
     let second = seal(&app, &b, b"{\"price_fen\": 90}").await;
-    assert_eq!(submit(&app, &b, first, &b.tenderer).await.0, StatusCode::CREATED);
+    assert_eq!(
+        submit(&app, &b, first, &b.tenderer).await.0,
+        StatusCode::CREATED
+    );
     let (_, r2) = submit(&app, &b, second, &b.tenderer).await;
-    let mine = app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&b.tenderer)).await;
-    let states: Vec<&str> = mine.body.as_array().unwrap().iter().map(|x| x["state"].as_str().unwrap()).collect();
+    let mine = app
+        .get(
+            format!("/api/tenders/{}/bids/mine", b.tender),
+            Some(&b.tenderer),
+        )
+        .await;
+    let states: Vec<&str> = mine
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, ["submitted", "replaced"]);
     assert_eq!(mine.body[0]["envelope_sha256"], r2["envelope_sha256"]);
-    let w = app.request(reqwest::Method::DELETE, format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot), Some(&b.tenderer), None).await;
+    let w = app
+        .request(
+            reqwest::Method::DELETE,
+            format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot),
+            Some(&b.tenderer),
+            None,
+        )
+        .await;
     assert_eq!(w.status, StatusCode::OK, "{:?}", w.body);
     assert_eq!(w.body["action"], "withdrawn");
-    let again = app.request(reqwest::Method::DELETE, format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot), Some(&b.tenderer), None).await;
+    let again = app
+        .request(
+            reqwest::Method::DELETE,
+            format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot),
+            Some(&b.tenderer),
+            None,
+        )
+        .await;
     assert_eq!(again.code(), "no_bid");
 }
 
@@ -186,27 +314,60 @@ async fn the_wrong_party_or_a_bad_envelope_gets_no_receipt() {
     let envelope = seal(&app, &b, b"{\"price_fen\": 5}").await;
     // an agent cannot bid; a tenderer that did not obtain the documents cannot either
     let agent = app.sign_in("agent").await;
-    assert_eq!(submit(&app, &b, envelope.clone(), &agent).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        submit(&app, &b, envelope.clone(), &agent).await.0,
+        StatusCode::FORBIDDEN
+    );
     let other = app.sign_in("tenderer2").await;
     let (status, r) = submit(&app, &b, envelope.clone(), &other).await;
-    assert_eq!((status, r["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("documents_not_obtained")));
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("documents_not_obtained"))
+    );
     // another tenderer uploading this tenderer's envelope: not sealed for it
-    app.post(format!("/api/tenders/{}/obtain", b.tender), Some(&other), json!({})).await;
+    app.post(
+        format!("/api/tenders/{}/obtain", b.tender),
+        Some(&other),
+        json!({}),
+    )
+    .await;
     let (status, r) = submit(&app, &b, envelope.clone(), &other).await;
-    assert_eq!((status, r["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_envelope")), "{r}");
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_envelope")),
+        "{r}"
+    );
     // a flipped bit in the header breaks the signature; a truncated body is refused
     let mut flipped = envelope.clone();
     flipped[40] ^= 1;
-    assert_eq!(submit(&app, &b, flipped, &b.tenderer).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        submit(&app, &b, flipped, &b.tenderer).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let truncated = envelope[..envelope.len() - 10].to_vec();
     let (status, r) = submit(&app, &b, truncated, &b.tenderer).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
-    assert!(r["error"]["message"].as_str().unwrap().contains("truncated"));
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("truncated"));
     let mut longer = envelope.clone();
     longer.extend_from_slice(b"extra");
-    assert_eq!(submit(&app, &b, longer, &b.tenderer).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    let mine = app.get(format!("/api/tenders/{}/bids/mine", b.tender), Some(&b.tenderer)).await;
-    assert_eq!(mine.body.as_array().unwrap().len(), 0, "no refused upload became a bid");
+    assert_eq!(
+        submit(&app, &b, longer, &b.tenderer).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let mine = app
+        .get(
+            format!("/api/tenders/{}/bids/mine", b.tender),
+            Some(&b.tenderer),
+        )
+        .await;
+    assert_eq!(
+        mine.body.as_array().unwrap().len(),
+        0,
+        "no refused upload became a bid"
+    );
 }
 
 #[tokio::test]
@@ -217,23 +378,53 @@ async fn bidding_waits_for_every_custodian_and_keys_come_only_from_their_holders
     let tender = t["id"].as_str().unwrap().to_string();
     let lot = t["spec"]["lots"][0]["id"].as_str().unwrap().to_string();
     // a tenderer or another agent cannot register the agent's or the supervisor's key
-    for (login, index) in [("tenderer1", 2), ("agent2", 2), ("agent", 3), ("platform", 1)] {
+    for (login, index) in [
+        ("tenderer1", 2),
+        ("agent2", 2),
+        ("agent", 3),
+        ("platform", 1),
+    ] {
         let token = app.sign_in(login).await;
-        let r = app.post(format!("/api/tenders/{tender}/custodians/{index}/key"), Some(&token), json!({ "public_key": "AA==", "signature": "AA==" })).await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{login} for custodian {index}: {:?}", r.body);
+        let r = app
+            .post(
+                format!("/api/tenders/{tender}/custodians/{index}/key"),
+                Some(&token),
+                json!({ "public_key": "AA==", "signature": "AA==" }),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{login} for custodian {index}: {:?}",
+            r.body
+        );
     }
     // a key signed by a key that is not the organisation's is refused
     let key = CustodianPrivateKey::generate(&SystemRandom::new()).unwrap();
     let (_, stranger) = new_pair();
     let public = B64.encode(key.public_key().to_sec1());
     let tid = bidhall::domain::TenderId::parse(&tender).unwrap();
-    let sig = sign(&stranger, &bidhall::bids::key_registration_message(&tid, 2, &public));
-    let r = app.post(format!("/api/tenders/{tender}/custodians/2/key"), Some(&agent), json!({ "public_key": public, "signature": sig })).await;
+    let sig = sign(
+        &stranger,
+        &bidhall::bids::key_registration_message(&tid, 2, &public),
+    );
+    let r = app
+        .post(
+            format!("/api/tenders/{tender}/custodians/2/key"),
+            Some(&agent),
+            json!({ "public_key": public, "signature": sig }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
     // the agent registers properly; twice is refused
     register_custodian(&app, &tender, 2, "agent").await;
     let tenderer = app.sign_in("tenderer1").await;
-    app.post(format!("/api/tenders/{tender}/obtain"), Some(&tenderer), json!({})).await;
+    app.post(
+        format!("/api/tenders/{tender}/obtain"),
+        Some(&tenderer),
+        json!({}),
+    )
+    .await;
     let r = app
         .client
         .post(format!("{}/api/tenders/{tender}/lots/{lot}/bid", app.base))
@@ -270,7 +461,11 @@ async fn nothing_the_hall_writes_contains_the_bid_or_its_keys() {
         }
     }
     let ck = envelope::rebuild_key(&header, &shares).unwrap();
-    let mut needles: Vec<Vec<u8>> = vec![marker.to_vec(), b"98765400".to_vec(), ck.expose_secret().to_vec()];
+    let mut needles: Vec<Vec<u8>> = vec![
+        marker.to_vec(),
+        b"98765400".to_vec(),
+        ck.expose_secret().to_vec(),
+    ];
     for s in &shares {
         needles.push(s.share.to_vec());
         needles.push(hex::encode(s.share).into_bytes());
@@ -284,21 +479,182 @@ async fn nothing_the_hall_writes_contains_the_bid_or_its_keys() {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { files.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p)
+            }
         }
     }
-    assert!(files.iter().any(|f| f.to_string_lossy().contains("sha256")), "the ciphertext is stored");
+    assert!(
+        files.iter().any(|f| f.to_string_lossy().contains("sha256")),
+        "the ciphertext is stored"
+    );
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         for n in &needles {
-            assert!(!bytes.windows(n.len()).any(|w| w == &n[..]), "{} contains a secret ({} bytes)", f.display(), n.len());
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == &n[..]),
+                "{} contains a secret ({} bytes)",
+                f.display(),
+                n.len()
+            );
         }
     }
     // and the audit log, on whichever database
-    let entries = app.app.store.audit_entries(None, -1, 100_000).await.unwrap();
+    let entries = app
+        .app
+        .store
+        .audit_entries(None, -1, 100_000)
+        .await
+        .unwrap();
     for e in &entries {
         for n in &needles {
-            assert!(!e.entry.windows(n.len()).any(|w| w == &n[..]), "log entry {} contains a secret", e.index);
+            assert!(
+                !e.entry.windows(n.len()).any(|w| w == &n[..]),
+                "log entry {} contains a secret",
+                e.index
+            );
         }
     }
+}
+
+/// A bid archive as a tenderer's client makes it: bid.json first, then attachments.
+fn bid_archive(price_fen: i64) -> Vec<u8> {
+    let bid = format!(r#"{{"price_fen": {price_fen}, "duration_days": 180, "quality": "合格"}}"#);
+    let attachment = b"%PDF-1.7 technical proposal";
+    let mut w = bidhall::sealbox::tar::TarWriter::new(Vec::new());
+    w.append("bid.json", bid.len() as u64, bid.as_bytes())
+        .unwrap();
+    w.append("technical.pdf", attachment.len() as u64, &attachment[..])
+        .unwrap();
+    w.finish().unwrap()
+}
+
+/// Custodian `index` fetches the headers, opens its shares with its own key, and releases them.
+async fn release_as(
+    app: &TestApp,
+    b: &Box_,
+    login: &str,
+    index: u8,
+    corrupt: bool,
+) -> (StatusCode, Value) {
+    let token = app.sign_in(login).await;
+    let key = b.custodian_keys[usize::from(index) - 1].as_ref().unwrap();
+    let listed = app
+        .get(
+            format!("/api/tenders/{}/opening/shares/{index}", b.tender),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    let mut releases = Vec::new();
+    for item in listed.body.as_array().unwrap() {
+        let header = bidhall::sealbox::envelope::Header::parse(
+            &B64.decode(item["header"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        let share = envelope::open_share(&header, index, key).unwrap();
+        let mut bytes = share.to_bytes().to_vec();
+        if corrupt {
+            bytes[5] ^= 1;
+        }
+        releases.push(json!({ "bid_id": item["bid_id"], "share": B64.encode(bytes) }));
+    }
+    let r = app
+        .post(
+            format!("/api/tenders/{}/opening/shares/{index}", b.tender),
+            Some(&token),
+            json!(releases),
+        )
+        .await;
+    (r.status, r.body)
+}
+
+#[tokio::test]
+async fn k_custodians_open_the_box_after_the_deadline_and_k_minus_one_cannot() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let envelope = seal(&app, &b, &bid_archive(98_765_400)).await;
+    assert_eq!(
+        submit(&app, &b, envelope, &b.tenderer).await.0,
+        StatusCode::CREATED
+    );
+    // nothing is released before the opening time
+    let agent = app.sign_in("agent").await;
+    let early = app
+        .get(
+            format!("/api/tenders/{}/opening/shares/2", b.tender),
+            Some(&agent),
+        )
+        .await;
+    assert_eq!(early.code(), "too_early");
+    app.clock.set(b.deadline);
+    let (agent, supervisor) = (app.sign_in("agent").await, app.sign_in("supervisor").await);
+    let url = format!("/api/tenders/{}/opening/decrypt", b.tender);
+    // the time-release custodian releases by itself: 1 of k = 3
+    let r = app.post(&url, Some(&agent), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body[0]["status"], "waiting");
+    assert_eq!(r.body[0]["detail"]["missing_custodians"], json!([2, 3, 4]));
+    // the agent releases: 2 of 3 — still sealed
+    assert_eq!(
+        release_as(&app, &b, "agent", 2, false).await.0,
+        StatusCode::OK
+    );
+    let r = app.post(&url, Some(&supervisor), json!({})).await;
+    assert_eq!(r.body[0]["status"], "waiting", "k - 1 shares open nothing");
+    // the supervisor releases: 3 of 3 — opened
+    assert_eq!(
+        release_as(&app, &b, "supervisor", 3, false).await.0,
+        StatusCode::OK
+    );
+    let r = app.post(&url, Some(&agent), json!({})).await;
+    assert_eq!(r.body[0]["status"], "opened", "{:?}", r.body);
+    assert_eq!(r.body[0]["detail"]["bid"]["price_fen"], 98_765_400);
+    assert_eq!(
+        r.body[0]["detail"]["attachments"][0]["name"],
+        "technical.pdf"
+    );
+    // a tenderer cannot run the opening or fetch shares
+    let tenderer = app.sign_in("tenderer1").await;
+    assert_eq!(
+        app.post(&url, Some(&tenderer), json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(
+            format!("/api/tenders/{}/opening/shares/2", b.tender),
+            Some(&tenderer)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_share_that_does_not_match_its_commitment_is_refused_naming_the_custodian() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let envelope = seal(&app, &b, &bid_archive(1)).await;
+    assert_eq!(
+        submit(&app, &b, envelope, &b.tenderer).await.0,
+        StatusCode::CREATED
+    );
+    app.clock.set(b.deadline.plus_millis(1));
+    let (status, body) = release_as(&app, &b, "witness", 4, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "share_mismatch");
+    assert_eq!(body["error"]["details"]["custodian"], 4);
+    // the agent cannot release the witness's share
+    let agent = app.sign_in("agent").await;
+    let r = app
+        .post(
+            format!("/api/tenders/{}/opening/shares/4", b.tender),
+            Some(&agent),
+            json!([]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

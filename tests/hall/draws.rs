@@ -545,7 +545,7 @@ async fn an_agent_draw_runs_from_announcement_to_a_transcript_that_verifies_offl
         text.contains("transcript verified") && text.contains(reserve),
         "{text}"
     );
-    type Tamper = Box<dyn Fn(&mut Value)>;
+    type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
     let tampered: Vec<(&str, Tamper)> = vec![
         (
             "pool_hash_mismatch",
@@ -641,6 +641,19 @@ async fn a_missed_reveal_without_a_beacon_fails_the_draw_publicly() {
         verify_json(&bytes).unwrap().outcome,
         DrawOutcome::Failed { .. }
     ));
+
+    // the public page shows it, with the scripts that re-run it in the browser
+    let page = app.get(format!("/draws/{draw}"), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains("招标代理机构摇号") && html.contains("/static/js/app/draw-page.js"));
+    for js in ["/static/js/app/draw-page.js", "/static/js/draw.js"] {
+        assert_eq!(app.get(js, None).await.status, StatusCode::OK, "{js}");
+    }
+    assert_eq!(
+        app.get("/draws/nope", None).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         app.post(url("conduct"), Some(&owner), json!({}))
             .await

@@ -1,0 +1,363 @@
+//! Opening the box, from the deadline on: custodians fetch the envelope headers, open their
+//! shares on their own devices and release them; the hall checks each against its commitment
+//! (a mismatch is refused and names the custodian); the time-release custodian releases by
+//! itself; with k valid shares a bid's content key is rebuilt in memory only and the bid
+//! decrypted. A bid that cannot be opened is recorded with its reason and the party at fault.
+
+use super::service::BidError;
+use super::time_custodian::TimeCustodian;
+use super::{custodian_org, Bid};
+use crate::app::AppState;
+use crate::auditlog::{AuditActor, AuditEvent};
+use crate::domain::TenderId;
+use crate::identity::{Actor, Role};
+use crate::sealbox::envelope::{self, Header, ReleasedShare, PREFIX_LEN};
+use crate::sealbox::error::Fault;
+use crate::sealbox::tar::TarReader;
+use crate::tenders::model::{CustodianKind, Tender, TenderState};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::io::Read;
+
+async fn closed_tender(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
+    let t = app.store.get_tender(id).await?;
+    if t.state != TenderState::Published {
+        return Err(BidError::NotFound);
+    }
+    if !t.is_past_opening(app.clock.now()) {
+        return Err(BidError::TooEarly {
+            opening: t.spec.schedule.bid_deadline.shanghai(),
+        });
+    }
+    Ok(t)
+}
+
+/// Reads an envelope's header from storage.
+async fn header_of(app: &AppState, bid: &Bid) -> Result<Header, BidError> {
+    let file = app
+        .blobs
+        .open(&bid.envelope_sha256)
+        .await
+        .map_err(|e| BidError::Storage(e.to_string()))?;
+    let mut file = file.into_std().await;
+    tokio::task::spawn_blocking(move || {
+        let mut prefix = [0u8; PREFIX_LEN];
+        file.read_exact(&mut prefix)
+            .map_err(|e| BidError::Storage(e.to_string()))?;
+        let len = Header::declared_len(&prefix).map_err(|e| BidError::Storage(e.to_string()))?;
+        let mut bytes = prefix.to_vec();
+        bytes.resize(len, 0);
+        file.read_exact(&mut bytes[PREFIX_LEN..])
+            .map_err(|e| BidError::Storage(e.to_string()))?;
+        Header::parse(&bytes).map_err(|e| BidError::Storage(e.to_string()))
+    })
+    .await
+    .map_err(|e| BidError::Storage(e.to_string()))?
+}
+
+fn holds(actor: &Actor, tender: &Tender, index: u8) -> Result<(), BidError> {
+    match custodian_org(tender, index) {
+        Ok(Some(org)) if org == actor.org_id && actor.role != Role::Tenderer => Ok(()),
+        Ok(None) => Err(BidError::Forbidden(
+            "the time-release custodian releases by itself".into(),
+        )),
+        _ => Err(BidError::Forbidden(
+            "only the custodian named in the tender releases this share".into(),
+        )),
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SealedShareView {
+    pub bid_id: String,
+    pub lot_id: String,
+    /// Base64 of the envelope header, which holds every custodian's sealed share.
+    pub header: String,
+}
+
+/// What custodian `index` must open: the header of every bid that counts.
+pub async fn sealed_shares(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    index: u8,
+) -> Result<Vec<SealedShareView>, BidError> {
+    let tender = closed_tender(app, id).await?;
+    holds(actor, &tender, index)?;
+    let mut out = Vec::new();
+    for bid in app.store.counted_bids(id).await? {
+        let header = header_of(app, &bid).await?;
+        out.push(SealedShareView {
+            bid_id: bid.id.clone(),
+            lot_id: bid.lot_id.clone(),
+            header: B64.encode(header.as_bytes()),
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    pub bid_id: String,
+    /// Base64 of the released share: index ‖ share ‖ salt (docs/sealed-envelope.md).
+    pub share: String,
+}
+
+/// A custodian releases its opened shares; each is checked against the tenderer's commitment.
+pub async fn release(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    index: u8,
+    shares: Vec<Release>,
+) -> Result<usize, BidError> {
+    let tender = closed_tender(app, id).await?;
+    holds(actor, &tender, index)?;
+    let bids = app.store.counted_bids(id).await?;
+    let mut accepted = 0;
+    for r in shares {
+        let bid = bids
+            .iter()
+            .find(|b| b.id == r.bid_id)
+            .ok_or_else(|| BidError::Invalid {
+                field: "bid_id".into(),
+                message: "no such counted bid in this tender".into(),
+            })?;
+        let bytes = B64.decode(r.share.trim()).map_err(|_| BidError::Invalid {
+            field: "share".into(),
+            message: "not base64".into(),
+        })?;
+        let released = ReleasedShare::from_bytes(&bytes).map_err(|e| BidError::Invalid {
+            field: "share".into(),
+            message: e.to_string(),
+        })?;
+        let header = header_of(app, bid).await?;
+        envelope::check_released_share(&header, index, &released).map_err(|_| {
+            BidError::ShareMismatch {
+                bid_id: bid.id.clone(),
+                custodian: index,
+            }
+        })?;
+        let audit = AuditEvent::new(
+            "share_released",
+            Some(id),
+            actor.into(),
+            app.clock.now(),
+            json!({ "bid": bid.commitment, "custodian": index }),
+        );
+        if app
+            .store
+            .save_released_share(
+                &bid.id,
+                index,
+                &hex::encode(&bytes),
+                actor.org_id.as_str(),
+                app.clock.now(),
+                &audit,
+            )
+            .await?
+        {
+            accepted += 1;
+        }
+    }
+    Ok(accepted)
+}
+
+/// The time-release custodian opens and releases its shares, once the deadline has passed.
+pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize, BidError> {
+    let tender = closed_tender(app, id).await?;
+    let Some(pos) = tender
+        .spec
+        .custodians
+        .members
+        .iter()
+        .position(|m| m.kind == CustodianKind::TimeRelease)
+    else {
+        return Ok(0);
+    };
+    let index = (pos + 1) as u8;
+    let custodian =
+        TimeCustodian::open(&app.config.time_custodian_dir()).map_err(BidError::Storage)?;
+    let key = custodian
+        .key_for(id.as_str(), index)
+        .map_err(BidError::Storage)?;
+    let mut released = 0;
+    for bid in app.store.counted_bids(id).await? {
+        let header = header_of(app, &bid).await?;
+        // A share the hall's own key cannot open is the tenderer's doing; decryption records it.
+        let Ok(share) = envelope::open_share(&header, index, &key) else {
+            continue;
+        };
+        let audit = AuditEvent::new(
+            "share_released",
+            Some(id),
+            AuditActor::System,
+            app.clock.now(),
+            json!({ "bid": bid.commitment, "custodian": index, "by": "time-release" }),
+        );
+        if app
+            .store
+            .save_released_share(
+                &bid.id,
+                index,
+                &hex::encode(&*share.to_bytes()),
+                "time-release",
+                app.clock.now(),
+                &audit,
+            )
+            .await?
+        {
+            released += 1;
+        }
+    }
+    Ok(released)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BidOutcome {
+    pub bid_id: String,
+    pub lot_id: String,
+    /// `opened`, `failed` or `waiting` (fewer than k shares released so far).
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+/// Decrypts every bid with k released shares (the host — the tender's agent or owner — or its
+/// supervisor asks), records each outcome, and reports the rest as waiting with who is missing.
+pub async fn decrypt(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+) -> Result<Vec<BidOutcome>, BidError> {
+    let tender = closed_tender(app, id).await?;
+    let may = crate::tenders::service::manages(actor, &tender)
+        || (actor.role == Role::Supervisor && actor.org_id == tender.spec.supervisor_org_id);
+    if !may {
+        return Err(BidError::Forbidden(
+            "the opening is run by the tender's host and watched by its supervisor".into(),
+        ));
+    }
+    release_time_shares(app, id).await?;
+    let k = usize::from(tender.spec.custodians.k);
+    let n = tender.spec.custodians.members.len() as u8;
+    let shares = app.store.released_shares(id).await?;
+    let done = app.store.openings(id).await?;
+    let mut out = Vec::new();
+    for bid in app.store.counted_bids(id).await? {
+        if let Some((_, outcome)) = done.iter().find(|(b, _)| *b == bid.id) {
+            out.push(BidOutcome {
+                bid_id: bid.id.clone(),
+                lot_id: bid.lot_id.clone(),
+                status: outcome["status"].as_str().unwrap_or("").to_string(),
+                detail: outcome.clone(),
+            });
+            continue;
+        }
+        let mine: Vec<ReleasedShare> = shares
+            .iter()
+            .filter(|(b, _, _)| *b == bid.id)
+            .filter_map(|(_, _, h)| hex::decode(h).ok())
+            .filter_map(|b| ReleasedShare::from_bytes(&b).ok())
+            .collect();
+        if mine.len() < k {
+            let missing: Vec<u8> = (1..=n)
+                .filter(|i| !mine.iter().any(|s| s.index == *i))
+                .collect();
+            out.push(BidOutcome {
+                bid_id: bid.id.clone(),
+                lot_id: bid.lot_id.clone(),
+                status: "waiting".into(),
+                detail: json!({ "released": mine.len(), "needed": k, "missing_custodians": missing }),
+            });
+            continue;
+        }
+        let outcome = open_one(app, &bid, mine).await?;
+        let audit = AuditEvent::new(
+            "bid_opened",
+            Some(id),
+            actor.into(),
+            app.clock.now(),
+            json!({ "bid": bid.commitment, "outcome": outcome }),
+        );
+        app.store
+            .save_opening(&bid.id, id, &outcome, app.clock.now(), &audit)
+            .await?;
+        out.push(BidOutcome {
+            bid_id: bid.id.clone(),
+            lot_id: bid.lot_id.clone(),
+            status: outcome["status"].as_str().unwrap_or("").to_string(),
+            detail: outcome,
+        });
+    }
+    Ok(out)
+}
+
+/// Rebuilds the key, decrypts the payload and reads `bid.json`; every failure is attributed.
+async fn open_one(
+    app: &AppState,
+    bid: &Bid,
+    shares: Vec<ReleasedShare>,
+) -> Result<Value, BidError> {
+    let header = header_of(app, bid).await?;
+    let file = app
+        .blobs
+        .open(&bid.envelope_sha256)
+        .await
+        .map_err(|e| BidError::Storage(e.to_string()))?;
+    let mut file = file.into_std().await;
+    let dir = app
+        .config
+        .store
+        .data_dir
+        .join("opened")
+        .join(bid.tender_id.as_str());
+    let target = dir.join(format!("{}.tar", bid.id));
+    tokio::task::spawn_blocking(move || -> Result<Value, BidError> {
+        let failed = |fault: Option<Fault>, reason: String| {
+            json!({ "status": "failed", "fault": fault.map(|f| f.to_string()), "reason": reason })
+        };
+        let key = match envelope::rebuild_key(&header, &shares) {
+            Ok(k) => k,
+            Err(e) => return Ok(failed(e.fault(), e.to_string())),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| BidError::Storage(e.to_string()))?;
+        let mut skip = vec![0u8; header.as_bytes().len()];
+        file.read_exact(&mut skip).map_err(|e| BidError::Storage(e.to_string()))?;
+        let tmp = target.with_extension("part");
+        let out = std::fs::File::create(&tmp).map_err(|e| BidError::Storage(e.to_string()))?;
+        if let Err(e) = envelope::open_payload(&header, &key, &mut file, out) {
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(failed(e.fault(), e.to_string()));
+        }
+        std::fs::rename(&tmp, &target).map_err(|e| BidError::Storage(e.to_string()))?;
+        let opened = std::fs::File::open(&target).map_err(|e| BidError::Storage(e.to_string()))?;
+        let mut tar = TarReader::new(opened);
+        let bid_json = match tar.next_entry() {
+            Ok(Some(entry)) if entry.name == "bid.json" && entry.size <= 1024 * 1024 => {
+                let mut text = String::new();
+                match tar.read_to_string(&mut text) {
+                    Ok(_) => serde_json::from_str::<Value>(&text).ok(),
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        let mut files = Vec::new();
+        while let Ok(Some(entry)) = tar.next_entry() {
+            files.push(json!({ "name": entry.name, "size": entry.size }));
+        }
+        Ok(match bid_json {
+            Some(bid) => json!({ "status": "opened", "bid": bid, "attachments": files }),
+            None => failed(
+                Some(Fault::Tenderer),
+                "the payload does not start with a readable bid.json".into(),
+            ),
+        })
+    })
+    .await
+    .map_err(|e| BidError::Storage(e.to_string()))?
+}
