@@ -28,6 +28,86 @@ pub enum Command {
     /// Re-run and check the public random draws offline.
     #[command(subcommand)]
     Draw(DrawCommand),
+    /// Seal a bid on this machine (and optionally upload it): only k custodians together can open it.
+    Seal(SealArgs),
+    /// A custodian's side of the bid box: make a key, release shares at the opening.
+    #[command(subcommand)]
+    Custodian(CustodianCommand),
+    /// Check a bid receipt offline.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+}
+
+/// Where a client command reaches the hall and who it is.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// The hall's address.
+    #[arg(long, env = "BIDHALL_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// A session token (`POST /api/session`).
+    #[arg(long, env = "BIDHALL_TOKEN")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SealArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The tender id.
+    #[arg(long)]
+    pub tender: String,
+    /// The lot id.
+    #[arg(long)]
+    pub lot: String,
+    /// The bid's terms: a JSON file (price in fen, duration, quality commitment, …).
+    #[arg(long)]
+    pub bid: PathBuf,
+    /// Attached files, in order.
+    #[arg(long = "attach")]
+    pub attachments: Vec<PathBuf>,
+    /// The organisation's registered P-256 signing key (PKCS#8 DER file).
+    #[arg(long)]
+    pub signing_key: PathBuf,
+    /// Where to write the sealed envelope.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Upload the envelope after sealing it and save the receipt beside it.
+    #[arg(long, default_value_t = false)]
+    pub upload: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustodianCommand {
+    /// Generate a custodian key pair for a tender into a key file (the private key never leaves it).
+    Keygen {
+        /// The key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// At the opening: fetch the sealed shares, open them with the key file and release them.
+    Release {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        tender: String,
+        /// The custodian index in the tender's set (1-based).
+        #[arg(long)]
+        index: u8,
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a receipt's signature with the hall's key and print what it states.
+    Verify {
+        /// The receipt (signed note) file.
+        receipt: PathBuf,
+        /// The hall's log verifier key (`GET /api/log/key`), as a file.
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

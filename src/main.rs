@@ -52,6 +52,9 @@ async fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
+        Command::Seal(args) => done(bidhall::bids::cli::seal(args).await),
+        Command::Custodian(cmd) => done(bidhall::bids::cli::custodian(cmd).await),
+        Command::Receipt(cmd) => done(bidhall::bids::cli::receipt(cmd)),
         Command::Bench(cmd) => {
             bidhall::telemetry::init("text");
             let done = match cmd {
@@ -63,6 +66,13 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+    }
+}
+
+fn done(r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
     }
 }
 

@@ -102,5 +102,6 @@ pub struct Bid {
     /// The audit-log entry of its receipt (filled by the store).
     pub log_index: i64,
 }
+pub mod cli;
 pub mod opening;
 pub mod time_custodian;

@@ -203,7 +203,7 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
             .save_released_share(
                 &bid.id,
                 index,
-                &hex::encode(&*share.to_bytes()),
+                &hex::encode(*share.to_bytes()),
                 "time-release",
                 app.clock.now(),
                 &audit,

@@ -705,6 +705,12 @@ pub async fn obtain(
             to: s.docs_to.shanghai(),
         });
     }
+    // An organisation under red credit punishment (信用惩戒) may not bid while it is in force.
+    match crate::registry::service::check_may_bid(app, &actor.org_id, now).await {
+        Ok(()) => {}
+        Err(crate::registry::service::RegistryError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(TenderError::Forbidden(e.to_string())),
+    }
     let o = Obtained::new(tender.id.clone(), actor.org_id.clone(), now);
     let audit = AuditEvent::new(
         "tender_documents_obtained",

@@ -658,3 +658,148 @@ async fn a_share_that_does_not_match_its_commitment_is_refused_naming_the_custod
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+fn bidhall_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[tokio::test]
+async fn the_command_line_seals_uploads_verifies_and_releases() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    std::fs::write(path("signing.p8"), &b.signer_pkcs8).unwrap();
+    std::fs::write(
+        path("bid.json"),
+        br#"{"price_fen": 12345600, "duration_days": 90}"#,
+    )
+    .unwrap();
+    std::fs::write(path("proposal.pdf"), vec![b'%'; 300_000]).unwrap();
+    let out = {
+        let (url, tender, lot) = (app.base.clone(), b.tender.clone(), b.lot.clone());
+        let (bid, pdf, key, env_out, token) = (
+            path("bid.json"),
+            path("proposal.pdf"),
+            path("signing.p8"),
+            path("bid.bhseal"),
+            b.tenderer.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            bidhall_cli(
+                &[
+                    "seal",
+                    "--tender",
+                    &tender,
+                    "--lot",
+                    &lot,
+                    "--bid",
+                    &bid,
+                    "--attach",
+                    &pdf,
+                    "--signing-key",
+                    &key,
+                    "--out",
+                    &env_out,
+                    "--upload",
+                ],
+                &[("BIDHALL_URL", &url), ("BIDHALL_TOKEN", &token)],
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert!(
+        out.status.success(),
+        "seal: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // the receipt verifies offline, and a changed one does not
+    let key = app
+        .client
+        .get(format!("{}/api/log/key", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(path("log.key"), key).unwrap();
+    let ok = bidhall_cli(
+        &[
+            "receipt",
+            "verify",
+            &path("bid.receipt"),
+            "--key",
+            &path("log.key"),
+        ],
+        &[],
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let forged = std::fs::read_to_string(path("bid.receipt"))
+        .unwrap()
+        .replacen("submitted", "withdrawn", 1);
+    std::fs::write(path("forged.receipt"), forged).unwrap();
+    let bad = bidhall_cli(
+        &[
+            "receipt",
+            "verify",
+            &path("forged.receipt"),
+            "--key",
+            &path("log.key"),
+        ],
+        &[],
+    );
+    assert!(!bad.status.success(), "a changed receipt must not verify");
+    // at the opening, two custodians release from the command line; with the hall's own that is k
+    app.clock.set(b.deadline);
+    for (index, login) in [(2u8, "agent"), (3, "supervisor")] {
+        let key = b.custodian_keys[usize::from(index) - 1].as_ref().unwrap();
+        let file = path(&format!("custodian{index}.key"));
+        std::fs::write(&file, key.to_key_file().unwrap().as_bytes()).unwrap();
+        let token = app.sign_in(login).await;
+        let (url, tender) = (app.base.clone(), b.tender.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            bidhall_cli(
+                &[
+                    "custodian",
+                    "release",
+                    "--tender",
+                    &tender,
+                    "--index",
+                    &index.to_string(),
+                    "--key",
+                    &file,
+                ],
+                &[("BIDHALL_URL", &url), ("BIDHALL_TOKEN", &token)],
+            )
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "release {index}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let agent = app.sign_in("agent").await;
+    let r = app
+        .post(
+            format!("/api/tenders/{}/opening/decrypt", b.tender),
+            Some(&agent),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.body[0]["status"], "opened", "{:?}", r.body);
+    assert_eq!(r.body[0]["detail"]["bid"]["price_fen"], 12_345_600);
+    assert_eq!(r.body[0]["detail"]["attachments"][0]["size"], 300_000);
+}

@@ -335,6 +335,31 @@ async fn red_credit_excludes_an_agent_from_the_pool_and_the_pool_explains_why() 
     let hash = ring::digest::digest(&ring::digest::SHA256, lines.as_bytes());
     assert_eq!(pool["hash"], hex::encode(hash));
 
+    // a tenderer under red credit punishment may not enter a tender while it is in force
+    let agent = app.sign_in("agent").await;
+    let tender = app.publish_tender(&agent, "信用惩戒测试").await;
+    let obtain = format!("/api/tenders/{}/obtain", tender["id"].as_str().unwrap());
+    let (tenderer_org, _) = app.org_of("tenderer1").await;
+    let r = app
+        .post(
+            "/api/registry/credit",
+            Some(&platform),
+            credit(&tenderer_org, "red"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let tenderer = app.sign_in("tenderer1").await;
+    let r = app.post(&obtain, Some(&tenderer), json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    assert!(
+        r.code() == "forbidden" && r.body["error"]["message"].as_str().unwrap().contains("red")
+    );
+    let tenderer2 = app.sign_in("tenderer2").await;
+    assert_eq!(
+        app.post(&obtain, Some(&tenderer2), json!({})).await.status,
+        StatusCode::OK
+    );
+
     // a draw the registries cannot fill is refused, with nothing logged
     let before = app.log_size().await;
     let r = app
@@ -523,7 +548,28 @@ async fn an_agent_draw_runs_from_announcement_to_a_transcript_that_verifies_offl
     assert!(audit[0]["checkpoint"].as_str().unwrap().contains('\n'));
     assert_eq!(audit.len(), 11);
     assert_eq!(audit[1]["entry"]["type"], "draw_announced");
-    assert!(audit[1]["inclusion_proof"].is_array());
+    // each entry is in the signed checkpoint: its inclusion proof checks against the root
+    let note = audit[0]["checkpoint"].as_str().unwrap();
+    let body = format!("{}\n", note.split("\n\n").next().unwrap());
+    let cp = bidhall::auditlog::checkpoint::Checkpoint::parse(&body).unwrap();
+    for a in &audit[1..] {
+        let entry = bidhall::draws::canonical::to_canonical_vec(&a["entry"]).unwrap();
+        let proof: Vec<[u8; 32]> = a["inclusion_proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                hex::decode(h.as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect();
+        let index = a["index"].as_u64().unwrap();
+        let leaf = bidhall::auditlog::merkle::leaf_hash(&entry);
+        bidhall::auditlog::merkle::verify_inclusion(&leaf, index, cp.size, &proof, &cp.root)
+            .unwrap_or_else(|e| panic!("entry {index}: {e:?}"));
+    }
 
     // the CLI agrees, and names the step of any single change
     let dir = tempfile::tempdir().unwrap();
