@@ -65,7 +65,10 @@ impl BlobStore for LocalDir {
     async fn put(&self, mut body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError> {
         let tmp = self.root.join("tmp").join(uuid::Uuid::now_v7().to_string());
         let result = async {
-            let mut file = tokio::fs::File::create(&tmp).await?;
+            // Writes are gathered into 1 MiB before they go to the file: each tokio file write is
+            // a trip to the blocking pool, and HTTP bodies arrive in small pieces.
+            let mut file =
+                tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::create(&tmp).await?);
             let mut hash = ring::digest::Context::new(&ring::digest::SHA256);
             let mut size: u64 = 0;
             while let Some(chunk) = body.next().await {
@@ -77,7 +80,8 @@ impl BlobStore for LocalDir {
                 hash.update(&chunk);
                 file.write_all(&chunk).await?;
             }
-            file.sync_all().await?;
+            file.flush().await?;
+            file.get_mut().sync_all().await?;
             Ok(StoredBlob {
                 sha256: hex::encode(hash.finish()),
                 size,

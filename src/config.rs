@@ -237,6 +237,17 @@ pub enum BenchCommand {
     Notices(BenchArgs),
     /// The audit log: durable appends with group commit, time to checkpoint, proofs from storage.
     Log(LogBenchArgs),
+    /// The sealed bid box: streamed submissions and opening, against plain baselines.
+    Bids(BidBenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BidBenchArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Envelopes of 5 MiB to open.
+    #[arg(long, default_value_t = 300)]
+    pub envelopes: usize,
 }
 
 #[derive(Debug, Clone, Args)]

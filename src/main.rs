@@ -60,6 +60,7 @@ async fn main() -> ExitCode {
             let done = match cmd {
                 BenchCommand::Notices(args) => bidhall::bench::run(args).await,
                 BenchCommand::Log(args) => bidhall::bench::log::run(args).await,
+                BenchCommand::Bids(args) => bidhall::bench::bids::run(args).await,
             };
             match done {
                 Ok(()) => ExitCode::SUCCESS,

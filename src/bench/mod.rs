@@ -426,4 +426,5 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
     }
     Ok(())
 }
+pub mod bids;
 pub mod log;

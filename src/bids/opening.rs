@@ -296,6 +296,37 @@ pub async fn decrypt(
     Ok(out)
 }
 
+/// Hashes what is read through it: the opening checks the stored envelope against its receipt.
+pub struct HashingReader<R: Read> {
+    inner: R,
+    ctx: ring::digest::Context,
+}
+
+impl<R: Read> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            ctx: ring::digest::Context::new(&ring::digest::SHA256),
+        }
+    }
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.ctx.update(bytes);
+    }
+    /// Reads what is left (so the hash covers the whole input) and returns the hex SHA-256.
+    pub fn finish(mut self) -> String {
+        let _ = std::io::copy(&mut self, &mut std::io::sink());
+        hex::encode(self.ctx.finish())
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ctx.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Rebuilds the key, decrypts the payload and reads `bid.json`; every failure is attributed.
 async fn open_one(
     app: &AppState,
@@ -316,6 +347,7 @@ async fn open_one(
         .join("opened")
         .join(bid.tender_id.as_str());
     let target = dir.join(format!("{}.tar", bid.id));
+    let expected_sha = bid.envelope_sha256.clone();
     tokio::task::spawn_blocking(move || -> Result<Value, BidError> {
         let failed = |fault: Option<Fault>, reason: String| {
             json!({ "status": "failed", "fault": fault.map(|f| f.to_string()), "reason": reason })
@@ -327,11 +359,20 @@ async fn open_one(
         std::fs::create_dir_all(&dir).map_err(|e| BidError::Storage(e.to_string()))?;
         let mut skip = vec![0u8; header.as_bytes().len()];
         file.read_exact(&mut skip).map_err(|e| BidError::Storage(e.to_string()))?;
+        let mut reader = HashingReader::new(file);
+        reader.update(&skip);
         let tmp = target.with_extension("part");
         let out = std::fs::File::create(&tmp).map_err(|e| BidError::Storage(e.to_string()))?;
-        if let Err(e) = envelope::open_payload(&header, &key, &mut file, out) {
+        if let Err(e) = envelope::open_payload(&header, &key, &mut reader, out) {
             let _ = std::fs::remove_file(&tmp);
             return Ok(failed(e.fault(), e.to_string()));
+        }
+        if reader.finish() != expected_sha {
+            // Storage, not a party, changed the bytes: the hall must not open what it did not receipt.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(BidError::Storage(
+                "the stored envelope no longer matches its receipt".into(),
+            ));
         }
         std::fs::rename(&tmp, &target).map_err(|e| BidError::Storage(e.to_string()))?;
         let opened = std::fs::File::open(&target).map_err(|e| BidError::Storage(e.to_string()))?;

@@ -91,6 +91,31 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/app/draw-page.js"),
     ),
+    (
+        "/static/js/sealbox.js",
+        JS,
+        include_bytes!("../../web/static/js/sealbox.js"),
+    ),
+    (
+        "/static/js/app/bidbox.js",
+        JS,
+        include_bytes!("../../web/static/js/app/bidbox.js"),
+    ),
+    (
+        "/static/js/app/keystore.js",
+        JS,
+        include_bytes!("../../web/static/js/app/keystore.js"),
+    ),
+    (
+        "/static/js/app/bid.js",
+        JS,
+        include_bytes!("../../web/static/js/app/bid.js"),
+    ),
+    (
+        "/static/js/app/custodian.js",
+        JS,
+        include_bytes!("../../web/static/js/app/custodian.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

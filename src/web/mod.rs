@@ -4,6 +4,7 @@
 
 mod assets;
 mod audit;
+mod bidbox;
 mod board;
 mod draw;
 pub mod format;
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(board::board))
         .route("/tenders/{id}", get(tender::tender))
+        .route("/tenders/{id}/bid", get(bidbox::bid))
+        .route("/tenders/{id}/custodian", get(bidbox::custodian))
         .route("/signin", get(workspace::signin))
         .route("/workspace", get(workspace::workspace))
         .route("/workspace/tenders/{id}", get(workspace::workspace_tender))

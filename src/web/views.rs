@@ -53,6 +53,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../web/templates/audit.html")),
     ("draw.html", include_str!("../../web/templates/draw.html")),
+    ("bid.html", include_str!("../../web/templates/bid.html")),
+    (
+        "custodian.html",
+        include_str!("../../web/templates/custodian.html"),
+    ),
     (
         "message.html",
         include_str!("../../web/templates/message.html"),

@@ -65,11 +65,10 @@ async fn browser_flow(script: &str) {
         eprintln!("skipping {script}: Chromium or web/node_modules/playwright-core missing");
         return;
     }
-    let app = TestApp::spawn_at(
-        bidhall::clock::Clock::now(&bidhall::clock::SystemClock),
-        |_| {},
-    )
-    .await;
+    // The hall's clock runs ten minutes ahead of the browser's, so every time the script computes
+    // from its own now (documents on sale from "now") has begun by the hall's clock.
+    let ahead = bidhall::clock::Clock::now(&bidhall::clock::SystemClock).plus_millis(10 * 60_000);
+    let app = TestApp::spawn_at(ahead, |_| {}).await;
     std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
     let shot = format!(
         "{root}/target/browser/{}.png",
@@ -100,4 +99,9 @@ async fn an_agent_publishes_a_tender_in_the_browser() {
 #[tokio::test]
 async fn an_auditor_verifies_entries_in_the_browser() {
     browser_flow("audit.mjs").await;
+}
+
+#[tokio::test]
+async fn custodians_register_keys_and_a_tenderer_seals_a_bid_in_the_browser() {
+    browser_flow("seal.mjs").await;
 }

@@ -109,3 +109,31 @@ test('incremental SHA-256 matches node for every split', () => {
   assert.equal(h.hex(), h.hex());
   assert.throws(() => h.update(Uint8Array.of(1)));
 });
+
+test('what the custodian page releases is what the server checks against the commitment', async () => {
+  const sb = await import('../../static/js/sealbox.js');
+  const custodians = [];
+  for (let i = 0; i < 3; i++) custodians.push(await sb.generateCustodianKey());
+  const signer = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const bid = bb.buildBid({ price: '1000', durationDays: '30' });
+  const payload = sb.tarArchive([{ name: sb.BID_JSON, data: bid.bytes }]);
+  const pieces = [];
+  const hash = new bb.Sha256();
+  await sb.sealEnvelope({
+    tenderId: 'T-1', lotId: 'L-1', tendererId: 'org-1', k: 2, signingKey: signer.privateKey,
+    custodians: custodians.map((c) => c.publicKey), payload,
+    onChunk: (b) => { pieces.push(b); hash.update(b); },
+  });
+  const envelope = Buffer.concat(pieces);
+  assert.equal(hash.hex(), createHash('sha256').update(envelope).digest('hex'));
+  // The server sends the header as base64; the page parses it and opens its own share.
+  const headerLength = envelope.readUInt32BE(8);
+  const header = await sb.parseHeader(bb.base64ToBytes(envelope.subarray(0, headerLength).toString('base64')));
+  for (const index of [1, 2, 3]) {
+    const released = await sb.openShare(header, index, custodians[index - 1]);
+    const raw = bb.base64ToBytes(bb.encodeReleasedShare(released));
+    await sb.checkReleasedShare(header, index, { index: raw[0], share: raw.subarray(1, 33), salt: raw.subarray(33) });
+  }
+  // Another custodian's key is refused as that custodian's fault.
+  await assert.rejects(sb.openShare(header, 1, custodians[1]), (e) => e.code === 'wrong_custodian_key' && e.fault.index === 1);
+});

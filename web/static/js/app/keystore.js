@@ -49,7 +49,7 @@ export function saveCustodianKey(tenderId, index, key) {
   return put(custodianSlot(tenderId, index), {
     privateKey: key.privateKey,
     publicKey: key.publicKey,
-    fingerprint: key.fingerprint,
+    fingerprint: typeof key.fingerprint === 'string' ? key.fingerprint : bytesToHex(key.fingerprint),
     createdAt: new Date().toISOString(),
   });
 }

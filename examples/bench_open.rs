@@ -1,13 +1,13 @@
 //! Seal and open throughput of the sealed bid box on a 5 MiB payload, next to raw ring
 //! AES-256-GCM and SHA-256 on the same bytes. Run with `cargo run --release --example bench_open`.
 
-use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use ring::digest;
-use ring::rand::SystemRandom;
-use sealbox::sealbox::{
+use bidhall::sealbox::{
     open_payload, open_share, rebuild_key, seal, CustodianPrivateKey, Header, SealParams,
     TendererSigningKey,
 };
+use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+use ring::digest;
+use ring::rand::SystemRandom;
 use std::io;
 use std::time::{Duration, Instant};
 
