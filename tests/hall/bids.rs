@@ -13,14 +13,14 @@ use ring::rand::SystemRandom;
 use serde_json::{json, Value};
 
 /// A published tender whose custodians have all registered keys, and a tenderer ready to bid.
-struct Box_ {
-    tender: String,
-    lot: String,
-    deadline: bidhall::domain::Timestamp,
-    custodian_keys: Vec<Option<CustodianPrivateKey>>,
-    tenderer: String,
-    tenderer_org: String,
-    signer_pkcs8: Vec<u8>,
+pub(crate) struct Box_ {
+    pub(crate) tender: String,
+    pub(crate) lot: String,
+    pub(crate) deadline: bidhall::domain::Timestamp,
+    pub(crate) custodian_keys: Vec<Option<CustodianPrivateKey>>,
+    pub(crate) tenderer: String,
+    pub(crate) tenderer_org: String,
+    pub(crate) signer_pkcs8: Vec<u8>,
 }
 
 async fn org_of(app: &TestApp, token: &str) -> String {
@@ -72,7 +72,7 @@ async fn register_custodian(
     key
 }
 
-async fn open_box(app: &TestApp) -> Box_ {
+pub(crate) async fn open_box(app: &TestApp) -> Box_ {
     let agent = app.sign_in("agent").await;
     let t = app.publish_tender(&agent, "密封投标").await;
     let tender = t["id"].as_str().unwrap().to_string();
@@ -134,7 +134,7 @@ async fn params(app: &TestApp, b: &Box_) -> SealParams {
 }
 
 /// Seals `payload` on the "tenderer's device".
-async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
+pub(crate) async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
     let p = params(app, b).await;
     let rng = SystemRandom::new();
     let signer = TendererSigningKey::from_pkcs8(&b.signer_pkcs8, &rng).unwrap();

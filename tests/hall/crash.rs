@@ -144,3 +144,129 @@ async fn a_killed_server_keeps_every_answered_write_and_a_consistent_log() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_killed_server_keeps_every_receipted_bid_whole_and_openable() {
+    use bidhall::sealbox::envelope::{self, Header};
+    // Set up a tender with its box open in-process (the hall's clock a little ahead of the real
+    // one, which the server process below uses), then hand the same data to a real process.
+    let now = bidhall::clock::Clock::now(&bidhall::clock::SystemClock).plus_millis(10 * 60_000);
+    let app = TestApp::spawn_at(now, |_| {}).await;
+    let b = crate::bids::open_box(&app).await;
+    let mut envelopes = Vec::new();
+    for i in 0..48 {
+        envelopes.push(
+            crate::bids::seal(
+                &app,
+                &b,
+                format!("{{\"price_fen\": {}}}", 1000 + i).as_bytes(),
+            )
+            .await,
+        );
+    }
+    let (dir, url) = (
+        app.args.store.data_dir.clone(),
+        app.args.store.database_url(),
+    );
+    app.app.shutdown.cancel();
+    let port = free_port();
+    let mut server = start(&dir, &url, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let receipts = Arc::new(Mutex::new(Vec::<String>::new()));
+    let queue = Arc::new(Mutex::new(envelopes));
+    let mut workers = Vec::new();
+    for _ in 0..6 {
+        let (receipts, queue, base) = (receipts.clone(), queue.clone(), base.clone());
+        let (tender, lot, token) = (b.tender.clone(), b.lot.clone(), b.tenderer.clone());
+        workers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            loop {
+                let Some(e) = queue.lock().unwrap().pop() else {
+                    break;
+                };
+                let url = format!("{base}/api/tenders/{tender}/lots/{lot}/bid");
+                match client.post(url).bearer_auth(&token).body(e).send().await {
+                    Ok(r) if r.status() == StatusCode::CREATED => {
+                        let v: serde_json::Value = match r.json().await {
+                            Ok(v) => v,
+                            Err(_) => break,
+                        };
+                        receipts
+                            .lock()
+                            .unwrap()
+                            .push(v["envelope_sha256"].as_str().unwrap().to_string());
+                    }
+                    Ok(r) => panic!("submission refused: {}", r.status()),
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    while receipts.lock().unwrap().len() < 12 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.start_kill().unwrap(); // SIGKILL, mid-burst
+    server.wait().await.unwrap();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let receipted = receipts.lock().unwrap().clone();
+    let _server = start(&dir, &url, port).await;
+    let mine: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/tenders/{}/bids/mine", b.tender))
+        .bearer_auth(&b.tenderer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let recorded: Vec<String> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["envelope_sha256"].as_str().unwrap().to_string())
+        .collect();
+    for sha in &receipted {
+        assert!(
+            recorded.contains(sha),
+            "receipted bid {sha} is gone after the crash"
+        );
+    }
+    assert_eq!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["state"] == "submitted")
+            .count(),
+        1,
+        "exactly one bid counts"
+    );
+    // every recorded bid is whole in storage and opens with k keys: the time-release custodian's
+    // (from its own directory) and two others
+    let time_key = std::fs::read_to_string(
+        dir.join("time-custodian")
+            .join(format!("{}.1.key", b.tender)),
+    )
+    .unwrap();
+    let time_key = bidhall::sealbox::keys::CustodianPrivateKey::from_key_file(&time_key).unwrap();
+    for sha in &recorded {
+        let bytes =
+            std::fs::read(dir.join("blobs").join("sha256").join(&sha[..2]).join(sha)).unwrap();
+        assert_eq!(
+            &hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)),
+            sha,
+            "stored whole"
+        );
+        let header = Header::parse(&bytes[..Header::declared_len(&bytes[..12]).unwrap()]).unwrap();
+        let shares = vec![
+            envelope::open_share(&header, 1, &time_key).unwrap(),
+            envelope::open_share(&header, 2, b.custodian_keys[1].as_ref().unwrap()).unwrap(),
+            envelope::open_share(&header, 3, b.custodian_keys[2].as_ref().unwrap()).unwrap(),
+        ];
+        let key = envelope::rebuild_key(&header, &shares).unwrap();
+        let mut out = Vec::new();
+        envelope::open_payload(&header, &key, &bytes[header.as_bytes().len()..], &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("price_fen"));
+    }
+}
