@@ -36,6 +36,22 @@ pub enum Command {
     /// Check a bid receipt offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Re-check an opening from its public record.
+    #[command(subcommand)]
+    Bid(BidCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BidCommand {
+    /// Rebuild every bid's content key from the published shares, re-decrypt every envelope and
+    /// compare with the recorded outcome.
+    Verify {
+        /// The hall's address.
+        #[arg(long, env = "BIDHALL_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long)]
+        tender: String,
+    },
 }
 
 /// Where a client command reaches the hall and who it is.

@@ -55,6 +55,7 @@ async fn main() -> ExitCode {
         Command::Seal(args) => done(bidhall::bids::cli::seal(args).await),
         Command::Custodian(cmd) => done(bidhall::bids::cli::custodian(cmd).await),
         Command::Receipt(cmd) => done(bidhall::bids::cli::receipt(cmd)),
+        Command::Bid(cmd) => done(bidhall::bids::cli::bid(cmd).await),
         Command::Bench(cmd) => {
             bidhall::telemetry::init("text");
             let done = match cmd {

@@ -4,7 +4,7 @@
 
 use super::receipt::ReceiptBody;
 use crate::auditlog::note::NoteVerifier;
-use crate::config::{ClientArgs, CustodianCommand, ReceiptCommand, SealArgs};
+use crate::config::{BidCommand, ClientArgs, CustodianCommand, ReceiptCommand, SealArgs};
 use crate::sealbox::envelope::{self, Header, SealParams};
 use crate::sealbox::keys::{CustodianPrivateKey, CustodianPublicKey, TendererSigningKey};
 use crate::sealbox::tar::{archive_len, TarWriter};
@@ -265,6 +265,98 @@ pub fn receipt(cmd: ReceiptCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Re-checks an opening from the public record: for each bid, the envelope's SHA-256, the content
+/// key rebuilt from the released shares, the decryption, and `bid.json` against the record.
+pub async fn bid(cmd: BidCommand) -> Result<(), String> {
+    let BidCommand::Verify { url, tender } = cmd;
+    let c = reqwest::Client::new();
+    let base = url.trim_end_matches('/');
+    let record = get_json(
+        &c,
+        &format!("{base}/api/tenders/{tender}/opening/record"),
+        None,
+    )
+    .await?;
+    let mut problems = 0;
+    for r in record.as_array().ok_or("the record is not a list")? {
+        let id = r["bid_id"].as_str().unwrap_or_default();
+        let bytes = c
+            .get(format!(
+                "{base}/api/tenders/{tender}/opening/envelopes/{id}"
+            ))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await
+            .map_err(|e| e.to_string())?;
+        let verdict = check_bid(r, &bytes);
+        match &verdict {
+            Ok(summary) => println!("bid {id}: {summary}"),
+            Err(why) => {
+                problems += 1;
+                println!("bid {id}: MISMATCH: {why}");
+            }
+        }
+    }
+    if problems > 0 {
+        return Err(format!("{problems} bid(s) do not match the record"));
+    }
+    Ok(())
+}
+
+fn check_bid(r: &Value, envelope_bytes: &[u8]) -> Result<String, String> {
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, envelope_bytes));
+    if r["envelope_sha256"] != json!(sha) {
+        return Err("the envelope's SHA-256 differs from the receipted one".into());
+    }
+    let len = Header::declared_len(envelope_bytes.get(..12).ok_or("envelope too short")?)
+        .map_err(|e| e.to_string())?;
+    let header = Header::parse(envelope_bytes.get(..len).ok_or("envelope too short")?)
+        .map_err(|e| e.to_string())?;
+    let mut shares = Vec::new();
+    for s in r["shares"].as_array().into_iter().flatten() {
+        let raw =
+            hex::decode(s["share"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+        let share = envelope::ReleasedShare::from_bytes(&raw).map_err(|e| e.to_string())?;
+        envelope::check_released_share(&header, share.index, &share)
+            .map_err(|e| format!("published share {}: {e}", share.index))?;
+        shares.push(share);
+    }
+    let recorded = &r["outcome"];
+    let key = match envelope::rebuild_key(&header, &shares) {
+        Ok(k) => k,
+        Err(e) if recorded["status"] == "failed" => return Ok(format!("fails as recorded ({e})")),
+        Err(e) => return Err(format!("cannot rebuild the key: {e}")),
+    };
+    let mut payload = Vec::new();
+    if let Err(e) = envelope::open_payload(&header, &key, &envelope_bytes[len..], &mut payload) {
+        return if recorded["status"] == "failed" {
+            Ok(format!("fails as recorded ({e})"))
+        } else {
+            Err(format!("does not decrypt: {e}"))
+        };
+    }
+    let mut tar = crate::sealbox::tar::TarReader::new(&payload[..]);
+    let first = tar
+        .next_entry()
+        .map_err(|e| e.to_string())?
+        .ok_or("empty archive")?;
+    let mut text = String::new();
+    if first.name == "bid.json" {
+        tar.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    }
+    let bid: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if recorded["status"] == "opened" && recorded["bid"] != bid {
+        return Err("the decrypted bid.json differs from the recorded one".into());
+    }
+    Ok(format!(
+        "opens with {} shares; bid.json {}",
+        shares.len(),
+        bid
+    ))
 }
 
 /// A bounded in-process pipe: the archive is written on one thread and sealed on another, a few

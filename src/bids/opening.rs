@@ -402,3 +402,77 @@ async fn open_one(
     .await
     .map_err(|e| BidError::Storage(e.to_string()))?
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OpenedBidRecord {
+    pub bid_id: String,
+    pub lot_id: String,
+    /// The bidder, revealed at the opening.
+    pub org_id: String,
+    /// The salt that opens the bid's commitments in the audit log.
+    pub salt: String,
+    pub commitment: String,
+    pub envelope_sha256: String,
+    pub size: i64,
+    /// Released shares: custodian index and hex of index ‖ share ‖ salt.
+    #[schema(value_type = Vec<Object>)]
+    pub shares: Vec<Value>,
+    /// The recorded outcome, once decrypted.
+    #[schema(value_type = Option<Object>)]
+    pub outcome: Option<Value>,
+}
+
+/// The public record of the opening: every counted bid, its bidder and salt, the released shares
+/// and the outcome, so anyone can re-derive each content key and re-decrypt each envelope.
+pub async fn record(app: &AppState, id: &TenderId) -> Result<Vec<OpenedBidRecord>, BidError> {
+    closed_tender(app, id).await?;
+    let shares = app.store.released_shares(id).await?;
+    let outcomes = app.store.openings(id).await?;
+    Ok(app
+        .store
+        .counted_bids(id)
+        .await?
+        .into_iter()
+        .map(|b| OpenedBidRecord {
+            shares: shares
+                .iter()
+                .filter(|(bid, _, _)| *bid == b.id)
+                .map(|(_, i, hex)| json!({ "index": i, "share": hex }))
+                .collect(),
+            outcome: outcomes
+                .iter()
+                .find(|(bid, _)| *bid == b.id)
+                .map(|(_, o)| o.clone()),
+            bid_id: b.id,
+            lot_id: b.lot_id,
+            org_id: b.org_id.to_string(),
+            salt: b.salt,
+            commitment: b.commitment,
+            envelope_sha256: b.envelope_sha256,
+            size: b.size,
+        })
+        .collect())
+}
+
+/// A counted bid's envelope, for re-checking the opening (public once the box is closed: it is
+/// ciphertext, and the record's released shares are what open it).
+pub async fn envelope_file(
+    app: &AppState,
+    id: &TenderId,
+    bid_id: &str,
+) -> Result<(Bid, tokio::fs::File), BidError> {
+    closed_tender(app, id).await?;
+    let bid = app
+        .store
+        .counted_bids(id)
+        .await?
+        .into_iter()
+        .find(|b| b.id == bid_id)
+        .ok_or(BidError::NotFound)?;
+    let file = app
+        .blobs
+        .open(&bid.envelope_sha256)
+        .await
+        .map_err(|e| BidError::Storage(e.to_string()))?;
+    Ok((bid, file))
+}

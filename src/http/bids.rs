@@ -4,7 +4,7 @@
 use super::error::ApiError;
 use super::extract::{ApiJson, AuthUser};
 use crate::app::AppState;
-use crate::bids::opening::{self, BidOutcome, Release, SealedShareView};
+use crate::bids::opening::{self, BidOutcome, OpenedBidRecord, Release, SealedShareView};
 use crate::bids::service::{self, BidError, BidReceipt, CustodianView, NewCustodianKey};
 use crate::bids::{Bid, CustodianKey};
 use crate::domain::TenderId;
@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
             get(sealed_shares).post(release),
         )
         .route("/api/tenders/{id}/opening/decrypt", post(decrypt))
+        .route("/api/tenders/{id}/opening/record", get(record))
+        .route("/api/tenders/{id}/opening/envelopes/{bid}", get(envelope))
 }
 
 impl From<BidError> for ApiError {
@@ -198,5 +200,36 @@ async fn decrypt(
 ) -> Result<Json<Vec<BidOutcome>>, ApiError> {
     Ok(Json(
         opening::decrypt(&app, &actor, &tender_id(&id)?).await?,
+    ))
+}
+
+/// The public record of the opening: bidders, salts, released shares, outcomes.
+#[utoipa::path(get, path = "/api/tenders/{id}/opening/record", tag = "bid box",
+    responses((status = 200, body = Vec<OpenedBidRecord>), (status = 409, description = "too_early")))]
+async fn record(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<OpenedBidRecord>>, ApiError> {
+    Ok(Json(opening::record(&app, &tender_id(&id)?).await?))
+}
+
+/// A counted bid's sealed envelope, after the deadline, for re-checking the opening.
+#[utoipa::path(get, path = "/api/tenders/{id}/opening/envelopes/{bid}", tag = "bid box",
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404), (status = 409)))]
+async fn envelope(
+    State(app): State<AppState>,
+    Path((id, bid)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (bid, file) = opening::envelope_file(&app, &tender_id(&id)?, &bid).await?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/octet-stream".to_string(),
+            ),
+            (axum::http::header::CONTENT_LENGTH, bid.size.to_string()),
+        ],
+        body,
     ))
 }

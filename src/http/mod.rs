@@ -44,6 +44,7 @@ use utoipa::OpenApi;
         draws::replace, draws::transcript,
         bids::custodians, bids::register_key, bids::time_custodian_key, bids::submit,
         bids::withdraw, bids::mine, bids::sealed_shares, bids::release, bids::decrypt,
+        bids::record, bids::envelope,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),

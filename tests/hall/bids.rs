@@ -802,4 +802,26 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
     assert_eq!(r.body[0]["status"], "opened", "{:?}", r.body);
     assert_eq!(r.body[0]["detail"]["bid"]["price_fen"], 12_345_600);
     assert_eq!(r.body[0]["detail"]["attachments"][0]["size"], 300_000);
+    // anyone re-checks the opening from the public record, with no account
+    let record = app
+        .get(format!("/api/tenders/{}/opening/record", b.tender), None)
+        .await;
+    assert_eq!(record.body[0]["org_id"], b.tenderer_org.as_str());
+    assert_eq!(record.body[0]["shares"].as_array().unwrap().len(), 3);
+    let (url, tender) = (app.base.clone(), b.tender.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        bidhall_cli(
+            &["bid", "verify", "--tender", &tender],
+            &[("BIDHALL_URL", &url)],
+        )
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "bid verify: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("12345600"), "{text}");
 }
