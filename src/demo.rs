@@ -30,6 +30,13 @@ struct Fixture {
     organisations: Vec<FixOrg>,
     projects: Vec<FixProject>,
     tenders: Vec<FixTender>,
+    /// The evaluation expert pool, registered by the platform.
+    #[serde(default)]
+    experts: Vec<crate::registry::service::NewExpert>,
+    /// A legend of the specialty codes the experts use (documentation only).
+    #[serde(default)]
+    #[allow(dead_code)]
+    expert_specialties: String,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +179,13 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
             .cloned()
             .ok_or_else(|| bad(format!("organisation {key} has no user")))
     };
+
+    let platform = actor("platform")?;
+    for e in fx.experts {
+        crate::registry::service::register_expert(app, &platform, e)
+            .await
+            .map_err(bad)?;
+    }
 
     let mut projects = HashMap::new();
     let mut regions = HashMap::new();
