@@ -45,3 +45,10 @@ CREATE TABLE bid_openings (
     outcome TEXT NOT NULL,
     opened_at BIGINT NOT NULL
 );
+
+-- Boxes closed at their deadline, with the number of bids that count.
+CREATE TABLE closed_boxes (
+    tender_id TEXT PRIMARY KEY REFERENCES tenders (id),
+    bid_count BIGINT NOT NULL,
+    closed_at BIGINT NOT NULL
+);

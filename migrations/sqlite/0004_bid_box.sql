@@ -45,3 +45,10 @@ CREATE TABLE bid_openings (
     outcome TEXT NOT NULL,
     opened_at INTEGER NOT NULL
 );
+
+-- Boxes closed at their deadline, with the number of bids that count.
+CREATE TABLE closed_boxes (
+    tender_id TEXT PRIMARY KEY REFERENCES tenders (id),
+    bid_count INTEGER NOT NULL,
+    closed_at INTEGER NOT NULL
+);

@@ -160,10 +160,13 @@ pub async fn seal(args: SealArgs) -> Result<(), String> {
             answer["receipt"].as_str().unwrap_or_default(),
         )
         .map_err(|e| e.to_string())?;
+        let log_path = args.out.with_extension("log-receipt.json");
+        std::fs::write(&log_path, answer["log_receipt"].to_string()).map_err(|e| e.to_string())?;
         println!(
-            "receipted at log index {}; receipt saved to {}",
+            "receipted at log index {}; receipt saved to {}, its log proof to {}",
             answer["log_index"],
-            receipt_path.display()
+            receipt_path.display(),
+            log_path.display()
         );
     }
     Ok(())

@@ -103,5 +103,6 @@ pub struct Bid {
     pub log_index: i64,
 }
 pub mod cli;
+pub mod closing;
 pub mod opening;
 pub mod time_custodian;

@@ -269,6 +269,10 @@ pub struct BidReceipt {
     /// The commitment in the log and its salt, to check the log entry yourself.
     pub commitment: String,
     pub salt: String,
+    /// The log entry with a signed checkpoint covering it and its inclusion proof
+    /// (`bidhall log prove`).
+    #[schema(value_type = Object)]
+    pub log_receipt: Option<crate::auditlog::offline::Receipt>,
 }
 
 /// The parameters a bid for this tender and lot must have been sealed with.
@@ -453,7 +457,9 @@ pub async fn submit(
         json!({ "envelope_sha256": stored.sha256 }),
     );
     let bid = app.store.submit_bid(&bid, &audit).await?;
-    Ok(receipt(app, &bid, "submitted"))
+    let mut r = receipt(app, &bid, "submitted");
+    r.log_receipt = log_receipt(app, bid.log_index).await;
+    Ok(r)
 }
 
 fn tenderer_key(k: &P256PublicKey) -> Option<TendererPublicKey> {
@@ -484,7 +490,25 @@ fn receipt(app: &AppState, bid: &Bid, action: &str) -> BidReceipt {
         log_index: bid.log_index,
         commitment: bid.commitment.clone(),
         salt: bid.salt.clone(),
+        log_receipt: None,
     }
+}
+
+/// The log entry's receipt against a checkpoint signed now. The bid is already durable and
+/// receipted; if signing fails the tenderer can fetch this later (`/api/log/receipts/{index}`).
+async fn log_receipt(app: &AppState, index: i64) -> Option<crate::auditlog::offline::Receipt> {
+    let cp = crate::auditlog::service::checkpoint(app).await.ok()?;
+    let proof = crate::auditlog::service::inclusion(app, index, cp.size)
+        .await
+        .ok()?;
+    let entry = app.store.audit_entry(index).await.ok()?;
+    Some(crate::auditlog::offline::Receipt {
+        index,
+        entry_b64: B64.encode(&entry.entry),
+        tree_size: cp.size,
+        inclusion: proof.iter().map(|h| B64.encode(h)).collect(),
+        checkpoint: cp.note,
+    })
 }
 
 /// Withdraws the tenderer's bid for the lot, before the deadline.
@@ -529,7 +553,9 @@ pub async fn withdraw(
             other => other.into(),
         })?;
     bid.received_at = now;
-    Ok(receipt(app, &bid, "withdrawn"))
+    let mut r = receipt(app, &bid, "withdrawn");
+    r.log_receipt = log_receipt(app, bid.log_index).await;
+    Ok(r)
 }
 
 /// The tenderer's own bids for the tender (nobody else may list bids before the opening).

@@ -61,6 +61,16 @@ pub trait BidStore: Send + Sync {
         &self,
         tender: &TenderId,
     ) -> Result<Vec<(String, serde_json::Value)>, StoreError>;
+    /// Published tenders whose deadline has passed and whose box is not closed yet.
+    async fn boxes_due(&self, now: Timestamp) -> Result<Vec<TenderId>, StoreError>;
+    /// Closes a box with the number of bids that count; `false` if it was already closed.
+    async fn close_box(
+        &self,
+        tender: &TenderId,
+        bid_count: i64,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 }
 
 fn custodian_key(r: &sqlx::any::AnyRow) -> Result<CustodianKey, StoreError> {
@@ -343,6 +353,54 @@ impl BidStore for SqlStore {
                 ))
             })
             .collect()
+    }
+
+    async fn boxes_due(&self, now: Timestamp) -> Result<Vec<TenderId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id FROM tenders t WHERE t.state = 'published' AND t.bid_deadline <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM closed_boxes c WHERE c.tender_id = t.id) \
+             ORDER BY t.bid_deadline LIMIT 100",
+        )
+        .bind(now.millis())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(TenderId::from_stored(r.try_get("id")?)))
+            .collect()
+    }
+
+    async fn close_box(
+        &self,
+        tender: &TenderId,
+        bid_count: i64,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let (tender, audit) = (tender.to_string(), audit.clone());
+        self.commit
+            .run(move |c, log| {
+                Box::pin(async move {
+                    let exists = sqlx::query("SELECT 1 FROM closed_boxes WHERE tender_id = $1")
+                        .bind(tender.clone())
+                        .fetch_optional(&mut *c)
+                        .await?
+                        .is_some();
+                    if exists {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO closed_boxes (tender_id, bid_count, closed_at) VALUES ($1, $2, $3)",
+                    )
+                    .bind(tender)
+                    .bind(bid_count)
+                    .bind(at.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    append_audit(log, &audit)?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn bids_of(&self, tender: &TenderId, org: &OrgId) -> Result<Vec<Bid>, StoreError> {

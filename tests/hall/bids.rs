@@ -258,6 +258,43 @@ async fn the_box_closes_at_the_deadline_to_the_millisecond() {
         "box_closed",
         "no withdrawal after the deadline either"
     );
+    // the box's closing is logged once, with the number of bids, and the hall's custodian releases
+    bidhall::bids::closing::close_due_boxes(&app.app)
+        .await
+        .unwrap();
+    assert!(
+        bidhall::bids::closing::close_due_boxes(&app.app)
+            .await
+            .unwrap()
+            .is_empty(),
+        "closed once"
+    );
+    let entries = app
+        .get(
+            format!("/api/log/entries?tender={}&limit=1000", b.tender),
+            None,
+        )
+        .await;
+    let closed: Vec<&Value> = entries
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "box_closed")
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0]["entry"]["payload"]["bids"], 1);
+    let released = entries
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "share_released")
+        .count();
+    assert_eq!(
+        released, 1,
+        "the time-release custodian released its share of the one bid"
+    );
 }
 
 #[tokio::test]
@@ -760,6 +797,23 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
         &[],
     );
     assert!(!bad.status.success(), "a changed receipt must not verify");
+    // and the log entry is provably in the log, offline
+    let prove = bidhall_cli(
+        &[
+            "log",
+            "prove",
+            &path("bid.log-receipt.json"),
+            "--key",
+            &path("log.key"),
+        ],
+        &[],
+    );
+    assert!(
+        prove.status.success(),
+        "log prove: {}",
+        String::from_utf8_lossy(&prove.stderr)
+    );
+    assert!(String::from_utf8_lossy(&prove.stdout).contains("bid_received"));
     // at the opening, two custodians release from the command line; with the hall's own that is k
     app.clock.set(b.deadline);
     for (index, login) in [(2u8, "agent"), (3, "supervisor")] {

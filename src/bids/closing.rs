@@ -1,0 +1,52 @@
+//! The box closes by itself at the deadline: a watcher on the hall's clock logs each box's
+//! closing with the number of bids that count, and the time-release custodian then releases its
+//! shares. Writes after the deadline are refused by the bid use cases themselves, so the watcher's
+//! pace never lets a late bid in.
+
+use super::opening::release_time_shares;
+use crate::app::AppState;
+use crate::auditlog::{AuditActor, AuditEvent};
+use crate::domain::TenderId;
+use serde_json::json;
+use std::time::Duration;
+
+/// Closes every box whose deadline has passed; returns the tenders closed and their bid counts.
+pub async fn close_due_boxes(
+    app: &AppState,
+) -> Result<Vec<(TenderId, i64)>, super::service::BidError> {
+    let now = app.clock.now();
+    let mut closed = Vec::new();
+    for tender in app.store.boxes_due(now).await? {
+        let count = app.store.counted_bids(&tender).await?.len() as i64;
+        let audit = AuditEvent::new(
+            "box_closed",
+            Some(&tender),
+            AuditActor::System,
+            now,
+            json!({ "bids": count }),
+        );
+        if app.store.close_box(&tender, count, now, &audit).await? {
+            release_time_shares(app, &tender).await?;
+            closed.push((tender, count));
+        }
+    }
+    Ok(closed)
+}
+
+/// Watches the clock every `every` until shutdown.
+pub fn spawn_closer(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = app.shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    if let Err(e) = close_due_boxes(&app).await {
+                        tracing::warn!(error = %e, "closing due boxes failed");
+                    }
+                }
+            }
+        }
+    })
+}
