@@ -343,6 +343,10 @@ async fn admissible(
     if app.store.find_obtained(id, &actor.org_id).await?.is_none() {
         return Err(BidError::NotObtained);
     }
+    // A red credit record in force excludes from bidding (信用惩戒).
+    crate::registry::service::check_may_bid(app, &actor.org_id, app.clock.now())
+        .await
+        .map_err(|e| BidError::Forbidden(e.to_string()))?;
     Ok(tender)
 }
 

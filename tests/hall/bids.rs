@@ -879,3 +879,13 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
     );
     assert!(text.contains("12345600"), "{text}");
 }
+
+#[tokio::test]
+async fn an_envelope_over_the_size_limit_is_refused_before_it_is_read() {
+    let app = TestApp::spawn_with(|a| a.max_bid_mib = 1).await;
+    let b = open_box(&app).await;
+    let envelope = seal(&app, &b, &vec![7u8; 2 * 1024 * 1024]).await;
+    let (status, r) = submit(&app, &b, envelope, &b.tenderer).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{r}");
+    assert_eq!(r["error"]["code"], "bid_too_large");
+}
