@@ -55,6 +55,14 @@ async fn post(
     Ok(v)
 }
 
+async fn get(c: &reqwest::Client, url: String, token: Option<&str>) -> Result<Value, BenchError> {
+    let mut r = c.get(&url);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().await.map_err(err)?.json().await.map_err(err)
+}
+
 async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
     // The demo hall's parties, then a fresh tender through the API.
     crate::demo::load(app).await.map_err(err)?;
@@ -74,25 +82,9 @@ async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
         }
     };
     let agent = token("agent").await?;
-    let projects: Value = c
-        .get(format!("{base}/api/projects"))
-        .bearer_auth(&agent)
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
+    let projects: Value = get(&c, format!("{base}/api/projects"), Some(&agent)).await?;
     let project = projects[0]["id"].clone();
-    let orgs: Value = c
-        .get(format!("{base}/api/organisations"))
-        .bearer_auth(&agent)
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
+    let orgs: Value = get(&c, format!("{base}/api/organisations"), Some(&agent)).await?;
     let org = |role: &str| {
         orgs.as_array()
             .and_then(|a| a.iter().find(|o| o["role"] == role))
@@ -137,15 +129,7 @@ async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
     let mut keys = Vec::new();
     for (index, login) in [(2u8, "agent"), (3, "supervisor"), (4, "witness")] {
         let tok = token(login).await?;
-        let me: Value = c
-            .get(format!("{base}/api/me"))
-            .bearer_auth(&tok)
-            .send()
-            .await
-            .map_err(err)?
-            .json()
-            .await
-            .map_err(err)?;
+        let me: Value = get(&c, format!("{base}/api/me"), Some(&tok)).await?;
         let org_id = OrgId::parse(me["org_id"].as_str().unwrap_or_default()).map_err(err)?;
         let (_, pkcs8) = new_pair();
         let (public, proof) = proof_for(&pkcs8, &org_id);
@@ -180,15 +164,7 @@ async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
         json!({}),
     )
     .await?;
-    let me: Value = c
-        .get(format!("{base}/api/me"))
-        .bearer_auth(&tenderer)
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
+    let me: Value = get(&c, format!("{base}/api/me"), Some(&tenderer)).await?;
     let org_id = OrgId::parse(me["org_id"].as_str().unwrap_or_default()).map_err(err)?;
     let (_, signer_pkcs8) = new_pair();
     let (public, proof) = proof_for(&signer_pkcs8, &org_id);
@@ -199,14 +175,7 @@ async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
         json!({ "label": "bench", "public_key": public.to_base64(), "proof": proof }),
     )
     .await?;
-    let listed: Value = c
-        .get(format!("{base}/api/tenders/{tender}/custodians"))
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
+    let listed: Value = get(&c, format!("{base}/api/tenders/{tender}/custodians"), None).await?;
     let custodians = listed
         .as_array()
         .map(|a| {
