@@ -125,6 +125,8 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(start));
         let app = bidhall::server::state(&args, clock.clone()).await.unwrap();
         bidhall::demo::load(&app).await.unwrap();
+        // Boxes already past their deadline close now, not at some moment during the test.
+        bidhall::bids::closing::close_due_boxes(&app).await.unwrap();
         let running = bidhall::server::spawn(app.clone()).await.unwrap();
         TestApp {
             base: format!("http://{}", running.addr),
