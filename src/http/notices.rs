@@ -26,15 +26,14 @@ async fn search(
         .map_err(|(field, iv)| ApiError::invalid_field(field, &iv))?;
     let now = app.clock.now();
     let key = format!("{q:?}");
-    let body = match app.board.get(&key, now) {
-        Some(body) => body,
-        None => {
-            let version = app.board.version();
+    let body = app
+        .board
+        .get_or_compute(key, now, || async {
             let page = app.store.search_notices(&q, now).await?;
-            let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
-            app.board.put(key, now, version, body.clone());
-            body
-        }
-    };
+            Ok::<_, ApiError>(Bytes::from(
+                serde_json::to_vec(&page).map_err(ApiError::internal)?,
+            ))
+        })
+        .await?;
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }

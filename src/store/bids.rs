@@ -359,7 +359,7 @@ impl BidStore for SqlStore {
         let rows = sqlx::query(
             "SELECT t.id FROM tenders t WHERE t.state = 'published' AND t.bid_deadline <= $1 \
              AND NOT EXISTS (SELECT 1 FROM closed_boxes c WHERE c.tender_id = t.id) \
-             ORDER BY t.bid_deadline LIMIT 100",
+             ORDER BY t.bid_deadline LIMIT 1000",
         )
         .bind(now.millis())
         .fetch_all(&self.read)

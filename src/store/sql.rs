@@ -212,6 +212,13 @@ pub(super) async fn backfill_grams(pool: &AnyPool) -> Result<(), StoreError> {
 #[async_trait::async_trait]
 impl Store for SqlStore {
     async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if self.dialect == Dialect::Sqlite {
+            // After a bulk write, fold the write-ahead log back into the database file so
+            // readers stop consulting a long WAL (outside any transaction, hence not via commit).
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.write)
+                .await?;
+        }
         let sql = match self.dialect {
             Dialect::Sqlite => "ANALYZE",
             Dialect::Postgres => "ANALYZE tenders",

@@ -13,6 +13,9 @@ const MAX_ENTRIES: usize = 4096;
 
 #[derive(Default)]
 pub struct BoardCache {
+    /// One computation per question at a time: when the second turns, the readers asking the
+    /// same thing wait for one answer instead of all asking the database.
+    computing: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
     /// Set to measure the board without the cache (the benchmark does).
     bypass: std::sync::atomic::AtomicBool,
     version: AtomicU64,
@@ -67,6 +70,40 @@ impl BoardCache {
         inner.answers.insert(key, answer);
     }
 
+    /// The cached answer, or the one `compute` gives, computed once however many ask at once.
+    pub async fn get_or_compute<E, F, Fut>(
+        &self,
+        key: String,
+        now: Timestamp,
+        compute: F,
+    ) -> Result<Bytes, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Bytes, E>>,
+    {
+        if self.bypass.load(Ordering::Relaxed) {
+            return compute().await;
+        }
+        if let Some(hit) = self.get(&key, now) {
+            return Ok(hit);
+        }
+        let gate = {
+            let mut computing = self.computing.lock().expect("not poisoned");
+            if computing.len() > MAX_ENTRIES {
+                computing.retain(|_, g| std::sync::Arc::strong_count(g) > 1);
+            }
+            computing.entry(key.clone()).or_default().clone()
+        };
+        let _turn = gate.lock().await;
+        if let Some(hit) = self.get(&key, now) {
+            return Ok(hit);
+        }
+        let version = self.version();
+        let answer = compute().await?;
+        self.put(key, now, version, answer.clone());
+        Ok(answer)
+    }
+
     /// Drops every answer: a published tender changed.
     pub fn invalidate(&self) {
         self.version.fetch_add(1, Ordering::SeqCst);
@@ -82,6 +119,29 @@ mod tests {
 
     fn at(ms: i64) -> Timestamp {
         Timestamp::from_stored(ms)
+    }
+
+    #[tokio::test]
+    async fn readers_asking_at_once_share_one_computation() {
+        let c = std::sync::Arc::new(BoardCache::default());
+        let computed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (c, computed) = (c.clone(), computed.clone());
+            tasks.push(tokio::spawn(async move {
+                c.get_or_compute("q".into(), at(9_000), || async {
+                    computed.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    Ok::<_, ()>(Bytes::from_static(b"answer"))
+                })
+                .await
+                .unwrap()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(&t.await.unwrap()[..], b"answer");
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
     }
 
     #[test]
