@@ -5,6 +5,7 @@ pub mod auditlog;
 pub mod bench;
 pub mod bids;
 pub mod blobs;
+pub mod canonical;
 pub mod clock;
 pub mod config;
 pub mod demo;

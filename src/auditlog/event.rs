@@ -61,7 +61,8 @@ impl AuditEvent {
 
     /// The exact bytes of the log entry.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        serde_jcs::to_vec(self).expect("audit events serialise: no maps with non-string keys")
+        crate::canonical::to_canonical_vec(self)
+            .expect("audit events serialise: no maps with non-string keys")
     }
 }
 

@@ -2,7 +2,7 @@
 //! transcript and an offline verifier. Pure code: no clock, no store, no network, no `rand`; the
 //! protocol's bytes are specified in `docs/draw.md` and must never change under the same algorithm id.
 
-pub mod canonical;
+pub use crate::canonical;
 mod deadline;
 mod error;
 pub mod pool;

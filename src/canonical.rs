@@ -1,10 +1,12 @@
-//! RFC 8785 (JCS) canonical JSON for transcripts: members sorted by UTF-16 code units, ECMAScript
-//! number and string serialisation, no whitespace. It must never panic on any `serde_json::Value`,
-//! since a transcript's `audit` member is opaque JSON supplied by the platform.
+//! RFC 8785 (JCS) canonical JSON, for audit-log entries and draw transcripts: members sorted by
+//! UTF-16 code units, ECMAScript number and string serialisation, no whitespace. It must never
+//! panic on any `serde_json::Value`, since a transcript's `audit` member is opaque JSON supplied by
+//! the platform.
 //!
 //! serde_jcs 0.1 was not used: it sorts members by their escaped UTF-8 bytes (so RFC 8785's own
 //! sorting example comes out wrong), writes integers beyond 2^53 exactly instead of as IEEE doubles,
-//! and hits `todo!()` if serde_json's `arbitrary_precision` feature is enabled anywhere in the build.
+//! and panics on an unfinished code path if serde_json's `arbitrary_precision` feature is enabled
+//! anywhere in the build.
 
 use serde::Serialize;
 use serde_json::{Number, Value};
