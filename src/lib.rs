@@ -13,6 +13,7 @@ pub mod domain;
 pub mod draws;
 pub mod http;
 pub mod identity;
+pub mod keyfile;
 pub mod lottery;
 pub mod registry;
 pub mod sealbox;

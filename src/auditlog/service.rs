@@ -9,7 +9,6 @@ use super::merkle::{self, Hash, MemoryTree, SubtreeHashes};
 use super::note::{self, NoteSigner, NoteVerifier};
 use super::tiles::{self, TileRef};
 use crate::app::AppState;
-use crate::domain::Timestamp;
 use crate::store::{Store, StoreError, StoredCheckpoint};
 use std::path::Path;
 use std::time::Duration;
@@ -97,17 +96,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    use std::io::Write;
-    let mut f = opts.open(path)?;
-    f.write_all(format!("{text}\n").as_bytes())?;
-    f.sync_all()
+    crate::keyfile::write_private(path, format!("{text}\n").as_bytes())
 }
 
 async fn root_of(store: &dyn Store, size: u64) -> Result<Hash, LogError> {
@@ -379,8 +368,4 @@ pub fn spawn_checkpointer(app: AppState, every: Duration) -> tokio::task::JoinHa
             }
         }
     })
-}
-
-pub fn now_ms(t: Timestamp) -> u64 {
-    t.millis().max(0) as u64
 }

@@ -178,16 +178,7 @@ pub async fn custodian(cmd: CustodianCommand) -> Result<(), String> {
             let key =
                 CustodianPrivateKey::generate(&SystemRandom::new()).map_err(|e| e.to_string())?;
             let text = key.to_key_file().map_err(|e| e.to_string())?;
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            use std::io::Write;
-            opts.open(&out)
-                .and_then(|mut f| f.write_all(text.as_bytes()))
+            crate::keyfile::write_private(&out, text.as_bytes())
                 .map_err(|e| format!("{}: {e}", out.display()))?;
             println!(
                 "public key (register it for the tender): {}\nfingerprint: {}",

@@ -439,7 +439,7 @@ pub async fn submit(
     crate::identity::session::fill_random(&mut salt);
     let c = bid_commitment(&salt, id, lot, actor.org_id.as_str());
     let bid = Bid {
-        id: uuid_like(),
+        id: uuid::Uuid::now_v7().to_string(),
         tender_id: id.clone(),
         lot_id: lot.to_string(),
         org_id: actor.org_id.clone(),
@@ -468,10 +468,6 @@ pub async fn submit(
 
 fn tenderer_key(k: &P256PublicKey) -> Option<TendererPublicKey> {
     TendererPublicKey::from_sec1(k.as_bytes()).ok()
-}
-
-fn uuid_like() -> String {
-    crate::domain::DocumentId::generate().to_string()
 }
 
 fn receipt(app: &AppState, bid: &Bid, action: &str) -> BidReceipt {

@@ -13,20 +13,6 @@ pub struct TimeCustodian {
     identity: EcdsaKeyPair,
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
 impl TimeCustodian {
     /// Opens the key directory, creating it and the identity key on first use.
     pub fn open(dir: &Path) -> Result<Self, String> {
@@ -38,7 +24,7 @@ impl TimeCustodian {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                     .map_err(|_| "cannot generate the identity key".to_string())?;
-                write_private(&id_path, doc.as_ref()).map_err(|e| e.to_string())?;
+                crate::keyfile::write_private(&id_path, doc.as_ref()).map_err(|e| e.to_string())?;
                 doc.as_ref().to_vec()
             }
             Err(e) => return Err(format!("{}: {e}", id_path.display())),
@@ -69,7 +55,7 @@ impl TimeCustodian {
                 let key = CustodianPrivateKey::generate(&SystemRandom::new())
                     .map_err(|e| e.to_string())?;
                 let text = key.to_key_file().map_err(|e| e.to_string())?;
-                write_private(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+                crate::keyfile::write_private(&path, text.as_bytes()).map_err(|e| e.to_string())?;
                 Ok(key)
             }
             Err(e) => Err(format!("{}: {e}", path.display())),

@@ -46,7 +46,8 @@ pub trait LogStore: Send + Sync {
     async fn cosignatures(&self, size: i64) -> Result<Vec<String>, StoreError>;
 }
 
-fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+/// A stored 32-byte hash.
+pub(super) fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
     bytes
         .try_into()
         .map_err(|_| StoreError::Unavailable("a stored hash is not 32 bytes".into()))

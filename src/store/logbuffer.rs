@@ -4,6 +4,7 @@
 //! written with a few multi-row inserts just before the commit. A write that fails takes its
 //! entries back out, so later writes in the batch get dense indexes.
 
+use super::log::to_hash;
 use super::StoreError;
 use crate::auditlog::merkle::{self, Hash};
 use crate::auditlog::AuditEvent;
@@ -33,12 +34,6 @@ pub struct Mark {
     size: i64,
     entries: usize,
     hashes: usize,
-}
-
-fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Unavailable("a stored hash is not 32 bytes".into()))
 }
 
 impl LogBuffer {

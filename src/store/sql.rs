@@ -798,17 +798,8 @@ impl Store for SqlStore {
                 "SELECT idx, tender_id, kind, entry FROM audit_log WHERE idx > $1 ORDER BY idx LIMIT $2",
             ),
         };
-        self.fetch_all(q.bind(after).bind(limit), |r| {
-            Ok(StoredEntry {
-                index: r.try_get("idx")?,
-                tender: r
-                    .try_get::<Option<String>, _>("tender_id")?
-                    .map(TenderId::from_stored),
-                kind: r.try_get("kind")?,
-                entry: r.try_get("entry")?,
-            })
-        })
-        .await
+        self.fetch_all(q.bind(after).bind(limit), super::log::entry)
+            .await
     }
 }
 
