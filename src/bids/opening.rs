@@ -34,8 +34,8 @@ async fn closed_tender(app: &AppState, id: &TenderId) -> Result<Tender, BidError
     Ok(t)
 }
 
-/// Reads an envelope's header from storage.
-async fn header_of(app: &AppState, bid: &Bid) -> Result<Header, BidError> {
+/// Opens a stored envelope: its parsed header, and the file positioned at the body.
+async fn open_envelope(app: &AppState, bid: &Bid) -> Result<(Header, std::fs::File), BidError> {
     let file = app
         .blobs
         .open(&bid.envelope_sha256)
@@ -51,10 +51,16 @@ async fn header_of(app: &AppState, bid: &Bid) -> Result<Header, BidError> {
         bytes.resize(len, 0);
         file.read_exact(&mut bytes[PREFIX_LEN..])
             .map_err(|e| BidError::Storage(e.to_string()))?;
-        Header::parse(&bytes).map_err(|e| BidError::Storage(e.to_string()))
+        let header = Header::parse(&bytes).map_err(|e| BidError::Storage(e.to_string()))?;
+        Ok((header, file))
     })
     .await
     .map_err(|e| BidError::Storage(e.to_string()))?
+}
+
+/// Reads an envelope's header from storage.
+async fn header_of(app: &AppState, bid: &Bid) -> Result<Header, BidError> {
+    Ok(open_envelope(app, bid).await?.0)
 }
 
 fn holds(actor: &Actor, tender: &Tender, index: u8) -> Result<(), BidError> {
@@ -333,13 +339,7 @@ async fn open_one(
     bid: &Bid,
     shares: Vec<ReleasedShare>,
 ) -> Result<Value, BidError> {
-    let header = header_of(app, bid).await?;
-    let file = app
-        .blobs
-        .open(&bid.envelope_sha256)
-        .await
-        .map_err(|e| BidError::Storage(e.to_string()))?;
-    let mut file = file.into_std().await;
+    let (header, file) = open_envelope(app, bid).await?;
     let dir = app
         .config
         .store
@@ -357,10 +357,8 @@ async fn open_one(
             Err(e) => return Ok(failed(e.fault(), e.to_string())),
         };
         std::fs::create_dir_all(&dir).map_err(|e| BidError::Storage(e.to_string()))?;
-        let mut skip = vec![0u8; header.as_bytes().len()];
-        file.read_exact(&mut skip).map_err(|e| BidError::Storage(e.to_string()))?;
         let mut reader = HashingReader::new(file);
-        reader.update(&skip);
+        reader.update(header.as_bytes());
         let tmp = target.with_extension("part");
         let out = std::fs::File::create(&tmp).map_err(|e| BidError::Storage(e.to_string()))?;
         if let Err(e) = envelope::open_payload(&header, &key, &mut reader, out) {

@@ -107,8 +107,7 @@ pub struct CustodianView {
 /// registered here the first time anyone asks after publication.
 pub async fn custodians(app: &AppState, id: &TenderId) -> Result<Vec<CustodianView>, BidError> {
     let tender = published(app, id).await?;
-    ensure_time_release_key(app, &tender).await?;
-    let keys = app.store.custodian_keys(id).await?;
+    let keys = ensure_time_release_key(app, &tender).await?;
     let mut out = Vec::new();
     for (i, member) in tender.spec.custodians.members.iter().enumerate() {
         let index = (i + 1) as u8;
@@ -129,11 +128,17 @@ pub async fn custodians(app: &AppState, id: &TenderId) -> Result<Vec<CustodianVi
     Ok(out)
 }
 
-async fn ensure_time_release_key(app: &AppState, tender: &Tender) -> Result<(), BidError> {
-    if tender.state != TenderState::Published {
-        return Ok(());
-    }
+/// The tender's registered custodian keys, after registering the time-release custodian's key
+/// if the tender is published and it has none yet.
+async fn ensure_time_release_key(
+    app: &AppState,
+    tender: &Tender,
+) -> Result<Vec<CustodianKey>, BidError> {
     let keys = app.store.custodian_keys(&tender.id).await?;
+    if tender.state != TenderState::Published {
+        return Ok(keys);
+    }
+    let mut registered = false;
     for (i, member) in tender.spec.custodians.members.iter().enumerate() {
         let index = (i + 1) as u8;
         if member.kind != CustodianKind::TimeRelease || keys.iter().any(|k| k.index == index) {
@@ -164,11 +169,15 @@ async fn ensure_time_release_key(app: &AppState, tender: &Tender) -> Result<(), 
             json!({ "index": index, "kind": "time_release", "fingerprint": record.fingerprint }),
         );
         match app.store.add_custodian_key(&record, &audit).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Ok(()) | Err(StoreError::Conflict(_)) => registered = true,
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    if registered {
+        // Read back: on a race, the key another request registered is the one that stands.
+        return Ok(app.store.custodian_keys(&tender.id).await?);
+    }
+    Ok(keys)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -276,13 +285,12 @@ pub struct BidReceipt {
 }
 
 /// The parameters a bid for this tender and lot must have been sealed with.
-async fn seal_params(
-    app: &AppState,
+fn seal_params(
+    keys: &[CustodianKey],
     tender: &Tender,
     lot: &str,
     tenderer: &str,
 ) -> Result<SealParams, BidError> {
-    let keys = app.store.custodian_keys(&tender.id).await?;
     let n = tender.spec.custodians.members.len();
     let missing: Vec<u8> = (1..=n as u8)
         .filter(|i| !keys.iter().any(|k| k.index == *i))
@@ -361,8 +369,8 @@ pub async fn submit(
     mut body: ByteStream,
 ) -> Result<BidReceipt, BidError> {
     let tender = admissible(app, actor, id, lot).await?;
-    ensure_time_release_key(app, &tender).await?;
-    let params = seal_params(app, &tender, lot, actor.org_id.as_str()).await?;
+    let keys = ensure_time_release_key(app, &tender).await?;
+    let params = seal_params(&keys, &tender, lot, actor.org_id.as_str())?;
 
     // The header: prefix, then exactly its declared length.
     let mut head: Vec<u8> = Vec::new();
