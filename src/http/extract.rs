@@ -24,7 +24,7 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -46,7 +46,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     format!("a JSON body is at most {JSON_LIMIT} bytes"),
                 )
             })?;
-        let _ = state;
         parse_json(&body).map(ApiJson)
     }
 }

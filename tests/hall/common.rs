@@ -140,7 +140,7 @@ impl TestApp {
     }
 
     pub fn now(&self) -> Timestamp {
-        self.clock.now_ts()
+        bidhall::clock::Clock::now(&*self.clock)
     }
 
     pub fn advance_days(&self, days: i64) {
@@ -275,15 +275,5 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         r.body
-    }
-}
-
-pub trait NowTs {
-    fn now_ts(&self) -> Timestamp;
-}
-
-impl NowTs for ManualClock {
-    fn now_ts(&self) -> Timestamp {
-        bidhall::clock::Clock::now(self)
     }
 }
