@@ -164,6 +164,26 @@ impl SqlStore {
             .collect()
     }
 
+    /// The records of a registry table, of one organisation or all, in the order recorded.
+    async fn records_of<T: DeserializeOwned>(
+        &self,
+        table: &'static str,
+        org: Option<&OrgId>,
+    ) -> Result<Vec<T>, StoreError> {
+        match org {
+            Some(o) => {
+                let sql = format!(
+                    "SELECT record FROM {table} WHERE org_id = $1 ORDER BY recorded_at, id"
+                );
+                self.records(sqlx::query(&sql).bind(o.to_string())).await
+            }
+            None => {
+                let sql = format!("SELECT record FROM {table} ORDER BY recorded_at, id");
+                self.records(sqlx::query(&sql)).await
+            }
+        }
+    }
+
     async fn record<T: DeserializeOwned>(&self, q: Q<'_>) -> Result<T, StoreError> {
         match q.fetch_optional(&self.read).await? {
             Some(row) => from_json(&row),
@@ -296,23 +316,7 @@ impl DrawStore for SqlStore {
         &self,
         org: Option<&OrgId>,
     ) -> Result<Vec<Qualification>, StoreError> {
-        match org {
-            Some(o) => {
-                self.records(
-                    sqlx::query(
-                        "SELECT record FROM registry_qualifications WHERE org_id = $1 ORDER BY recorded_at, id",
-                    )
-                    .bind(o.to_string()),
-                )
-                .await
-            }
-            None => {
-                self.records(sqlx::query(
-                    "SELECT record FROM registry_qualifications ORDER BY recorded_at, id",
-                ))
-                .await
-            }
-        }
+        self.records_of("registry_qualifications", org).await
     }
 
     async fn add_credit_record(
@@ -334,23 +338,7 @@ impl DrawStore for SqlStore {
         &self,
         org: Option<&OrgId>,
     ) -> Result<Vec<CreditRecord>, StoreError> {
-        match org {
-            Some(o) => {
-                self.records(
-                    sqlx::query(
-                        "SELECT record FROM registry_credit WHERE org_id = $1 ORDER BY recorded_at, id",
-                    )
-                    .bind(o.to_string()),
-                )
-                .await
-            }
-            None => {
-                self.records(sqlx::query(
-                    "SELECT record FROM registry_credit ORDER BY recorded_at, id",
-                ))
-                .await
-            }
-        }
+        self.records_of("registry_credit", org).await
     }
 
     async fn create_expert(&self, e: &Expert, audit: &AuditEvent) -> Result<(), StoreError> {
