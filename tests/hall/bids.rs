@@ -23,7 +23,7 @@ pub(crate) struct Box_ {
     pub(crate) signer_pkcs8: Vec<u8>,
 }
 
-async fn org_of(app: &TestApp, token: &str) -> String {
+pub(crate) async fn org_of(app: &TestApp, token: &str) -> String {
     app.get("/api/me", Some(token)).await.body["org_id"]
         .as_str()
         .unwrap()
@@ -31,7 +31,7 @@ async fn org_of(app: &TestApp, token: &str) -> String {
 }
 
 /// Registers a P-256 signing key for the signed-in user's organisation; returns its PKCS#8.
-async fn signing_key(app: &TestApp, token: &str) -> Vec<u8> {
+pub(crate) async fn signing_key(app: &TestApp, token: &str) -> Vec<u8> {
     let org = bidhall::domain::OrgId::parse(&org_of(app, token).await).unwrap();
     let (_, pkcs8) = new_pair();
     let (public, proof) = proof_for(&pkcs8, &org);
@@ -110,7 +110,7 @@ pub(crate) async fn open_box(app: &TestApp) -> Box_ {
     }
 }
 
-async fn params(app: &TestApp, b: &Box_) -> SealParams {
+pub(crate) async fn params(app: &TestApp, b: &Box_) -> SealParams {
     let listed = app
         .get(format!("/api/tenders/{}/custodians", b.tender), None)
         .await;
@@ -143,7 +143,12 @@ pub(crate) async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn submit(app: &TestApp, b: &Box_, envelope: Vec<u8>, token: &str) -> (StatusCode, Value) {
+pub(crate) async fn submit(
+    app: &TestApp,
+    b: &Box_,
+    envelope: Vec<u8>,
+    token: &str,
+) -> (StatusCode, Value) {
     let r = app
         .client
         .post(format!(
@@ -557,7 +562,7 @@ async fn nothing_the_hall_writes_contains_the_bid_or_its_keys() {
 }
 
 /// A bid archive as a tenderer's client makes it: bid.json first, then attachments.
-fn bid_archive(price_fen: i64) -> Vec<u8> {
+pub(crate) fn bid_archive(price_fen: i64) -> Vec<u8> {
     let bid = format!(r#"{{"price_fen": {price_fen}, "duration_days": 180, "quality": "合格"}}"#);
     let attachment = b"%PDF-1.7 technical proposal";
     let mut w = bidhall::sealbox::tar::TarWriter::new(Vec::new());
@@ -569,7 +574,7 @@ fn bid_archive(price_fen: i64) -> Vec<u8> {
 }
 
 /// Custodian `index` fetches the headers, opens its shares with its own key, and releases them.
-async fn release_as(
+pub(crate) async fn release_as(
     app: &TestApp,
     b: &Box_,
     login: &str,
