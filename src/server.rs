@@ -61,6 +61,10 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
     let every = std::time::Duration::from_millis(app.config.log.checkpoint_ms.max(100));
     crate::auditlog::service::spawn_checkpointer(app.clone(), every);
     crate::bids::closing::spawn_closer(app.clone(), std::time::Duration::from_secs(1));
+    if app.config.draw_conductor_ms > 0 {
+        let every = std::time::Duration::from_millis(app.config.draw_conductor_ms);
+        crate::lottery::service::spawn_conductor(app.clone(), every);
+    }
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

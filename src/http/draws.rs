@@ -58,11 +58,19 @@ impl From<RegistryError> for ApiError {
             RegistryError::NotFound(what) => ApiError::not_found(what),
             RegistryError::Invalid { field, value } => ApiError::invalid_field(field, &value),
             RegistryError::Rule(rule) => {
-                let status = match rule {
-                    crate::registry::RegistryRule::WrongStatus { .. } => StatusCode::CONFLICT,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                use crate::registry::RegistryRule as R;
+                let (status, code) = match rule {
+                    R::WrongStatus { .. } => (StatusCode::CONFLICT, "registry_rule"),
+                    R::CommitmentUnsigned { .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, "commitment_unsigned")
+                    }
+                    R::CommitmentUnknownKey { .. } | R::CommitmentBadSignature { .. } => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "commitment_signature_invalid",
+                    ),
+                    _ => (StatusCode::UNPROCESSABLE_ENTITY, "registry_rule"),
                 };
-                ApiError::new(status, "registry_rule", message)
+                ApiError::new(status, code, message)
             }
             RegistryError::CreditRed { until, .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "credit_red", message)

@@ -621,13 +621,14 @@ pub async fn enter_beacon(
 // conduct, replace
 
 /// Runs the draw from what was collected: completes it, or fails it publicly by the announced rule.
-/// Any party, the requester or the platform may set it off once everything is in.
+/// Any party, the requester or the platform may set it off once everything is in; the hall also
+/// does it by itself (`conduct_due_draws`). Whoever comes first runs it, once.
 pub async fn conduct(
     app: &AppState,
     actor: &Actor,
     draw: &str,
 ) -> Result<DrawRecord, LotteryError> {
-    let mut d = load(app, draw).await?;
+    let d = load(app, draw).await?;
     if !(d.is_party(&actor.org_id)
         || d.requested_by == actor.org_id
         || actor.role == Role::Platform)
@@ -636,7 +637,57 @@ pub async fn conduct(
             "the draw is conducted by its requester, a party or the platform",
         ));
     }
+    run_draw(app, d, AuditActor::from(actor), app.clock.now()).await
+}
+
+/// Conducts every open draw whose windows have closed (reveal deadline passed, the announced
+/// beacon's value entered), as the hall itself; returns the draws run. Decided by the hall's clock
+/// only. A draw someone conducted meanwhile is skipped: the record's version lets one run win.
+pub async fn conduct_due_draws(app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {
     let now = app.clock.now();
+    let mut done = Vec::new();
+    for id in app.store.open_draw_ids().await? {
+        let d = load(app, &id).await?;
+        if d.phase(now) != Phase::ReadyToConduct {
+            continue;
+        }
+        match run_draw(app, d, AuditActor::System, now).await {
+            Ok(d) => done.push(d),
+            // Conducted by someone else between the read and the write.
+            Err(LotteryError::Store(StoreError::Conflict(_))) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Watches the clock every `every` until shutdown and conducts the draws that are due.
+pub fn spawn_conductor(app: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = app.shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    match conduct_due_draws(&app).await {
+                        Ok(done) => for d in done {
+                            tracing::info!(draw = %d.id, state = d.state.as_str(), "draw conducted at its deadline");
+                        },
+                        Err(e) => tracing::warn!(error = %e, "conducting due draws failed"),
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn run_draw(
+    app: &AppState,
+    mut d: DrawRecord,
+    actor: AuditActor,
+    now: Timestamp,
+) -> Result<DrawRecord, LotteryError> {
     in_phase(&d, now, Phase::ReadyToConduct, "conducting the draw")?;
     let pool_record = d.pool.clone().expect("an open draw has a frozen pool");
     let pool =
@@ -677,7 +728,7 @@ pub async fn conduct(
     };
     d.transcript = Some(t);
     d.version += 1;
-    let audit = event(kind, &d, AuditActor::from(actor), now, payload);
+    let audit = event(kind, &d, actor, now, payload);
     app.store.save_draw(&d, &audit).await?;
     Ok(d)
 }

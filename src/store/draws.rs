@@ -7,7 +7,7 @@ use super::sql::{append_audit, SqlStore};
 use super::StoreError;
 use crate::auditlog::AuditEvent;
 use crate::domain::OrgId;
-use crate::lottery::{DrawRecord, PartyValue};
+use crate::lottery::{DrawRecord, DrawState, PartyValue};
 use crate::registry::{
     AgentHistoryEntry, AgentRecord, AgentStatus, CreditRecord, Expert, Qualification,
 };
@@ -68,6 +68,8 @@ pub trait DrawStore: Send + Sync {
     async fn save_draw(&self, d: &DrawRecord, audit: &AuditEvent) -> Result<(), StoreError>;
     async fn get_draw(&self, id: &str) -> Result<DrawRecord, StoreError>;
     async fn list_draws(&self) -> Result<Vec<DrawRecord>, StoreError>;
+    /// The ids of the draws whose pool is frozen and that were not yet conducted.
+    async fn open_draw_ids(&self) -> Result<Vec<String>, StoreError>;
     /// Records a party's commitment; `Conflict` if it already committed.
     async fn add_draw_commitment(
         &self,
@@ -394,6 +396,16 @@ impl DrawStore for SqlStore {
             "SELECT record FROM draws ORDER BY created_at DESC, id DESC LIMIT 200",
         ))
         .await
+    }
+
+    async fn open_draw_ids(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM draws WHERE state = $1 ORDER BY created_at, id")
+            .bind(DrawState::Open.as_str())
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("id").map_err(StoreError::from))
+            .collect()
     }
 
     async fn add_draw_commitment(
