@@ -644,21 +644,41 @@ pub async fn conduct(
 /// beacon's value entered), as the hall itself; returns the draws run. Decided by the hall's clock
 /// only. A draw someone conducted meanwhile is skipped: the record's version lets one run win.
 pub async fn conduct_due_draws(app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {
-    let now = app.clock.now();
-    let mut done = Vec::new();
-    for id in app.store.open_draw_ids().await? {
-        let d = load(app, &id).await?;
-        if d.phase(now) != Phase::ReadyToConduct {
-            continue;
+    DueDraws::default().conduct(app).await
+}
+
+/// The watcher's memory of when each open draw's reveals close (fixed by its announcement), so a
+/// tick reads in full only the draws that may be due, not every open draw and its frozen pool.
+/// Only a shortcut: a fresh one (after a restart) rebuilds it from the store.
+#[derive(Default)]
+pub struct DueDraws {
+    reveals_close: std::collections::HashMap<String, Timestamp>,
+}
+
+impl DueDraws {
+    pub async fn conduct(&mut self, app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {
+        let now = app.clock.now();
+        let open = app.store.open_draw_ids().await?;
+        self.reveals_close.retain(|id, _| open.contains(id));
+        let mut done = Vec::new();
+        for id in open {
+            if self.reveals_close.get(&id).is_some_and(|at| now < *at) {
+                continue;
+            }
+            let d = load(app, &id).await?;
+            self.reveals_close.insert(id, d.reveal_deadline);
+            if d.phase(now) != Phase::ReadyToConduct {
+                continue;
+            }
+            match run_draw(app, d, AuditActor::System, now).await {
+                Ok(d) => done.push(d),
+                // Conducted by someone else between the read and the write.
+                Err(LotteryError::Store(StoreError::Conflict(_))) => {}
+                Err(e) => return Err(e),
+            }
         }
-        match run_draw(app, d, AuditActor::System, now).await {
-            Ok(d) => done.push(d),
-            // Conducted by someone else between the read and the write.
-            Err(LotteryError::Store(StoreError::Conflict(_))) => {}
-            Err(e) => return Err(e),
-        }
+        Ok(done)
     }
-    Ok(done)
 }
 
 /// Watches the clock every `every` until shutdown and conducts the draws that are due.
@@ -666,11 +686,12 @@ pub fn spawn_conductor(app: AppState, every: std::time::Duration) -> tokio::task
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut due = DueDraws::default();
         loop {
             tokio::select! {
                 _ = app.shutdown.cancelled() => break,
                 _ = tick.tick() => {
-                    match conduct_due_draws(&app).await {
+                    match due.conduct(&app).await {
                         Ok(done) => for d in done {
                             tracing::info!(draw = %d.id, state = d.state.as_str(), "draw conducted at its deadline");
                         },

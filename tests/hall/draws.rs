@@ -1030,8 +1030,15 @@ async fn the_hall_conducts_a_due_draw_by_itself_once_and_the_manual_conduct_then
             assert_eq!(r.status, StatusCode::CREATED);
         }
     }
-    let conduct = bidhall::lottery::service::conduct_due_draws;
-    assert!(conduct(&app.app).await.unwrap().is_empty(), "committing");
+    // One watcher across the ticks, as the hall runs it (it remembers when reveals close); a fresh
+    // one, as after a restart, must reach the same decisions.
+    let mut watch = bidhall::lottery::service::DueDraws::default();
+    let fresh = bidhall::lottery::service::conduct_due_draws;
+    assert!(
+        watch.conduct(&app.app).await.unwrap().is_empty(),
+        "committing"
+    );
+    assert!(fresh(&app.app).await.unwrap().is_empty(), "committing");
     app.advance_hours(1);
     for draw in &ids {
         for (t, org) in &orgs {
@@ -1048,11 +1055,15 @@ async fn the_hall_conducts_a_due_draw_by_itself_once_and_the_manual_conduct_then
     }
     // every reveal is in, but the reveal window is still open: nothing runs early
     app.clock.advance_millis(HOUR_MS - 1);
-    assert!(conduct(&app.app).await.unwrap().is_empty(), "revealing");
+    assert!(
+        watch.conduct(&app.app).await.unwrap().is_empty(),
+        "revealing"
+    );
+    assert!(fresh(&app.app).await.unwrap().is_empty(), "revealing");
 
     app.clock.advance_millis(1);
     let before = app.log_size().await;
-    let done = conduct(&app.app).await.unwrap();
+    let done = watch.conduct(&app.app).await.unwrap();
     assert_eq!(
         done.len(),
         1,
@@ -1069,7 +1080,7 @@ async fn the_hall_conducts_a_due_draw_by_itself_once_and_the_manual_conduct_then
     );
 
     // once run, never again: not by the hall, not by hand
-    assert!(conduct(&app.app).await.unwrap().is_empty());
+    assert!(watch.conduct(&app.app).await.unwrap().is_empty());
     let again = app
         .post(
             format!("/api/draws/{}/conduct", ids[0]),
@@ -1098,7 +1109,7 @@ async fn the_hall_conducts_a_due_draw_by_itself_once_and_the_manual_conduct_then
     // the draw with a beacon waits for its value, then runs by itself
     app.advance_hours(1);
     assert!(
-        conduct(&app.app).await.unwrap().is_empty(),
+        watch.conduct(&app.app).await.unwrap().is_empty(),
         "awaiting the beacon"
     );
     let r = app
@@ -1109,7 +1120,7 @@ async fn the_hall_conducts_a_due_draw_by_itself_once_and_the_manual_conduct_then
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let done = conduct(&app.app).await.unwrap();
+    let done = watch.conduct(&app.app).await.unwrap();
     assert_eq!(done.iter().map(|d| &d.id).collect::<Vec<_>>(), [&ids[1]]);
     assert_eq!(done[0].state.as_str(), "completed");
 }

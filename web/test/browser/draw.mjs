@@ -99,6 +99,8 @@ async function run(browser, pages) {
   if (new Set(secrets).size !== 3) throw new Error('two browsers made the same randomness');
   const [committed] = await marks(supervisor);
   if (committed !== 3) throw new Error(`${committed} commitments shown`);
+  const named = await supervisor.$$eval('#d-parties tr td:first-child', (tds) => tds.map((td) => td.textContent));
+  if (!named.some((n) => n.includes('住房和城乡建设局') && n.includes('行政监督'))) throw new Error(`the witness is not named: ${named}`);
   log('three commitments in');
 
   step = 'moving the hall past the commit deadline';
