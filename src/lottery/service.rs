@@ -666,7 +666,7 @@ impl DueDraws {
                 continue;
             }
             let d = load(app, &id).await?;
-            self.reveals_close.insert(id, d.reveal_deadline);
+            self.reveals_close.insert(id.clone(), d.reveal_deadline);
             if d.phase(now) != Phase::ReadyToConduct {
                 continue;
             }
@@ -674,7 +674,11 @@ impl DueDraws {
                 Ok(d) => done.push(d),
                 // Conducted by someone else between the read and the write.
                 Err(LotteryError::Store(StoreError::Conflict(_))) => {}
-                Err(e) => return Err(e),
+                // One draw that cannot be run must not hold up the others; it stays open, and
+                // its requester or a party sees the same refusal when conducting it by hand.
+                Err(e) => {
+                    tracing::warn!(draw = %id, error = %e, "a due draw could not be conducted")
+                }
             }
         }
         Ok(done)

@@ -50,9 +50,15 @@ async function expectDone(page, who) {
   if (!cls.includes('ok')) throw new Error(`${who}: ${text}`);
 }
 
-/** The ✓ marks in the parties table: [committed, revealed] counts. */
-async function marks(page) {
-  return page.$$eval('#d-parties tr', (rows) => [1, 2].map((col) => rows.filter((r) => r.children[col].textContent === '✓').length));
+/** Waits until the parties table shows `n` ✓ in column `col` (1 committed, 2 revealed). */
+async function expectMarks(page, col, n, what) {
+  const count = (c) => [...document.querySelectorAll('#d-parties tr')].filter((r) => r.children[c].textContent === '✓').length;
+  await page.waitForFunction(([c, want]) => {
+    const rows = [...document.querySelectorAll('#d-parties tr')];
+    return rows.filter((r) => r.children[c].textContent === '✓').length === want;
+  }, [col, n], { timeout: TIMEOUT }).catch(async () => {
+    throw new Error(`${await page.evaluate(count, col)} ${what} shown, not ${n}`);
+  });
 }
 
 async function run(browser, pages) {
@@ -97,8 +103,8 @@ async function run(browser, pages) {
   }
   const secrets = await Promise.all(pages.map((p) => p.inputValue('#d-secret')));
   if (new Set(secrets).size !== 3) throw new Error('two browsers made the same randomness');
-  const [committed] = await marks(supervisor);
-  if (committed !== 3) throw new Error(`${committed} commitments shown`);
+  step = 'the supervisor sees three commitments';
+  await expectMarks(supervisor, 1, 3, 'commitments');
   const named = await supervisor.$$eval('#d-parties tr td:first-child', (tds) => tds.map((td) => td.textContent));
   if (!named.some((n) => n.includes('住房和城乡建设局') && n.includes('行政监督'))) throw new Error(`the witness is not named: ${named}`);
   log('three commitments in');
@@ -112,13 +118,14 @@ async function run(browser, pages) {
     await page.click('#d-reveal');
     await expectDone(page, who);
   }
-  const [, revealed] = await marks(owner);
-  if (revealed !== 3) throw new Error(`${revealed} reveals shown`);
+  step = 'the owner sees three reveals';
+  await expectMarks(owner, 2, 3, 'reveals');
   log('three reveals in');
 
   step = 'moving the hall past the reveal deadline and conducting the draw';
   await advance(61 * MINUTE);
   await owner.reload();
+  await owner.waitForFunction(() => ['ready_to_conduct', 'completed'].includes(document.getElementById('d-phase').textContent));
   // The hall also conducts a due draw by itself; whichever comes first, it runs once.
   if (await owner.isVisible('#d-conduct')) await owner.click('#d-conduct');
   await owner.waitForFunction(() => document.getElementById('d-phase').textContent === 'completed', null, { timeout: TIMEOUT });
