@@ -1,5 +1,6 @@
 //! `bidhall draw verify TRANSCRIPT`: reads a published transcript and re-runs it offline with the
-//! `draws` verifier; it needs no database and no network, and trusts nothing in the file.
+//! `draws` verifier (and a drand beacon against the chain's pinned key); it needs no database and
+//! no network, and trusts nothing in the file.
 //! `bidhall draw commit|reveal`: a party's side of a draw from the command line. The 32 random
 //! bytes are made on this machine and kept in a private file; only the commitment, and later the
 //! bytes themselves, travel to the hall. The secret never appears in output or errors.
@@ -28,6 +29,8 @@ pub enum DrawCliError {
     BadSecret { path: PathBuf, why: &'static str },
     #[error("{0}")]
     Hall(String),
+    #[error("the transcript's beacon does NOT verify: {0}")]
+    Beacon(String),
 }
 
 /// A party's secret for one draw, as `draw commit` writes it and `draw reveal` reads it:
@@ -96,9 +99,17 @@ pub async fn run(cmd: DrawCommand) -> Result<String, DrawCliError> {
                 path: transcript.clone(),
                 source,
             })?;
-            verify_json(&bytes)
-                .map(|v| v.to_string())
-                .map_err(|error| DrawCliError::Verify { error })
+            let verified = verify_json(&bytes).map_err(|error| DrawCliError::Verify { error })?;
+            let mut report = verified.to_string();
+            // The draw is consistent; a drand beacon is then checked against the chain's key.
+            let t: Value =
+                serde_json::from_slice(&bytes).map_err(|e| DrawCliError::Beacon(e.to_string()))?;
+            if let Some(line) =
+                super::drand::check_transcript_beacon(&t).map_err(DrawCliError::Beacon)?
+            {
+                report.push_str(&line);
+            }
+            Ok(report)
         }
         DrawCommand::Commit {
             client: ca,

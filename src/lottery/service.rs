@@ -2,6 +2,7 @@
 //! conduct, replace a selectee, and publish the transcript. The clock decides every window; the
 //! result comes only from `draws::Transcript::conduct`, and a draw is never re-run.
 
+use super::drand::{self, DrandRound};
 use super::{
     AnnouncedBeacon, DrawKind, DrawRecord, DrawState, Excluded, FrozenPool, PartyValue, Phase,
 };
@@ -381,6 +382,13 @@ pub async fn request_draw(
                 "a beacon names its source and round",
             ));
         }
+        if b.source == drand::QUICKNET && b.round.parse::<u64>().is_err() {
+            return Err(invalid(
+                "beacon.round",
+                "not_a_round",
+                "a drand quicknet beacon names its round by number",
+            ));
+        }
     }
     let rule = req.missed_reveal_rule.unwrap_or(if req.beacon.is_some() {
         MissedRevealRule::ExcludeParty
@@ -569,12 +577,21 @@ pub async fn reveal(
     Ok(v)
 }
 
+/// What the platform enters for the announced beacon.
+#[derive(Debug, Clone)]
+pub enum BeaconEntry {
+    /// The value as hex, for a source the hall cannot check itself (a NIST pulse, a lottery).
+    Value(String),
+    /// A drand quicknet round, checked against the chain's pinned key; its randomness is the value.
+    Drand(DrandRound),
+}
+
 /// The platform enters the announced beacon's value once it exists (after the reveals closed).
 pub async fn enter_beacon(
     app: &AppState,
     actor: &Actor,
     draw: &str,
-    value_hex: &str,
+    entry: BeaconEntry,
 ) -> Result<DrawRecord, LotteryError> {
     if actor.role != Role::Platform {
         return Err(LotteryError::Forbidden(
@@ -594,16 +611,46 @@ pub async fn enter_beacon(
             action: "entering the beacon before its announced time",
         });
     }
-    let value = hex::decode(value_hex)
-        .ok()
-        .filter(|v| !v.is_empty() && hex::encode(v) == value_hex)
-        .ok_or_else(|| {
-            invalid(
-                "value",
-                "malformed_hex",
-                "the beacon value is non-empty lower-case hex",
-            )
-        })?;
+    let is_drand = announced.source == drand::QUICKNET;
+    let (value, proof) = match entry {
+        BeaconEntry::Drand(round) if is_drand => {
+            let value = drand::verify_quicknet(&announced.round, &round)
+                .map_err(|e| invalid("drand", e.code(), e.to_string()))?;
+            let proof = json!({ "round": round.round, "signature": round.signature });
+            (value.to_vec(), Some(proof))
+        }
+        BeaconEntry::Drand(_) => {
+            return Err(invalid(
+                "drand",
+                "not_drand",
+                format!(
+                    "the announced beacon is {}, not {}: enter its value",
+                    announced.source,
+                    drand::QUICKNET
+                ),
+            ))
+        }
+        BeaconEntry::Value(_) if is_drand => {
+            return Err(invalid(
+                "drand",
+                "required",
+                "a drand quicknet beacon is entered as the round's JSON (round, signature), which the hall checks against the chain's key",
+            ))
+        }
+        BeaconEntry::Value(value_hex) => {
+            let value = hex::decode(&value_hex)
+                .ok()
+                .filter(|v| !v.is_empty() && hex::encode(v) == value_hex)
+                .ok_or_else(|| {
+                    invalid(
+                        "value",
+                        "malformed_hex",
+                        "the beacon value is non-empty lower-case hex",
+                    )
+                })?;
+            (value, None)
+        }
+    };
     d.beacon_value = Some(hex::encode(&value));
     d.version += 1;
     let audit = event(
@@ -611,7 +658,7 @@ pub async fn enter_beacon(
         &d,
         AuditActor::from(actor),
         now,
-        json!({ "source": announced.source, "round": announced.round, "value": d.beacon_value }),
+        json!({ "source": announced.source, "round": announced.round, "value": d.beacon_value, "drand": proof }),
     );
     app.store.save_draw(&d, &audit).await?;
     Ok(d)

@@ -802,7 +802,7 @@ async fn with_a_beacon_a_missed_reveal_is_left_out_and_nothing_is_accepted_once_
         .await;
     assert_eq!(r.code(), "invalid_field");
     let beacon =
-        json!({ "source": "drand-quicknet", "round": "12345678", "deadline": app.hours(3) });
+        json!({ "source": "nist-beacon-2.0", "round": "pulse 1234567", "deadline": app.hours(3) });
     let r = app
         .request_agent_draw(&owner, json!({ "beacon": beacon }))
         .await;
@@ -1006,7 +1006,7 @@ async fn the_hall_conducts_a_due_draw_by_itself_once_and_the_manual_conduct_then
     let supervisor = app.sign_in("supervisor").await;
     let platform = app.sign_in("platform").await;
     let beacon =
-        json!({ "source": "drand-quicknet", "round": "12345678", "deadline": app.hours(3) });
+        json!({ "source": "nist-beacon-2.0", "round": "pulse 1234567", "deadline": app.hours(3) });
     let plain = app.request_agent_draw(&owner, json!({})).await;
     let with_beacon = app
         .request_agent_draw(&owner, json!({ "beacon": beacon }))
@@ -1371,4 +1371,135 @@ async fn a_party_commits_and_reveals_from_the_command_line() {
         .find(|v| v["party"] == sup_org.as_str())
         .unwrap();
     assert_eq!(revealed["r"], r_hex, "the file's bytes entered the seed");
+}
+
+#[tokio::test]
+async fn a_drand_beacon_is_entered_as_its_round_checked_against_quicknet_and_rechecked_offline() {
+    let app = TestApp::by_hand().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let platform = app.sign_in("platform").await;
+    let unnumbered =
+        json!({ "source": "drand-quicknet", "round": "next", "deadline": app.hours(3) });
+    let r = app
+        .request_agent_draw(&owner, json!({ "beacon": unnumbered }))
+        .await;
+    assert_eq!(
+        r.body["error"]["details"]["rule"], "not_a_round",
+        "{:?}",
+        r.body
+    );
+    let beacon = json!({ "source": "drand-quicknet", "round": "123", "deadline": app.hours(3) });
+    let r = app
+        .request_agent_draw(
+            &owner,
+            json!({ "beacon": beacon, "parties": [app.org_of("owner").await.0] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let url = |s: &str| format!("/api/draws/{draw}/{s}");
+    let org = app.org_of("owner").await.0;
+    let (s, c) = secret(&draw, &org, 9);
+    app.post(url("commit"), Some(&owner), json!({ "commitment": c }))
+        .await;
+    app.advance_hours(1);
+    app.post(url("reveal"), Some(&owner), json!({ "r": hex::encode(s) }))
+        .await;
+    app.advance_hours(2);
+
+    // quicknet round 123 as drand publishes it
+    let sig = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
+    let randomness = "fb8f7bc29bf24db51871ec8c79f3a1e4bd0557bc0dfcee9ed1d924e69d1c60dc";
+    let before = app.log_size().await;
+    // a bare value, another round, a forged signature and the owner are all refused
+    let refusals = [
+        (&platform, json!({ "value": randomness }), "required"),
+        (
+            &platform,
+            json!({ "drand": { "round": 124, "signature": sig } }),
+            "wrong_round",
+        ),
+        (
+            &platform,
+            json!({ "drand": { "round": 123, "signature": format!("{}00", &sig[..94]) } }),
+            "bad_signature",
+        ),
+        (
+            &platform,
+            json!({ "drand": { "round": 123, "signature": sig, "randomness": "00".repeat(32) } }),
+            "randomness_mismatch",
+        ),
+    ];
+    for (t, body, rule) in refusals {
+        let r = app.post(url("beacon"), Some(t), body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{rule}: {:?}",
+            r.body
+        );
+        assert_eq!(r.body["error"]["details"]["rule"], rule, "{:?}", r.body);
+    }
+    let r = app
+        .post(
+            url("beacon"),
+            Some(&owner),
+            json!({ "drand": { "round": 123, "signature": sig } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.log_size().await, before);
+
+    let round = json!({ "round": 123, "randomness": randomness, "signature": sig });
+    let r = app
+        .post(url("beacon"), Some(&platform), json!({ "drand": round }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["beacon_value"], randomness);
+    let done = app.post(url("conduct"), Some(&owner), json!({})).await;
+    assert_eq!(done.body["state"], "completed", "{:?}", done.body);
+
+    // bidhall draw verify re-checks the round from the transcript's audit entries
+    let bytes = app
+        .client
+        .get(format!("{}{}", app.base, url("transcript")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |t: &Value| {
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, serde_json::to_vec(t).unwrap()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+            .args(["draw", "verify"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let t: Value = serde_json::from_slice(&bytes).unwrap();
+    let (ok, text) = verify(&t);
+    assert!(
+        ok && text.contains("drand quicknet round 123 verified"),
+        "{text}"
+    );
+    // the recorded signature changed, or missing: the beacon no longer checks
+    let mut forged = t.clone();
+    for a in forged["audit"].as_array_mut().unwrap() {
+        if a["entry"]["type"] == "draw_beacon_entered" {
+            a["entry"]["payload"]["drand"]["signature"] = json!(format!("{}00", &sig[..94]));
+        }
+    }
+    let (ok, text) = verify(&forged);
+    assert!(!ok && text.contains("beacon does NOT verify"), "{text}");
+    let mut bare = t.clone();
+    bare["audit"] = json!([]);
+    let (ok, text) = verify(&bare);
+    assert!(!ok && text.contains("do not carry it"), "{text}");
 }
