@@ -694,27 +694,44 @@ pub async fn conduct_due_draws(app: &AppState) -> Result<Vec<DrawRecord>, Lotter
     DueDraws::default().conduct(app).await
 }
 
-/// The watcher's memory of when each open draw's reveals close (fixed by its announcement), so a
-/// tick reads in full only the draws that may be due, not every open draw and its frozen pool.
-/// Only a shortcut: a fresh one (after a restart) rebuilds it from the store.
+/// The watcher's memory of each open draw: when its reveals close (fixed by its announcement) and
+/// the version it last read once that time had passed. A tick reads a draw in full (with its
+/// frozen pool) only if it may have become due: its reveals closed and, if it was still waiting
+/// (for its beacon), its record changed since. Only a shortcut: a fresh one (after a restart)
+/// rebuilds it from the store.
 #[derive(Default)]
 pub struct DueDraws {
-    reveals_close: std::collections::HashMap<String, Timestamp>,
+    seen: std::collections::HashMap<String, Seen>,
+}
+
+struct Seen {
+    reveals_close: Timestamp,
+    waiting_at_version: Option<i64>,
 }
 
 impl DueDraws {
     pub async fn conduct(&mut self, app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {
         let now = app.clock.now();
-        let open = app.store.open_draw_ids().await?;
-        self.reveals_close.retain(|id, _| open.contains(id));
+        let open = app.store.open_draws().await?;
+        self.seen
+            .retain(|id, _| open.iter().any(|(open_id, _)| open_id == id));
         let mut done = Vec::new();
-        for id in open {
-            if self.reveals_close.get(&id).is_some_and(|at| now < *at) {
-                continue;
+        for (id, version) in open {
+            if let Some(s) = self.seen.get(&id) {
+                if now < s.reveals_close || s.waiting_at_version == Some(version) {
+                    continue;
+                }
             }
             let d = load(app, &id).await?;
-            self.reveals_close.insert(id.clone(), d.reveal_deadline);
-            if d.phase(now) != Phase::ReadyToConduct {
+            let ready = d.phase(now) == Phase::ReadyToConduct;
+            self.seen.insert(
+                id.clone(),
+                Seen {
+                    reveals_close: d.reveal_deadline,
+                    waiting_at_version: (now >= d.reveal_deadline && !ready).then_some(d.version),
+                },
+            );
+            if !ready {
                 continue;
             }
             match run_draw(app, d, AuditActor::System, now).await {

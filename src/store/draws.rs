@@ -68,8 +68,8 @@ pub trait DrawStore: Send + Sync {
     async fn save_draw(&self, d: &DrawRecord, audit: &AuditEvent) -> Result<(), StoreError>;
     async fn get_draw(&self, id: &str) -> Result<DrawRecord, StoreError>;
     async fn list_draws(&self) -> Result<Vec<DrawRecord>, StoreError>;
-    /// The ids of the draws whose pool is frozen and that were not yet conducted.
-    async fn open_draw_ids(&self) -> Result<Vec<String>, StoreError>;
+    /// The draws whose pool is frozen and that were not yet conducted: (id, version).
+    async fn open_draws(&self) -> Result<Vec<(String, i64)>, StoreError>;
     /// Records a party's commitment; `Conflict` if it already committed.
     async fn add_draw_commitment(
         &self,
@@ -398,13 +398,19 @@ impl DrawStore for SqlStore {
         .await
     }
 
-    async fn open_draw_ids(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM draws WHERE state = $1 ORDER BY created_at, id")
-            .bind(DrawState::Open.as_str())
-            .fetch_all(&self.read)
-            .await?;
+    async fn open_draws(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, version FROM draws WHERE state = $1 ORDER BY created_at, id")
+                .bind(DrawState::Open.as_str())
+                .fetch_all(&self.read)
+                .await?;
         rows.iter()
-            .map(|r| r.try_get::<String, _>("id").map_err(StoreError::from))
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("id")?,
+                    r.try_get::<i64, _>("version")?,
+                ))
+            })
             .collect()
     }
 
