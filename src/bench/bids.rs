@@ -212,7 +212,7 @@ pub(super) fn bid_payload(len: usize) -> Vec<u8> {
         r#"{"price_fen": 98765400, "duration_days": 180, "quality_commitment": "合格"}"#.as_bytes();
     let attachment = vec![0x5au8; len.saturating_sub(4096)];
     let mut w = crate::sealbox::tar::TarWriter::new(Vec::with_capacity(len + 4096));
-    if w.append("bid.json", bid.len() as u64, &bid[..]).is_err()
+    if w.append("bid.json", bid.len() as u64, bid).is_err()
         || w.append("technical.pdf", attachment.len() as u64, &attachment[..])
             .is_err()
     {
