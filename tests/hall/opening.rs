@@ -739,11 +739,15 @@ async fn second_process(app: &TestApp) -> OtherProcess {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://{listen}");
+    // From here on, dropping it kills and reaps the process.
+    let other = OtherProcess {
+        child,
+        base: format!("http://{listen}"),
+    };
     for _ in 0..300 {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
+        if let Ok(r) = reqwest::get(format!("{}/readyz", other.base)).await {
             if r.status().is_success() {
-                return OtherProcess { child, base };
+                return other;
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
