@@ -59,6 +59,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../web/templates/custodian.html"),
     ),
     (
+        "opening.html",
+        include_str!("../../web/templates/opening.html"),
+    ),
+    (
         "message.html",
         include_str!("../../web/templates/message.html"),
     ),

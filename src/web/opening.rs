@@ -1,0 +1,187 @@
+//! The opening hall of a published tender (`/tenders/{id}/opening`): a shell whose script follows
+//! the opening's events over the websocket (docs/opening.md). It never computes the opening's
+//! state itself; what the hall shows comes from the opening API, the same for every viewer.
+
+use super::bidbox::held_indexes;
+use super::views::{script_json, Page};
+use crate::app::AppState;
+use crate::domain::TenderId;
+use crate::tenders::model::{Tender, TenderState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::{context, Value};
+
+/// A published (or cancelled) tender; a draft has no opening.
+async fn visible_tender(app: &AppState, page: &Page, id: &str) -> Result<Tender, Response> {
+    let Ok(id) = TenderId::parse(id) else {
+        return Err(page.not_found());
+    };
+    match app.store.get_tender(&id).await {
+        Ok(t) if t.state != TenderState::Draft => Ok(t),
+        Ok(_) => Err(page.not_found()),
+        Err(e) => Err(page.store_failed(e)),
+    }
+}
+
+/// The hall page's context (pure, for the tests): the tender for the header, and for the script
+/// the tender id and whether the viewer holds a custodian key (its link to the custodian page).
+pub fn hall_context(tender: &Tender, custodian: bool) -> Value {
+    context! {
+        tender => tender,
+        page_json => script_json(&serde_json::json!({
+            "tender_id": tender.id,
+            "custodian": custodian,
+        })),
+    }
+}
+
+pub async fn hall(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let tender = match visible_tender(&app, &page, &id).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let custodian = page
+        .actor
+        .as_ref()
+        .is_some_and(|a| !held_indexes(a, &tender).is_empty());
+    page.render(
+        StatusCode::OK,
+        "opening.html",
+        hall_context(&tender, custodian),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::{self, Lang};
+    use crate::web::views::Views;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    const XSS: &str = "<script>alert(1)</script>";
+    const TEMPLATE: &str = include_str!("../../web/templates/opening.html");
+    const SCRIPT: &str = include_str!("../../web/static/js/app/opening-page.js");
+
+    fn tender() -> Tender {
+        serde_json::from_value(json!({
+            "id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e6f",
+            "project_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e70",
+            "owner_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e71",
+            "agent_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e72",
+            "state": "published",
+            "version": 3,
+            "created_at": "2026-11-01T01:00:00Z",
+            "updated_at": "2026-11-01T01:00:00Z",
+            "published_at": "2026-11-02T01:00:00Z",
+            "documents_issued_at": "2026-11-02T01:00:00Z",
+            "spec": {
+                "title": format!("道路 {XSS}"),
+                "description": "",
+                "category": "construction",
+                "region": "沈阳市",
+                "qualification": "",
+                "evaluation_method": {"kind": "lowest_evaluated_price"},
+                "schedule": {
+                    "docs_from": "2026-11-02T01:00:00Z",
+                    "docs_to": "2026-11-09T01:00:00Z",
+                    "clarification_deadline": "2026-11-12T01:00:00Z",
+                    "bid_deadline": "2026-12-01T01:30:00Z"
+                },
+                "lots": [{"id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e81", "name": "一标段", "estimate_fen": 100000000, "bid_bond_fen": 2000000}],
+                "custodians": {"k": 1, "members": [{"kind": "time_release"}]},
+                "supervisor_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e73"
+            }
+        }))
+        .expect("a valid tender")
+    }
+
+    fn render(lang: Lang) -> String {
+        Page::new(lang, None, Arc::new(Views::new()))
+            .html("opening.html", hall_context(&tender(), true))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_hall_renders_in_both_languages_with_the_title_as_text() {
+        let zh = render(Lang::Zh);
+        assert!(zh.contains("不见面开标大厅") && zh.contains("2026-12-01 09:30"));
+        assert!(!zh.contains("<script>alert"), "raw user markup in the page");
+        assert!(zh.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        assert!(zh.contains(r#""custodian":true"#));
+        assert!(zh.contains("/static/js/app/opening-page.js"));
+        assert!(render(Lang::En).contains("Remote bid opening"));
+    }
+
+    #[test]
+    fn every_word_the_hall_names_exists() {
+        let table = i18n::table(Lang::En);
+        for (i, _) in TEMPLATE.match_indices("tr.") {
+            let id: String = TEMPLATE[i + 3..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(table.contains_key(id.as_str()), "no message {id:?}");
+        }
+        // the script looks up phases, roles, bond marks and event kinds by code
+        let codes: &[(&str, &[&str])] = &[
+            (
+                "js_opening_phase_",
+                &[
+                    "scheduled",
+                    "lobby",
+                    "closed",
+                    "failed",
+                    "decrypting",
+                    "announcing",
+                    "announced",
+                    "confirming",
+                    "concluded",
+                    "suspended",
+                ],
+            ),
+            (
+                "js_opening_role_",
+                &["host", "supervisor", "tenderer", "custodian"],
+            ),
+            ("js_opening_bond_", &["received", "missing", "not_required"]),
+            (
+                "js_opening_conn_",
+                &["connecting", "open", "reconnecting", "closed"],
+            ),
+            (
+                "js_opening_ev_",
+                &[
+                    "lobby_opened",
+                    "signed_in",
+                    "box_closed",
+                    "opening_failed",
+                    "bonds_checked",
+                    "decryption_started",
+                    "shares_released",
+                    "custodians_missing",
+                    "bid_announced",
+                    "announcement_complete",
+                    "confirmation_opened",
+                    "line_confirmed",
+                    "objection_raised",
+                    "objection_answered",
+                    "suspended",
+                    "resumed",
+                    "concluded",
+                ],
+            ),
+        ];
+        for (prefix, list) in codes {
+            assert!(
+                SCRIPT.contains(prefix),
+                "the script no longer uses {prefix}"
+            );
+            for code in *list {
+                let id = format!("{prefix}{code}");
+                assert!(table.contains_key(id.as_str()), "no message {id:?}");
+            }
+        }
+    }
+}
