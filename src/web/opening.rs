@@ -36,6 +36,15 @@ pub fn hall_context(tender: &Tender, custodian: bool) -> Value {
     }
 }
 
+/// The printable record's context (pure, for the tests): `report` is the signed opening record as
+/// the API answers it, `{record, record_sha256, signature}` (docs/opening.md, section 4).
+pub fn report_context(report: &serde_json::Value) -> Value {
+    context! {
+        report => report,
+        r => &report["record"],
+    }
+}
+
 pub async fn hall(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
     let tender = match visible_tender(&app, &page, &id).await {
         Ok(t) => t,
@@ -61,7 +70,10 @@ mod tests {
     use std::sync::Arc;
 
     const XSS: &str = "<script>alert(1)</script>";
-    const TEMPLATE: &str = include_str!("../../web/templates/opening.html");
+    const TEMPLATES: [&str; 2] = [
+        include_str!("../../web/templates/opening.html"),
+        include_str!("../../web/templates/opening_report.html"),
+    ];
     const SCRIPT: &str = include_str!("../../web/static/js/app/opening-page.js");
 
     fn tender() -> Tender {
@@ -115,14 +127,75 @@ mod tests {
     }
 
     #[test]
+    fn the_record_prints_every_line_objection_and_the_signature_as_text() {
+        let report = json!({
+            "record": {
+                "format": "bidhall-opening-record/1",
+                "tender_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e6f",
+                "title": format!("道路 {XSS}"),
+                "deadline": "2026-12-01T01:30:00.000Z",
+                "count": 2,
+                "k": 2,
+                "custodians": [
+                    {"index": 1, "kind": "time_release", "org_name": null, "released": true},
+                    {"index": 2, "kind": "agent", "org_name": "代理", "released": false}
+                ],
+                "lines": [
+                    {"n": 1, "lot_id": "l", "org_id": "a", "org_name": format!("甲 {XSS}"), "status": "opened",
+                     "price_fen": 98_765_400, "duration_days": 180, "quality": "合格", "bond": "received",
+                     "reason": null, "fault": null, "commitment": "ab12", "confirmed": {"at": "2026-12-01T02:00:00.000Z", "seq": 17}},
+                    {"n": 2, "lot_id": "l", "org_id": "b", "org_name": "乙", "status": "failed",
+                     "price_fen": null, "duration_days": null, "quality": null, "bond": "missing",
+                     "reason": "corrupt_payload", "fault": "tenderer", "commitment": "cd34", "confirmed": null}
+                ],
+                "objections": [{"id": 1, "n": null, "org_name": "甲", "text": format!("异议 {XSS}"),
+                                "raised_at": "2026-12-01T02:01:00.000Z", "answer": "已答复", "answered_at": "2026-12-01T02:02:00.000Z"}],
+                "suspensions": [{"reason": "网络", "at": "2026-12-01T01:40:00.000Z", "resumed_at": "2026-12-01T01:45:00.000Z", "resume_reason": "恢复"}],
+                "events": {"count": 20, "sha256": "ee".repeat(32)},
+                "concluded_at": "2026-12-01T03:00:00.000Z"
+            },
+            "record_sha256": "cd".repeat(32),
+            "signature": "bidhall opening record\n0190a4c2\n\n— hall.example sig=\n"
+        });
+        let html = Page::new(Lang::Zh, None, Arc::new(Views::new()))
+            .html("opening_report.html", report_context(&report))
+            .unwrap();
+        assert!(
+            !html.contains("<script>alert"),
+            "raw user markup in the page"
+        );
+        for want in [
+            "¥987,654.00",
+            "180 日历天",
+            "✓ 已释放",
+            "corrupt_payload",
+            "未到账",
+            "2026-12-01 11:00",
+            "恢复",
+            "#17",
+            "&lt;script&gt;alert(1)&lt;&#x2f;script&gt;",
+        ] {
+            assert!(html.contains(want), "{want} missing");
+        }
+        assert!(html.contains(&"cd".repeat(32)) && html.contains(&"ee".repeat(32)));
+        assert!(html.contains("— hall.example sig="));
+        let en = Page::new(Lang::En, None, Arc::new(Views::new()))
+            .html("opening_report.html", report_context(&report))
+            .unwrap();
+        assert!(en.contains("Opening record") && en.contains("the tenderer"));
+    }
+
+    #[test]
     fn every_word_the_hall_names_exists() {
         let table = i18n::table(Lang::En);
-        for (i, _) in TEMPLATE.match_indices("tr.") {
-            let id: String = TEMPLATE[i + 3..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            assert!(table.contains_key(id.as_str()), "no message {id:?}");
+        for template in TEMPLATES {
+            for (i, _) in template.match_indices("tr.") {
+                let id: String = template[i + 3..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(table.contains_key(id.as_str()), "no message {id:?}");
+            }
         }
         // the script looks up phases, roles, bond marks and event kinds by code
         let codes: &[(&str, &[&str])] = &[
