@@ -133,6 +133,48 @@ async fn params(app: &TestApp, b: &Box_) -> SealParams {
     }
 }
 
+/// Tenderer `login` bids `price_fen` in the box's lot: it obtains the documents and registers a
+/// signing key unless it is the box's own tenderer, seals on its device and submits.
+pub(crate) async fn bid_as(app: &TestApp, b: &Box_, login: &str, price_fen: i64) {
+    let token = app.sign_in(login).await;
+    let org = org_of(app, &token).await;
+    let pkcs8 = if org == b.tenderer_org {
+        b.signer_pkcs8.clone()
+    } else {
+        let obtained = app
+            .post(
+                format!("/api/tenders/{}/obtain", b.tender),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            obtained.status,
+            StatusCode::OK,
+            "{login}: {:?}",
+            obtained.body
+        );
+        signing_key(app, &token).await
+    };
+    let mut p = params(app, b).await;
+    p.tenderer_id = org;
+    let rng = SystemRandom::new();
+    let signer = TendererSigningKey::from_pkcs8(&pkcs8, &rng).unwrap();
+    let payload = bid_archive(price_fen);
+    let mut envelope = Vec::new();
+    envelope::seal(
+        &p,
+        &signer,
+        &payload[..],
+        payload.len() as u64,
+        &mut envelope,
+        &rng,
+    )
+    .unwrap();
+    let (status, body) = submit(app, b, envelope, &token).await;
+    assert_eq!(status, StatusCode::CREATED, "{login}: {body}");
+}
+
 /// Seals `payload` on the "tenderer's device".
 pub(crate) async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
     let p = params(app, b).await;
@@ -557,7 +599,7 @@ async fn nothing_the_hall_writes_contains_the_bid_or_its_keys() {
 }
 
 /// A bid archive as a tenderer's client makes it: bid.json first, then attachments.
-fn bid_archive(price_fen: i64) -> Vec<u8> {
+pub(crate) fn bid_archive(price_fen: i64) -> Vec<u8> {
     let bid = format!(r#"{{"price_fen": {price_fen}, "duration_days": 180, "quality": "合格"}}"#);
     let attachment = b"%PDF-1.7 technical proposal";
     let mut w = bidhall::sealbox::tar::TarWriter::new(Vec::new());
@@ -569,7 +611,7 @@ fn bid_archive(price_fen: i64) -> Vec<u8> {
 }
 
 /// Custodian `index` fetches the headers, opens its shares with its own key, and releases them.
-async fn release_as(
+pub(crate) async fn release_as(
     app: &TestApp,
     b: &Box_,
     login: &str,
