@@ -384,7 +384,7 @@ stream = new OpeningStream({
     logEvent(e);
     scheduleRender();
     // nothing follows a conclusion or a failure: let the socket go
-    if (FINAL_PHASES.has(state.phase)) queueMicrotask(() => stream.close());
+    if (e.kind === 'concluded' || e.kind === 'opening_failed') queueMicrotask(() => stream.close());
   },
   onStatus: connection,
 });
