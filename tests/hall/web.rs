@@ -212,6 +212,9 @@ async fn an_opening_is_watched_live_to_its_record_in_the_browser() {
     }
     let status = child.wait().await.unwrap();
     let log = format!("{log}\n{}", errors.await.unwrap());
+    if std::env::var("TEST_LOG").is_ok() {
+        eprintln!("{log}");
+    }
     assert!(finished.is_ok(), "opening.mjs timed out:\n{log}");
     assert!(status.success(), "opening.mjs failed:\n{log}");
     assert!(std::path::Path::new(&shot).exists(), "screenshot saved");

@@ -127,6 +127,13 @@ async function main() {
     await tenderer.goto(`${BASE}/tenders/${TENDER}`);
     await Promise.all([tenderer.waitForURL(`${BASE}/tenders/${TENDER}/opening`), tenderer.click('#opening-link')]);
     await tenderer.waitForSelector('#op-conn[data-state="open"]');
+    // The public's socket goes through a route, so the test can drop it mid-opening and see what
+    // the page asks for when it reconnects.
+    const sockets = [];
+    await pub.routeWebSocket(/\/opening\/ws/, (ws) => {
+      const server = ws.connectToServer();
+      sockets.push({ ws, server, after: Number(new URL(ws.url()).searchParams.get('after')) });
+    });
     for (const p of [supervisor, host, pub]) await openHall(p);
     await everyPage(all, (p) => waitPhase(p, 'lobby'));
 
@@ -162,6 +169,21 @@ async function main() {
       await waitPhase(p, 'announced');
       await p.waitForFunction(() => document.querySelectorAll('#op-lines tr[data-status="opened"]').length === 3);
     });
+    step = 'the public\'s connection drops and comes back by itself';
+    const shownBefore = Number(await pub.evaluate(() => document.body.dataset.lastSeq));
+    const dropped = sockets.length;
+    sockets.at(-1).ws.close({ code: 4000, reason: 'dropped by the test' });
+    sockets.at(-1).server.close();
+    for (const until = Date.now() + TIMEOUT; sockets.length === dropped;) {
+      if (Date.now() > until) throw new Error('the page did not reconnect');
+      await pub.waitForTimeout(50);
+    }
+    await pub.waitForFunction(() => document.getElementById('op-conn').dataset.state === 'open');
+    if (sockets.length !== dropped + 1) throw new Error(`expected one reconnect, saw ${sockets.length - dropped}`);
+    if (sockets.at(-1).after !== shownBefore) throw new Error(`the page reconnected after=${sockets.at(-1).after}, having shown ${shownBefore}`);
+    log(`public: reconnected with after=${shownBefore}`);
+    await checkEventLog(pub);
+
     step = 'checking the announced table';
     const first = (await pub.textContent('#op-lines tr[data-n="1"] [data-cell="price"]')).trim();
     if (!/^¥[\d,]+\.\d\d$/.test(first)) throw new Error(`the price is not in yuan: ${first}`);
