@@ -456,7 +456,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("js_opening_days", "日历天", "days"),
     ("js_opening_done", "已提交。", "Done."),
     ("js_opening_fault", "责任方：", "at fault:"),
-    ("js_opening_line", "第", "line"),
+    ("js_opening_line", "序号", "line"),
     ("js_opening_minutes", "分钟", "minutes"),
     ("js_opening_missing", "以下保管人未在期限内释放份额：", "These custodians did not release in time:"),
     ("js_opening_waiting", "仍在等待的投标：", "bids still waiting:"),
