@@ -39,9 +39,32 @@ pub fn hall_context(tender: &Tender, custodian: bool) -> Value {
 /// The printable record's context (pure, for the tests): `report` is the signed opening record as
 /// the API answers it, `{record, record_sha256, signature}` (docs/opening.md, section 4).
 pub fn report_context(report: &serde_json::Value) -> Value {
+    let mut record = report["record"].clone();
+    if let Some(lines) = record["lines"].as_array_mut() {
+        for line in lines {
+            if let Some((code, index)) = line["fault"].as_str().map(fault_of) {
+                line["fault_code"] = code.into();
+                line["fault_index"] = index.into();
+            }
+        }
+    }
     context! {
         report => report,
-        r => &report["record"],
+        r => record,
+    }
+}
+
+/// The party at fault as a code and, for a custodian, its index: the record may say `tenderer`,
+/// `the tenderer` or `custodian 3`.
+fn fault_of(fault: &str) -> (String, Option<u32>) {
+    let f = fault.trim();
+    let f = f.strip_prefix("the ").unwrap_or(f);
+    match f.split_once(' ') {
+        Some((code, n)) => match n.trim_start_matches('#').parse() {
+            Ok(i) => (code.to_string(), Some(i)),
+            Err(_) => (f.to_string(), None),
+        },
+        None => (f.to_string(), None),
     }
 }
 
@@ -146,7 +169,7 @@ mod tests {
                      "reason": null, "fault": null, "commitment": "ab12", "confirmed": {"at": "2026-12-01T02:00:00.000Z", "seq": 17}},
                     {"n": 2, "lot_id": "l", "org_id": "b", "org_name": "乙", "status": "failed",
                      "price_fen": null, "duration_days": null, "quality": null, "bond": "missing",
-                     "reason": "corrupt_payload", "fault": "tenderer", "commitment": "cd34", "confirmed": null}
+                     "reason": "corrupt_payload", "fault": "the tenderer", "commitment": "cd34", "confirmed": null}
                 ],
                 "objections": [{"id": 1, "n": null, "org_name": "甲", "text": format!("异议 {XSS}"),
                                 "raised_at": "2026-12-01T02:01:00.000Z", "answer": "已答复", "answered_at": "2026-12-01T02:02:00.000Z"}],
@@ -170,6 +193,7 @@ mod tests {
             "✓ 已释放",
             "corrupt_payload",
             "未到账",
+            "责任方： 投标人",
             "2026-12-01 11:00",
             "恢复",
             "#17",
@@ -183,6 +207,14 @@ mod tests {
             .html("opening_report.html", report_context(&report))
             .unwrap();
         assert!(en.contains("Opening record") && en.contains("the tenderer"));
+    }
+
+    #[test]
+    fn the_party_at_fault_reads_the_same_however_it_is_worded() {
+        assert_eq!(fault_of("tenderer"), ("tenderer".into(), None));
+        assert_eq!(fault_of("the tenderer"), ("tenderer".into(), None));
+        assert_eq!(fault_of("custodian 3"), ("custodian".into(), Some(3)));
+        assert_eq!(fault_of("某 单位"), ("某 单位".into(), None));
     }
 
     #[test]

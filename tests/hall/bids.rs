@@ -133,9 +133,9 @@ async fn params(app: &TestApp, b: &Box_) -> SealParams {
     }
 }
 
-/// Tenderer `login` bids `price_fen` in the box's lot: it obtains the documents and registers a
-/// signing key unless it is the box's own tenderer, seals on its device and submits.
-pub(crate) async fn bid_as(app: &TestApp, b: &Box_, login: &str, price_fen: i64) {
+/// Tenderer `login` bids `payload` (a bid archive) in the box's lot: it obtains the documents and
+/// registers a signing key unless it is the box's own tenderer, seals on its device and submits.
+pub(crate) async fn bid_as(app: &TestApp, b: &Box_, login: &str, payload: &[u8]) {
     let token = app.sign_in(login).await;
     let org = org_of(app, &token).await;
     let pkcs8 = if org == b.tenderer_org {
@@ -160,12 +160,11 @@ pub(crate) async fn bid_as(app: &TestApp, b: &Box_, login: &str, price_fen: i64)
     p.tenderer_id = org;
     let rng = SystemRandom::new();
     let signer = TendererSigningKey::from_pkcs8(&pkcs8, &rng).unwrap();
-    let payload = bid_archive(price_fen);
     let mut envelope = Vec::new();
     envelope::seal(
         &p,
         &signer,
-        &payload[..],
+        payload,
         payload.len() as u64,
         &mut envelope,
         &rng,

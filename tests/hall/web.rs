@@ -129,12 +129,16 @@ async fn an_opening_is_watched_live_to_its_record_in_the_browser() {
     }
     let app = TestApp::spawn().await;
     let b = crate::bids::open_box(&app).await;
-    for (login, price) in [
-        ("tenderer1", 98_765_400),
-        ("tenderer2", 99_120_000),
-        ("tenderer3", 97_300_050),
+    // Two bids open; the third's bid.json is not JSON, so it is announced with its reason and the
+    // tenderer at fault.
+    let mut unreadable = bidhall::sealbox::tar::TarWriter::new(Vec::new());
+    unreadable.append("bid.json", 9, &b"not json!"[..]).unwrap();
+    for (login, payload) in [
+        ("tenderer1", crate::bids::bid_archive(98_765_400)),
+        ("tenderer2", crate::bids::bid_archive(99_120_000)),
+        ("tenderer3", unreadable.finish().unwrap()),
     ] {
-        crate::bids::bid_as(&app, &b, login, price).await;
+        crate::bids::bid_as(&app, &b, login, &payload).await;
     }
     // The finance desk records tenderer1's bond; the others' stay missing.
     let platform = app.sign_in("platform").await;

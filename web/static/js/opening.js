@@ -201,6 +201,17 @@ export function tableRows(state) {
   });
 }
 
+/**
+ * The party at fault as a code and, for a custodian, its index: the hall writes `tenderer`,
+ * `the tenderer`, `custodian 3`, `platform`…; anything else is kept as it came.
+ */
+export function faultOf(fault) {
+  if (fault == null || fault === '') return null;
+  const m = /^(?:the\s+)?([a-z_]+)(?:\s+#?(\d+))?$/i.exec(String(fault).trim());
+  if (!m) return { code: String(fault), index: null };
+  return { code: m[1].toLowerCase(), index: m[2] == null ? null : Number(m[2]) };
+}
+
 /** Milliseconds from `nowMs` to `iso`, never negative; null without a time. */
 export function remainingMs(iso, nowMs) {
   const t = Date.parse(iso ?? '');

@@ -167,7 +167,8 @@ async function main() {
     await everyPage(all, async (p) => {
       step = `${p.who}: every bid is announced live`;
       await waitPhase(p, 'announced');
-      await p.waitForFunction(() => document.querySelectorAll('#op-lines tr[data-status="opened"]').length === 3);
+      await p.waitForFunction(() => document.querySelectorAll('#op-lines tr[data-status="opened"]').length === 2
+        && document.querySelectorAll('#op-lines tr[data-status="failed"]').length === 1);
     });
     step = 'the public\'s connection drops and comes back by itself';
     const shownBefore = Number(await pub.evaluate(() => document.body.dataset.lastSeq));
@@ -189,6 +190,9 @@ async function main() {
     if (!/^¥[\d,]+\.\d\d$/.test(first)) throw new Error(`the price is not in yuan: ${first}`);
     const bond = await pub.getAttribute('#op-lines tr[data-n="1"] [data-cell="bond"]', 'data-bond');
     if (!['received', 'missing', 'not_required'].includes(bond)) throw new Error(`no bond mark: ${bond}`);
+    const failedLine = (await pub.textContent('#op-lines tr[data-status="failed"] [data-cell="quality"]')).trim();
+    if (!failedLine.includes('无法开启') || !failedLine.includes('责任方')) throw new Error(`the failed bid shows no reason or fault: ${failedLine}`);
+    log(`public: the unreadable bid reads: ${failedLine}`);
     const mine = await tenderer.locator('#op-lines tr.mine').count();
     if (mine !== 1) throw new Error(`the tenderer's own line is marked ${mine} times`);
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  OpeningStream, emptyState, foldAll, foldEvents, formatCountdown, remainingMs, socketUrl, tableRows,
+  OpeningStream, emptyState, faultOf, foldAll, foldEvents, formatCountdown, remainingMs, socketUrl, tableRows,
 } from '../../static/js/opening.js';
 
 const ORG = { a: 'org-a', b: 'org-b', c: 'org-c' };
@@ -115,6 +115,14 @@ test('replayed, duplicated and out-of-order events change nothing', () => {
   const gappy = foldAll(emptyState(), events.filter((e) => ![2, 3].includes(e.seq)));
   assert.equal(gappy.phase, 'concluded');
   assert.deepEqual(gappy.participants.map((p) => p.role), ['tenderer']);
+});
+
+test('the party at fault reads the same however the hall words it', () => {
+  assert.deepEqual(faultOf('tenderer'), { code: 'tenderer', index: null });
+  assert.deepEqual(faultOf('the tenderer'), { code: 'tenderer', index: null });
+  assert.deepEqual(faultOf('custodian 3'), { code: 'custodian', index: 3 });
+  assert.deepEqual(faultOf('某单位'), { code: '某单位', index: null });
+  assert.equal(faultOf(null), null);
 });
 
 test('the countdown counts down to the deadline and stops at zero', () => {

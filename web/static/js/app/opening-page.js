@@ -9,7 +9,7 @@ import { api, pageData, t } from './api.js';
 import { beijingText, formatYuan } from './format.js';
 import { busy } from './fields.js';
 import {
-  FINAL_PHASES, OpeningStream, emptyState, foldEvents, formatCountdown, remainingMs, socketUrl, tableRows,
+  FINAL_PHASES, OpeningStream, emptyState, faultOf, foldEvents, formatCountdown, remainingMs, socketUrl, tableRows,
 } from '../opening.js';
 
 const $ = (id) => document.getElementById(id);
@@ -38,6 +38,12 @@ function label(prefix, code) {
   const id = `${prefix}${code}`;
   const text = t(id);
   return text === id ? String(code) : text;
+}
+
+function faultLabel(fault) {
+  const f = faultOf(fault);
+  if (!f) return '—';
+  return `${label('js_opening_fault_', f.code)}${f.index == null ? '' : ` #${f.index}`}`;
 }
 
 function status(text, kind = 'info') {
@@ -159,7 +165,7 @@ function renderLines() {
         cell('price').textContent = '';
         cell('duration').textContent = '';
         cell('quality').replaceChildren(el('span', { className: 'alert-text', text: `${t('js_opening_not_opened')} ${line.reason ?? ''}` }),
-          el('br'), el('small', { text: `${t('js_opening_fault')} ${label('js_opening_fault_', line.fault)}` }));
+          el('br'), el('small', { text: `${t('js_opening_fault')} ${faultLabel(line.fault)}` }));
       }
     }
     cell('bond').textContent = label('js_opening_bond_', r.bond);
