@@ -21,6 +21,8 @@ pub struct Inner {
     pub log: Arc<LogKeys>,
     /// Recent answers of the public notice board.
     pub board: crate::tenders::board::BoardCache,
+    /// Live openings' events, fanned out to this process's sockets.
+    pub openings: crate::opening::hub::OpeningHub,
     /// Cancelled on shutdown; background tasks and websockets watch it.
     pub shutdown: CancellationToken,
 }
@@ -40,6 +42,7 @@ impl AppState {
             config,
             log,
             board: Default::default(),
+            openings: Default::default(),
             shutdown: CancellationToken::new(),
         }))
     }

@@ -208,6 +208,10 @@ pub struct ServeArgs {
     /// Largest sealed bid accepted, in MiB.
     #[arg(long, env = "BIDHALL_MAX_BID_MIB", default_value_t = 1024)]
     pub max_bid_mib: u64,
+    /// How long custodians have to release their shares once the opening starts decrypting, in
+    /// minutes; after it, every custodian that has not released is named in the hall.
+    #[arg(long, env = "BIDHALL_RELEASE_WINDOW_MINUTES", default_value_t = 30)]
+    pub release_window_minutes: i64,
 }
 
 impl ServeArgs {
@@ -315,6 +319,7 @@ impl ServeArgs {
             },
             time_custodian_dir: None,
             max_bid_mib: 1024,
+            release_window_minutes: 30,
         }
     }
 }

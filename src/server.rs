@@ -61,6 +61,16 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
     let every = std::time::Duration::from_millis(app.config.log.checkpoint_ms.max(100));
     crate::auditlog::service::spawn_checkpointer(app.clone(), every);
     crate::bids::closing::spawn_closer(app.clone(), std::time::Duration::from_secs(1));
+    crate::opening::driver::spawn_watcher(app.clone(), std::time::Duration::from_secs(1));
+    if app.store.backend() == "postgres" {
+        let on = app.clone();
+        crate::store::postgres::listen(
+            app.config.store.database_url(),
+            crate::store::NOTIFY_CHANNEL,
+            app.shutdown.clone(),
+            move |payload| crate::opening::driver::on_notification(&on, payload),
+        );
+    }
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -248,12 +248,65 @@ pub async fn decrypt(
         ));
     }
     release_time_shares(app, id).await?;
+    decrypt_ready(app, &tender).await
+}
+
+/// Opens every counted bid that has k released shares and no outcome yet, side by side (one per
+/// core), and records each outcome; returns every bid's outcome, `waiting` ones naming who is
+/// missing. Safe to run twice at once: an outcome is recorded once.
+pub async fn decrypt_ready(app: &AppState, tender: &Tender) -> Result<Vec<BidOutcome>, BidError> {
+    use futures_util::stream::{self, StreamExt};
+    let id = &tender.id;
     let k = usize::from(tender.spec.custodians.k);
     let n = tender.spec.custodians.members.len() as u8;
     let shares = app.store.released_shares(id).await?;
     let done = app.store.openings(id).await?;
+    let bids = app.store.counted_bids(id).await?;
+    let mut ready = Vec::new();
+    for bid in &bids {
+        if done.iter().any(|(b, _)| *b == bid.id) {
+            continue;
+        }
+        let mine: Vec<ReleasedShare> = shares
+            .iter()
+            .filter(|(b, _, _)| *b == bid.id)
+            .filter_map(|(_, _, h)| hex::decode(h).ok())
+            .filter_map(|b| ReleasedShare::from_bytes(&b).ok())
+            .collect();
+        if mine.len() >= k {
+            ready.push((bid.clone(), mine));
+        }
+    }
+    let width = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let opened: Vec<Result<(String, Value), BidError>> = stream::iter(ready)
+        .map(|(bid, mine)| async move {
+            let outcome = open_one(app, &bid, mine).await?;
+            let audit = AuditEvent::new(
+                "bid_opened",
+                Some(&bid.tender_id),
+                AuditActor::System,
+                app.clock.now(),
+                json!({ "bid": bid.commitment, "outcome": outcome }),
+            );
+            match app
+                .store
+                .save_opening(&bid.id, &bid.tender_id, &outcome, app.clock.now(), &audit)
+                .await
+            {
+                // Another process opened it first: its record stands.
+                Ok(()) | Err(crate::store::StoreError::Conflict(_)) => Ok((bid.id, outcome)),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .buffer_unordered(width)
+        .collect()
+        .await;
+    for r in opened {
+        r?;
+    }
+    let done = app.store.openings(id).await?;
     let mut out = Vec::new();
-    for bid in app.store.counted_bids(id).await? {
+    for bid in bids {
         if let Some((_, outcome)) = done.iter().find(|(b, _)| *b == bid.id) {
             out.push(BidOutcome {
                 bid_id: bid.id.clone(),
@@ -263,40 +316,17 @@ pub async fn decrypt(
             });
             continue;
         }
-        let mine: Vec<ReleasedShare> = shares
+        let released: Vec<u8> = shares
             .iter()
             .filter(|(b, _, _)| *b == bid.id)
-            .filter_map(|(_, _, h)| hex::decode(h).ok())
-            .filter_map(|b| ReleasedShare::from_bytes(&b).ok())
+            .map(|(_, i, _)| *i)
             .collect();
-        if mine.len() < k {
-            let missing: Vec<u8> = (1..=n)
-                .filter(|i| !mine.iter().any(|s| s.index == *i))
-                .collect();
-            out.push(BidOutcome {
-                bid_id: bid.id.clone(),
-                lot_id: bid.lot_id.clone(),
-                status: "waiting".into(),
-                detail: json!({ "released": mine.len(), "needed": k, "missing_custodians": missing }),
-            });
-            continue;
-        }
-        let outcome = open_one(app, &bid, mine).await?;
-        let audit = AuditEvent::new(
-            "bid_opened",
-            Some(id),
-            actor.into(),
-            app.clock.now(),
-            json!({ "bid": bid.commitment, "outcome": outcome }),
-        );
-        app.store
-            .save_opening(&bid.id, id, &outcome, app.clock.now(), &audit)
-            .await?;
+        let missing: Vec<u8> = (1..=n).filter(|i| !released.contains(i)).collect();
         out.push(BidOutcome {
             bid_id: bid.id.clone(),
             lot_id: bid.lot_id.clone(),
-            status: outcome["status"].as_str().unwrap_or("").to_string(),
-            detail: outcome,
+            status: "waiting".into(),
+            detail: json!({ "released": released.len(), "needed": k, "missing_custodians": missing }),
         });
     }
     Ok(out)

@@ -186,7 +186,7 @@ async fn release(
     Path((id, index)): Path<(String, u8)>,
     ApiJson(shares): ApiJson<Vec<Release>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let n = opening::release(&app, &actor, &tender_id(&id)?, index, shares).await?;
+    let n = crate::opening::service::release(&app, &actor, &tender_id(&id)?, index, shares).await?;
     Ok(Json(json!({ "accepted": n })))
 }
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 mod identity;
 mod notices;
+mod opening;
 pub mod ops;
 mod tenders;
 
@@ -45,12 +46,16 @@ use utoipa::OpenApi;
         bids::custodians, bids::register_key, bids::time_custodian_key, bids::submit,
         bids::withdraw, bids::mine, bids::sealed_shares, bids::release, bids::decrypt,
         bids::record, bids::envelope,
+        opening::state, opening::events, opening::socket, opening::sign_in, opening::open_window,
+        opening::confirm, opening::object, opening::answer, opening::suspend, opening::resume,
+        opening::conclude, opening::report, opening::record_bond, opening::bonds,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
         (name = "tenders", description = "Projects, tenders, amendments and documents"),
         (name = "notices", description = "The public notice board"),
         (name = "bid box", description = "Custodian keys and sealed bids"),
+        (name = "opening", description = "The live opening: events, websocket, ceremony, bonds on record"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )
@@ -72,6 +77,7 @@ pub fn router(app: AppState) -> Router {
         .merge(auditlog::router())
         .merge(draws::router())
         .merge(bids::router())
+        .merge(opening::router())
         .merge(ops::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())

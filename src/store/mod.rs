@@ -7,6 +7,7 @@ mod commit;
 mod draws;
 mod log;
 mod logbuffer;
+mod opening;
 pub mod postgres;
 mod rows;
 mod sql;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 pub use bids::BidStore;
 pub use draws::DrawStore;
 pub use log::{LogStore, StoredCheckpoint};
+pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +63,7 @@ pub struct StoredEntry {
 }
 
 #[async_trait]
-pub trait Store: LogStore + BidStore + DrawStore + Send + Sync {
+pub trait Store: LogStore + BidStore + DrawStore + OpeningStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "draws",
         include_str!("../../migrations/postgres/0005_draws.sql"),
     ),
+    (
+        6,
+        "opening",
+        include_str!("../../migrations/postgres/0006_opening.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
@@ -47,5 +52,53 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         write: pool.clone(),
         read: pool,
         dialect: Dialect::Postgres,
+    })
+}
+
+/// Listens on `channel` and hands each payload to `deliver`, reconnecting after a failure; after
+/// a reconnect it delivers `None`, because notifications sent meanwhile are lost (the receiver
+/// then re-reads what it watches from the store). Runs until `shutdown`.
+pub fn listen(
+    url: String,
+    channel: &'static str,
+    shutdown: tokio_util::sync::CancellationToken,
+    deliver: impl Fn(Option<String>) + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut delay = std::time::Duration::from_millis(100);
+        let mut first = true;
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for other processes' events");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(channel).await {
+                tracing::warn!(error = %e, "LISTEN failed");
+                continue;
+            }
+            if !first {
+                deliver(None);
+            }
+            first = false;
+            delay = std::time::Duration::from_millis(100);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    n = listener.try_recv() => match n {
+                        Ok(Some(n)) => deliver(Some(n.payload().to_string())),
+                        // The connection dropped: reconnect, and tell the receiver it may have missed some.
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+            }
+        }
     })
 }

@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "draws",
         include_str!("../../migrations/sqlite/0005_draws.sql"),
     ),
+    (
+        6,
+        "opening",
+        include_str!("../../migrations/sqlite/0006_opening.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

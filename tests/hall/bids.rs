@@ -23,7 +23,7 @@ pub(crate) struct Box_ {
     pub(crate) signer_pkcs8: Vec<u8>,
 }
 
-async fn org_of(app: &TestApp, token: &str) -> String {
+pub(crate) async fn org_of(app: &TestApp, token: &str) -> String {
     app.get("/api/me", Some(token)).await.body["org_id"]
         .as_str()
         .unwrap()
@@ -31,7 +31,7 @@ async fn org_of(app: &TestApp, token: &str) -> String {
 }
 
 /// Registers a P-256 signing key for the signed-in user's organisation; returns its PKCS#8.
-async fn signing_key(app: &TestApp, token: &str) -> Vec<u8> {
+pub(crate) async fn signing_key(app: &TestApp, token: &str) -> Vec<u8> {
     let org = bidhall::domain::OrgId::parse(&org_of(app, token).await).unwrap();
     let (_, pkcs8) = new_pair();
     let (public, proof) = proof_for(&pkcs8, &org);
@@ -110,7 +110,7 @@ pub(crate) async fn open_box(app: &TestApp) -> Box_ {
     }
 }
 
-async fn params(app: &TestApp, b: &Box_) -> SealParams {
+pub(crate) async fn params(app: &TestApp, b: &Box_) -> SealParams {
     let listed = app
         .get(format!("/api/tenders/{}/custodians", b.tender), None)
         .await;
@@ -184,7 +184,12 @@ pub(crate) async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn submit(app: &TestApp, b: &Box_, envelope: Vec<u8>, token: &str) -> (StatusCode, Value) {
+pub(crate) async fn submit(
+    app: &TestApp,
+    b: &Box_,
+    envelope: Vec<u8>,
+    token: &str,
+) -> (StatusCode, Value) {
     let r = app
         .client
         .post(format!(

@@ -127,6 +127,7 @@ impl TestApp {
         bidhall::demo::load(&app).await.unwrap();
         // Boxes already past their deadline close now, not at some moment during the test.
         bidhall::bids::closing::close_due_boxes(&app).await.unwrap();
+        bidhall::opening::service::advance_due(&app).await.unwrap();
         let running = bidhall::server::spawn(app.clone()).await.unwrap();
         TestApp {
             base: format!("http://{}", running.addr),

@@ -9,6 +9,7 @@ mod crash;
 mod draws;
 mod identity;
 mod notices;
+mod opening;
 mod ops;
 mod store_contract;
 mod tenders;

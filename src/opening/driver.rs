@@ -1,0 +1,51 @@
+//! The hall's own hands on the ceremony: a watcher that advances every opening the clock has
+//! reached, and (on PostgreSQL) a listener that broadcasts events other processes committed.
+
+use super::service::advance_due;
+use crate::app::AppState;
+use crate::domain::TenderId;
+use std::time::Duration;
+
+/// Advances due openings every `every` until shutdown.
+pub fn spawn_watcher(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = app.shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    if let Err(e) = advance_due(&app).await {
+                        tracing::warn!(error = %e, "advancing openings failed");
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Broadcasts to this process's sockets what another process announced with NOTIFY
+/// (`<tender id> <first seq>`); after a lost connection, re-reads every watched tender.
+pub fn on_notification(app: &AppState, payload: Option<String>) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let targets: Vec<(TenderId, i64)> = match payload {
+            Some(p) => {
+                let mut parts = p.split(' ');
+                match (
+                    parts.next().and_then(|t| TenderId::parse(t).ok()),
+                    parts.next().and_then(|s| s.parse().ok()),
+                ) {
+                    (Some(t), Some(seq)) => vec![(t, seq)],
+                    _ => return,
+                }
+            }
+            None => app.openings.watched().into_iter().map(|t| (t, 1)).collect(),
+        };
+        for (tender, seq) in targets {
+            if let Err(e) = app.openings.publish(app.store.as_ref(), &tender, seq).await {
+                tracing::warn!(error = %e, tender = %tender, "cannot broadcast another process's events");
+            }
+        }
+    });
+}

@@ -1,0 +1,102 @@
+//! The opening record (开标记录): computed from the whole event list, so it says nothing the events
+//! do not, hashed in RFC 8785 form and signed with the audit log's key (docs/opening.md §4).
+
+use super::state::OpeningState;
+use super::OpeningEvent;
+use crate::auditlog::note::{self, NoteSigner, NoteVerifier};
+use crate::tenders::model::Tender;
+use ring::digest::{Context, SHA256};
+use serde_json::{json, Value};
+
+pub const FORMAT: &str = "bidhall-opening-record/1";
+
+/// SHA-256 over the events in order, each as `u32be(len) ‖ RFC 8785 JSON`.
+pub fn events_hash(events: &[OpeningEvent]) -> String {
+    let mut ctx = Context::new(&SHA256);
+    for e in events {
+        let bytes = e.canonical();
+        ctx.update(&(bytes.len() as u32).to_be_bytes());
+        ctx.update(&bytes);
+    }
+    hex::encode(ctx.finish())
+}
+
+/// The record as of `events` (the conclusion itself is not part of what it signs).
+pub fn build(tender: &Tender, events: &[OpeningEvent], concluded_at: &str) -> Value {
+    let s = OpeningState::fold(events);
+    let lines: Vec<Value> = s
+        .lines
+        .iter()
+        .map(|l| {
+            let n = l["n"].as_i64().unwrap_or_default();
+            let mut l = l.clone();
+            l["confirmed"] = match s.confirmed.get(&n) {
+                Some((seq, at)) => json!({ "seq": seq, "at": at.to_rfc3339() }),
+                None => Value::Null,
+            };
+            l
+        })
+        .collect();
+    let custodians: Vec<Value> = s
+        .custodians
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c["released"] =
+                Value::Bool(c["index"].as_i64().is_some_and(|i| s.released.contains(&i)));
+            c
+        })
+        .collect();
+    let objections: Vec<Value> = s
+        .objections
+        .iter()
+        .map(|(o, _)| {
+            json!({
+                "id": o.id, "n": o.n, "org_name": o.org_name, "text": o.text,
+                "raised_at": o.raised_at, "answer": o.answer, "answered_at": o.answered_at,
+            })
+        })
+        .collect();
+    json!({
+        "format": FORMAT,
+        "tender_id": tender.id.to_string(),
+        "title": tender.spec.title.as_str(),
+        "deadline": tender.spec.schedule.bid_deadline.to_rfc3339(),
+        "count": s.count,
+        "k": s.k,
+        "custodians": custodians,
+        "lines": lines,
+        "objections": objections,
+        "suspensions": s.suspensions,
+        "events": { "count": events.len(), "sha256": events_hash(events) },
+        "concluded_at": concluded_at,
+    })
+}
+
+pub fn sha256(record: &Value) -> String {
+    hex::encode(ring::digest::digest(
+        &SHA256,
+        &crate::canonical::canonicalize(record),
+    ))
+}
+
+fn note_text(tender_id: &str, record_sha256: &str) -> String {
+    format!("bidhall opening record\n{tender_id}\n{record_sha256}\n")
+}
+
+/// The platform's signed note over the record's hash.
+pub fn sign(signer: &NoteSigner, tender_id: &str, record_sha256: &str) -> String {
+    note::sign(&note_text(tender_id, record_sha256), &[signer]).expect("a record note is valid")
+}
+
+/// Checks a record against its signature: the hash, then the note's text and signature.
+pub fn verify(record: &Value, signature: &str, verifier: &NoteVerifier) -> Result<(), String> {
+    let tender_id = record["tender_id"].as_str().unwrap_or_default();
+    let hash = sha256(record);
+    let opened = note::open(signature, std::slice::from_ref(verifier))
+        .map_err(|e| format!("the signature does not verify: {e}"))?;
+    if opened.text != note_text(tender_id, &hash) {
+        return Err("the signed note is not about this record".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,873 @@
+//! The opening's use cases. Each one folds the stored events, decides on the rules in `state.rs`,
+//! and appends its events after the last one it folded — retried on a fresh fold if another
+//! writer (this process's watcher, or another process) came first. Broadcast follows the commit.
+
+use super::hub::Lock;
+use super::record;
+use super::state::{OpeningState, Phase, Refusal};
+use super::{Audience, OpeningEvent, Viewer};
+use crate::app::AppState;
+use crate::auditlog::{AuditActor, AuditEvent};
+use crate::bids::opening::{decrypt_ready, release_time_shares};
+use crate::bids::service::BidError;
+use crate::bonds::{BondReceipt, BondStatus};
+use crate::domain::{Money, OrgId, TenderId, Timestamp};
+use crate::identity::{Actor, Role};
+use crate::store::StoreError;
+use crate::tenders::model::{CustodianKind, Tender, TenderState};
+use crate::tenders::service::manages;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Sign-in opens this long before the deadline.
+pub const LOBBY_MS: i64 = 30 * 60 * 1000;
+const ATTEMPTS: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpeningError {
+    #[error("no such tender")]
+    NotFound,
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Bid(#[from] BidError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for OpeningError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => OpeningError::NotFound,
+            e => OpeningError::Store(e),
+        }
+    }
+}
+
+/// An event a use case has decided on, before it is numbered.
+struct Pending {
+    kind: &'static str,
+    audience: Audience,
+    body: Value,
+}
+
+fn public(kind: &'static str, body: Value) -> Pending {
+    Pending {
+        kind,
+        audience: Audience::Public,
+        body,
+    }
+}
+
+async fn tender(app: &AppState, id: &TenderId) -> Result<Tender, OpeningError> {
+    let t = app.store.get_tender(id).await?;
+    if t.state != TenderState::Published {
+        return Err(OpeningError::NotFound);
+    }
+    Ok(t)
+}
+
+/// Every stored event of the tender, oldest first.
+pub async fn all_events(app: &AppState, id: &TenderId) -> Result<Vec<OpeningEvent>, StoreError> {
+    let mut out: Vec<OpeningEvent> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |e| e.seq);
+        let page = app.store.opening_events(id, after, 1000).await?;
+        let full = page.len() == 1000;
+        out.extend(page);
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+fn is_supervisor(actor: &Actor, t: &Tender) -> bool {
+    actor.role == Role::Supervisor && actor.org_id == t.spec.supervisor_org_id
+}
+
+/// Who the actor is to this tender's opening.
+pub fn viewer(actor: Option<&Actor>, t: &Tender) -> Viewer {
+    match actor {
+        None => Viewer::public(),
+        Some(a) if manages(a, t) => Viewer {
+            hall: true,
+            role: "host",
+            org: Some(a.org_id.clone()),
+        },
+        Some(a) if is_supervisor(a, t) => Viewer {
+            hall: true,
+            role: "supervisor",
+            org: Some(a.org_id.clone()),
+        },
+        Some(a) if a.role == Role::Tenderer => Viewer {
+            hall: false,
+            role: "tenderer",
+            org: Some(a.org_id.clone()),
+        },
+        Some(a) => Viewer {
+            hall: false,
+            role: "public",
+            org: Some(a.org_id.clone()),
+        },
+    }
+}
+
+/// Numbers, stores and logs `pending` after event `after`, then broadcasts them.
+async fn append(
+    app: &AppState,
+    id: &TenderId,
+    after: i64,
+    pending: Vec<Pending>,
+    actor: AuditActor,
+    now: Timestamp,
+) -> Result<Vec<OpeningEvent>, StoreError> {
+    let events: Vec<OpeningEvent> = pending
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| OpeningEvent {
+            seq: after + 1 + i as i64,
+            at: now,
+            kind: p.kind.to_string(),
+            audience: p.audience,
+            body: p.body,
+        })
+        .collect();
+    let audits = events
+        .iter()
+        .map(|e| {
+            let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &e.canonical()));
+            AuditEvent::new(
+                "opening_event",
+                Some(id),
+                actor.clone(),
+                now,
+                json!({ "seq": e.seq, "event": e.kind, "sha256": sha }),
+            )
+        })
+        .collect();
+    app.store
+        .append_opening_events(id, after, events.clone(), audits)
+        .await?;
+    if let Err(e) = app
+        .openings
+        .publish(app.store.as_ref(), id, after + 1)
+        .await
+    {
+        // The events are stored; sockets catch up from the store on their next event.
+        tracing::warn!(error = %e, tender = %id, "opening broadcast failed");
+    }
+    Ok(events)
+}
+
+/// Folds, decides and appends until the decision lands on the latest fold.
+async fn act<F>(
+    app: &AppState,
+    id: &TenderId,
+    actor: AuditActor,
+    mut decide: F,
+) -> Result<Vec<OpeningEvent>, OpeningError>
+where
+    F: FnMut(&Tender, &OpeningState, Timestamp) -> Result<Vec<Pending>, OpeningError>,
+{
+    // Writers of one tender queue here rather than race (other processes still may: then the
+    // store's append check sends us round again).
+    let _writing = app.openings.lock(id, Lock::Write).await;
+    for _ in 0..ATTEMPTS {
+        let t = tender(app, id).await?;
+        let s = OpeningState::fold(&all_events(app, id).await?);
+        let now = app.clock.now();
+        let pending = decide(&t, &s, now)?;
+        if pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        match append(app, id, s.last_seq, pending, actor.clone(), now).await {
+            Err(StoreError::Conflict(_)) => continue,
+            r => return Ok(r?),
+        }
+    }
+    Err(OpeningError::Store(StoreError::Unavailable(
+        "the opening is too busy; try again".into(),
+    )))
+}
+
+/// Advances every opening the clock has reached (the hall's watcher calls this every second).
+pub async fn advance_due(app: &AppState) -> Result<(), OpeningError> {
+    let horizon = app.clock.now().plus_millis(LOBBY_MS);
+    for id in app.store.openings_due(horizon).await? {
+        if let Err(e) = advance(app, &id).await {
+            tracing::warn!(error = %e, tender = %id, "the opening could not advance");
+        }
+    }
+    Ok(())
+}
+
+/// Makes every step the clock and the released shares allow: lobby, closing, the bond check,
+/// decryption, the announcement of each decided bid in order, and naming late custodians.
+pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> {
+    let t = tender(app, id).await?;
+    let deadline = t.spec.schedule.bid_deadline;
+    // Step 1: what the clock alone decides.
+    let bids = if app.clock.now() >= deadline {
+        app.store.counted_bids(id).await?
+    } else {
+        Vec::new()
+    };
+    let bonds = app.store.bonds(id).await?;
+    let names = custodian_names(app, &t).await?;
+    let release_ms = app.config.release_window_minutes * 60 * 1000;
+    act(app, id, AuditActor::System, |t, s, now| {
+        let mut p = Vec::new();
+        let mut phase = s.phase();
+        if phase == Phase::Scheduled && now >= deadline.plus_millis(-LOBBY_MS) {
+            p.push(public("lobby_opened", json!({ "deadline": deadline.to_rfc3339() })));
+            phase = Phase::Lobby;
+        }
+        if matches!(phase, Phase::Scheduled | Phase::Lobby) && now >= deadline {
+            let order: Vec<Value> = bids
+                .iter()
+                .enumerate()
+                .map(|(i, b)| json!({ "n": i + 1, "lot_id": b.lot_id, "commitment": b.commitment }))
+                .collect();
+            p.push(public("box_closed", json!({ "count": bids.len(), "order": order })));
+            phase = Phase::Closed;
+            if bids.len() < 3 {
+                p.push(public(
+                    "opening_failed",
+                    json!({
+                        "count": bids.len(), "rule": "min_three_bids", "article": "条例44",
+                        "message": format!(
+                            "{} bid(s) by the deadline; fewer than 3 tenderers, so the tender fails and is tendered again (招标投标法实施条例 第四十四条)",
+                            bids.len()
+                        ),
+                    }),
+                ));
+                return Ok(p);
+            }
+        }
+        if phase == Phase::Closed && s.suspended.is_none() {
+            let lines: Vec<Value> = bids
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let required = t
+                        .spec
+                        .lots
+                        .iter()
+                        .find(|l| l.id.as_str() == b.lot_id)
+                        .map_or(Money::ZERO, |l| l.bid_bond_fen);
+                    // Only bonds received by the deadline count.
+                    let on_time: Vec<BondReceipt> =
+                        bonds.iter().filter(|r| r.received_at <= deadline).cloned().collect();
+                    let status = BondStatus::of(required, &b.lot_id, &b.org_id, &on_time);
+                    json!({ "n": i + 1, "bond": status.as_str(), "required_fen": required.fen() })
+                })
+                .collect();
+            p.push(public("bonds_checked", json!({ "lines": lines })));
+            let custodians: Vec<Value> = names
+                .iter()
+                .map(|(i, kind, name)| json!({ "index": i, "kind": kind, "org_name": name }))
+                .collect();
+            p.push(public(
+                "decryption_started",
+                json!({
+                    "k": t.spec.custodians.k, "custodians": custodians,
+                    "release_until": now.plus_millis(release_ms).to_rfc3339(),
+                }),
+            ));
+        }
+        Ok(p)
+    })
+    .await?;
+
+    // Step 2: decryption and the announcement, while not suspended.
+    let s = OpeningState::fold(&all_events(app, id).await?);
+    if !matches!(s.phase(), Phase::Decrypting | Phase::Announcing) || s.suspended.is_some() {
+        return Ok(());
+    }
+    {
+        // One decryption pass per tender at a time here; a concurrent one would redo the work.
+        let _decrypting = app.openings.lock(id, Lock::Decrypt).await;
+        release_time_shares(app, id).await?;
+        decrypt_ready(app, &t).await?;
+    }
+    let shares = app.store.released_shares(id).await?;
+    let outcomes = app.store.openings(id).await?;
+    let mut lines = Vec::new();
+    for (i, b) in bids.iter().enumerate() {
+        let outcome = outcomes
+            .iter()
+            .find(|(bid, _)| *bid == b.id)
+            .map(|(_, o)| o);
+        let name = app
+            .store
+            .get_organisation(&b.org_id)
+            .await?
+            .name
+            .as_str()
+            .to_string();
+        lines.push((i as i64 + 1, b, outcome.cloned(), name));
+    }
+    act(app, id, AuditActor::System, |t, s, now| {
+        if !matches!(s.phase(), Phase::Decrypting | Phase::Announcing) || s.suspended.is_some() {
+            return Ok(Vec::new());
+        }
+        let mut p = Vec::new();
+        let progress: Vec<Value> = lines
+            .iter()
+            .map(|(n, b, _, _)| {
+                let released = shares.iter().filter(|(bid, _, _)| *bid == b.id).count();
+                json!({ "n": n, "released": released, "needed": t.spec.custodians.k })
+            })
+            .collect();
+        let mut released_by: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
+        released_by.sort_unstable();
+        released_by.dedup();
+        for index in released_by {
+            if !s.released.contains(&i64::from(index)) {
+                let by = names
+                    .iter()
+                    .find(|(i, _, _)| *i == index)
+                    .map(|(_, _, n)| n.clone())
+                    .unwrap_or_default();
+                p.push(public(
+                    "shares_released",
+                    json!({ "custodian": index, "by": by, "progress": progress }),
+                ));
+            }
+        }
+        let mut announced = s.lines.len();
+        for (n, b, outcome, name) in lines.iter().skip(announced) {
+            let Some(outcome) = outcome else { break };
+            let bond = s.bonds.get(n).cloned().unwrap_or_else(|| "missing".into());
+            p.push(public(
+                "bid_announced",
+                announcement(*n, b, name, outcome, &bond),
+            ));
+            announced += 1;
+        }
+        if announced == lines.len() {
+            p.push(public(
+                "announcement_complete",
+                json!({ "lines": announced }),
+            ));
+        } else if !s.missing_reported && s.release_until.is_some_and(|u| now >= u) {
+            let released: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
+            let missing: Vec<Value> = names
+                .iter()
+                .filter(|(i, _, _)| !released.contains(i))
+                .map(|(i, _, name)| json!({ "index": i, "org_name": name }))
+                .collect();
+            let waiting: Vec<i64> = lines
+                .iter()
+                .filter(|(_, _, o, _)| o.is_none())
+                .map(|(n, _, _, _)| *n)
+                .collect();
+            p.push(public(
+                "custodians_missing",
+                json!({ "missing": missing, "waiting": waiting }),
+            ));
+        }
+        Ok(p)
+    })
+    .await?;
+    Ok(())
+}
+
+/// Each custodian's index, kind and the name the hall shows.
+async fn custodian_names(
+    app: &AppState,
+    t: &Tender,
+) -> Result<Vec<(u8, Value, String)>, OpeningError> {
+    let mut out = Vec::new();
+    for (i, m) in t.spec.custodians.members.iter().enumerate() {
+        let index = i as u8 + 1;
+        let kind = serde_json::to_value(m.kind).unwrap_or(Value::Null);
+        let name = match crate::bids::custodian_org(t, index) {
+            Ok(Some(org)) => app
+                .store
+                .get_organisation(&org)
+                .await?
+                .name
+                .as_str()
+                .to_string(),
+            _ if m.kind == CustodianKind::TimeRelease => {
+                "交易中心时间锁 (time-release)".to_string()
+            }
+            _ => String::new(),
+        };
+        out.push((index, kind, name));
+    }
+    Ok(out)
+}
+
+/// A bid's line as read out: its terms, or why it could not be opened and whose fault that is.
+fn announcement(n: i64, b: &crate::bids::Bid, name: &str, outcome: &Value, bond: &str) -> Value {
+    let mut line = json!({
+        "n": n, "lot_id": b.lot_id, "org_id": b.org_id.to_string(), "org_name": name,
+        "commitment": b.commitment, "bond": bond, "status": "failed",
+        "price_fen": null, "duration_days": null, "quality": null, "reason": null, "fault": null,
+    });
+    if outcome["status"] != "opened" {
+        line["reason"] = outcome["reason"].clone();
+        // The stored outcome says "the tenderer" or "custodian i"; the announcement says
+        // `tenderer` or `custodian i`.
+        line["fault"] = match outcome["fault"].as_str() {
+            Some("the tenderer") => "tenderer".into(),
+            Some(other) => other.into(),
+            None => Value::Null,
+        };
+        return line;
+    }
+    let bid = &outcome["bid"];
+    let price = bid["price_fen"]
+        .as_i64()
+        .or_else(|| bid["price_fen"].as_str().and_then(|s| s.parse().ok()))
+        .filter(|p| *p > 0);
+    let Some(price) = price else {
+        line["reason"] = "bid.json has no valid price_fen".into();
+        line["fault"] = "tenderer".into();
+        return line;
+    };
+    line["status"] = "opened".into();
+    line["price_fen"] = price.into();
+    line["duration_days"] = bid["duration_days"].clone();
+    line["quality"] = match (&bid["quality_commitment"], &bid["quality"]) {
+        (Value::String(q), _) | (_, Value::String(q)) => Value::String(q.clone()),
+        _ => Value::Null,
+    };
+    line
+}
+
+/// A custodian releases its shares; the hall then opens and announces what they make decryptable.
+pub async fn release(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    index: u8,
+    shares: Vec<crate::bids::opening::Release>,
+) -> Result<usize, OpeningError> {
+    let n = crate::bids::opening::release(app, actor, id, index, shares).await?;
+    advance(app, id).await?;
+    Ok(n)
+}
+
+/// 签到: a tenderer with a bid that counts, the host or the supervisor, from the lobby on.
+pub async fn sign_in(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Value, OpeningError> {
+    advance(app, id).await?;
+    let t = tender(app, id).await?;
+    let v = viewer(Some(actor), &t);
+    let has_bid = app
+        .store
+        .counted_bids(id)
+        .await?
+        .iter()
+        .any(|b| b.org_id == actor.org_id);
+    if !(v.hall || (v.role == "tenderer" && has_bid)) {
+        return Err(Refusal::Forbidden(
+            "only the host, the supervisor and tenderers with a bid that counts sign in",
+        )
+        .into());
+    }
+    let org = actor.org_id.to_string();
+    let audience = if v.hall {
+        Audience::Public
+    } else {
+        Audience::Party(actor.org_id.clone())
+    };
+    let body = json!({ "org_id": org, "org_name": actor.org_name, "role": v.role });
+    act(app, id, actor.into(), |_, s, _| {
+        if s.phase() == Phase::Scheduled {
+            return Err(Refusal::WrongPhase { phase: "scheduled" }.into());
+        }
+        if s.phase().is_over() {
+            return Err(Refusal::WrongPhase {
+                phase: s.phase().as_str(),
+            }
+            .into());
+        }
+        if s.participants
+            .iter()
+            .any(|p| p.org_id == org && p.role == v.role)
+        {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Pending {
+            kind: "signed_in",
+            audience: audience.clone(),
+            body: body.clone(),
+        }])
+    })
+    .await?;
+    Ok(body)
+}
+
+fn host_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
+    if manages(actor, t) {
+        Ok(())
+    } else {
+        Err(Refusal::Forbidden("only the tender's host does this"))
+    }
+}
+
+fn supervisor_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
+    if is_supervisor(actor, t) {
+        Ok(())
+    } else {
+        Err(Refusal::Forbidden("only the tender's supervisor does this"))
+    }
+}
+
+fn bounded(text: &str, field: &str, max: usize) -> Result<String, Refusal> {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > max {
+        return Err(Refusal::BadInput(format!(
+            "{field}: between 1 and {max} characters"
+        )));
+    }
+    Ok(t.to_string())
+}
+
+/// The host opens confirmation for `minutes` once every bid is announced.
+pub async fn open_window(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    minutes: i64,
+) -> Result<(), OpeningError> {
+    advance(app, id).await?;
+    host_only(actor, &tender(app, id).await?)?;
+    if !(1..=120).contains(&minutes) {
+        return Err(Refusal::BadInput("minutes: between 1 and 120".into()).into());
+    }
+    act(app, id, actor.into(), |_, s, now| {
+        s.require(&[Phase::Announced])?;
+        let until = now.plus_millis(minutes * 60 * 1000);
+        Ok(vec![public(
+            "confirmation_opened",
+            json!({ "until": until.to_rfc3339(), "minutes": minutes }),
+        )])
+    })
+    .await?;
+    Ok(())
+}
+
+/// A tenderer confirms its own line: its countersignature of the record.
+pub async fn confirm(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    n: i64,
+) -> Result<(), OpeningError> {
+    tender(app, id).await?;
+    let org = actor.org_id.clone();
+    act(app, id, actor.into(), |_, s, now| {
+        s.may_confirm(&org, n, now)?;
+        let line = s.line_of_number(n).cloned().unwrap_or_default();
+        let sha = hex::encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            &crate::canonical::canonicalize(&line),
+        ));
+        Ok(vec![Pending {
+            kind: "line_confirmed",
+            audience: Audience::Party(org.clone()),
+            body: json!({ "n": n, "org_id": org.to_string(), "org_name": actor.org_name, "line_sha256": sha }),
+        }])
+    })
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionInput {
+    /// The line objected to, or null for the opening as a whole.
+    pub line: Option<i64>,
+    pub text: String,
+}
+
+/// A tenderer with a line raises an objection (异议) within the window.
+pub async fn object(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    input: ObjectionInput,
+) -> Result<i64, OpeningError> {
+    tender(app, id).await?;
+    let text = bounded(&input.text, "text", 2000)?;
+    let org = actor.org_id.clone();
+    let mut raised = 0;
+    act(app, id, actor.into(), |_, s, now| {
+        if s.line_of(&org).is_none() {
+            return Err(
+                Refusal::Forbidden("only a tenderer whose bid was announced objects").into(),
+            );
+        }
+        s.require_window(now)?;
+        if let Some(n) = input.line {
+            s.line_of_number(n).ok_or(Refusal::NotFound("line"))?;
+        }
+        raised = s.objections.len() as i64 + 1;
+        Ok(vec![Pending {
+            kind: "objection_raised",
+            audience: Audience::Party(org.clone()),
+            body: json!({
+                "id": raised, "n": input.line, "org_id": org.to_string(),
+                "org_name": actor.org_name, "text": text,
+            }),
+        }])
+    })
+    .await?;
+    Ok(raised)
+}
+
+/// The host answers an objection, before the conclusion.
+pub async fn answer(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    objection: i64,
+    text: &str,
+) -> Result<(), OpeningError> {
+    host_only(actor, &tender(app, id).await?)?;
+    let text = bounded(text, "text", 2000)?;
+    act(app, id, actor.into(), |_, s, _| {
+        s.require(&[Phase::Confirming])?;
+        let (o, org) = s
+            .objections
+            .iter()
+            .find(|(o, _)| o.id == objection)
+            .ok_or(Refusal::NotFound("objection"))?;
+        if o.answer.is_some() {
+            return Err(
+                Refusal::BadInput(format!("objection {objection} is already answered")).into(),
+            );
+        }
+        Ok(vec![Pending {
+            kind: "objection_answered",
+            audience: Audience::Party(org.clone()),
+            body: json!({ "id": objection, "answer": text }),
+        }])
+    })
+    .await?;
+    Ok(())
+}
+
+/// The supervisor suspends (`true`) or resumes the opening, with a reason.
+pub async fn suspend(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    suspend: bool,
+    reason: &str,
+) -> Result<(), OpeningError> {
+    supervisor_only(actor, &tender(app, id).await?)?;
+    let reason = bounded(reason, "reason", 500)?;
+    act(app, id, actor.into(), |_, s, _| {
+        if s.phase().is_over() || s.phase() == Phase::Scheduled {
+            return Err(Refusal::WrongPhase {
+                phase: s.phase().as_str(),
+            }
+            .into());
+        }
+        match (suspend, &s.suspended) {
+            (true, Some(_)) => {
+                Err(Refusal::BadInput("the opening is already suspended".into()).into())
+            }
+            (false, None) => Err(Refusal::BadInput("the opening is not suspended".into()).into()),
+            (true, None) => Ok(vec![public("suspended", json!({ "reason": reason }))]),
+            (false, Some(_)) => Ok(vec![public("resumed", json!({ "reason": reason }))]),
+        }
+    })
+    .await?;
+    if !suspend {
+        advance(app, id).await?;
+    }
+    Ok(())
+}
+
+/// The host concludes: the record is computed from the events, signed, and published.
+pub async fn conclude(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Value, OpeningError> {
+    host_only(actor, &tender(app, id).await?)?;
+    let _writing = app.openings.lock(id, Lock::Write).await;
+    for _ in 0..ATTEMPTS {
+        let t = tender(app, id).await?;
+        let events = all_events(app, id).await?;
+        let s = OpeningState::fold(&events);
+        let now = app.clock.now();
+        s.may_conclude(now)?;
+        let rec = record::build(&t, &events, &now.to_rfc3339());
+        let sha = record::sha256(&rec);
+        let signature = record::sign(&app.log.signer, id.as_str(), &sha);
+        let body = json!({ "record_sha256": sha, "signature": signature });
+        match append(
+            app,
+            id,
+            s.last_seq,
+            vec![public("concluded", body)],
+            actor.into(),
+            now,
+        )
+        .await
+        {
+            Err(StoreError::Conflict(_)) => continue,
+            r => {
+                r?;
+                return report(app, id).await;
+            }
+        }
+    }
+    Err(OpeningError::Store(StoreError::Unavailable(
+        "the opening is too busy; try again".into(),
+    )))
+}
+
+/// The signed opening record, once concluded.
+pub async fn report(app: &AppState, id: &TenderId) -> Result<Value, OpeningError> {
+    let t = tender(app, id).await?;
+    let events = all_events(app, id).await?;
+    let Some(end) = events.iter().position(|e| e.kind == "concluded") else {
+        let s = OpeningState::fold(&events);
+        return Err(Refusal::WrongPhase {
+            phase: s.phase().as_str(),
+        }
+        .into());
+    };
+    let concluded = &events[end];
+    let rec = record::build(&t, &events[..end], &concluded.at.to_rfc3339());
+    Ok(json!({
+        "record": rec,
+        "record_sha256": concluded.body["record_sha256"],
+        "signature": concluded.body["signature"],
+    }))
+}
+
+/// The state as the viewer may see it, after any step the clock has made due.
+pub async fn state(
+    app: &AppState,
+    actor: Option<&Actor>,
+    id: &TenderId,
+) -> Result<Value, OpeningError> {
+    let t = tender(app, id).await?;
+    if app.clock.now() >= t.spec.schedule.bid_deadline.plus_millis(-LOBBY_MS) {
+        advance(app, id).await?;
+    }
+    let v = viewer(actor, &t);
+    let s = OpeningState::fold(&all_events(app, id).await?);
+    let mut out = s.view(&v);
+    out["viewer"] = json!({ "role": v.role, "org_id": v.org.as_ref().map(|o| o.to_string()), "line": v.org.as_ref().and_then(|o| s.line_of(o)) });
+    out["deadline"] = t.spec.schedule.bid_deadline.to_rfc3339().into();
+    out["lobby_from"] = t
+        .spec
+        .schedule
+        .bid_deadline
+        .plus_millis(-LOBBY_MS)
+        .to_rfc3339()
+        .into();
+    out["now"] = app.clock.now().to_rfc3339().into();
+    Ok(out)
+}
+
+/// The events after `after` this viewer may see, and the last seq scanned.
+pub async fn events(
+    app: &AppState,
+    actor: Option<&Actor>,
+    id: &TenderId,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<OpeningEvent>, i64), OpeningError> {
+    let t = tender(app, id).await?;
+    let v = viewer(actor, &t);
+    let page = app
+        .store
+        .opening_events(id, after, limit.clamp(1, 1000))
+        .await?;
+    let last = page.last().map_or(after, |e| e.seq);
+    Ok((
+        page.into_iter().filter(|e| v.sees(&e.audience)).collect(),
+        last,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BondInput {
+    pub lot_id: String,
+    pub org_id: String,
+    pub amount_fen: i64,
+    /// The bank's transaction reference or the desk's receipt number.
+    pub reference: String,
+}
+
+/// The trading centre's finance desk records a bid bond it has received.
+pub async fn record_bond(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    input: BondInput,
+) -> Result<BondReceipt, OpeningError> {
+    if actor.role != Role::Platform {
+        return Err(Refusal::Forbidden("only the trading centre records bonds received").into());
+    }
+    let t = tender(app, id).await?;
+    if !t.spec.lots.iter().any(|l| l.id.as_str() == input.lot_id) {
+        return Err(
+            Refusal::BadInput(format!("lot_id: no lot {} in this tender", input.lot_id)).into(),
+        );
+    }
+    let amount = Money::from_fen(input.amount_fen)
+        .ok()
+        .filter(|m| m.fen() > 0)
+        .ok_or_else(|| Refusal::BadInput("amount_fen: a positive amount in fen".into()))?;
+    let org = OrgId::parse(&input.org_id)
+        .map_err(|_| Refusal::BadInput("org_id: not an organisation id".into()))?;
+    let payer = app.store.get_organisation(&org).await?;
+    if payer.role != Role::Tenderer {
+        return Err(Refusal::BadInput("org_id: bonds are paid by tenderers".into()).into());
+    }
+    let reference = bounded(&input.reference, "reference", 100)?;
+    let receipt = BondReceipt {
+        id: uuid::Uuid::now_v7().to_string(),
+        tender_id: id.clone(),
+        lot_id: input.lot_id,
+        org_id: org,
+        amount_fen: amount,
+        reference,
+        recorded_by: actor.org_name.clone(),
+        received_at: app.clock.now(),
+    };
+    // The log learns that a bond arrived, not from whom: bidders stay unknown until the opening.
+    let audit = AuditEvent::new(
+        "bond_recorded",
+        Some(id),
+        actor.into(),
+        receipt.received_at,
+        json!({ "receipt": receipt.id, "lot": receipt.lot_id, "amount_fen": amount.fen() }),
+    );
+    match app.store.record_bond(&receipt, &audit).await {
+        Err(StoreError::Conflict(_)) => Err(Refusal::BadInput(format!(
+            "reference: {} is already on record for this tender",
+            receipt.reference
+        ))
+        .into()),
+        r => {
+            r?;
+            Ok(receipt)
+        }
+    }
+}
+
+/// Bonds on record: for the trading centre, the host and the supervisor.
+pub async fn bonds(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+) -> Result<Vec<BondReceipt>, OpeningError> {
+    let t = tender(app, id).await?;
+    if !(actor.role == Role::Platform || viewer(Some(actor), &t).hall) {
+        return Err(Refusal::Forbidden(
+            "bonds are seen by the trading centre, the host and the supervisor",
+        )
+        .into());
+    }
+    Ok(app.store.bonds(id).await?)
+}
