@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit::audit))
         .route("/draws/{id}", get(draw::draw))
         .route("/tenders/{id}/opening", get(opening::hall))
+        .route("/tenders/{id}/opening/report", get(opening::report))
         .layer(Extension(views))
         .merge(assets::router())
 }

@@ -1,11 +1,14 @@
 //! The opening hall of a published tender (`/tenders/{id}/opening`): a shell whose script follows
 //! the opening's events over the websocket (docs/opening.md). It never computes the opening's
-//! state itself; what the hall shows comes from the opening API, the same for every viewer.
+//! state itself; what the hall shows comes from the opening API, the same for every viewer. The
+//! printable record (`/tenders/{id}/opening/report`) is rendered here from the signed record the
+//! opening service builds, so it prints without a script.
 
 use super::bidbox::held_indexes;
 use super::views::{script_json, Page};
 use crate::app::AppState;
 use crate::domain::TenderId;
+use crate::opening::service::{self, OpeningError};
 use crate::tenders::model::{Tender, TenderState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -65,6 +68,34 @@ fn fault_of(fault: &str) -> (String, Option<u32>) {
             Err(_) => (f.to_string(), None),
         },
         None => (f.to_string(), None),
+    }
+}
+
+pub async fn report(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let tender = match visible_tender(&app, &page, &id).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    match service::report(&app, &tender.id).await {
+        Ok(report) => page.render(
+            StatusCode::OK,
+            "opening_report.html",
+            report_context(&report),
+        ),
+        Err(OpeningError::NotFound) => page.not_found(),
+        Err(OpeningError::Refused(_)) => page.message(
+            StatusCode::CONFLICT,
+            "opening_not_concluded_title",
+            "opening_not_concluded_body",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "the opening record could not be read");
+            page.message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable_title",
+                "unavailable_body",
+            )
+        }
     }
 }
 
