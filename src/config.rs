@@ -133,6 +133,30 @@ pub enum DrawCommand {
         /// The transcript JSON file.
         transcript: PathBuf,
     },
+    /// As a named party: make 32 random bytes on this machine, keep them in a new private file and
+    /// publish their commitment (docs/draw.md 3.2).
+    Commit {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        draw: String,
+        /// The party's id (its organisation id, as announced); must be the signed-in organisation.
+        #[arg(long)]
+        party: String,
+        /// The secret file to create (mode 0600; it must not exist).
+        #[arg(long)]
+        secret_out: PathBuf,
+    },
+    /// After the commitments closed: publish the secret kept by `draw commit`.
+    Reveal {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        draw: String,
+        /// The secret file written by `draw commit`.
+        #[arg(long)]
+        secret: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +236,10 @@ pub struct ServeArgs {
     /// minutes; after it, every custodian that has not released is named in the hall.
     #[arg(long, env = "BIDHALL_RELEASE_WINDOW_MINUTES", default_value_t = 30)]
     pub release_window_minutes: i64,
+    /// How often the hall looks for draws whose windows have closed and conducts them, in
+    /// milliseconds; 0 leaves every draw to be conducted by hand.
+    #[arg(long, env = "BIDHALL_DRAW_CONDUCTOR_MS", default_value_t = 1000)]
+    pub draw_conductor_ms: u64,
 }
 
 impl ServeArgs {
@@ -259,6 +287,24 @@ pub enum BenchCommand {
     Log(LogBenchArgs),
     /// The sealed bid box: streamed submissions and opening, against plain baselines.
     Bids(BidBenchArgs),
+    /// An expert draw over a large pool end to end through the API, and its verification, against
+    /// SHA-256 of the pool list.
+    Draw(DrawBenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DrawBenchArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Experts to register (all eligible).
+    #[arg(long, default_value_t = 100_000)]
+    pub experts: usize,
+    /// How many the draw selects.
+    #[arg(long, default_value_t = 50)]
+    pub select: u32,
+    /// How many reserves it draws.
+    #[arg(long, default_value_t = 20)]
+    pub reserves: u32,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -320,6 +366,7 @@ impl ServeArgs {
             time_custodian_dir: None,
             max_bid_mib: 1024,
             release_window_minutes: 30,
+            draw_conductor_ms: 1000,
         }
     }
 }

@@ -45,7 +45,7 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Command::Draw(cmd) => match bidhall::lottery::cli::run(cmd) {
+        Command::Draw(cmd) => match bidhall::lottery::cli::run(cmd).await {
             Ok(report) => {
                 print!("{report}");
                 ExitCode::SUCCESS
@@ -62,6 +62,7 @@ async fn main() -> ExitCode {
                 BenchCommand::Notices(args) => bidhall::bench::run(args).await,
                 BenchCommand::Log(args) => bidhall::bench::log::run(args).await,
                 BenchCommand::Bids(args) => bidhall::bench::bids::run(args).await,
+                BenchCommand::Draw(args) => bidhall::bench::draws::run(args).await,
             };
             match done {
                 Ok(()) => ExitCode::SUCCESS,

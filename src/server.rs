@@ -71,6 +71,10 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
             move |payload| crate::opening::driver::on_notification(&on, payload),
         );
     }
+    if app.config.draw_conductor_ms > 0 {
+        let every = std::time::Duration::from_millis(app.config.draw_conductor_ms);
+        crate::lottery::service::spawn_conductor(app.clone(), every);
+    }
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

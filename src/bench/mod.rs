@@ -445,4 +445,5 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
     Ok(())
 }
 pub mod bids;
+pub mod draws;
 pub mod log;

@@ -14,7 +14,8 @@ use ring::rand::SystemRandom;
 use serde_json::{json, Value};
 use std::io::{BufWriter, Read};
 
-fn client(args: &ClientArgs) -> Result<(reqwest::Client, String, String), String> {
+/// The hall's client for a signed-in command: the HTTP client, the base URL and the token.
+pub(crate) fn client(args: &ClientArgs) -> Result<(reqwest::Client, String, String), String> {
     let token = args
         .token
         .clone()
@@ -26,7 +27,11 @@ fn client(args: &ClientArgs) -> Result<(reqwest::Client, String, String), String
     ))
 }
 
-async fn get_json(c: &reqwest::Client, url: &str, token: Option<&str>) -> Result<Value, String> {
+pub(crate) async fn get_json(
+    c: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+) -> Result<Value, String> {
     let mut req = c.get(url);
     if let Some(t) = token {
         req = req.bearer_auth(t);

@@ -6,8 +6,9 @@ use super::extract::{ApiJson, AuthUser};
 use crate::app::AppState;
 use crate::domain::OrgId;
 use crate::draws::DrawError;
+use crate::lottery::drand::DrandRound;
 use crate::lottery::service::{
-    self as lottery, DrawRequest, DrawView, LotteryError, ReplaceSelectee,
+    self as lottery, BeaconEntry, DrawRequest, DrawView, LotteryError, ReplaceSelectee,
 };
 use crate::lottery::{DrawRecord, PartyValue};
 use crate::registry::service::{
@@ -58,11 +59,19 @@ impl From<RegistryError> for ApiError {
             RegistryError::NotFound(what) => ApiError::not_found(what),
             RegistryError::Invalid { field, value } => ApiError::invalid_field(field, &value),
             RegistryError::Rule(rule) => {
-                let status = match rule {
-                    crate::registry::RegistryRule::WrongStatus { .. } => StatusCode::CONFLICT,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                use crate::registry::RegistryRule as R;
+                let (status, code) = match rule {
+                    R::WrongStatus { .. } => (StatusCode::CONFLICT, "registry_rule"),
+                    R::CommitmentUnsigned { .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, "commitment_unsigned")
+                    }
+                    R::CommitmentUnknownKey { .. } | R::CommitmentBadSignature { .. } => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "commitment_signature_invalid",
+                    ),
+                    _ => (StatusCode::UNPROCESSABLE_ENTITY, "registry_rule"),
                 };
-                ApiError::new(status, "registry_rule", message)
+                ApiError::new(status, code, message)
             }
             RegistryError::CreditRed { until, .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "credit_red", message)
@@ -266,10 +275,14 @@ struct RevealBody {
     r: String,
 }
 
+/// Exactly one of `value` (hex) and `drand` (a quicknet round as drand publishes it).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BeaconBody {
-    value: String,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default)]
+    drand: Option<DrandRound>,
 }
 
 /// A named party commits (hex SHA-256, computed on its own device).
@@ -298,7 +311,8 @@ async fn reveal(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-/// The platform enters the announced beacon's value (hex) after the reveals closed.
+/// The platform enters the announced beacon after the reveals closed: its value (hex), or for a
+/// `drand-quicknet` beacon the round's JSON, checked against the chain's pinned key.
 #[utoipa::path(post, path = "/api/draws/{id}/beacon", request_body = BeaconBody, tag = "draws",
     responses((status = 200, body = DrawRecord), (status = 403), (status = 409)))]
 async fn beacon(
@@ -307,9 +321,20 @@ async fn beacon(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<BeaconBody>,
 ) -> Result<Json<DrawRecord>, ApiError> {
-    Ok(Json(
-        lottery::enter_beacon(&app, &actor, &id, &body.value).await?,
-    ))
+    let entry = match (body.value, body.drand) {
+        (Some(v), None) => BeaconEntry::Value(v),
+        (None, Some(r)) => BeaconEntry::Drand(r),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "value",
+                &crate::domain::InvalidValue::new(
+                    "one_of",
+                    "enter either the beacon's value (hex) or a drand round (drand)",
+                ),
+            ))
+        }
+    };
+    Ok(Json(lottery::enter_beacon(&app, &actor, &id, entry).await?))
 }
 
 /// Conduct the draw once everything is in: it completes or fails publicly by the announced rule.

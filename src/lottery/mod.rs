@@ -4,6 +4,7 @@
 //! only ever computed by `draws::Transcript::conduct`, never here.
 
 pub mod cli;
+pub mod drand;
 pub mod service;
 
 use crate::domain::{OrgId, ProjectId, TenderId, Timestamp};

@@ -2,6 +2,7 @@
 //! conduct, replace a selectee, and publish the transcript. The clock decides every window; the
 //! result comes only from `draws::Transcript::conduct`, and a draw is never re-run.
 
+use super::drand::{self, DrandRound};
 use super::{
     AnnouncedBeacon, DrawKind, DrawRecord, DrawState, Excluded, FrozenPool, PartyValue, Phase,
 };
@@ -381,6 +382,13 @@ pub async fn request_draw(
                 "a beacon names its source and round",
             ));
         }
+        if b.source == drand::QUICKNET && b.round.parse::<u64>().is_err() {
+            return Err(invalid(
+                "beacon.round",
+                "not_a_round",
+                "a drand quicknet beacon names its round by number",
+            ));
+        }
     }
     let rule = req.missed_reveal_rule.unwrap_or(if req.beacon.is_some() {
         MissedRevealRule::ExcludeParty
@@ -569,12 +577,21 @@ pub async fn reveal(
     Ok(v)
 }
 
+/// What the platform enters for the announced beacon.
+#[derive(Debug, Clone)]
+pub enum BeaconEntry {
+    /// The value as hex, for a source the hall cannot check itself (a NIST pulse, a lottery).
+    Value(String),
+    /// A drand quicknet round, checked against the chain's pinned key; its randomness is the value.
+    Drand(DrandRound),
+}
+
 /// The platform enters the announced beacon's value once it exists (after the reveals closed).
 pub async fn enter_beacon(
     app: &AppState,
     actor: &Actor,
     draw: &str,
-    value_hex: &str,
+    entry: BeaconEntry,
 ) -> Result<DrawRecord, LotteryError> {
     if actor.role != Role::Platform {
         return Err(LotteryError::Forbidden(
@@ -594,16 +611,46 @@ pub async fn enter_beacon(
             action: "entering the beacon before its announced time",
         });
     }
-    let value = hex::decode(value_hex)
-        .ok()
-        .filter(|v| !v.is_empty() && hex::encode(v) == value_hex)
-        .ok_or_else(|| {
-            invalid(
-                "value",
-                "malformed_hex",
-                "the beacon value is non-empty lower-case hex",
-            )
-        })?;
+    let is_drand = announced.source == drand::QUICKNET;
+    let (value, proof) = match entry {
+        BeaconEntry::Drand(round) if is_drand => {
+            let value = drand::verify_quicknet(&announced.round, &round)
+                .map_err(|e| invalid("drand", e.code(), e.to_string()))?;
+            let proof = json!({ "round": round.round, "signature": round.signature });
+            (value.to_vec(), Some(proof))
+        }
+        BeaconEntry::Drand(_) => {
+            return Err(invalid(
+                "drand",
+                "not_drand",
+                format!(
+                    "the announced beacon is {}, not {}: enter its value",
+                    announced.source,
+                    drand::QUICKNET
+                ),
+            ))
+        }
+        BeaconEntry::Value(_) if is_drand => {
+            return Err(invalid(
+                "drand",
+                "required",
+                "a drand quicknet beacon is entered as the round's JSON (round, signature), which the hall checks against the chain's key",
+            ))
+        }
+        BeaconEntry::Value(value_hex) => {
+            let value = hex::decode(&value_hex)
+                .ok()
+                .filter(|v| !v.is_empty() && hex::encode(v) == value_hex)
+                .ok_or_else(|| {
+                    invalid(
+                        "value",
+                        "malformed_hex",
+                        "the beacon value is non-empty lower-case hex",
+                    )
+                })?;
+            (value, None)
+        }
+    };
     d.beacon_value = Some(hex::encode(&value));
     d.version += 1;
     let audit = event(
@@ -611,7 +658,7 @@ pub async fn enter_beacon(
         &d,
         AuditActor::from(actor),
         now,
-        json!({ "source": announced.source, "round": announced.round, "value": d.beacon_value }),
+        json!({ "source": announced.source, "round": announced.round, "value": d.beacon_value, "drand": proof }),
     );
     app.store.save_draw(&d, &audit).await?;
     Ok(d)
@@ -621,13 +668,14 @@ pub async fn enter_beacon(
 // conduct, replace
 
 /// Runs the draw from what was collected: completes it, or fails it publicly by the announced rule.
-/// Any party, the requester or the platform may set it off once everything is in.
+/// Any party, the requester or the platform may set it off once everything is in; the hall also
+/// does it by itself (`conduct_due_draws`). Whoever comes first runs it, once.
 pub async fn conduct(
     app: &AppState,
     actor: &Actor,
     draw: &str,
 ) -> Result<DrawRecord, LotteryError> {
-    let mut d = load(app, draw).await?;
+    let d = load(app, draw).await?;
     if !(d.is_party(&actor.org_id)
         || d.requested_by == actor.org_id
         || actor.role == Role::Platform)
@@ -636,7 +684,99 @@ pub async fn conduct(
             "the draw is conducted by its requester, a party or the platform",
         ));
     }
-    let now = app.clock.now();
+    run_draw(app, d, AuditActor::from(actor), app.clock.now()).await
+}
+
+/// Conducts every open draw whose windows have closed (reveal deadline passed, the announced
+/// beacon's value entered), as the hall itself; returns the draws run. Decided by the hall's clock
+/// only. A draw someone conducted meanwhile is skipped: the record's version lets one run win.
+pub async fn conduct_due_draws(app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {
+    DueDraws::default().conduct(app).await
+}
+
+/// The watcher's memory of each open draw: when its reveals close (fixed by its announcement) and
+/// the version it last read once that time had passed. A tick reads a draw in full (with its
+/// frozen pool) only if it may have become due: its reveals closed and, if it was still waiting
+/// (for its beacon), its record changed since. Only a shortcut: a fresh one (after a restart)
+/// rebuilds it from the store.
+#[derive(Default)]
+pub struct DueDraws {
+    seen: std::collections::HashMap<String, Seen>,
+}
+
+struct Seen {
+    reveals_close: Timestamp,
+    waiting_at_version: Option<i64>,
+}
+
+impl DueDraws {
+    pub async fn conduct(&mut self, app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {
+        let now = app.clock.now();
+        let open = app.store.open_draws().await?;
+        self.seen
+            .retain(|id, _| open.iter().any(|(open_id, _)| open_id == id));
+        let mut done = Vec::new();
+        for (id, version) in open {
+            if let Some(s) = self.seen.get(&id) {
+                if now < s.reveals_close || s.waiting_at_version == Some(version) {
+                    continue;
+                }
+            }
+            let d = load(app, &id).await?;
+            let ready = d.phase(now) == Phase::ReadyToConduct;
+            self.seen.insert(
+                id.clone(),
+                Seen {
+                    reveals_close: d.reveal_deadline,
+                    waiting_at_version: (now >= d.reveal_deadline && !ready).then_some(d.version),
+                },
+            );
+            if !ready {
+                continue;
+            }
+            match run_draw(app, d, AuditActor::System, now).await {
+                Ok(d) => done.push(d),
+                // Conducted by someone else between the read and the write.
+                Err(LotteryError::Store(StoreError::Conflict(_))) => {}
+                // One draw that cannot be run must not hold up the others; it stays open, and
+                // its requester or a party sees the same refusal when conducting it by hand.
+                Err(e) => {
+                    tracing::warn!(draw = %id, error = %e, "a due draw could not be conducted")
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Watches the clock every `every` until shutdown and conducts the draws that are due.
+pub fn spawn_conductor(app: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut due = DueDraws::default();
+        loop {
+            tokio::select! {
+                _ = app.shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    match due.conduct(&app).await {
+                        Ok(done) => for d in done {
+                            tracing::info!(draw = %d.id, state = d.state.as_str(), "draw conducted at its deadline");
+                        },
+                        Err(e) => tracing::warn!(error = %e, "conducting due draws failed"),
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn run_draw(
+    app: &AppState,
+    mut d: DrawRecord,
+    actor: AuditActor,
+    now: Timestamp,
+) -> Result<DrawRecord, LotteryError> {
     in_phase(&d, now, Phase::ReadyToConduct, "conducting the draw")?;
     let pool_record = d.pool.clone().expect("an open draw has a frozen pool");
     let pool =
@@ -677,7 +817,7 @@ pub async fn conduct(
     };
     d.transcript = Some(t);
     d.version += 1;
-    let audit = event(kind, &d, AuditActor::from(actor), now, payload);
+    let audit = event(kind, &d, actor, now, payload);
     app.store.save_draw(&d, &audit).await?;
     Ok(d)
 }

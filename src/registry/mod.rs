@@ -5,9 +5,11 @@
 
 pub mod service;
 
-use crate::domain::{Line, OrgId, Timestamp};
+use crate::domain::{KeyId, Line, OrgId, Timestamp};
+use crate::identity::keys::SigningKey;
 use crate::identity::{CreditCode, OrgName, PersonName};
 use crate::tenders::model::Category;
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 // ---------------------------------------------------------------------------------------------
@@ -40,6 +42,15 @@ impl AgentRule {
             AgentRule::EntryServiceCommitment => "入场服务承诺制：本机构承诺依法依规进场开展招标代理业务，如实提交登记信息，服从交易中心的场所管理和服务安排。",
             AgentRule::CodeOfConduct => "从业行为规范制：本机构及从业人员遵守招标投标法律法规和职业道德，不得泄露应当保密的信息，不得与招标人、投标人串通。",
             AgentRule::ConductSupervision => "执业监督管理制：本机构接受行政监督部门和交易中心对代理行为的监督检查，如实记录并保存代理过程资料。",
+        }
+    }
+
+    /// The rule's id, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRule::EntryServiceCommitment => "entry_service_commitment",
+            AgentRule::CodeOfConduct => "code_of_conduct",
+            AgentRule::ConductSupervision => "conduct_supervision",
         }
     }
 
@@ -93,8 +104,9 @@ pub struct StaffMember {
     pub certificate: Line<0, 100>,
 }
 
-/// The acceptance of one rule: who accepted it for the organisation and the SHA-256 of the text
-/// they saw (it must be the hall's current text, so a commitment always names exact words).
+/// The acceptance of one rule: who accepted it for the organisation, the SHA-256 of the text
+/// they saw (it must be the hall's current text, so a commitment always names exact words), and
+/// the organisation's signature over `rule_message` with one of its registered P-256 keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleCommitment {
@@ -102,6 +114,60 @@ pub struct RuleCommitment {
     #[schema(value_type = String)]
     pub signed_by: PersonName,
     pub text_sha256: String,
+    /// The organisation's registered signing key (`POST /api/keys`) that signed.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub key_id: Option<KeyId>,
+    /// Base64 ECDSA P-256 SHA-256 signature (r ‖ s, 64 bytes, as WebCrypto makes) over
+    /// `rule_message`.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+const RULE_DOMAIN: &str = "bidhall-agent-rule/1";
+
+/// The 32 bytes an organisation signs to accept `rule` (docs/draw.md, "Signed rule commitments"):
+/// SHA-256(lp("bidhall-agent-rule/1") ‖ lp(org id) ‖ lp(rule id) ‖ lp(SHA-256(rule text)) ‖
+/// lp(signer's name)), lp(x) = u32be(len x) ‖ x.
+pub fn rule_message(org: &OrgId, rule: AgentRule, signed_by: &str) -> [u8; 32] {
+    let text = ring::digest::digest(&ring::digest::SHA256, rule.text().as_bytes());
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in [
+        RULE_DOMAIN.as_bytes(),
+        org.as_str().as_bytes(),
+        rule.as_str().as_bytes(),
+        text.as_ref(),
+        signed_by.as_bytes(),
+    ] {
+        ctx.update(&(part.len() as u32).to_be_bytes());
+        ctx.update(part);
+    }
+    ctx.finish()
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 is 32 bytes")
+}
+
+impl RuleCommitment {
+    /// Signed by one of `keys` (the organisation's registered keys) over `rule_message`.
+    pub fn check_signature(&self, org: &OrgId, keys: &[SigningKey]) -> Result<(), RegistryRule> {
+        let rule = self.rule;
+        let (Some(key_id), Some(signature)) = (&self.key_id, &self.signature) else {
+            return Err(RegistryRule::CommitmentUnsigned { rule });
+        };
+        let key = keys
+            .iter()
+            .find(|k| &k.id == key_id && &k.org_id == org)
+            .ok_or(RegistryRule::CommitmentUnknownKey { rule })?;
+        let sig = base64::engine::general_purpose::STANDARD
+            .decode(signature.trim())
+            .map_err(|_| RegistryRule::CommitmentBadSignature { rule })?;
+        let message = rule_message(org, rule, self.signed_by.as_str());
+        if !key.public_key.verify(&message, &sig) {
+            return Err(RegistryRule::CommitmentBadSignature { rule });
+        }
+        Ok(())
+    }
 }
 
 /// What an agent submits: the three forms and the three commitments.
@@ -145,6 +211,12 @@ pub enum RegistryRule {
     CommitmentRepeated { rule: AgentRule },
     #[error("the rule {rule:?} was accepted against a text that is not the hall's current text")]
     CommitmentTextChanged { rule: AgentRule },
+    #[error("the acceptance of the rule {rule:?} is not signed: sign it with one of the organisation's registered keys (key_id and signature)")]
+    CommitmentUnsigned { rule: AgentRule },
+    #[error("the acceptance of the rule {rule:?} names a key that is not registered for this organisation")]
+    CommitmentUnknownKey { rule: AgentRule },
+    #[error("the signature on the acceptance of the rule {rule:?} does not verify with the named key over the rule's message")]
+    CommitmentBadSignature { rule: AgentRule },
     #[error("the registration is {status:?}; {action} is not possible")]
     WrongStatus {
         status: AgentStatus,

@@ -89,6 +89,10 @@ pub async fn submit_agent_forms(
         ));
     }
     forms.check()?;
+    let keys = app.store.list_signing_keys(&actor.org_id).await?;
+    for c in &forms.commitments {
+        c.check_signature(&actor.org_id, &keys)?;
+    }
     let org = app.store.get_organisation(&actor.org_id).await?;
     if org.credit_code != forms.organisation.credit_code {
         return Err(invalid(

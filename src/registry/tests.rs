@@ -37,6 +37,8 @@ fn forms() -> AgentForms {
                 rule: *r,
                 signed_by: line("张三"),
                 text_sha256: r.text_sha256(),
+                key_id: None,
+                signature: None,
             })
             .collect(),
     }
@@ -370,4 +372,85 @@ fn a_prior_sanction_recuses_while_in_force() {
     assert_eq!(excluded(&e), vec![Exclusion::PriorSanction]);
     e.relations[0].until = Some(t("2027-01-01T00:00:00Z"));
     assert!(excluded(&e).is_empty(), "the sanction has ended");
+}
+
+#[test]
+fn the_rule_message_has_the_documented_bytes() {
+    // docs/draw.md, "Signed rule commitments"
+    assert_eq!(
+        AgentRule::CodeOfConduct.text_sha256(),
+        "bcb1ea3ed2ec1d9bb9dd8c0847e9db76042fc755933d5eaab8a438f20ca58e06"
+    );
+    assert_eq!(
+        hex::encode(rule_message(&org(1), AgentRule::CodeOfConduct, "张三")),
+        "00586ec6b4b1c98201ed939b3e0f06b221d1e6fbf04090e658040dbba4fe2d92"
+    );
+    // every input is bound: the organisation, the rule and the signer
+    let m = rule_message(&org(1), AgentRule::CodeOfConduct, "张三");
+    assert_ne!(m, rule_message(&org(2), AgentRule::CodeOfConduct, "张三"));
+    assert_ne!(
+        m,
+        rule_message(&org(1), AgentRule::ConductSupervision, "张三")
+    );
+    assert_ne!(m, rule_message(&org(1), AgentRule::CodeOfConduct, "李四"));
+}
+
+#[test]
+fn a_rule_is_accepted_only_with_a_signature_by_a_registered_key_of_the_organisation() {
+    use crate::identity::keys::test_support::{new_pair, proof_for, sign};
+    use crate::identity::keys::SigningKey;
+    let now = t("2027-03-01T00:00:00Z");
+    let key_of = |o: &OrgId, pkcs8: &[u8]| {
+        let (public, proof) = proof_for(pkcs8, o);
+        SigningKey::register(o, line("CA"), public, &proof, now).unwrap()
+    };
+    let (_, pkcs8) = new_pair();
+    let (_, other_pkcs8) = new_pair();
+    let mine = key_of(&org(1), &pkcs8);
+    let theirs = key_of(&org(2), &other_pkcs8);
+    let keys = vec![mine.clone(), theirs.clone()];
+    let signed = |o: &OrgId, pkcs8: &[u8], key: &SigningKey, rule: AgentRule| RuleCommitment {
+        rule,
+        signed_by: line("张三"),
+        text_sha256: rule.text_sha256(),
+        key_id: Some(key.id.clone()),
+        signature: Some(sign(pkcs8, &rule_message(o, rule, "张三"))),
+    };
+    let rule = AgentRule::EntryServiceCommitment;
+    let good = signed(&org(1), &pkcs8, &mine, rule);
+    assert_eq!(good.check_signature(&org(1), &keys), Ok(()));
+
+    let mut unsigned = good.clone();
+    unsigned.signature = None;
+    assert_eq!(
+        unsigned.check_signature(&org(1), &keys),
+        Err(RegistryRule::CommitmentUnsigned { rule })
+    );
+    // another organisation's key, even a valid signature by it
+    let foreign = signed(&org(1), &other_pkcs8, &theirs, rule);
+    assert_eq!(
+        foreign.check_signature(&org(1), &keys),
+        Err(RegistryRule::CommitmentUnknownKey { rule })
+    );
+    // signed for another organisation, another rule or another signer
+    for bad in [
+        signed(&org(2), &pkcs8, &mine, rule),
+        RuleCommitment {
+            signature: signed(&org(1), &pkcs8, &mine, AgentRule::CodeOfConduct).signature,
+            ..good.clone()
+        },
+        RuleCommitment {
+            signed_by: line("李四"),
+            ..good.clone()
+        },
+        RuleCommitment {
+            signature: Some("not base64!".into()),
+            ..good.clone()
+        },
+    ] {
+        assert_eq!(
+            bad.check_signature(&org(1), &keys),
+            Err(RegistryRule::CommitmentBadSignature { rule })
+        );
+    }
 }

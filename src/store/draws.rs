@@ -7,7 +7,7 @@ use super::sql::{append_audit, SqlStore};
 use super::StoreError;
 use crate::auditlog::AuditEvent;
 use crate::domain::OrgId;
-use crate::lottery::{DrawRecord, PartyValue};
+use crate::lottery::{DrawRecord, DrawState, PartyValue};
 use crate::registry::{
     AgentHistoryEntry, AgentRecord, AgentStatus, CreditRecord, Expert, Qualification,
 };
@@ -68,6 +68,8 @@ pub trait DrawStore: Send + Sync {
     async fn save_draw(&self, d: &DrawRecord, audit: &AuditEvent) -> Result<(), StoreError>;
     async fn get_draw(&self, id: &str) -> Result<DrawRecord, StoreError>;
     async fn list_draws(&self) -> Result<Vec<DrawRecord>, StoreError>;
+    /// The draws whose pool is frozen and that were not yet conducted: (id, version).
+    async fn open_draws(&self) -> Result<Vec<(String, i64)>, StoreError>;
     /// Records a party's commitment; `Conflict` if it already committed.
     async fn add_draw_commitment(
         &self,
@@ -394,6 +396,22 @@ impl DrawStore for SqlStore {
             "SELECT record FROM draws ORDER BY created_at DESC, id DESC LIMIT 200",
         ))
         .await
+    }
+
+    async fn open_draws(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, version FROM draws WHERE state = $1 ORDER BY created_at, id")
+                .bind(DrawState::Open.as_str())
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("id")?,
+                    r.try_get::<i64, _>("version")?,
+                ))
+            })
+            .collect()
     }
 
     async fn add_draw_commitment(

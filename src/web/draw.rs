@@ -12,10 +12,21 @@ use minijinja::context;
 pub async fn draw(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
     match app.store.get_draw(&id).await {
         Ok(d) => {
+            // The parties by name and role, so a witness is recognisable on the page.
+            let mut parties = serde_json::Map::new();
+            for p in &d.parties {
+                if let Ok(org) = app.store.get_organisation(p).await {
+                    parties.insert(
+                        p.to_string(),
+                        serde_json::json!({ "name": org.name.as_str(), "role": org.role }),
+                    );
+                }
+            }
             let ctx = context! {
                 page_json => script_json(&serde_json::json!({
                     "draw": d.id,
                     "org": page.actor.as_ref().map(|a| a.org_id.to_string()),
+                    "parties": parties,
                 })),
                 purpose => d.purpose,
             };

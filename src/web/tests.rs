@@ -208,6 +208,49 @@ fn workspace_pages_render_with_their_forms() {
             "workspace lacks #{id}"
         );
     }
+    // An owner's workspace has the agent-draw form: the default parties ticked, deadlines shown
+    // in Beijing time, organisation names as text.
+    let draw_form = json!({
+        "platform": [{"id": "p", "name": XSS}],
+        "me": {"id": "me", "name": "教育局"},
+        "commit_deadline": "2027-03-01T02:00:00.000Z",
+        "reveal_deadline": "2027-03-01T03:00:00.000Z",
+        "beacon_deadline": "2027-03-01T04:00:00.000Z",
+    });
+    let owner_ws = p
+        .html(
+            "workspace.html",
+            context! { tenders => Vec::<()>::new(), projects => vec![project()], choices => &choices,
+            draw_form => &draw_form, form_mode => "create" },
+        )
+        .unwrap();
+    assert_escaped(&owner_ws);
+    for id in [
+        "draw-form",
+        "draw_purpose",
+        "draw_select",
+        "draw_reserves",
+        "draw-submit",
+    ] {
+        assert!(owner_ws.contains(&format!("id=\"{id}\"")), "no #{id}");
+    }
+    assert!(
+        owner_ws.contains("value=\"2027-03-01T10:00\""),
+        "commit deadline in Beijing time"
+    );
+    assert_eq!(
+        owner_ws.matches("data-role=\"platform\" checked").count(),
+        1
+    );
+    assert_eq!(owner_ws.matches("data-role=\"owner\" checked").count(), 1);
+    assert_eq!(
+        owner_ws.matches("data-role=\"supervisor\" checked").count(),
+        1
+    );
+    assert!(
+        !ws.contains("id=\"draw-form\""),
+        "only owners are offered the form"
+    );
     let edit = p
         .html(
             "workspace_tender.html",

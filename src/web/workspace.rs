@@ -51,6 +51,48 @@ async fn choices(app: &AppState) -> Result<Choices, crate::store::StoreError> {
     })
 }
 
+/// What the owner's agent-draw form offers: the parties it may name (the platform, the owner
+/// itself, supervising departments, witnesses) and deadlines proposed from the hall's clock.
+#[derive(Serialize)]
+struct DrawForm {
+    platform: Vec<OrgChoice>,
+    me: OrgChoice,
+    commit_deadline: String,
+    reveal_deadline: String,
+    beacon_deadline: String,
+}
+
+async fn draw_form(app: &AppState, actor: &Actor) -> Result<DrawForm, crate::store::StoreError> {
+    let platform = app
+        .store
+        .list_organisations(Some(Role::Platform))
+        .await?
+        .into_iter()
+        .map(|o| OrgChoice {
+            id: o.id.to_string(),
+            name: o.name.as_str().to_string(),
+        })
+        .collect();
+    // Whole minutes, as a datetime-local input shows them, an hour apart from the next one.
+    let now = app.clock.now();
+    let minute = crate::domain::MINUTE_MS;
+    let base = now.plus_millis(minute - now.millis().rem_euclid(minute));
+    let at = |hours: i64| {
+        base.plus_millis(hours * crate::domain::HOUR_MS)
+            .to_rfc3339()
+    };
+    Ok(DrawForm {
+        platform,
+        me: OrgChoice {
+            id: actor.org_id.to_string(),
+            name: actor.org_name.clone(),
+        },
+        commit_deadline: at(1),
+        reveal_deadline: at(2),
+        beacon_deadline: at(3),
+    })
+}
+
 /// The workspace's gate: signed out goes to sign-in, other roles get a friendly refusal.
 fn gate(page: &Page) -> Result<Actor, Box<Response>> {
     match &page.actor {
@@ -78,10 +120,19 @@ pub async fn workspace(State(app): State<AppState>, page: Page) -> Response {
         Ok(found) => found,
         Err(e) => return page.store_failed(e),
     };
+    let draw_form = if actor.role == Role::Owner {
+        match draw_form(&app, &actor).await {
+            Ok(f) => Some(f),
+            Err(e) => return page.store_failed(e),
+        }
+    } else {
+        None
+    };
     let ctx = context! {
         tenders => &tenders,
         projects => &projects,
         choices => &choices,
+        draw_form => &draw_form,
         form_mode => "create",
         page_json => script_json(&serde_json::json!({
             "mode": "create",

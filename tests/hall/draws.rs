@@ -3,9 +3,12 @@
 //! (and fails, naming the step, once tampered). Every write adds exactly one audit entry.
 
 use crate::common::*;
+use bidhall::domain::OrgId;
 use bidhall::domain::HOUR_MS;
 use bidhall::draws::{commitment, verify_json, DrawOutcome};
+use bidhall::identity::keys::test_support::{new_pair, proof_for, sign};
 use bidhall::identity::Login;
+use bidhall::registry::{rule_message, AgentRule};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -22,14 +25,39 @@ impl TestApp {
         (org.id.to_string(), org.credit_code.as_str().to_string())
     }
 
+    /// The organisation of `login` registers a P-256 signing key; returns its id and PKCS#8.
+    pub(crate) async fn signing_key(&self, login: &str) -> (String, Vec<u8>) {
+        let (org, _) = self.org_of(login).await;
+        let (_, pkcs8) = new_pair();
+        let (public, proof) = proof_for(&pkcs8, &OrgId::parse(&org).unwrap());
+        let token = self.sign_in(login).await;
+        let r = self
+            .post(
+                "/api/keys",
+                Some(&token),
+                json!({ "label": "法人 CA", "public_key": public.to_base64(), "proof": proof }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        (r.body["id"].as_str().unwrap().to_string(), pkcs8)
+    }
+
+    /// The three forms, with the three rules accepted and signed by a fresh registered key.
     async fn agent_forms(&self, login: &str, name: &str) -> Value {
-        let (_, code) = self.org_of(login).await;
+        let (org, code) = self.org_of(login).await;
+        let (key_id, pkcs8) = self.signing_key(login).await;
+        let org = OrgId::parse(&org).unwrap();
         let rules = self.get("/api/registry/rules", None).await.body;
         let commitments: Vec<Value> = rules
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| json!({ "rule": r["rule"], "signed_by": "张法人", "text_sha256": r["text_sha256"] }))
+            .map(|r| {
+                let rule: AgentRule = serde_json::from_value(r["rule"].clone()).unwrap();
+                let signature = sign(&pkcs8, &rule_message(&org, rule, "张法人"));
+                json!({ "rule": r["rule"], "signed_by": "张法人", "text_sha256": r["text_sha256"],
+                        "key_id": key_id, "signature": signature })
+            })
             .collect();
         json!({
             "organisation": { "name": name, "credit_code": code, "address": "沈阳市和平区南京街 1 号",
@@ -41,7 +69,7 @@ impl TestApp {
     }
 
     /// The agent registers under 三表三制, the platform approves and qualifies it for construction.
-    async fn approved_agent(&self, login: &str, name: &str) -> String {
+    pub(crate) async fn approved_agent(&self, login: &str, name: &str) -> String {
         let (org, _) = self.org_of(login).await;
         let token = self.sign_in(login).await;
         let forms = self.agent_forms(login, name).await;
@@ -68,7 +96,7 @@ impl TestApp {
         org
     }
 
-    async fn three_agents(&self) -> Vec<String> {
+    pub(crate) async fn three_agents(&self) -> Vec<String> {
         vec![
             self.approved_agent("agent", "辽宁正信招标代理有限公司")
                 .await,
@@ -99,6 +127,11 @@ impl TestApp {
         self.post("/api/draws", Some(owner), body).await
     }
 
+    /// A hall that leaves conducting to the tests: no background conductor races their steps.
+    async fn by_hand() -> TestApp {
+        TestApp::spawn_with(|a| a.draw_conductor_ms = 0).await
+    }
+
     fn advance_hours(&self, h: i64) {
         self.clock.advance_millis(h * HOUR_MS);
     }
@@ -118,6 +151,7 @@ async fn an_agent_registers_under_three_forms_and_three_rules_and_the_platform_r
     let platform = app.sign_in("platform").await;
     let (org, _) = app.org_of("agent").await;
     let forms = app.agent_forms("agent", "辽宁正信招标代理有限公司").await;
+    let (foreign_key, _) = app.signing_key("agent2").await;
 
     // the wrong role, an incomplete form and a wrong credit code are refused, nothing logged
     let before = app.log_size().await;
@@ -134,6 +168,52 @@ async fn an_agent_registers_under_three_forms_and_three_rules_and_the_platform_r
         (r.status, r.code()),
         (StatusCode::UNPROCESSABLE_ENTITY, "registry_rule")
     );
+    // an unsigned acceptance, and one signed by a key of another organisation, are refused
+    let mut unsigned = forms.clone();
+    unsigned["commitments"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("signature");
+    let r = app
+        .post("/api/registry/agents", Some(&agent), unsigned)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "commitment_unsigned"),
+        "{:?}",
+        r.body
+    );
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not signed"));
+    let mut foreign = forms.clone();
+    foreign["commitments"][0]["key_id"] = json!(foreign_key);
+    let r = app
+        .post("/api/registry/agents", Some(&agent), foreign)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "commitment_signature_invalid"
+        )
+    );
+    // a signature over another rule's message by the right key
+    let mut wrong = forms.clone();
+    wrong["commitments"][2]["signature"] = wrong["commitments"][0]["signature"].clone();
+    let r = app.post("/api/registry/agents", Some(&agent), wrong).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "commitment_signature_invalid"
+        )
+    );
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not verify"));
     let mut other_code = forms.clone();
     other_code["organisation"]["credit_code"] = json!("91210100MA0Y999999");
     let r = app
@@ -374,7 +454,7 @@ async fn red_credit_excludes_an_agent_from_the_pool_and_the_pool_explains_why() 
 
 #[tokio::test]
 async fn an_agent_draw_runs_from_announcement_to_a_transcript_that_verifies_offline() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::by_hand().await;
     app.three_agents().await;
     let owner = app.sign_in("owner").await;
     let supervisor = app.sign_in("supervisor").await;
@@ -628,7 +708,7 @@ async fn an_agent_draw_runs_from_announcement_to_a_transcript_that_verifies_offl
 
 #[tokio::test]
 async fn a_missed_reveal_without_a_beacon_fails_the_draw_publicly() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::by_hand().await;
     app.three_agents().await;
     let owner = app.sign_in("owner").await;
     let supervisor = app.sign_in("supervisor").await;
@@ -711,7 +791,7 @@ async fn a_missed_reveal_without_a_beacon_fails_the_draw_publicly() {
 #[tokio::test]
 async fn with_a_beacon_a_missed_reveal_is_left_out_and_nothing_is_accepted_once_the_beacon_exists()
 {
-    let app = TestApp::spawn().await;
+    let app = TestApp::by_hand().await;
     app.three_agents().await;
     let owner = app.sign_in("owner").await;
     let platform = app.sign_in("platform").await;
@@ -722,7 +802,7 @@ async fn with_a_beacon_a_missed_reveal_is_left_out_and_nothing_is_accepted_once_
         .await;
     assert_eq!(r.code(), "invalid_field");
     let beacon =
-        json!({ "source": "drand-quicknet", "round": "12345678", "deadline": app.hours(3) });
+        json!({ "source": "nist-beacon-2.0", "round": "pulse 1234567", "deadline": app.hours(3) });
     let r = app
         .request_agent_draw(&owner, json!({ "beacon": beacon }))
         .await;
@@ -916,4 +996,510 @@ async fn an_expert_draw_recuses_conflicted_experts_and_says_why() {
         .unwrap()
         .iter()
         .any(|p| p == supervisor_org.as_str()));
+}
+
+#[tokio::test]
+async fn the_hall_conducts_a_due_draw_by_itself_once_and_the_manual_conduct_then_refuses() {
+    let app = TestApp::by_hand().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let supervisor = app.sign_in("supervisor").await;
+    let platform = app.sign_in("platform").await;
+    let beacon =
+        json!({ "source": "nist-beacon-2.0", "round": "pulse 1234567", "deadline": app.hours(3) });
+    let plain = app.request_agent_draw(&owner, json!({})).await;
+    let with_beacon = app
+        .request_agent_draw(&owner, json!({ "beacon": beacon }))
+        .await;
+    let ids = [&plain, &with_beacon].map(|r| r.body["id"].as_str().unwrap().to_string());
+    let orgs = [
+        (&platform, app.org_of("platform").await.0),
+        (&owner, app.org_of("owner").await.0),
+        (&supervisor, app.org_of("supervisor").await.0),
+    ];
+    for draw in &ids {
+        for (t, org) in &orgs {
+            let (_, c) = secret(draw, org, 4);
+            let r = app
+                .post(
+                    format!("/api/draws/{draw}/commit"),
+                    Some(t),
+                    json!({ "commitment": c }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED);
+        }
+    }
+    // One watcher across the ticks, as the hall runs it (it remembers when reveals close); a fresh
+    // one, as after a restart, must reach the same decisions.
+    let mut watch = bidhall::lottery::service::DueDraws::default();
+    let fresh = bidhall::lottery::service::conduct_due_draws;
+    assert!(
+        watch.conduct(&app.app).await.unwrap().is_empty(),
+        "committing"
+    );
+    assert!(fresh(&app.app).await.unwrap().is_empty(), "committing");
+    app.advance_hours(1);
+    for draw in &ids {
+        for (t, org) in &orgs {
+            let (r, _) = secret(draw, org, 4);
+            let r = app
+                .post(
+                    format!("/api/draws/{draw}/reveal"),
+                    Some(t),
+                    json!({ "r": hex::encode(r) }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED);
+        }
+    }
+    // every reveal is in, but the reveal window is still open: nothing runs early
+    app.clock.advance_millis(HOUR_MS - 1);
+    assert!(
+        watch.conduct(&app.app).await.unwrap().is_empty(),
+        "revealing"
+    );
+    assert!(fresh(&app.app).await.unwrap().is_empty(), "revealing");
+
+    app.clock.advance_millis(1);
+    let before = app.log_size().await;
+    let done = watch.conduct(&app.app).await.unwrap();
+    assert_eq!(
+        done.len(),
+        1,
+        "the draw without a beacon runs at its deadline"
+    );
+    assert_eq!(done[0].id, ids[0]);
+    assert_eq!(app.log_size().await, before + 1);
+    let entry = app.app.store.audit_entry(before).await.unwrap();
+    let entry: Value = serde_json::from_slice(&entry.entry).unwrap();
+    assert_eq!(entry["type"], "draw_completed");
+    assert_eq!(
+        entry["actor"]["kind"], "system",
+        "the hall itself conducted it: {entry}"
+    );
+
+    // once run, never again: not by the hall, not by hand
+    assert!(watch.conduct(&app.app).await.unwrap().is_empty());
+    let again = app
+        .post(
+            format!("/api/draws/{}/conduct", ids[0]),
+            Some(&owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "wrong_phase")
+    );
+    assert_eq!(app.log_size().await, before + 1);
+    let view = app.get(format!("/api/draws/{}", ids[0]), None).await;
+    assert_eq!(view.body["phase"], "completed");
+    let t = app
+        .client
+        .get(format!("{}/api/draws/{}/transcript", app.base, ids[0]))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(verify_json(&t).is_ok());
+
+    // the draw with a beacon waits for its value, then runs by itself
+    app.advance_hours(1);
+    assert!(
+        watch.conduct(&app.app).await.unwrap().is_empty(),
+        "awaiting the beacon"
+    );
+    let r = app
+        .post(
+            format!("/api/draws/{}/beacon", ids[1]),
+            Some(&platform),
+            json!({ "value": "ab".repeat(32) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let done = watch.conduct(&app.app).await.unwrap();
+    assert_eq!(done.iter().map(|d| &d.id).collect::<Vec<_>>(), [&ids[1]]);
+    assert_eq!(done[0].state.as_str(), "completed");
+}
+
+#[tokio::test]
+async fn the_background_conductor_runs_a_due_draw_and_a_late_manual_conduct_is_refused() {
+    // The hall's own watcher (every 50 ms here): after the deadline the draw completes without
+    // anyone pressing the button, exactly once.
+    let app = TestApp::spawn_with(|a| a.draw_conductor_ms = 50).await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let r = app
+        .request_agent_draw(&owner, json!({ "parties": [app.org_of("owner").await.0] }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let org = app.org_of("owner").await.0;
+    let (s, c) = secret(&draw, &org, 8);
+    app.post(
+        format!("/api/draws/{draw}/commit"),
+        Some(&owner),
+        json!({ "commitment": c }),
+    )
+    .await;
+    app.advance_hours(1);
+    app.post(
+        format!("/api/draws/{draw}/reveal"),
+        Some(&owner),
+        json!({ "r": hex::encode(s) }),
+    )
+    .await;
+    app.advance_hours(1);
+    // Polls the draw's state (not the clock): the watcher's pace is its own.
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        state = app.get(format!("/api/draws/{draw}"), None).await.body["phase"].clone();
+        if state == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(state, "completed");
+    let again = app
+        .post(
+            format!("/api/draws/{draw}/conduct"),
+            Some(&owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.code(), "wrong_phase");
+    let completed = app.app.store.draw_audit_indices(&draw).await.unwrap().len();
+    assert_eq!(
+        completed, 5,
+        "announced, frozen, committed, revealed, completed: once"
+    );
+}
+
+/// Runs `bidhall ARGS` with `BIDHALL_URL` and `BIDHALL_TOKEN`; (success, stdout + stderr).
+async fn bidhall_as(app: &TestApp, token: &str, args: Vec<String>) -> (bool, String) {
+    let (url, token) = (app.base.clone(), token.to_string());
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+            .args(&args)
+            .env("BIDHALL_URL", url)
+            .env("BIDHALL_TOKEN", token)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_party_commits_and_reveals_from_the_command_line() {
+    let app = TestApp::by_hand().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let supervisor = app.sign_in("supervisor").await;
+    let platform = app.sign_in("platform").await;
+    let witness = app.sign_in("witness").await;
+    let r = app.request_agent_draw(&owner, json!({})).await;
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let other = app.request_agent_draw(&owner, json!({})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (sup_org, owner_org, platform_org) = (
+        app.org_of("supervisor").await.0,
+        app.org_of("owner").await.0,
+        app.org_of("platform").await.0,
+    );
+    let witness_org = app.org_of("witness").await.0;
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    let commit = |party: &str, out: &str, d: &str| {
+        [
+            "draw",
+            "commit",
+            "--draw",
+            d,
+            "--party",
+            party,
+            "--secret-out",
+            out,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let reveal = |secret: &str, d: &str| {
+        ["draw", "reveal", "--draw", d, "--secret", secret]
+            .map(String::from)
+            .to_vec()
+    };
+
+    // the wrong party: another organisation's name, or one not named in the announcement; nothing
+    // is written or logged
+    let before = app.log_size().await;
+    let (ok, text) = bidhall_as(&app, &supervisor, commit(&owner_org, &file("x"), &draw)).await;
+    assert!(!ok && text.contains("not for party"), "{text}");
+    let (ok, text) = bidhall_as(&app, &witness, commit(&witness_org, &file("x"), &draw)).await;
+    assert!(!ok && text.contains("not a party named"), "{text}");
+    assert!(!std::path::Path::new(&file("x")).exists());
+    assert_eq!(app.log_size().await, before);
+
+    // the supervisor commits from the command line
+    let (ok, text) = bidhall_as(
+        &app,
+        &supervisor,
+        commit(&sup_org, &file("sup.secret"), &draw),
+    )
+    .await;
+    assert!(ok, "{text}");
+    assert_eq!(app.log_size().await, before + 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file("sup.secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the secret is readable by its owner only"
+        );
+    }
+    let secret_text = std::fs::read_to_string(file("sup.secret")).unwrap();
+    let r_hex = secret_text
+        .lines()
+        .find_map(|l| l.strip_prefix("r "))
+        .unwrap()
+        .to_string();
+    assert!(!text.contains(&r_hex), "the secret is never printed");
+    let r: [u8; 32] = hex::decode(&r_hex).unwrap().try_into().unwrap();
+    let view = app.get(format!("/api/draws/{draw}"), None).await;
+    let stored = view.body["commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["party"] == sup_org.as_str())
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(
+        stored,
+        hex::encode(commitment(&draw, &sup_org, &r).unwrap())
+    );
+    assert!(text.contains(stored.as_str().unwrap()), "{text}");
+    // the secret file is never overwritten, and a second commitment is refused by the hall
+    let (ok, _) = bidhall_as(
+        &app,
+        &supervisor,
+        commit(&sup_org, &file("sup.secret"), &draw),
+    )
+    .await;
+    assert!(!ok);
+    assert_eq!(
+        std::fs::read_to_string(file("sup.secret")).unwrap(),
+        secret_text
+    );
+    let (ok, text) = bidhall_as(
+        &app,
+        &supervisor,
+        commit(&sup_org, &file("sup2.secret"), &draw),
+    )
+    .await;
+    assert!(!ok && text.contains("already_done"), "{text}");
+
+    // the others commit in the API; revealing before the commitments close is refused
+    for (t, org) in [(&owner, &owner_org), (&platform, &platform_org)] {
+        let (_, c) = secret(&draw, org, 3);
+        app.post(
+            format!("/api/draws/{draw}/commit"),
+            Some(t),
+            json!({ "commitment": c }),
+        )
+        .await;
+    }
+    let (ok, text) = bidhall_as(&app, &supervisor, reveal(&file("sup.secret"), &draw)).await;
+    assert!(!ok && text.contains("wrong_phase"), "{text}");
+    app.advance_hours(1);
+    // a secret made for another draw is refused before it is sent
+    let (ok, text) = bidhall_as(&app, &supervisor, reveal(&file("sup.secret"), &other)).await;
+    assert!(!ok && text.contains("another draw"), "{text}");
+    // someone else's token cannot reveal the supervisor's secret as its own
+    let (ok, text) = bidhall_as(&app, &owner, reveal(&file("sup.secret"), &draw)).await;
+    assert!(!ok && text.contains("commitment_mismatch"), "{text}");
+    let (ok, text) = bidhall_as(&app, &supervisor, reveal(&file("sup.secret"), &draw)).await;
+    assert!(ok, "{text}");
+    assert!(!text.contains(&r_hex), "the secret is never printed");
+    let (ok, text) = bidhall_as(&app, &supervisor, reveal(&file("sup.secret"), &draw)).await;
+    assert!(!ok && text.contains("already_done"), "{text}");
+    for (t, org) in [(&owner, &owner_org), (&platform, &platform_org)] {
+        let (r, _) = secret(&draw, org, 3);
+        app.post(
+            format!("/api/draws/{draw}/reveal"),
+            Some(t),
+            json!({ "r": hex::encode(r) }),
+        )
+        .await;
+    }
+    app.advance_hours(1);
+    let done = app
+        .post(
+            format!("/api/draws/{draw}/conduct"),
+            Some(&owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.body["state"], "completed", "{:?}", done.body);
+    let bytes = app
+        .client
+        .get(format!("{}/api/draws/{draw}/transcript", app.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    verify_json(&bytes).expect("the transcript verifies");
+    let t: Value = serde_json::from_slice(&bytes).unwrap();
+    let revealed = t["reveals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["party"] == sup_org.as_str())
+        .unwrap();
+    assert_eq!(revealed["r"], r_hex, "the file's bytes entered the seed");
+}
+
+#[tokio::test]
+async fn a_drand_beacon_is_entered_as_its_round_checked_against_quicknet_and_rechecked_offline() {
+    let app = TestApp::by_hand().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let platform = app.sign_in("platform").await;
+    let unnumbered =
+        json!({ "source": "drand-quicknet", "round": "next", "deadline": app.hours(3) });
+    let r = app
+        .request_agent_draw(&owner, json!({ "beacon": unnumbered }))
+        .await;
+    assert_eq!(
+        r.body["error"]["details"]["rule"], "not_a_round",
+        "{:?}",
+        r.body
+    );
+    let beacon = json!({ "source": "drand-quicknet", "round": "123", "deadline": app.hours(3) });
+    let r = app
+        .request_agent_draw(
+            &owner,
+            json!({ "beacon": beacon, "parties": [app.org_of("owner").await.0] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let url = |s: &str| format!("/api/draws/{draw}/{s}");
+    let org = app.org_of("owner").await.0;
+    let (s, c) = secret(&draw, &org, 9);
+    app.post(url("commit"), Some(&owner), json!({ "commitment": c }))
+        .await;
+    app.advance_hours(1);
+    app.post(url("reveal"), Some(&owner), json!({ "r": hex::encode(s) }))
+        .await;
+    app.advance_hours(2);
+
+    // quicknet round 123 as drand publishes it
+    let sig = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
+    let randomness = "fb8f7bc29bf24db51871ec8c79f3a1e4bd0557bc0dfcee9ed1d924e69d1c60dc";
+    let before = app.log_size().await;
+    // a bare value, another round, a forged signature and the owner are all refused
+    let refusals = [
+        (&platform, json!({ "value": randomness }), "required"),
+        (
+            &platform,
+            json!({ "drand": { "round": 124, "signature": sig } }),
+            "wrong_round",
+        ),
+        (
+            &platform,
+            json!({ "drand": { "round": 123, "signature": format!("{}00", &sig[..94]) } }),
+            "bad_signature",
+        ),
+        (
+            &platform,
+            json!({ "drand": { "round": 123, "signature": sig, "randomness": "00".repeat(32) } }),
+            "randomness_mismatch",
+        ),
+    ];
+    for (t, body, rule) in refusals {
+        let r = app.post(url("beacon"), Some(t), body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{rule}: {:?}",
+            r.body
+        );
+        assert_eq!(r.body["error"]["details"]["rule"], rule, "{:?}", r.body);
+    }
+    let r = app
+        .post(
+            url("beacon"),
+            Some(&owner),
+            json!({ "drand": { "round": 123, "signature": sig } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.log_size().await, before);
+
+    let round = json!({ "round": 123, "randomness": randomness, "signature": sig });
+    let r = app
+        .post(url("beacon"), Some(&platform), json!({ "drand": round }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["beacon_value"], randomness);
+    let done = app.post(url("conduct"), Some(&owner), json!({})).await;
+    assert_eq!(done.body["state"], "completed", "{:?}", done.body);
+
+    // bidhall draw verify re-checks the round from the transcript's audit entries
+    let bytes = app
+        .client
+        .get(format!("{}{}", app.base, url("transcript")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |t: &Value| {
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, serde_json::to_vec(t).unwrap()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+            .args(["draw", "verify"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let t: Value = serde_json::from_slice(&bytes).unwrap();
+    let (ok, text) = verify(&t);
+    assert!(
+        ok && text.contains("drand quicknet round 123 verified"),
+        "{text}"
+    );
+    // the recorded signature changed, or missing: the beacon no longer checks
+    let mut forged = t.clone();
+    for a in forged["audit"].as_array_mut().unwrap() {
+        if a["entry"]["type"] == "draw_beacon_entered" {
+            a["entry"]["payload"]["drand"]["signature"] = json!(format!("{}00", &sig[..94]));
+        }
+    }
+    let (ok, text) = verify(&forged);
+    assert!(!ok && text.contains("beacon does NOT verify"), "{text}");
+    let mut bare = t.clone();
+    bare["audit"] = json!([]);
+    let (ok, text) = verify(&bare);
+    assert!(!ok && text.contains("do not carry it"), "{text}");
 }

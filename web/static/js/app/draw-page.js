@@ -7,7 +7,7 @@ import { api, t, pageData } from './api.js';
 import { bytesToHex, commitment, hexToBytes, verifyTranscript } from '../draw.js';
 
 const $ = (id) => document.getElementById(id);
-const { draw: drawId, org } = pageData();
+const { draw: drawId, org, parties: partyNames = {} } = pageData();
 const secretKey = `bidhall.draw.${drawId}.${org}`;
 
 function el(tag, text) {
@@ -48,7 +48,10 @@ function render(view) {
   const revealed = new Set(view.reveals.map((c) => c.party));
   $('d-parties').replaceChildren(...d.parties.map((p) => {
     const row = el('tr');
-    row.append(el('td', p), el('td', committed.has(p) ? '✓' : '—'), el('td', revealed.has(p) ? '✓' : '—'));
+    const who = partyNames[p];
+    const name = el('td', who ? `${who.name} · ${t(`role_${who.role}`)}` : p);
+    name.title = p;
+    row.append(name, el('td', committed.has(p) ? '✓' : '—'), el('td', revealed.has(p) ? '✓' : '—'));
     return row;
   }));
 
