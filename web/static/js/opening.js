@@ -112,6 +112,7 @@ export function foldEvents(state, event) {
         lot_id: b.lot_id,
         org_id: b.org_id,
         org_name: b.org_name,
+        commitment: b.commitment ?? s.order.find((o) => o.n === b.n)?.commitment ?? null,
         status: b.status,
         price_fen: b.price_fen ?? null,
         duration_days: b.duration_days ?? null,
@@ -193,7 +194,7 @@ export function tableRows(state) {
     return {
       n,
       lot_id: o?.lot_id ?? state.lines[key(n)]?.lot_id ?? null,
-      commitment: o?.commitment ?? null,
+      commitment: o?.commitment ?? state.lines[key(n)]?.commitment ?? null,
       bond: state.lines[key(n)]?.bond ?? state.bonds[key(n)]?.bond ?? null,
       progress: state.progress[key(n)] ?? null,
       line: state.lines[key(n)] ?? null,

@@ -58,6 +58,7 @@ test('a whole ceremony folds into the hall view', () => {
   const rows = tableRows(s);
   assert.deepEqual(rows.map((r) => r.n), [1, 2, 3]);
   assert.equal(rows[0].line.price_fen, 98_765_400);
+  assert.equal(rows[0].line.commitment, 'c1', 'a line keeps the commitment it was listed under');
   assert.equal(rows[0].line.confirmed.line_sha256, 'ab'.repeat(32));
   assert.equal(rows[0].line.confirmed.seq, 17);
   assert.equal(rows[1].bond, 'missing');
