@@ -290,6 +290,39 @@ pub enum BenchCommand {
     /// An expert draw over a large pool end to end through the API, and its verification, against
     /// SHA-256 of the pool list.
     Draw(DrawBenchArgs),
+    /// The live opening: fan-out of one event to many websocket observers beside a minimal axum
+    /// server, and the time from the opening to the last bid announced.
+    Opening(OpeningBenchArgs),
+    /// The server half of `bench opening`, run by it in a child process.
+    #[command(hide = true)]
+    OpeningServer(OpeningServerArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpeningBenchArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Numbers of observers, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    pub observers: Vec<usize>,
+    /// Events timed per number of observers.
+    #[arg(long, default_value_t = 20)]
+    pub rounds: usize,
+    /// Sealed bids in the timed ceremony (0 skips it).
+    #[arg(long, default_value_t = 300)]
+    pub bids: usize,
+    /// Size of each bid, in MiB.
+    #[arg(long, default_value_t = 5)]
+    pub bid_mib: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpeningServerArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// `hall` or `minimal`.
+    #[arg(long)]
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -63,6 +63,8 @@ async fn main() -> ExitCode {
                 BenchCommand::Log(args) => bidhall::bench::log::run(args).await,
                 BenchCommand::Bids(args) => bidhall::bench::bids::run(args).await,
                 BenchCommand::Draw(args) => bidhall::bench::draws::run(args).await,
+                BenchCommand::Opening(args) => bidhall::bench::opening::run(args).await,
+                BenchCommand::OpeningServer(args) => bidhall::bench::opening::serve(args).await,
             };
             match done {
                 Ok(()) => ExitCode::SUCCESS,

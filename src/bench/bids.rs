@@ -26,17 +26,17 @@ fn mib_s(bytes: usize, d: Duration) -> f64 {
 }
 
 /// A tender ready for bids on a scratch hall: custodian keys registered, a tenderer signed in.
-struct Setup {
-    base: String,
-    token: String,
-    tender: String,
-    lot: String,
-    params: SealParams,
-    signer_pkcs8: Vec<u8>,
-    keys: Vec<CustodianPrivateKey>,
+pub(super) struct Setup {
+    pub(super) base: String,
+    pub(super) token: String,
+    pub(super) tender: String,
+    pub(super) lot: String,
+    pub(super) params: SealParams,
+    pub(super) signer_pkcs8: Vec<u8>,
+    pub(super) keys: Vec<CustodianPrivateKey>,
 }
 
-async fn post(
+pub(super) async fn post(
     c: &reqwest::Client,
     url: String,
     token: Option<&str>,
@@ -55,7 +55,11 @@ async fn post(
     Ok(v)
 }
 
-async fn get(c: &reqwest::Client, url: String, token: Option<&str>) -> Result<Value, BenchError> {
+pub(super) async fn get(
+    c: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+) -> Result<Value, BenchError> {
     let mut r = c.get(&url);
     if let Some(t) = token {
         r = r.bearer_auth(t);
@@ -63,7 +67,7 @@ async fn get(c: &reqwest::Client, url: String, token: Option<&str>) -> Result<Va
     r.send().await.map_err(err)?.json().await.map_err(err)
 }
 
-async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
+pub(super) async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
     // The demo hall's parties, then a fresh tender through the API.
     crate::demo::load(app).await.map_err(err)?;
     let c = reqwest::Client::new();
@@ -200,6 +204,21 @@ async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
         signer_pkcs8,
         keys,
     })
+}
+
+/// A bid archive as a tenderer's client makes it, about `len` bytes: bid.json, then an attachment.
+pub(super) fn bid_payload(len: usize) -> Vec<u8> {
+    let bid =
+        r#"{"price_fen": 98765400, "duration_days": 180, "quality_commitment": "合格"}"#.as_bytes();
+    let attachment = vec![0x5au8; len.saturating_sub(4096)];
+    let mut w = crate::sealbox::tar::TarWriter::new(Vec::with_capacity(len + 4096));
+    if w.append("bid.json", bid.len() as u64, bid).is_err()
+        || w.append("technical.pdf", attachment.len() as u64, &attachment[..])
+            .is_err()
+    {
+        return Vec::new();
+    }
+    w.finish().unwrap_or_default()
 }
 
 fn seal_bytes(s: &Setup, len: usize) -> Result<Vec<u8>, BenchError> {

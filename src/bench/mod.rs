@@ -447,3 +447,4 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
 pub mod bids;
 pub mod draws;
 pub mod log;
+pub mod opening;

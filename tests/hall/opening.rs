@@ -710,3 +710,68 @@ async fn refusals_name_the_rule() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// A second `bidhall serve` process on the same database and data folder; killed on drop.
+struct OtherProcess {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for OtherProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn second_process(app: &TestApp) -> OtherProcess {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+        .args(["serve", "--listen", &listen])
+        .env("DATABASE_URL", app.args.store.database_url())
+        .env("BIDHALL_DATA_DIR", &app.args.store.data_dir)
+        .env("BIDHALL_DRAW_CONDUCTOR_MS", "0")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://{listen}");
+    for _ in 0..300 {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
+            if r.status().is_success() {
+                return OtherProcess { child, base };
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the second process did not start");
+}
+
+#[tokio::test]
+async fn a_client_of_one_process_receives_the_events_another_process_makes() {
+    let app = TestApp::spawn().await;
+    let (b, _) = box_with_bids(&app, &[Some(1), Some(2), Some(3)], &[]).await;
+    let other = second_process(&app).await;
+    // the observer watches through process B …
+    let url = format!(
+        "{}/api/tenders/{}/opening/ws?after=0",
+        other.base.replace("http://", "ws://"),
+        b.tender
+    );
+    let mut ws = connect(&url).await;
+    // … while process A runs the opening
+    app.clock.set(b.deadline);
+    opening(&app, &b, None).await;
+    release_as(&app, &b, "agent", 2, false).await;
+    release_as(&app, &b, "supervisor", 3, false).await;
+    let end = last_seq(&app, &b).await;
+    assert!(end >= 10, "the opening was announced on A");
+    assert_eq!(
+        read_until(&mut ws, end).await,
+        (1..=end).collect::<Vec<_>>()
+    );
+}
