@@ -116,6 +116,16 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/app/custodian.js"),
     ),
+    (
+        "/static/js/opening.js",
+        JS,
+        include_bytes!("../../web/static/js/opening.js"),
+    ),
+    (
+        "/static/js/app/opening-page.js",
+        JS,
+        include_bytes!("../../web/static/js/app/opening-page.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

@@ -9,6 +9,7 @@ mod board;
 mod draw;
 pub mod format;
 pub mod i18n;
+mod opening;
 mod tender;
 pub mod views;
 mod workspace;
@@ -30,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/workspace/tenders/{id}", get(workspace::workspace_tender))
         .route("/audit", get(audit::audit))
         .route("/draws/{id}", get(draw::draw))
+        .route("/tenders/{id}/opening", get(opening::hall))
+        .route("/tenders/{id}/opening/report", get(opening::report))
         .layer(Extension(views))
         .merge(assets::router())
 }

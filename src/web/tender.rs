@@ -3,7 +3,7 @@
 
 use super::views::{script_json, Page};
 use crate::app::AppState;
-use crate::domain::{OrgId, TenderId};
+use crate::domain::{OrgId, TenderId, DAY_MS};
 use crate::identity::{Actor, Role};
 use crate::tenders::model::{DocumentState, Tender, TenderState};
 use axum::extract::{Path, State};
@@ -52,6 +52,8 @@ struct Facts {
     total_estimate_fen: i64,
     can_obtain: bool,
     is_member: bool,
+    /// The bid deadline is less than a day away or past: the opening hall is worth a link.
+    opening_near: bool,
 }
 
 pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
@@ -89,6 +91,8 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
             .is_some_and(|a| a.role == Role::Tenderer)
             && tender.is_bidding_open(now),
         is_member: member,
+        opening_near: tender.state == TenderState::Published
+            && now >= tender.spec.schedule.bid_deadline.plus_millis(-DAY_MS),
     };
     let ctx = context! {
         tender => &tender,

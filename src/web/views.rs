@@ -59,6 +59,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../web/templates/custodian.html"),
     ),
     (
+        "opening.html",
+        include_str!("../../web/templates/opening.html"),
+    ),
+    (
+        "opening_report.html",
+        include_str!("../../web/templates/opening_report.html"),
+    ),
+    (
         "message.html",
         include_str!("../../web/templates/message.html"),
     ),

@@ -133,6 +133,47 @@ pub(crate) async fn params(app: &TestApp, b: &Box_) -> SealParams {
     }
 }
 
+/// Tenderer `login` bids `payload` (a bid archive) in the box's lot: it obtains the documents and
+/// registers a signing key unless it is the box's own tenderer, seals on its device and submits.
+pub(crate) async fn bid_as(app: &TestApp, b: &Box_, login: &str, payload: &[u8]) {
+    let token = app.sign_in(login).await;
+    let org = org_of(app, &token).await;
+    let pkcs8 = if org == b.tenderer_org {
+        b.signer_pkcs8.clone()
+    } else {
+        let obtained = app
+            .post(
+                format!("/api/tenders/{}/obtain", b.tender),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            obtained.status,
+            StatusCode::OK,
+            "{login}: {:?}",
+            obtained.body
+        );
+        signing_key(app, &token).await
+    };
+    let mut p = params(app, b).await;
+    p.tenderer_id = org;
+    let rng = SystemRandom::new();
+    let signer = TendererSigningKey::from_pkcs8(&pkcs8, &rng).unwrap();
+    let mut envelope = Vec::new();
+    envelope::seal(
+        &p,
+        &signer,
+        payload,
+        payload.len() as u64,
+        &mut envelope,
+        &rng,
+    )
+    .unwrap();
+    let (status, body) = submit(app, b, envelope, &token).await;
+    assert_eq!(status, StatusCode::CREATED, "{login}: {body}");
+}
+
 /// Seals `payload` on the "tenderer's device".
 pub(crate) async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
     let p = params(app, b).await;

@@ -185,3 +185,121 @@ async fn an_owner_runs_an_agent_draw_with_the_supervisor_as_witness_in_the_brows
         other => panic!("{other:?}"),
     }
 }
+
+/// The live opening watched in four browsers — the supervisor, the host, a tenderer and the public —
+/// from the lobby to the signed record. Three tenderers have sealed bids from Rust; the script asks
+/// (`@@ step` on its stdout, `ok` on its stdin) when the hall's clock should reach the deadline or
+/// the end of the confirmation window, and when the agent and the supervisor release their shares.
+#[tokio::test]
+async fn an_opening_is_watched_live_to_its_record_in_the_browser() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let root = env!("CARGO_MANIFEST_DIR");
+    if !(std::path::Path::new(&chromium).exists()
+        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists())
+    {
+        assert!(
+            !required,
+            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
+        );
+        eprintln!("skipping opening.mjs: Chromium or web/node_modules/playwright-core missing");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let b = crate::bids::open_box(&app).await;
+    // Two bids open; the third's bid.json is not JSON, so it is announced with its reason and the
+    // tenderer at fault.
+    let mut unreadable = bidhall::sealbox::tar::TarWriter::new(Vec::new());
+    unreadable.append("bid.json", 9, &b"not json!"[..]).unwrap();
+    for (login, payload) in [
+        ("tenderer1", crate::bids::bid_archive(98_765_400)),
+        ("tenderer2", crate::bids::bid_archive(99_120_000)),
+        ("tenderer3", unreadable.finish().unwrap()),
+    ] {
+        crate::bids::bid_as(&app, &b, login, &payload).await;
+    }
+    // The finance desk records tenderer1's bond; the others' stay missing.
+    let platform = app.sign_in("platform").await;
+    let bond = app
+        .post(
+            format!("/api/tenders/{}/bonds", b.tender),
+            Some(&platform),
+            serde_json::json!({ "lot_id": b.lot, "org_id": b.tenderer_org, "amount_fen": 2_000_000, "reference": "BANK-0001" }),
+        )
+        .await;
+    assert_eq!(bond.status, StatusCode::CREATED, "{:?}", bond.body);
+    // The lobby is open: ten minutes before the deadline.
+    app.clock.set(b.deadline.plus_millis(-10 * 60_000));
+
+    std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
+    let shot = format!("{root}/target/browser/opening.png");
+    let mut child = tokio::process::Command::new("node")
+        .arg(format!("{root}/web/test/browser/opening.mjs"))
+        .env("BIDHALL_URL", &app.base)
+        .env("BIDHALL_TENDER", &b.tender)
+        .env("BIDHALL_SCREENSHOT", &shot)
+        .env(
+            "BIDHALL_SCREENSHOT_REPORT",
+            format!("{root}/target/browser/opening-report.png"),
+        )
+        .env("CHROMIUM", &chromium)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = tokio::spawn(async move {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s).await;
+        s
+    });
+    let mut log = String::new();
+    let drive = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            log.push_str(&line);
+            log.push('\n');
+            let Some(step) = line.strip_prefix("@@ ") else {
+                continue;
+            };
+            match step {
+                "deadline" => app.clock.set(b.deadline),
+                "release" => {
+                    for (login, index) in [("agent", 2), ("supervisor", 3)] {
+                        let (status, body) =
+                            crate::bids::release_as(&app, &b, login, index, false).await;
+                        assert_eq!(status, StatusCode::OK, "{login}: {body}");
+                    }
+                }
+                "window_end" => {
+                    let agent = app.sign_in("agent").await;
+                    let state = app
+                        .get(format!("/api/tenders/{}/opening", b.tender), Some(&agent))
+                        .await;
+                    let until = ts(state.body["confirmation_until"].as_str().unwrap());
+                    app.clock.set(until.plus_millis(1));
+                }
+                other => panic!("the script asked for {other:?}"),
+            }
+            stdin.write_all(b"ok\n").await.unwrap();
+            stdin.flush().await.unwrap();
+        }
+    };
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(300), drive).await;
+    if finished.is_err() {
+        let _ = child.kill().await;
+    }
+    let status = child.wait().await.unwrap();
+    let log = format!("{log}\n{}", errors.await.unwrap());
+    if std::env::var("TEST_LOG").is_ok() {
+        eprintln!("{log}");
+    }
+    assert!(finished.is_ok(), "opening.mjs timed out:\n{log}");
+    assert!(status.success(), "opening.mjs failed:\n{log}");
+    assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
+}

@@ -1,0 +1,323 @@
+//! The opening hall of a published tender (`/tenders/{id}/opening`): a shell whose script follows
+//! the opening's events over the websocket (docs/opening.md). It never computes the opening's
+//! state itself; what the hall shows comes from the opening API, the same for every viewer. The
+//! printable record (`/tenders/{id}/opening/report`) is rendered here from the signed record the
+//! opening service builds, so it prints without a script.
+
+use super::bidbox::held_indexes;
+use super::views::{script_json, Page};
+use crate::app::AppState;
+use crate::domain::TenderId;
+use crate::opening::service::{self, OpeningError};
+use crate::tenders::model::{Tender, TenderState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::{context, Value};
+
+/// A published (or cancelled) tender; a draft has no opening.
+async fn visible_tender(app: &AppState, page: &Page, id: &str) -> Result<Tender, Response> {
+    let Ok(id) = TenderId::parse(id) else {
+        return Err(page.not_found());
+    };
+    match app.store.get_tender(&id).await {
+        Ok(t) if t.state != TenderState::Draft => Ok(t),
+        Ok(_) => Err(page.not_found()),
+        Err(e) => Err(page.store_failed(e)),
+    }
+}
+
+/// The hall page's context (pure, for the tests): the tender for the header, and for the script
+/// the tender id and whether the viewer holds a custodian key (its link to the custodian page).
+pub fn hall_context(tender: &Tender, custodian: bool) -> Value {
+    context! {
+        tender => tender,
+        page_json => script_json(&serde_json::json!({
+            "tender_id": tender.id,
+            "custodian": custodian,
+        })),
+    }
+}
+
+/// The printable record's context (pure, for the tests): `report` is the signed opening record as
+/// the API answers it, `{record, record_sha256, signature}` (docs/opening.md, section 4).
+pub fn report_context(report: &serde_json::Value) -> Value {
+    let mut record = report["record"].clone();
+    if let Some(lines) = record["lines"].as_array_mut() {
+        for line in lines {
+            if let Some((code, index)) = line["fault"].as_str().map(fault_of) {
+                line["fault_code"] = code.into();
+                line["fault_index"] = index.into();
+            }
+        }
+    }
+    context! {
+        report => report,
+        r => record,
+    }
+}
+
+/// The party at fault as a code and, for a custodian, its index: the record may say `tenderer`,
+/// `the tenderer` or `custodian 3`.
+fn fault_of(fault: &str) -> (String, Option<u32>) {
+    let f = fault.trim();
+    let f = f.strip_prefix("the ").unwrap_or(f);
+    match f.split_once(' ') {
+        Some((code, n)) => match n.trim_start_matches('#').parse() {
+            Ok(i) => (code.to_string(), Some(i)),
+            Err(_) => (f.to_string(), None),
+        },
+        None => (f.to_string(), None),
+    }
+}
+
+pub async fn report(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let tender = match visible_tender(&app, &page, &id).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    match service::report(&app, &tender.id).await {
+        Ok(report) => page.render(
+            StatusCode::OK,
+            "opening_report.html",
+            report_context(&report),
+        ),
+        Err(OpeningError::NotFound) => page.not_found(),
+        Err(OpeningError::Refused(_)) => page.message(
+            StatusCode::CONFLICT,
+            "opening_not_concluded_title",
+            "opening_not_concluded_body",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "the opening record could not be read");
+            page.message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable_title",
+                "unavailable_body",
+            )
+        }
+    }
+}
+
+pub async fn hall(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let tender = match visible_tender(&app, &page, &id).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let custodian = page
+        .actor
+        .as_ref()
+        .is_some_and(|a| !held_indexes(a, &tender).is_empty());
+    page.render(
+        StatusCode::OK,
+        "opening.html",
+        hall_context(&tender, custodian),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::{self, Lang};
+    use crate::web::views::Views;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    const XSS: &str = "<script>alert(1)</script>";
+    const TEMPLATES: [&str; 2] = [
+        include_str!("../../web/templates/opening.html"),
+        include_str!("../../web/templates/opening_report.html"),
+    ];
+    const SCRIPT: &str = include_str!("../../web/static/js/app/opening-page.js");
+
+    fn tender() -> Tender {
+        serde_json::from_value(json!({
+            "id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e6f",
+            "project_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e70",
+            "owner_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e71",
+            "agent_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e72",
+            "state": "published",
+            "version": 3,
+            "created_at": "2026-11-01T01:00:00Z",
+            "updated_at": "2026-11-01T01:00:00Z",
+            "published_at": "2026-11-02T01:00:00Z",
+            "documents_issued_at": "2026-11-02T01:00:00Z",
+            "spec": {
+                "title": format!("道路 {XSS}"),
+                "description": "",
+                "category": "construction",
+                "region": "沈阳市",
+                "qualification": "",
+                "evaluation_method": {"kind": "lowest_evaluated_price"},
+                "schedule": {
+                    "docs_from": "2026-11-02T01:00:00Z",
+                    "docs_to": "2026-11-09T01:00:00Z",
+                    "clarification_deadline": "2026-11-12T01:00:00Z",
+                    "bid_deadline": "2026-12-01T01:30:00Z"
+                },
+                "lots": [{"id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e81", "name": "一标段", "estimate_fen": 100000000, "bid_bond_fen": 2000000}],
+                "custodians": {"k": 1, "members": [{"kind": "time_release"}]},
+                "supervisor_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e73"
+            }
+        }))
+        .expect("a valid tender")
+    }
+
+    fn render(lang: Lang) -> String {
+        Page::new(lang, None, Arc::new(Views::new()))
+            .html("opening.html", hall_context(&tender(), true))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_hall_renders_in_both_languages_with_the_title_as_text() {
+        let zh = render(Lang::Zh);
+        assert!(zh.contains("不见面开标大厅") && zh.contains("2026-12-01 09:30"));
+        assert!(!zh.contains("<script>alert"), "raw user markup in the page");
+        assert!(zh.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        assert!(zh.contains(r#""custodian":true"#));
+        assert!(zh.contains("/static/js/app/opening-page.js"));
+        assert!(render(Lang::En).contains("Remote bid opening"));
+    }
+
+    #[test]
+    fn the_record_prints_every_line_objection_and_the_signature_as_text() {
+        let report = json!({
+            "record": {
+                "format": "bidhall-opening-record/1",
+                "tender_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e6f",
+                "title": format!("道路 {XSS}"),
+                "deadline": "2026-12-01T01:30:00.000Z",
+                "count": 2,
+                "k": 2,
+                "custodians": [
+                    {"index": 1, "kind": "time_release", "org_name": null, "released": true},
+                    {"index": 2, "kind": "agent", "org_name": "代理", "released": false}
+                ],
+                "lines": [
+                    {"n": 1, "lot_id": "l", "org_id": "a", "org_name": format!("甲 {XSS}"), "status": "opened",
+                     "price_fen": 98_765_400, "duration_days": 180, "quality": "合格", "bond": "received",
+                     "reason": null, "fault": null, "commitment": "ab12", "confirmed": {"at": "2026-12-01T02:00:00.000Z", "seq": 17}},
+                    {"n": 2, "lot_id": "l", "org_id": "b", "org_name": "乙", "status": "failed",
+                     "price_fen": null, "duration_days": null, "quality": null, "bond": "missing",
+                     "reason": "corrupt_payload", "fault": "the tenderer", "commitment": "cd34", "confirmed": null}
+                ],
+                "objections": [{"id": 1, "n": null, "org_name": "甲", "text": format!("异议 {XSS}"),
+                                "raised_at": "2026-12-01T02:01:00.000Z", "answer": "已答复", "answered_at": "2026-12-01T02:02:00.000Z"}],
+                "suspensions": [{"reason": "网络", "at": "2026-12-01T01:40:00.000Z", "resumed_at": "2026-12-01T01:45:00.000Z", "resume_reason": "恢复"}],
+                "events": {"count": 20, "sha256": "ee".repeat(32)},
+                "concluded_at": "2026-12-01T03:00:00.000Z"
+            },
+            "record_sha256": "cd".repeat(32),
+            "signature": "bidhall opening record\n0190a4c2\n\n— hall.example sig=\n"
+        });
+        let html = Page::new(Lang::Zh, None, Arc::new(Views::new()))
+            .html("opening_report.html", report_context(&report))
+            .unwrap();
+        assert!(
+            !html.contains("<script>alert"),
+            "raw user markup in the page"
+        );
+        for want in [
+            "¥987,654.00",
+            "180 日历天",
+            "✓ 已释放",
+            "corrupt_payload",
+            "未到账",
+            "责任方： 投标人",
+            "2026-12-01 11:00",
+            "恢复",
+            "#17",
+            "&lt;script&gt;alert(1)&lt;&#x2f;script&gt;",
+        ] {
+            assert!(html.contains(want), "{want} missing");
+        }
+        assert!(html.contains(&"cd".repeat(32)) && html.contains(&"ee".repeat(32)));
+        assert!(html.contains("— hall.example sig="));
+        let en = Page::new(Lang::En, None, Arc::new(Views::new()))
+            .html("opening_report.html", report_context(&report))
+            .unwrap();
+        assert!(en.contains("Opening record") && en.contains("the tenderer"));
+    }
+
+    #[test]
+    fn the_party_at_fault_reads_the_same_however_it_is_worded() {
+        assert_eq!(fault_of("tenderer"), ("tenderer".into(), None));
+        assert_eq!(fault_of("the tenderer"), ("tenderer".into(), None));
+        assert_eq!(fault_of("custodian 3"), ("custodian".into(), Some(3)));
+        assert_eq!(fault_of("某 单位"), ("某 单位".into(), None));
+    }
+
+    #[test]
+    fn every_word_the_hall_names_exists() {
+        let table = i18n::table(Lang::En);
+        for template in TEMPLATES {
+            for (i, _) in template.match_indices("tr.") {
+                let id: String = template[i + 3..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(table.contains_key(id.as_str()), "no message {id:?}");
+            }
+        }
+        // the script looks up phases, roles, bond marks and event kinds by code
+        let codes: &[(&str, &[&str])] = &[
+            (
+                "js_opening_phase_",
+                &[
+                    "scheduled",
+                    "lobby",
+                    "closed",
+                    "failed",
+                    "decrypting",
+                    "announcing",
+                    "announced",
+                    "confirming",
+                    "concluded",
+                    "suspended",
+                ],
+            ),
+            (
+                "js_opening_role_",
+                &["host", "supervisor", "tenderer", "custodian"],
+            ),
+            ("js_opening_bond_", &["received", "missing", "not_required"]),
+            (
+                "js_opening_conn_",
+                &["connecting", "open", "reconnecting", "closed"],
+            ),
+            (
+                "js_opening_ev_",
+                &[
+                    "lobby_opened",
+                    "signed_in",
+                    "box_closed",
+                    "opening_failed",
+                    "bonds_checked",
+                    "decryption_started",
+                    "shares_released",
+                    "custodians_missing",
+                    "bid_announced",
+                    "announcement_complete",
+                    "confirmation_opened",
+                    "line_confirmed",
+                    "objection_raised",
+                    "objection_answered",
+                    "suspended",
+                    "resumed",
+                    "concluded",
+                ],
+            ),
+        ];
+        for (prefix, list) in codes {
+            assert!(
+                SCRIPT.contains(prefix),
+                "the script no longer uses {prefix}"
+            );
+            for code in *list {
+                let id = format!("{prefix}{code}");
+                assert!(table.contains_key(id.as_str()), "no message {id:?}");
+            }
+        }
+    }
+}
