@@ -231,11 +231,27 @@ async fn fan_out(
     rounds: usize,
     hall: bool,
 ) -> Result<FanOut, BenchError> {
-    let url = format!(
-        "{}{}",
-        server.base.replace("http://", "ws://"),
-        server.ws_path
-    );
+    let url = if hall {
+        // Observers join now: only events from here on are theirs to time.
+        let last = reqwest::get(format!("{}events?after=0", server.trigger))
+            .await
+            .map_err(err)?
+            .json::<Value>()
+            .await
+            .map_err(err)?["last_seq"]
+            .as_i64()
+            .unwrap_or(0);
+        format!(
+            "{}ws?after={last}",
+            server.trigger.replace("http://", "ws://")
+        )
+    } else {
+        format!(
+            "{}{}",
+            server.base.replace("http://", "ws://"),
+            server.ws_path
+        )
+    };
     let before = rss_kib(server.child.id())?;
     let (arrived, mut arrivals) = mpsc::unbounded_channel::<Instant>();
     let (stop, _) = broadcast::channel::<()>(1);
@@ -282,7 +298,10 @@ async fn fan_out(
     for round in 0..rounds {
         let t0 = Instant::now();
         let req = if hall {
-            let action = if round % 2 == 0 { "suspend" } else { "resume" };
+            // Suspend and resume alternate across every size's rounds.
+            static TOGGLES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let k = TOGGLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let action = if k % 2 == 0 { "suspend" } else { "resume" };
             c.post(format!("{}{action}", server.trigger))
                 .bearer_auth(server.token.as_deref().unwrap_or_default())
                 .json(&json!({ "reason": format!("压测第{round}轮") }))
