@@ -100,3 +100,54 @@ pub fn verify(record: &Value, signature: &str, verifier: &NoteVerifier) -> Resul
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::opening::Audience;
+
+    /// The vector of docs/opening.md §4.
+    #[test]
+    fn the_events_hash_matches_the_documented_vector() {
+        let at = |s: &str| Timestamp::parse(s).unwrap();
+        let events = vec![
+            OpeningEvent {
+                seq: 1,
+                at: at("2027-03-26T00:30:00.000Z"),
+                kind: "lobby_opened".into(),
+                audience: Audience::Public,
+                body: json!({ "deadline": "2027-03-26T01:00:00.000Z" }),
+            },
+            OpeningEvent {
+                seq: 2,
+                at: at("2027-03-26T01:00:00.000Z"),
+                kind: "opening_failed".into(),
+                // the audience is not part of what is hashed
+                audience: Audience::Hall,
+                body: json!({ "count": 2, "rule": "min_three_bids", "article": "条例44" }),
+            },
+        ];
+        assert_eq!(
+            String::from_utf8(events[1].canonical()).unwrap(),
+            r#"{"at":"2027-03-26T01:00:00.000Z","body":{"article":"条例44","count":2,"rule":"min_three_bids"},"kind":"opening_failed","seq":2}"#
+        );
+        assert_eq!(
+            events_hash(&events),
+            "9ceb1e8cd8ce633f0291c4eaac3fa61e3a9c7d31763bc7d453919519f6ce60b4"
+        );
+    }
+
+    #[test]
+    fn a_signed_record_verifies_and_any_change_does_not() {
+        let signer = NoteSigner::generate("bidhall.test/log").unwrap();
+        let record = json!({ "format": FORMAT, "tender_id": "t1", "lines": [{ "n": 1, "price_fen": 100 }] });
+        let sig = sign(&signer, "t1", &sha256(&record));
+        assert_eq!(verify(&record, &sig, &signer.verifier()), Ok(()));
+        let mut changed = record.clone();
+        changed["lines"][0]["price_fen"] = json!(99);
+        assert!(verify(&changed, &sig, &signer.verifier()).is_err());
+        let other = NoteSigner::generate("bidhall.test/log").unwrap();
+        assert!(verify(&record, &sig, &other.verifier()).is_err());
+    }
+}
