@@ -100,6 +100,18 @@ impl OpeningHub {
         tender: &TenderId,
         from_seq: i64,
     ) -> Result<(), StoreError> {
+        self.publish_committed(store, tender, from_seq, &[]).await
+    }
+
+    /// As `publish`, for events this process has just committed: when they follow the last one
+    /// broadcast, they go out as they are, without reading them back.
+    pub async fn publish_committed(
+        &self,
+        store: &dyn Store,
+        tender: &TenderId,
+        from_seq: i64,
+        committed: &[OpeningEvent],
+    ) -> Result<(), StoreError> {
         let channel = {
             let mut map = self.channels.lock().expect("hub lock");
             match map.get(tender) {
@@ -117,6 +129,15 @@ impl OpeningHub {
             Some(p) => p,
             None => from_seq - 1,
         };
+        if let (Some(first), Some(last)) = (committed.first(), committed.last()) {
+            if first.seq == after + 1 {
+                for e in committed {
+                    let _ = channel.tx.send(SharedEvent::new(e));
+                }
+                *published = Some(last.seq);
+                return Ok(());
+            }
+        }
         let mut after = after;
         loop {
             let events = store.opening_events(tender, after, 1000).await?;

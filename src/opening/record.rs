@@ -141,7 +141,8 @@ mod tests {
     #[test]
     fn a_signed_record_verifies_and_any_change_does_not() {
         let signer = NoteSigner::generate("bidhall.test/log").unwrap();
-        let record = json!({ "format": FORMAT, "tender_id": "t1", "lines": [{ "n": 1, "price_fen": 100 }] });
+        let record =
+            json!({ "format": FORMAT, "tender_id": "t1", "lines": [{ "n": 1, "price_fen": 100 }] });
         let sig = sign(&signer, "t1", &sha256(&record));
         assert_eq!(verify(&record, &sig, &signer.verifier()), Ok(()));
         let mut changed = record.clone();

@@ -150,7 +150,7 @@ async fn append(
         .await?;
     if let Err(e) = app
         .openings
-        .publish(app.store.as_ref(), id, after + 1)
+        .publish_committed(app.store.as_ref(), id, after + 1, &events)
         .await
     {
         // The events are stored; sockets catch up from the store on their next event.
