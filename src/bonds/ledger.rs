@@ -1401,4 +1401,343 @@ mod tests {
             })
         );
     }
+
+    /// `prop_assert!` for conditions whose text has braces (a pattern), which it cannot print.
+    macro_rules! ensure {
+        ($c:expr $(, $($rest:tt)*)?) => {
+            prop_assert!($c, "{}", stringify!($c))
+        };
+    }
+
+    /// One step of the property test, over a small world so that ids and bonds collide often.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Deposit {
+            txn: u8,
+            sub: usize,
+            amount: i64,
+            late: bool,
+        },
+        Refund {
+            bond: Option<usize>,
+            txn: u8,
+            instruction: u8,
+        },
+        Paid {
+            instruction: u8,
+            txn: u8,
+            exact: bool,
+        },
+        Forfeit {
+            bond: usize,
+            ground: usize,
+            decision: u8,
+        },
+    }
+
+    const SUBS: [&str; 3] = ["SA", "SB", "SX"];
+    const GROUNDS: [Ground; 5] = [
+        Ground::RevokedAfterDeadline,
+        Ground::RefusedToSign,
+        Ground::ConditionsAtSigning,
+        Ground::NoPerformanceBond,
+        Ground::ContractNotPerformed,
+    ];
+
+    /// (bond, required, sub-account index)
+    fn world() -> Vec<(Bond, i64, usize)> {
+        vec![
+            (bid_bond(1, "L1", 1), 10_000, 0),
+            (bid_bond(1, "L2", 1), 25_000, 0),
+            (perf_bond(1, 1), 50_000, 0),
+            (bid_bond(1, "L1", 2), 10_000, 1),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let amount = prop_oneof![
+            Just(10_000i64),
+            Just(25_000),
+            Just(50_000),
+            Just(9_999),
+            Just(10_001),
+            1i64..100_000,
+        ];
+        prop_oneof![
+            4 => (0u8..12, 0usize..3, amount, proptest::bool::weighted(0.1))
+                .prop_map(|(txn, sub, amount, late)| Op::Deposit { txn, sub, amount, late }),
+            2 => (proptest::option::of(0usize..4), 0u8..12, 0u8..8)
+                .prop_map(|(bond, txn, instruction)| Op::Refund { bond, txn, instruction }),
+            2 => (0u8..8, 0u8..8, proptest::bool::weighted(0.9))
+                .prop_map(|(instruction, txn, exact)| Op::Paid { instruction, txn, exact }),
+            1 => (0usize..4, 0usize..5, 0u8..4)
+                .prop_map(|(bond, ground, decision)| Op::Forfeit { bond, ground, decision }),
+        ]
+    }
+
+    /// What the bank and the desk would say, written down as simply as possible.
+    #[derive(Default)]
+    struct Model {
+        received: HashMap<u8, (usize, i64)>,
+        held: HashMap<usize, i64>,
+        suspense: HashMap<u8, (usize, i64)>,
+        /// instruction → (sub-account, amount, paid)
+        refunds: HashMap<u8, (usize, i64, bool)>,
+        payouts: std::collections::HashSet<u8>,
+        decisions: std::collections::HashSet<u8>,
+        forfeited: HashMap<usize, i64>,
+        bank_in: HashMap<usize, i64>,
+        bank_out: HashMap<usize, i64>,
+    }
+
+    fn step(l: &mut Ledger, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
+        let w = world();
+        let s = sandbox();
+        let late_time = "2027-03-26T01:00:00.001Z";
+        match *op {
+            Op::Deposit {
+                txn: t,
+                sub,
+                amount,
+                late,
+            } => {
+                let n = note(
+                    &format!("N{t}"),
+                    SUBS[sub],
+                    amount,
+                    if late { late_time } else { EARLY },
+                );
+                let expected: Vec<ExpectedBond> = w
+                    .iter()
+                    .filter(|(_, _, s)| *s == sub)
+                    .map(|(b, r, _)| expect(b.clone(), *r))
+                    .collect();
+                let got = deposit(l, &s, &n, &expected).cloned();
+                if let Some(&(first_sub, first_amount)) = m.received.get(&t) {
+                    let same = first_sub == sub && first_amount == amount;
+                    ensure!(match got {
+                        Err(DepositError::Duplicate { .. }) => same,
+                        Err(DepositError::Conflicting { .. }) => !same,
+                        _ => false,
+                    });
+                    return Ok(());
+                }
+                m.received.insert(t, (sub, amount));
+                *m.bank_in.entry(sub).or_default() += amount;
+                let bond = w
+                    .iter()
+                    .position(|(_, r, s)| *s == sub && *r == amount)
+                    .filter(|_| !late)
+                    .and_then(|_| {
+                        w.iter().enumerate().position(|(i, (_, r, s))| {
+                            *s == sub && *r == amount && m.held.get(&i).copied().unwrap_or(0) == 0
+                        })
+                    });
+                let got = got.map_err(|e| TestCaseError::fail(format!("{e}")))?;
+                match bond {
+                    Some(i) => {
+                        m.held.insert(i, amount);
+                        ensure!(
+                            matches!(got.memo(), Memo::BondReceived { bond, .. } if *bond == w[i].0)
+                        );
+                    }
+                    None => {
+                        m.suspense.insert(t, (sub, amount));
+                        ensure!(matches!(got.memo(), Memo::Unidentified { .. }));
+                    }
+                }
+            }
+            Op::Refund {
+                bond,
+                txn: t,
+                instruction,
+            } => {
+                let of = match bond {
+                    Some(i) => RefundOf::Bond(w[i].0.clone()),
+                    None => RefundOf::Unidentified {
+                        bank: s.clone(),
+                        txn: txn(&format!("N{t}")),
+                    },
+                };
+                let got =
+                    instruct_refund(l, instr(&format!("R{instruction}")), at(EARLY), &of).cloned();
+                if m.refunds.contains_key(&instruction) {
+                    ensure!(matches!(got, Err(RefundError::Duplicate { .. })));
+                    return Ok(());
+                }
+                let available = match bond {
+                    Some(i) => m.held.get(&i).map(|&a| (w[i].2, a)),
+                    None => m.suspense.get(&t).copied(),
+                }
+                .filter(|&(_, a)| a > 0);
+                match available {
+                    Some((sub, amount)) => {
+                        prop_assert!(got.is_ok(), "{got:?}");
+                        match bond {
+                            Some(i) => {
+                                m.held.insert(i, 0);
+                            }
+                            None => {
+                                m.suspense.insert(t, (sub, 0));
+                            }
+                        }
+                        m.refunds.insert(instruction, (sub, amount, false));
+                    }
+                    None => ensure!(
+                        matches!(got, Err(RefundError::NothingHeld { .. })),
+                        "{got:?}"
+                    ),
+                }
+            }
+            Op::Paid {
+                instruction,
+                txn: t,
+                exact,
+            } => {
+                let owed = m.refunds.get(&instruction).copied();
+                let amount = owed.map_or(1, |(_, a, _)| a) + i64::from(!exact);
+                let got = refund_paid(
+                    l,
+                    &s,
+                    txn(&format!("P{t}")),
+                    instr(&format!("R{instruction}")),
+                    fen(amount),
+                    at(EARLY),
+                )
+                .cloned();
+                if m.payouts.contains(&t) {
+                    ensure!(matches!(got, Err(RefundError::Duplicate { .. })));
+                    return Ok(());
+                }
+                match owed {
+                    None => {
+                        ensure!(matches!(got, Err(RefundError::UnknownInstruction { .. })))
+                    }
+                    Some((_, _, true)) => {
+                        ensure!(matches!(got, Err(RefundError::AlreadyPaid { .. })))
+                    }
+                    Some(_) if !exact => {
+                        ensure!(matches!(got, Err(RefundError::AmountMismatch { .. })))
+                    }
+                    Some((sub, a, false)) => {
+                        prop_assert!(got.is_ok(), "{got:?}");
+                        m.payouts.insert(t);
+                        m.refunds.insert(instruction, (sub, a, true));
+                        *m.bank_out.entry(sub).or_default() += a;
+                    }
+                }
+            }
+            Op::Forfeit {
+                bond,
+                ground,
+                decision: d,
+            } => {
+                let (b, _, sub) = &w[bond];
+                let got =
+                    forfeit(l, decision(&format!("D{d}")), at(EARLY), b, GROUNDS[ground]).cloned();
+                let held = m.held.get(&bond).copied().unwrap_or(0);
+                if m.decisions.contains(&d) {
+                    ensure!(matches!(got, Err(ForfeitError::Duplicate { .. })));
+                } else if !GROUNDS[ground].applies_to(b) {
+                    ensure!(matches!(got, Err(ForfeitError::GroundDoesNotApply { .. })));
+                } else if held == 0 {
+                    ensure!(matches!(got, Err(ForfeitError::NothingHeld { .. })));
+                } else {
+                    prop_assert!(got.is_ok(), "{got:?}");
+                    m.decisions.insert(d);
+                    m.held.insert(bond, 0);
+                    *m.forfeited.entry(*sub).or_default() += held;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check(l: &Ledger, m: &Model) -> Result<(), TestCaseError> {
+        let w = world();
+        prop_assert_eq!(l.trial_balance(), 0);
+        for (account, balance) in l.balances() {
+            prop_assert!(balance >= 0, "{account:?} at {balance}");
+        }
+        for (i, (b, _, _)) in w.iter().enumerate() {
+            prop_assert_eq!(
+                l.balance(&b.account()),
+                m.held.get(&i).copied().unwrap_or(0) as i128
+            );
+        }
+        let total_in: i64 = m.bank_in.values().sum();
+        let total_out: i64 = m.bank_out.values().sum();
+        prop_assert_eq!(
+            l.balance(&Account::Clearing { bank: sandbox() }),
+            (total_in - total_out) as i128
+        );
+        prop_assert_eq!(
+            l.balance(&Account::Forfeited { tender: tender(1) }),
+            m.forfeited.values().sum::<i64>() as i128
+        );
+        // Per sub-account, i.e. per (tender, tenderer): what the bank says it received less what it
+        // paid back equals what the ledger holds for that tenderer, wherever it sits.
+        for sub in 0..SUBS.len() {
+            let bank_says = m.bank_in.get(&sub).copied().unwrap_or(0)
+                - m.bank_out.get(&sub).copied().unwrap_or(0);
+            let bonds: i128 = w
+                .iter()
+                .filter(|(_, _, s)| *s == sub)
+                .map(|(b, _, _)| l.balance(&b.account()))
+                .sum();
+            let parked: i128 = m
+                .suspense
+                .iter()
+                .filter(|(_, (s, _))| *s == sub)
+                .map(|(t, _)| {
+                    l.balance(&Account::Suspense {
+                        bank: sandbox(),
+                        bank_txn: txn(&format!("N{t}")),
+                    })
+                })
+                .sum();
+            let payable: i128 = m
+                .refunds
+                .iter()
+                .filter(|(_, (s, _, _))| *s == sub)
+                .map(|(r, _)| {
+                    l.balance(&Account::RefundsPayable {
+                        instruction: instr(&format!("R{r}")),
+                    })
+                })
+                .sum();
+            let forfeited: i128 = l
+                .transactions()
+                .iter()
+                .filter_map(|t| match t.memo() {
+                    Memo::Forfeited { bond, .. }
+                        if w.iter().any(|(b, _, s)| b == bond && *s == sub) =>
+                    {
+                        Some(t.postings()[0].amount().fen() as i128)
+                    }
+                    _ => None,
+                })
+                .sum();
+            prop_assert_eq!(
+                bonds + parked + payable + forfeited,
+                bank_says as i128,
+                "sub-account {}",
+                SUBS[sub]
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_sequence_keeps_the_ledger_balanced_and_equal_to_the_bank(ops in proptest::collection::vec(op(), 0..60)) {
+            let mut l = Ledger::new();
+            let mut m = Model::default();
+            for op in &ops {
+                step(&mut l, &mut m, op)?;
+                check(&l, &m)?;
+            }
+        }
+    }
 }
