@@ -584,6 +584,8 @@ mod tests {
         let a1 = SubAccount::derive(&hall_secret(), &prefix, &tender, &tenderer, 1);
         assert_eq!(a0.as_str(), "8801089892966438763");
         assert_eq!(a1.as_str(), "8801221583035748321");
+        // The notification vector pays into this very sub-account.
+        assert_eq!(vector_notification().sub_account, a0.as_str());
         assert_eq!(SubAccount::parse(a0.as_str(), &prefix), Ok(a0));
     }
 
