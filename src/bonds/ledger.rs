@@ -1677,7 +1677,7 @@ mod tests {
         );
         // Per sub-account, i.e. per (tender, tenderer): what the bank says it received less what it
         // paid back equals what the ledger holds for that tenderer, wherever it sits.
-        for sub in 0..SUBS.len() {
+        for (sub, name) in SUBS.iter().enumerate() {
             let bank_says = m.bank_in.get(&sub).copied().unwrap_or(0)
                 - m.bank_out.get(&sub).copied().unwrap_or(0);
             let bonds: i128 = w
@@ -1722,7 +1722,7 @@ mod tests {
                 bonds + parked + payable + forfeited,
                 bank_says as i128,
                 "sub-account {}",
-                SUBS[sub]
+                name
             );
         }
         Ok(())
