@@ -130,12 +130,12 @@ pub(crate) fn is_reference(s: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "WireNotification")]
 pub struct Notification {
-    pub bank_txn_id: BankTxnId,
-    pub sub_account: String,
-    pub amount_fen: Money,
-    pub payer_name: String,
-    pub payer_account: String,
-    pub value_time: Timestamp,
+    bank_txn_id: BankTxnId,
+    sub_account: String,
+    amount_fen: Money,
+    payer_name: String,
+    payer_account: String,
+    value_time: Timestamp,
 }
 
 #[derive(Deserialize)]
@@ -209,10 +209,28 @@ impl Notification {
         })
     }
 
+    pub fn bank_txn_id(&self) -> &BankTxnId {
+        &self.bank_txn_id
+    }
+    pub fn sub_account(&self) -> &str {
+        &self.sub_account
+    }
+    pub fn amount(&self) -> Money {
+        self.amount_fen
+    }
+    pub fn payer_name(&self) -> &str {
+        &self.payer_name
+    }
+    pub fn payer_account(&self) -> &str {
+        &self.payer_account
+    }
+    pub fn value_time(&self) -> Timestamp {
+        self.value_time
+    }
+
     /// The body a bank sends: the notification's RFC 8785 form.
-    pub fn to_body(&self) -> Vec<u8> {
-        // Every field serialises to a string or a safe integer; this cannot fail.
-        to_canonical_vec(self).unwrap_or_default()
+    pub fn to_body(&self) -> Result<Vec<u8>, serde_json::Error> {
+        to_canonical_vec(self)
     }
 }
 
@@ -450,7 +468,7 @@ mod tests {
     /// The vector of docs/bonds.md, "Test vectors".
     #[test]
     fn the_signature_matches_the_documented_vector() {
-        let body = vector_notification().to_body();
+        let body = vector_notification().to_body().unwrap();
         assert_eq!(String::from_utf8(body.clone()).unwrap(), VECTOR_BODY);
         assert_eq!(
             sign(&bank_secret(), VECTOR_TIMESTAMP, &body),
@@ -585,7 +603,7 @@ mod tests {
         assert_eq!(a0.as_str(), "8801089892966438763");
         assert_eq!(a1.as_str(), "8801221583035748321");
         // The notification vector pays into this very sub-account.
-        assert_eq!(vector_notification().sub_account, a0.as_str());
+        assert_eq!(vector_notification().sub_account(), a0.as_str());
         assert_eq!(SubAccount::parse(a0.as_str(), &prefix), Ok(a0));
     }
 

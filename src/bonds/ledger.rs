@@ -601,55 +601,55 @@ pub fn deposit<'l>(
 ) -> Result<&'l Transaction, DepositError> {
     let key = IdempotencyKey::Bank {
         bank: bank.clone(),
-        txn: n.bank_txn_id.clone(),
+        txn: n.bank_txn_id().clone(),
     };
     if let Some(first) = ledger.get(&key) {
         let same = first.postings.iter().any(|p| {
-            p.account == Account::Clearing { bank: bank.clone() } && p.amount == n.amount_fen
+            p.account == Account::Clearing { bank: bank.clone() } && p.amount == n.amount()
         }) && matches!(&first.memo,
             Memo::BondReceived { sub_account, .. } | Memo::Unidentified { sub_account, .. }
-                if *sub_account == n.sub_account);
+                if *sub_account == n.sub_account());
         let first = Box::new(first.clone());
         return Err(if same {
             DepositError::Duplicate { first }
         } else {
             DepositError::Conflicting {
-                txn: n.bank_txn_id.clone(),
+                txn: n.bank_txn_id().clone(),
                 first,
             }
         });
     }
     let payer = Payer {
-        name: n.payer_name.clone(),
-        account: n.payer_account.clone(),
+        name: n.payer_name().to_owned(),
+        account: n.payer_account().to_owned(),
     };
-    let paid = n.amount_fen;
-    let (credit, memo) = match classify(ledger, paid, n.value_time, expected) {
+    let paid = n.amount();
+    let (credit, memo) = match classify(ledger, paid, n.value_time(), expected) {
         Ok(bond) => (
             bond.account(),
             Memo::BondReceived {
                 bond,
-                sub_account: n.sub_account.clone(),
+                sub_account: n.sub_account().to_owned(),
                 payer,
-                value_time: n.value_time,
+                value_time: n.value_time(),
             },
         ),
         Err(reason) => (
             Account::Suspense {
                 bank: bank.clone(),
-                bank_txn: n.bank_txn_id.clone(),
+                bank_txn: n.bank_txn_id().clone(),
             },
             Memo::Unidentified {
-                sub_account: n.sub_account.clone(),
+                sub_account: n.sub_account().to_owned(),
                 payer,
-                value_time: n.value_time,
+                value_time: n.value_time(),
                 reason,
             },
         ),
     };
     let t = Transaction::transfer(
         key,
-        n.value_time,
+        n.value_time(),
         memo,
         Account::Clearing { bank: bank.clone() },
         credit,
