@@ -487,6 +487,24 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_vectors_are_the_tested_ones() {
+        let doc = include_str!("../../docs/bonds.md");
+        for value in [
+            VECTOR_BODY,
+            VECTOR_SIGNATURE,
+            "8801089892966438763",
+            "8801221583035748321",
+            "bidhall-test-bank-secret-0123456",
+            "bidhall-test-hall-secret-abcdefg",
+            "01890a5d-ac96-774b-bcce-b302099a8057",
+            "01890a5d-ac96-774b-bcce-b302099a8058",
+            &VECTOR_TIMESTAMP.to_string(),
+        ] {
+            assert!(doc.contains(value), "docs/bonds.md lacks {value}");
+        }
+    }
+
+    #[test]
     fn a_changed_body_timestamp_or_secret_is_a_bad_signature() {
         let ts = VECTOR_TIMESTAMP.to_string();
         let changed = VECTOR_BODY.replace("2000000", "2000001");
