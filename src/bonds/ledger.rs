@@ -239,6 +239,8 @@ pub enum SuspenseReason {
     NoMatchingAmount { outstanding: Vec<Money> },
     /// The bond of this amount is already held.
     AlreadyHeld { bond: Bond },
+    /// Every bond expected on this sub-account is already held.
+    NothingOutstanding,
     /// The money arrived after the bond's deadline.
     AfterDeadline { bond: Bond, due_by: Timestamp },
 }
@@ -251,6 +253,7 @@ impl SuspenseReason {
             SuspenseReason::Over { .. } => "over",
             SuspenseReason::NoMatchingAmount { .. } => "no_matching_amount",
             SuspenseReason::AlreadyHeld { .. } => "already_held",
+            SuspenseReason::NothingOutstanding => "nothing_outstanding",
             SuspenseReason::AfterDeadline { .. } => "after_deadline",
         }
     }
@@ -689,9 +692,7 @@ fn classify(
     }
     let outstanding: Vec<&ExpectedBond> = expected.iter().filter(|e| open(e)).collect();
     match outstanding.as_slice() {
-        [] => Err(SuspenseReason::AlreadyHeld {
-            bond: expected[0].bond.clone(),
-        }),
+        [] => Err(SuspenseReason::NothingOutstanding),
         [one] if paid < one.required => Err(SuspenseReason::Short {
             required: one.required,
             paid,
@@ -1182,9 +1183,11 @@ mod tests {
             reason(twice),
             Some(&SuspenseReason::AlreadyHeld { bond: b.clone() })
         );
+        let odd = deposit(&mut l, &s, &note("7", "x", 5, EARLY), &e).unwrap();
+        assert_eq!(reason(odd), Some(&SuspenseReason::NothingOutstanding));
         assert_eq!(l.balance(&b.account()), 10_000);
-        assert_eq!(l.flagged().count(), 5);
-        assert_eq!(l.balance(&Account::Clearing { bank: s }), 60_000);
+        assert_eq!(l.flagged().count(), 6);
+        assert_eq!(l.balance(&Account::Clearing { bank: s }), 60_005);
         assert_eq!(l.trial_balance(), 0);
     }
 
