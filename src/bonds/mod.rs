@@ -1,6 +1,16 @@
 //! Bid bonds (投标保证金) on record for a tender. Until bonds arrive through the bank's signed
 //! notifications, the trading centre's finance desk records each bond it has received; the
-//! opening's bond check reads only these records.
+//! opening's bond check reads only these records. `ledger` and `bank` are the pure core of bonds
+//! deposited online: the double-entry ledger and the bank's signed notifications (docs/bonds.md).
+
+pub mod bank;
+pub mod ledger;
+
+pub use bank::{BankCode, BankTxnId, Notification, NotificationError, SubAccount, SubAccountError};
+pub use ledger::{
+    Account, Bond, ExpectedBond, Ground, IdempotencyKey, Ledger, LedgerError, RefundDue,
+    RefundEvent, SuspenseReason, Transaction, TransactionError,
+};
 
 use crate::domain::{Money, OrgId, TenderId, Timestamp};
 use serde::Serialize;
