@@ -5,12 +5,16 @@
 
 pub mod bank;
 pub mod ledger;
+#[cfg(test)]
+mod ledger_tests;
+pub mod movements;
 
 pub use bank::{BankCode, BankTxnId, Notification, NotificationError, SubAccount, SubAccountError};
 pub use ledger::{
-    Account, Bond, ExpectedBond, Ground, IdempotencyKey, Ledger, LedgerError, RefundDue,
-    RefundEvent, SuspenseReason, Transaction, TransactionError,
+    Account, Bond, Ground, IdempotencyKey, Ledger, LedgerError, SuspenseReason, Transaction,
+    TransactionError,
 };
+pub use movements::{ExpectedBond, RefundDue, RefundEvent};
 
 use crate::domain::{Money, OrgId, TenderId, Timestamp};
 use serde::Serialize;
