@@ -314,6 +314,9 @@ pub struct OpeningBenchArgs {
     /// Size of each bid, in MiB.
     #[arg(long, default_value_t = 5)]
     pub bid_mib: usize,
+    /// Skip the fan-out (on PostgreSQL the two parts each need an empty database: run them apart).
+    #[arg(long, default_value_t = false)]
+    pub no_fan_out: bool,
 }
 
 #[derive(Debug, Clone, Args)]

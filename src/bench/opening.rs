@@ -343,6 +343,16 @@ pub async fn run(args: OpeningBenchArgs) -> Result<(), BenchError> {
             "SQLite"
         }
     );
+    if !args.no_fan_out {
+        fan_out_table(&args).await?;
+    }
+    if args.bids > 0 {
+        ceremony(&args).await?;
+    }
+    Ok(())
+}
+
+async fn fan_out_table(args: &OpeningBenchArgs) -> Result<(), BenchError> {
     let hall = start("hall", &args.store)?;
     let minimal = start("minimal", &args.store)?;
     println!();
@@ -366,9 +376,6 @@ pub async fn run(args: OpeningBenchArgs) -> Result<(), BenchError> {
     }
     drop(hall);
     drop(minimal);
-    if args.bids > 0 {
-        ceremony(&args).await?;
-    }
     Ok(())
 }
 
