@@ -110,7 +110,7 @@ pub(crate) async fn open_box(app: &TestApp) -> Box_ {
     }
 }
 
-pub(crate) async fn params(app: &TestApp, b: &Box_) -> SealParams {
+async fn params(app: &TestApp, b: &Box_) -> SealParams {
     let listed = app
         .get(format!("/api/tenders/{}/custodians", b.tender), None)
         .await;
@@ -156,29 +156,28 @@ pub(crate) async fn bid_as(app: &TestApp, b: &Box_, login: &str, payload: &[u8])
         );
         signing_key(app, &token).await
     };
-    let mut p = params(app, b).await;
-    p.tenderer_id = org;
-    let rng = SystemRandom::new();
-    let signer = TendererSigningKey::from_pkcs8(&pkcs8, &rng).unwrap();
-    let mut envelope = Vec::new();
-    envelope::seal(
-        &p,
-        &signer,
-        payload,
-        payload.len() as u64,
-        &mut envelope,
-        &rng,
-    )
-    .unwrap();
+    let envelope = seal_as(app, b, &org, &pkcs8, payload).await;
     let (status, body) = submit(app, b, envelope, &token).await;
     assert_eq!(status, StatusCode::CREATED, "{login}: {body}");
 }
 
-/// Seals `payload` on the "tenderer's device".
+/// Seals `payload` on the box's own tenderer's "device".
 pub(crate) async fn seal(app: &TestApp, b: &Box_, payload: &[u8]) -> Vec<u8> {
-    let p = params(app, b).await;
+    seal_as(app, b, &b.tenderer_org, &b.signer_pkcs8, payload).await
+}
+
+/// Seals `payload` on the device of tenderer `org`, signed with its key.
+pub(crate) async fn seal_as(
+    app: &TestApp,
+    b: &Box_,
+    org: &str,
+    pkcs8: &[u8],
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut p = params(app, b).await;
+    p.tenderer_id = org.to_string();
     let rng = SystemRandom::new();
-    let signer = TendererSigningKey::from_pkcs8(&b.signer_pkcs8, &rng).unwrap();
+    let signer = TendererSigningKey::from_pkcs8(pkcs8, &rng).unwrap();
     let mut out = Vec::new();
     envelope::seal(&p, &signer, payload, payload.len() as u64, &mut out, &rng).unwrap();
     out

@@ -2,13 +2,10 @@
 //! releases, the announcement, confirmations, objections and answers, suspension, the signed
 //! record — and the websocket's promise: every event once, in order, across reconnects.
 
-use crate::bids::{bid_archive, open_box, params, release_as, signing_key, submit, Box_};
+use crate::bids::{bid_archive, open_box, release_as, seal_as, signing_key, submit, Box_};
 use crate::common::*;
-use bidhall::sealbox::envelope;
-use bidhall::sealbox::keys::TendererSigningKey;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
-use ring::rand::SystemRandom;
 use serde_json::{json, Value};
 
 /// A tenderer ready to bid in the box: its token, organisation and signing key.
@@ -56,20 +53,7 @@ async fn bidder(app: &TestApp, b: &Box_, login: &str, credit_code: &str) -> Bidd
 }
 
 async fn bid(app: &TestApp, b: &Box_, who: &Bidder, payload: &[u8]) {
-    let mut p = params(app, b).await;
-    p.tenderer_id = who.org.clone();
-    let rng = SystemRandom::new();
-    let signer = TendererSigningKey::from_pkcs8(&who.pkcs8, &rng).unwrap();
-    let mut sealed = Vec::new();
-    envelope::seal(
-        &p,
-        &signer,
-        payload,
-        payload.len() as u64,
-        &mut sealed,
-        &rng,
-    )
-    .unwrap();
+    let sealed = seal_as(app, b, &who.org, &who.pkcs8, payload).await;
     let (status, body) = submit(app, b, sealed, &who.token).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
