@@ -48,6 +48,28 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs `step` every `every` until shutdown, a late tick not made up: the hall's watchers
+    /// (checkpoints, closing boxes, openings, draws) each hand their step to this.
+    pub fn every<F, Fut>(&self, every: std::time::Duration, step: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn(AppState) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = app.shutdown.cancelled() => break,
+                    _ = tick.tick() => step(app.clone()).await,
+                }
+            }
+        })
+    }
+}
+
 impl std::ops::Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {

@@ -354,18 +354,9 @@ pub async fn self_check(store: &dyn Store, keys: &LogKeys) -> Result<u64, LogErr
 
 /// Signs a checkpoint every `every` while entries arrive, until shutdown.
 pub fn spawn_checkpointer(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = app.shutdown.cancelled() => break,
-                _ = tick.tick() => {
-                    if let Err(e) = checkpoint(&app).await {
-                        tracing::warn!(error = %e, "checkpoint failed");
-                    }
-                }
-            }
+    app.every(every, |app| async move {
+        if let Err(e) = checkpoint(&app).await {
+            tracing::warn!(error = %e, "checkpoint failed");
         }
     })
 }

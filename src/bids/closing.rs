@@ -52,18 +52,9 @@ async fn close_one(
 
 /// Watches the clock every `every` until shutdown.
 pub fn spawn_closer(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = app.shutdown.cancelled() => break,
-                _ = tick.tick() => {
-                    if let Err(e) = close_due_boxes(&app).await {
-                        tracing::warn!(error = %e, "closing due boxes failed");
-                    }
-                }
-            }
+    app.every(every, |app| async move {
+        if let Err(e) = close_due_boxes(&app).await {
+            tracing::warn!(error = %e, "closing due boxes failed");
         }
     })
 }

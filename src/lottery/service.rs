@@ -751,21 +751,18 @@ impl DueDraws {
 
 /// Watches the clock every `every` until shutdown and conducts the draws that are due.
 pub fn spawn_conductor(app: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut due = DueDraws::default();
-        loop {
-            tokio::select! {
-                _ = app.shutdown.cancelled() => break,
-                _ = tick.tick() => {
-                    match due.conduct(&app).await {
-                        Ok(done) => for d in done {
-                            tracing::info!(draw = %d.id, state = d.state.as_str(), "draw conducted at its deadline");
-                        },
-                        Err(e) => tracing::warn!(error = %e, "conducting due draws failed"),
+    // What the watcher remembers between ticks; only its own ticks touch it.
+    let due = std::sync::Arc::new(tokio::sync::Mutex::new(DueDraws::default()));
+    app.every(every, move |app| {
+        let due = due.clone();
+        async move {
+            match due.lock().await.conduct(&app).await {
+                Ok(done) => {
+                    for d in done {
+                        tracing::info!(draw = %d.id, state = d.state.as_str(), "draw conducted at its deadline");
                     }
                 }
+                Err(e) => tracing::warn!(error = %e, "conducting due draws failed"),
             }
         }
     })

@@ -1,5 +1,6 @@
 //! The hall's own hands on the ceremony: a watcher that advances every opening the clock has
-//! reached and re-reads the tenders its sockets watch, and (on PostgreSQL) a listener that broadcasts events other processes committed.
+//! reached and (on SQLite) re-reads the tenders its sockets watch, and (on PostgreSQL) a listener
+//! that broadcasts the events other processes committed.
 
 use super::service::advance_due;
 use crate::app::AppState;
@@ -8,28 +9,16 @@ use std::time::Duration;
 
 /// Advances due openings every `every` until shutdown.
 pub fn spawn_watcher(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = app.shutdown.cancelled() => break,
-                _ = tick.tick() => {
-                    if let Err(e) = advance_due(&app).await {
-                        tracing::warn!(error = %e, "advancing openings failed");
-                    }
-                    // On SQLite, which has no NOTIFY, what another process committed reaches
-                    // this one's sockets within a tick.
-                    let watched = if app.store.backend() == "sqlite" {
-                        app.openings.watched()
-                    } else {
-                        Vec::new()
-                    };
-                    for tender in watched {
-                        if let Err(e) = app.openings.publish(app.store.as_ref(), &tender, 1).await {
-                            tracing::warn!(error = %e, tender = %tender, "opening broadcast failed");
-                        }
-                    }
+    app.every(every, |app| async move {
+        if let Err(e) = advance_due(&app).await {
+            tracing::warn!(error = %e, "advancing openings failed");
+        }
+        // On SQLite, which has no NOTIFY, what another process committed reaches this one's
+        // sockets within a tick.
+        if app.store.backend() == "sqlite" {
+            for tender in app.openings.watched() {
+                if let Err(e) = app.openings.publish(app.store.as_ref(), &tender, 1).await {
+                    tracing::warn!(error = %e, tender = %tender, "opening broadcast failed");
                 }
             }
         }
