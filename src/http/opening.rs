@@ -151,8 +151,7 @@ async fn socket(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let id = tender_id(&id)?;
-    let t = app.store.get_tender(&id).await?;
-    let viewer = service::viewer(actor.as_ref(), &t);
+    let viewer = service::viewer_of(&app, actor.as_ref(), &id).await?;
     Ok(upgrade.on_upgrade(move |ws: WebSocket| async move {
         let (sink, stream) = ws.split();
         let source = StoreSource {

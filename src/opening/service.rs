@@ -112,6 +112,15 @@ pub fn viewer(actor: Option<&Actor>, t: &Tender) -> Viewer {
     }
 }
 
+/// Who the actor is to this tender's opening, looked up by id.
+pub async fn viewer_of(
+    app: &AppState,
+    actor: Option<&Actor>,
+    id: &TenderId,
+) -> Result<Viewer, OpeningError> {
+    Ok(viewer(actor, &tender(app, id).await?))
+}
+
 /// Numbers, stores and logs `pending` after event `after`, then broadcasts them.
 async fn append(
     app: &AppState,
@@ -159,7 +168,8 @@ async fn append(
     Ok(events)
 }
 
-/// Folds, decides and appends until the decision lands on the latest fold.
+/// Folds, decides (on the tender, the fold, the time and the events folded) and appends until the
+/// decision lands on the latest fold.
 async fn act<F>(
     app: &AppState,
     id: &TenderId,
@@ -167,16 +177,22 @@ async fn act<F>(
     mut decide: F,
 ) -> Result<Vec<OpeningEvent>, OpeningError>
 where
-    F: FnMut(&Tender, &OpeningState, Timestamp) -> Result<Vec<Pending>, OpeningError>,
+    F: FnMut(
+        &Tender,
+        &OpeningState,
+        Timestamp,
+        &[OpeningEvent],
+    ) -> Result<Vec<Pending>, OpeningError>,
 {
     // Writers of one tender queue here rather than race (other processes still may: then the
     // store's append check sends us round again).
     let _writing = app.openings.lock(id, Lock::Write).await;
     for _ in 0..ATTEMPTS {
         let t = tender(app, id).await?;
-        let s = OpeningState::fold(&all_events(app, id).await?);
+        let events = all_events(app, id).await?;
+        let s = OpeningState::fold(&events);
         let now = app.clock.now();
-        let pending = decide(&t, &s, now)?;
+        let pending = decide(&t, &s, now, &events)?;
         if pending.is_empty() {
             return Ok(Vec::new());
         }
@@ -206,16 +222,32 @@ pub async fn advance_due(app: &AppState) -> Result<(), OpeningError> {
 pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> {
     let t = tender(app, id).await?;
     let deadline = t.spec.schedule.bid_deadline;
+    // Once every bid is announced only people move the ceremony on, and before the lobby the
+    // clock has nothing to do: then nothing more is read (the watcher and every read come here).
+    let phase = OpeningState::fold(&all_events(app, id).await?).phase();
+    let early = phase == Phase::Scheduled && app.clock.now() < deadline.plus_millis(-LOBBY_MS);
+    if early
+        || !matches!(
+            phase,
+            Phase::Scheduled | Phase::Lobby | Phase::Closed | Phase::Decrypting | Phase::Announcing
+        )
+    {
+        return Ok(());
+    }
     // Step 1: what the clock alone decides.
     let bids = if app.clock.now() >= deadline {
         app.store.counted_bids(id).await?
     } else {
         Vec::new()
     };
-    let bonds = app.store.bonds(id).await?;
     let names = custodian_names(app, &t).await?;
+    let bonds = if matches!(phase, Phase::Scheduled | Phase::Lobby | Phase::Closed) {
+        app.store.bonds(id).await?
+    } else {
+        Vec::new()
+    };
     let release_ms = app.config.release_window_minutes * 60 * 1000;
-    act(app, id, AuditActor::System, |t, s, now| {
+    act(app, id, AuditActor::System, |t, s, now, _| {
         let mut p = Vec::new();
         let mut phase = s.phase();
         if phase == Phase::Scheduled && now >= deadline.plus_millis(-LOBBY_MS) {
@@ -307,7 +339,7 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
             .to_string();
         lines.push((i as i64 + 1, b, outcome.cloned(), name));
     }
-    act(app, id, AuditActor::System, |t, s, now| {
+    act(app, id, AuditActor::System, |t, s, now, _| {
         if !matches!(s.phase(), Phase::Decrypting | Phase::Announcing) || s.suspended.is_some() {
             return Ok(Vec::new());
         }
@@ -475,7 +507,7 @@ pub async fn sign_in(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Val
         Audience::Party(actor.org_id.clone())
     };
     let body = json!({ "org_id": org, "org_name": actor.org_name, "role": v.role });
-    act(app, id, actor.into(), |_, s, _| {
+    act(app, id, actor.into(), |_, s, _, _| {
         if s.phase() == Phase::Scheduled {
             return Err(Refusal::WrongPhase { phase: "scheduled" }.into());
         }
@@ -539,7 +571,7 @@ pub async fn open_window(
     if !(1..=120).contains(&minutes) {
         return Err(Refusal::BadInput("minutes: between 1 and 120".into()).into());
     }
-    act(app, id, actor.into(), |_, s, now| {
+    act(app, id, actor.into(), |_, s, now, _| {
         s.require(&[Phase::Announced])?;
         let until = now.plus_millis(minutes * 60 * 1000);
         Ok(vec![public(
@@ -560,7 +592,7 @@ pub async fn confirm(
 ) -> Result<(), OpeningError> {
     tender(app, id).await?;
     let org = actor.org_id.clone();
-    act(app, id, actor.into(), |_, s, now| {
+    act(app, id, actor.into(), |_, s, now, _| {
         s.may_confirm(&org, n, now)?;
         let line = s.line_of_number(n).cloned().unwrap_or_default();
         let sha = hex::encode(ring::digest::digest(
@@ -596,7 +628,7 @@ pub async fn object(
     let text = bounded(&input.text, "text", 2000)?;
     let org = actor.org_id.clone();
     let mut raised = 0;
-    act(app, id, actor.into(), |_, s, now| {
+    act(app, id, actor.into(), |_, s, now, _| {
         if s.line_of(&org).is_none() {
             return Err(
                 Refusal::Forbidden("only a tenderer whose bid was announced objects").into(),
@@ -630,7 +662,7 @@ pub async fn answer(
 ) -> Result<(), OpeningError> {
     host_only(actor, &tender(app, id).await?)?;
     let text = bounded(text, "text", 2000)?;
-    act(app, id, actor.into(), |_, s, _| {
+    act(app, id, actor.into(), |_, s, _, _| {
         s.require(&[Phase::Confirming])?;
         let (o, org) = s
             .objections
@@ -662,7 +694,7 @@ pub async fn suspend(
 ) -> Result<(), OpeningError> {
     supervisor_only(actor, &tender(app, id).await?)?;
     let reason = bounded(reason, "reason", 500)?;
-    act(app, id, actor.into(), |_, s, _| {
+    act(app, id, actor.into(), |_, s, _, _| {
         if s.phase().is_over() || s.phase() == Phase::Scheduled {
             return Err(Refusal::WrongPhase {
                 phase: s.phase().as_str(),
@@ -688,37 +720,17 @@ pub async fn suspend(
 /// The host concludes: the record is computed from the events, signed, and published.
 pub async fn conclude(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Value, OpeningError> {
     host_only(actor, &tender(app, id).await?)?;
-    let _writing = app.openings.lock(id, Lock::Write).await;
-    for _ in 0..ATTEMPTS {
-        let t = tender(app, id).await?;
-        let events = all_events(app, id).await?;
-        let s = OpeningState::fold(&events);
-        let now = app.clock.now();
+    act(app, id, actor.into(), |t, s, now, events| {
         s.may_conclude(now)?;
-        let rec = record::build(&t, &events, &now.to_rfc3339());
+        // The record covers every event before the conclusion.
+        let rec = record::build(t, events, &now.to_rfc3339());
         let sha = record::sha256(&rec);
         let signature = record::sign(&app.log.signer, id.as_str(), &sha);
         let body = json!({ "record_sha256": sha, "signature": signature });
-        match append(
-            app,
-            id,
-            s.last_seq,
-            vec![public("concluded", body)],
-            actor.into(),
-            now,
-        )
-        .await
-        {
-            Err(StoreError::Conflict(_)) => continue,
-            r => {
-                r?;
-                return report(app, id).await;
-            }
-        }
-    }
-    Err(OpeningError::Store(StoreError::Unavailable(
-        "the opening is too busy; try again".into(),
-    )))
+        Ok(vec![public("concluded", body)])
+    })
+    .await?;
+    report(app, id).await
 }
 
 /// The signed opening record, once concluded.
@@ -775,8 +787,7 @@ pub async fn events(
     after: i64,
     limit: i64,
 ) -> Result<(Vec<OpeningEvent>, i64), OpeningError> {
-    let t = tender(app, id).await?;
-    let v = viewer(actor, &t);
+    let v = viewer_of(app, actor, id).await?;
     let page = app
         .store
         .opening_events(id, after, limit.clamp(1, 1000))

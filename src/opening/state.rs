@@ -73,7 +73,7 @@ pub struct Participant {
     pub role: String,
     pub at: String,
     #[serde(skip)]
-    pub audience: Option<Audience>,
+    pub audience: Audience,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -153,7 +153,7 @@ impl OpeningState {
                 org_name: text(b, "org_name"),
                 role: text(b, "role"),
                 at: e.at.to_rfc3339(),
-                audience: Some(e.audience.clone()),
+                audience: e.audience.clone(),
             }),
             "box_closed" => {
                 self.phase = Some(Phase::Closed);
@@ -335,7 +335,7 @@ impl OpeningState {
         let participants: Vec<&Participant> = self
             .participants
             .iter()
-            .filter(|p| p.audience.as_ref().is_none_or(|a| viewer.sees(a)))
+            .filter(|p| viewer.sees(&p.audience))
             .collect();
         let confirmed: Vec<i64> = self
             .confirmed
