@@ -176,7 +176,7 @@ pub async fn custodian(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::OrgId;
     use crate::web::assets::ASSETS;
@@ -187,7 +187,8 @@ mod tests {
 
     const XSS: &str = "<script>alert(1)</script>";
 
-    fn tender(agent: &OrgId, supervisor: &OrgId) -> Tender {
+    /// A published tender whose title and first lot carry markup (the opening's tests use it too).
+    pub(in crate::web) fn tender(agent: &OrgId, supervisor: &OrgId) -> Tender {
         serde_json::from_value(json!({
             "id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e6f",
             "project_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e70",

@@ -118,6 +118,8 @@ pub async fn hall(State(app): State<AppState>, page: Page, Path(id): Path<String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrgId;
+    use crate::web::bidbox::tests::tender;
     use crate::web::i18n::{self, Lang};
     use crate::web::views::Views;
     use serde_json::json;
@@ -130,42 +132,12 @@ mod tests {
     ];
     const SCRIPT: &str = include_str!("../../web/static/js/app/opening-page.js");
 
-    fn tender() -> Tender {
-        serde_json::from_value(json!({
-            "id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e6f",
-            "project_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e70",
-            "owner_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e71",
-            "agent_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e72",
-            "state": "published",
-            "version": 3,
-            "created_at": "2026-11-01T01:00:00Z",
-            "updated_at": "2026-11-01T01:00:00Z",
-            "published_at": "2026-11-02T01:00:00Z",
-            "documents_issued_at": "2026-11-02T01:00:00Z",
-            "spec": {
-                "title": format!("道路 {XSS}"),
-                "description": "",
-                "category": "construction",
-                "region": "沈阳市",
-                "qualification": "",
-                "evaluation_method": {"kind": "lowest_evaluated_price"},
-                "schedule": {
-                    "docs_from": "2026-11-02T01:00:00Z",
-                    "docs_to": "2026-11-09T01:00:00Z",
-                    "clarification_deadline": "2026-11-12T01:00:00Z",
-                    "bid_deadline": "2026-12-01T01:30:00Z"
-                },
-                "lots": [{"id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e81", "name": "一标段", "estimate_fen": 100000000, "bid_bond_fen": 2000000}],
-                "custodians": {"k": 1, "members": [{"kind": "time_release"}]},
-                "supervisor_org_id": "0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e73"
-            }
-        }))
-        .expect("a valid tender")
-    }
-
     fn render(lang: Lang) -> String {
         Page::new(lang, None, Arc::new(Views::new()))
-            .html("opening.html", hall_context(&tender(), true))
+            .html(
+                "opening.html",
+                hall_context(&tender(&OrgId::generate(), &OrgId::generate()), true),
+            )
             .unwrap()
     }
 
