@@ -3,7 +3,7 @@
 //! concurrent 1 MiB submissions, and opening 300 envelopes of 5 MiB against ring's AES-256-GCM
 //! plus SHA-256 over the same bytes, on one thread and on two.
 
-use super::{err, tempdir_under, BenchError};
+use super::{err, scratch_hall, tempdir_under, BenchError};
 use crate::app::AppState;
 use crate::clock::SystemClock;
 use crate::config::{BidBenchArgs, ServeArgs};
@@ -275,20 +275,7 @@ pub async fn run(args: BidBenchArgs) -> Result<(), BenchError> {
     store_args.data_dir = scratch.clone();
     let mut serve = ServeArgs::for_store(store_args);
     serve.max_bid_mib = 1024;
-    let app = crate::server::state(&serve, Arc::new(SystemClock))
-        .await
-        .map_err(err)?;
-    if !app
-        .store
-        .list_organisations(None)
-        .await
-        .map_err(err)?
-        .is_empty()
-    {
-        return Err(err(
-            "the bench needs an empty scratch database; this one holds data",
-        ));
-    }
+    let app = scratch_hall(&serve, Arc::new(SystemClock)).await?;
     let running = crate::server::spawn(app.clone()).await.map_err(err)?;
     let base = format!("http://{}", running.addr);
     let s = setup(&app, &base).await?;

@@ -6,7 +6,7 @@
 //! platform registers them), concurrently so the log's group commit takes them together. The hall
 //! runs on a settable clock moved past each deadline, so no time is spent waiting.
 
-use super::{err, tempdir_under, BenchError};
+use super::{err, scratch_hall, tempdir_under, BenchError};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{DrawBenchArgs, ServeArgs};
 use crate::domain::{Line, HOUR_MS};
@@ -115,20 +115,7 @@ pub async fn run(args: DrawBenchArgs) -> Result<(), BenchError> {
     // The bench conducts the draw through the API; the hall's own watcher stays out of the way.
     serve.draw_conductor_ms = 0;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let app = crate::server::state(&serve, clock.clone())
-        .await
-        .map_err(err)?;
-    if !app
-        .store
-        .list_organisations(None)
-        .await
-        .map_err(err)?
-        .is_empty()
-    {
-        return Err(err(
-            "the bench needs an empty scratch database; this one holds data",
-        ));
-    }
+    let app = scratch_hall(&serve, clock.clone()).await?;
     crate::demo::load(&app).await.map_err(err)?;
     let running = crate::server::spawn(app.clone()).await.map_err(err)?;
     let base = format!("http://{}", running.addr);

@@ -108,20 +108,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     }
     let mut serve = ServeArgs::for_store(store_args);
     serve.store.data_dir = scratch.clone();
-    let app = crate::server::state(&serve, Arc::new(SystemClock))
-        .await
-        .map_err(err)?;
-    if !app
-        .store
-        .list_organisations(None)
-        .await
-        .map_err(err)?
-        .is_empty()
-    {
-        return Err(err(
-            "the bench needs an empty scratch database; this one holds data",
-        ));
-    }
+    let app = scratch_hall(&serve, Arc::new(SystemClock)).await?;
     println!(
         "bidhall bench: backend {}, {} tenders, {} connections, {} s per phase",
         app.store.backend(),
@@ -226,6 +213,27 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         let _ = std::fs::remove_dir_all(&scratch);
     }
     Ok(())
+}
+
+/// The hall a bench measures, on its scratch database; a database that already holds data is
+/// refused (a bench's figures and its clean-up assume it starts empty).
+pub(super) async fn scratch_hall(
+    serve: &ServeArgs,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> Result<AppState, BenchError> {
+    let app = crate::server::state(serve, clock).await.map_err(err)?;
+    if !app
+        .store
+        .list_organisations(None)
+        .await
+        .map_err(err)?
+        .is_empty()
+    {
+        return Err(err(
+            "the bench needs an empty scratch database; this one holds data",
+        ));
+    }
+    Ok(app)
 }
 
 pub(super) fn tempdir_under(base: &std::path::Path) -> Result<std::path::PathBuf, BenchError> {

@@ -9,7 +9,7 @@
 //!    bid announced, the custodians releasing at once.
 
 use super::bids::{get, post, setup};
-use super::{err, tempdir_under, BenchError};
+use super::{err, scratch_hall, tempdir_under, BenchError};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{OpeningBenchArgs, OpeningServerArgs, ServeArgs, StoreArgs};
 use crate::domain::TenderId;
@@ -106,9 +106,7 @@ async fn hall(store: &StoreArgs) -> Result<(String, std::path::PathBuf), BenchEr
     let mut store_args = store.clone();
     store_args.data_dir = scratch.clone();
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let app = crate::server::state(&ServeArgs::for_store(store_args), clock.clone())
-        .await
-        .map_err(err)?;
+    let app = scratch_hall(&ServeArgs::for_store(store_args), clock.clone()).await?;
     let running = crate::server::spawn(app.clone()).await.map_err(err)?;
     let base = format!("http://{}", running.addr);
     let s = setup(&app, &base).await?;
@@ -388,9 +386,7 @@ async fn ceremony(args: &OpeningBenchArgs) -> Result<(), BenchError> {
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let mut serve = ServeArgs::for_store(store_args);
     serve.max_bid_mib = 1024;
-    let app = crate::server::state(&serve, clock.clone())
-        .await
-        .map_err(err)?;
+    let app = scratch_hall(&serve, clock.clone()).await?;
     let running = crate::server::spawn(app.clone()).await.map_err(err)?;
     let base = format!("http://{}", running.addr);
     let s = setup(&app, &base).await?;
