@@ -319,7 +319,14 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     {
         // One decryption pass per tender at a time here; a concurrent one would redo the work.
         let _decrypting = app.openings.lock(id, Lock::Decrypt).await;
-        release_time_shares(app, id).await?;
+        // The time-release custodian opens every header once; once its release is announced
+        // there is nothing left for it to do.
+        let time_release_done = names
+            .iter()
+            .any(|(i, kind, _)| kind == "time_release" && s.released.contains(&i64::from(*i)));
+        if !time_release_done {
+            release_time_shares(app, id).await?;
+        }
         decrypt_ready(app, &t).await?;
     }
     let shares = app.store.released_shares(id).await?;
