@@ -1,6 +1,6 @@
 //! The `bidhall` binary: parse the command line, start telemetry, and run the command.
 
-use bidhall::clock::SystemClock;
+use bidhall::clock::{Clock, DemoClock, SystemClock};
 use bidhall::config::{BenchCommand, Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
@@ -12,7 +12,13 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => {
             bidhall::telemetry::init(&args.log_format);
-            let app = match bidhall::server::state(&args, Arc::new(SystemClock)).await {
+            // Only the demo's clock can be moved forward (`POST /api/demo/clock`).
+            let clock: Arc<dyn Clock> = if args.demo {
+                Arc::new(DemoClock::default())
+            } else {
+                Arc::new(SystemClock)
+            };
+            let app = match bidhall::server::state(&args, clock).await {
                 Ok(app) => app,
                 Err(e) => return fail(&e),
             };

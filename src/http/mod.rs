@@ -4,6 +4,7 @@
 
 mod auditlog;
 mod bids;
+mod demo;
 mod draws;
 pub mod error;
 pub mod extract;
@@ -79,6 +80,7 @@ pub fn router(app: AppState) -> Router {
         .merge(bids::router())
         .merge(opening::router())
         .merge(ops::router())
+        .merge(demo::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });

@@ -2,6 +2,7 @@
 
 use crate::common::*;
 use reqwest::StatusCode;
+use serde_json::json;
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
@@ -48,4 +49,56 @@ async fn unknown_routes_get_the_stable_error_body() {
     let r = app.get("/api/nothing-here", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "not_found");
+}
+
+#[tokio::test]
+async fn only_the_demo_hall_s_platform_moves_its_clock_and_only_forward() {
+    let real = TestApp::spawn().await;
+    let platform = real.sign_in("platform").await;
+    let r = real
+        .post("/api/demo/clock", Some(&platform), json!({ "minutes": 60 }))
+        .await;
+    assert_eq!(r.status, 404, "a hall on real time has no time machine");
+
+    let app = TestApp::spawn_with(|a| a.demo = true).await;
+    let before = app.now();
+    let tenderer = app.sign_in("tenderer1").await;
+    let r = app
+        .post("/api/demo/clock", Some(&tenderer), json!({ "minutes": 60 }))
+        .await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = app
+        .post("/api/demo/clock", None, json!({ "minutes": 60 }))
+        .await;
+    assert_eq!(r.status, 401);
+    let platform = app.sign_in("platform").await;
+    for bad in [0, -5, 60 * 24 * 61] {
+        let r = app
+            .post(
+                "/api/demo/clock",
+                Some(&platform),
+                json!({ "minutes": bad }),
+            )
+            .await;
+        assert_eq!(r.code(), "minutes_out_of_range", "{bad}");
+    }
+    assert_eq!(app.now(), before, "refused moves leave the clock alone");
+    let log = app.log_size().await;
+    let r = app
+        .post(
+            "/api/demo/clock",
+            Some(&platform),
+            json!({ "minutes": 3 * 24 * 60 }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(app.now().millis(), before.millis() + 3 * 86_400_000);
+    assert_eq!(r.body["now"], json!(app.now()));
+    assert_eq!(
+        app.log_size().await,
+        log + 1,
+        "the move is in the audit log"
+    );
+    let r = app.get("/api/demo/clock", None).await;
+    assert_eq!(r.body["now"], json!(app.now()));
 }
