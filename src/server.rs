@@ -46,7 +46,10 @@ pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, 
         args.demo || args.sandbox_bank,
         &args.listen,
     )?;
-    Ok(AppState::new(store, blobs, clock, args.clone(), Arc::new(keys)).with_banks(Arc::new(banks)))
+    Ok(
+        AppState::new(store, blobs, clock, args.clone(), Arc::new(keys))
+            .with_banks(Arc::new(banks)),
+    )
 }
 
 pub struct Running {

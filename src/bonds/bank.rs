@@ -57,8 +57,7 @@ impl BankCode {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(InvalidValue::new(
                 "malformed_bank_code",

@@ -86,12 +86,11 @@ impl BankDirectory {
                 entry: SANDBOX_CODE.into(),
                 why: e.message,
             })?;
-            let prefix = SubAccountPrefix::parse(DEFAULT_PREFIX).map_err(|e| {
-                DirectoryError::BadEntry {
+            let prefix =
+                SubAccountPrefix::parse(DEFAULT_PREFIX).map_err(|e| DirectoryError::BadEntry {
                     entry: SANDBOX_CODE.into(),
                     why: e.message,
-                }
-            })?;
+                })?;
             banks.push((code, prefix, sandbox_url(listen)));
         }
         let dir = data_dir.join("banks");
@@ -126,10 +125,7 @@ impl BankDirectory {
     /// Once the server is bound: the sandbox bank lives on the hall's own address.
     pub fn bound_to(&self, addr: std::net::SocketAddr) {
         let mut banks = self.banks.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(sbx) = banks
-            .values_mut()
-            .find(|b| b.code.as_str() == SANDBOX_CODE)
-        {
+        if let Some(sbx) = banks.values_mut().find(|b| b.code.as_str() == SANDBOX_CODE) {
             if sbx.base_url.ends_with(SANDBOX_PATH) {
                 sbx.base_url = sandbox_url(&addr.to_string());
             }
@@ -269,10 +265,7 @@ mod tests {
         let again = BankDirectory::load(dir.path(), &[], true, "127.0.0.1:8080").unwrap();
         let b1 = super::super::bank::sign(&sbx.secret, 1, b"x");
         let b2 = super::super::bank::sign(
-            &again
-                .get(&BankCode::parse("SBX").unwrap())
-                .unwrap()
-                .secret,
+            &again.get(&BankCode::parse("SBX").unwrap()).unwrap().secret,
             1,
             b"x",
         );
@@ -295,7 +288,11 @@ mod tests {
         .unwrap();
         let boc = d.default_bank().unwrap();
         assert_eq!(
-            (boc.code.as_str(), boc.prefix.as_str(), boc.base_url.as_str()),
+            (
+                boc.code.as_str(),
+                boc.prefix.as_str(),
+                boc.base_url.as_str()
+            ),
             ("BOC", "6601", "https://boc.example/api")
         );
         for bad in ["BOC", "B C=https://x", "BOC:12a=https://x", "BOC=ftp://x"] {
