@@ -275,6 +275,21 @@ pub fn verify(
     body: &[u8],
     now: Timestamp,
 ) -> Result<Notification, NotificationError> {
+    verify_signed(secret, timestamp, signature, body, now)?;
+    serde_json::from_slice::<Notification>(body).map_err(|e| NotificationError::Malformed {
+        what: format!("the body is not a notification: {e}"),
+    })
+}
+
+/// Steps 1 to 3 of docs/bonds.md §2 for any signed message of §5: the headers, the signature
+/// over the bytes as received, the timestamp. The body is the caller's to read.
+pub fn verify_signed(
+    secret: &Secret,
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<(), NotificationError> {
     let malformed = |what: &str| NotificationError::Malformed { what: what.into() };
     if timestamp.is_empty()
         || timestamp.len() > 12
@@ -298,9 +313,7 @@ pub fn verify(
             skew_seconds: skew_ms / 1000,
         });
     }
-    serde_json::from_slice::<Notification>(body).map_err(|e| NotificationError::Malformed {
-        what: format!("the body is not a notification: {e}"),
-    })
+    Ok(())
 }
 
 /// The bank's digits in front of every sub-account it opens for the hall (1 to 6 digits).

@@ -9,6 +9,7 @@ pub mod ledger;
 #[cfg(test)]
 mod ledger_tests;
 pub mod movements;
+pub mod service;
 
 pub use bank::{BankCode, BankTxnId, Notification, NotificationError, SubAccount, SubAccountError};
 pub use ledger::{
