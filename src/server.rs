@@ -77,6 +77,10 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
             move |payload| crate::opening::driver::on_notification(&on, payload),
         );
     }
+    if app.config.refund_sender_ms > 0 {
+        let every = std::time::Duration::from_millis(app.config.refund_sender_ms);
+        crate::bonds::adapter::spawn_sender(app.clone(), every);
+    }
     if app.config.draw_conductor_ms > 0 {
         let every = std::time::Duration::from_millis(app.config.draw_conductor_ms);
         crate::lottery::service::spawn_conductor(app.clone(), every);

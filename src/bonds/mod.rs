@@ -3,6 +3,7 @@
 //! opening's bond check reads only these records. `ledger` and `bank` are the pure core of bonds
 //! deposited online: the double-entry ledger and the bank's signed notifications (docs/bonds.md).
 
+pub mod adapter;
 pub mod bank;
 pub mod directory;
 pub mod ledger;
