@@ -1117,7 +1117,7 @@ pub async fn hall_ledger(app: &AppState, actor: &Actor) -> Result<HallLedger, Bo
 pub async fn ledger_receipts(
     app: &AppState,
     id: &TenderId,
-) -> Result<Vec<BondReceipt>, BondsError> {
+) -> Result<Vec<BondReceipt>, StoreError> {
     let stored = app.store.ledger_transactions(Some(id)).await?;
     Ok(stored
         .iter()
