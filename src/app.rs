@@ -25,6 +25,8 @@ pub struct Inner {
     pub openings: crate::opening::hub::OpeningHub,
     /// Cancelled on shutdown; background tasks and websockets watch it.
     pub shutdown: CancellationToken,
+    /// The banks bonds are paid through, and the hall's sub-account secret.
+    pub banks: Arc<crate::bonds::directory::BankDirectory>,
 }
 
 impl AppState {
@@ -44,7 +46,16 @@ impl AppState {
             board: Default::default(),
             openings: Default::default(),
             shutdown: CancellationToken::new(),
+            banks: Default::default(),
         }))
+    }
+
+    /// Sets the bank directory while the state is not yet shared (at start-up).
+    pub fn with_banks(mut self, banks: Arc<crate::bonds::directory::BankDirectory>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.banks = banks;
+        }
+        self
     }
 }
 

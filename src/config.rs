@@ -240,6 +240,17 @@ pub struct ServeArgs {
     /// milliseconds; 0 leaves every draw to be conducted by hand.
     #[arg(long, env = "BIDHALL_DRAW_CONDUCTOR_MS", default_value_t = 1000)]
     pub draw_conductor_ms: u64,
+    /// Banks that take bonds: `CODE=BASE_URL` or `CODE:PREFIX=BASE_URL`, comma separated; each
+    /// bank's secret is read from `<data dir>/banks/<CODE>.secret` (docs/bonds.md §6).
+    #[arg(long, env = "BIDHALL_BANKS", value_delimiter = ',')]
+    pub banks: Vec<String>,
+    /// Add the in-process sandbox bank `SBX` to the banks (always on with `--demo`).
+    #[arg(long, env = "BIDHALL_SANDBOX_BANK", default_value_t = false)]
+    pub sandbox_bank: bool,
+    /// How often refund instructions waiting in the outbox are sent to their bank, in
+    /// milliseconds; 0 leaves them to be sent by hand.
+    #[arg(long, env = "BIDHALL_REFUND_SENDER_MS", default_value_t = 1000)]
+    pub refund_sender_ms: u64,
 }
 
 impl ServeArgs {
@@ -403,6 +414,9 @@ impl ServeArgs {
             max_bid_mib: 1024,
             release_window_minutes: 30,
             draw_conductor_ms: 1000,
+            banks: Vec::new(),
+            sandbox_bank: true,
+            refund_sender_ms: 1000,
         }
     }
 }

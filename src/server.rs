@@ -22,6 +22,8 @@ pub enum StartError {
     Demo(String),
     #[error("audit log: {0}")]
     Log(#[from] crate::auditlog::service::LogError),
+    #[error("banks: {0}")]
+    Banks(#[from] crate::bonds::directory::DirectoryError),
 }
 
 /// Opens the store and file storage named by `args` and builds the application state.
@@ -38,13 +40,16 @@ pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, 
         entries = checked,
         "audit log consistent with its latest checkpoint"
     );
-    Ok(AppState::new(
-        store,
-        blobs,
-        clock,
-        args.clone(),
-        Arc::new(keys),
-    ))
+    let banks = crate::bonds::directory::BankDirectory::load(
+        &args.store.data_dir,
+        &args.banks,
+        args.demo || args.sandbox_bank,
+        &args.listen,
+    )?;
+    Ok(
+        AppState::new(store, blobs, clock, args.clone(), Arc::new(keys))
+            .with_banks(Arc::new(banks)),
+    )
 }
 
 pub struct Running {
@@ -56,6 +61,7 @@ pub struct Running {
 pub async fn spawn(app: AppState) -> Result<Running, StartError> {
     let listener = TcpListener::bind(&app.config.listen).await?;
     let addr = listener.local_addr()?;
+    app.banks.bound_to(addr);
     let router = crate::http::router(app.clone());
     let shutdown = app.shutdown.clone();
     let every = std::time::Duration::from_millis(app.config.log.checkpoint_ms.max(100));
@@ -70,6 +76,10 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
             app.shutdown.clone(),
             move |payload| crate::opening::driver::on_notification(&on, payload),
         );
+    }
+    if app.config.refund_sender_ms > 0 {
+        let every = std::time::Duration::from_millis(app.config.refund_sender_ms);
+        crate::bonds::adapter::spawn_sender(app.clone(), every);
     }
     if app.config.draw_conductor_ms > 0 {
         let every = std::time::Duration::from_millis(app.config.draw_conductor_ms);

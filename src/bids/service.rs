@@ -561,6 +561,11 @@ pub async fn withdraw(
             other => other.into(),
         })?;
     bid.received_at = now;
+    // The bid bond goes back within 5 days of the withdrawal (条例 第三十五条).
+    if let Err(e) = crate::bonds::service::refund_withdrawn(app, id, &actor.org_id, lot, now).await
+    {
+        tracing::error!(error = %e, "the withdrawn bid's bond refund was not instructed");
+    }
     let mut r = receipt(app, &bid, "withdrawn");
     r.log_receipt = log_receipt(app, bid.log_index).await;
     Ok(r)

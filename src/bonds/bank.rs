@@ -48,7 +48,7 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// A bank's short code on the platform, e.g. `sandbox`: lowercase ASCII letters, digits and `-`.
+/// A bank's short code on the platform, e.g. `SBX` (the sandbox bank): ASCII letters, digits and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct BankCode(String);
@@ -57,12 +57,11 @@ impl BankCode {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(InvalidValue::new(
                 "malformed_bank_code",
-                "a bank code is 1 to 32 lowercase letters, digits or '-'",
+                "a bank code is 1 to 32 ASCII letters, digits or '-'",
             ));
         }
         Ok(BankCode(s.to_owned()))
@@ -276,6 +275,21 @@ pub fn verify(
     body: &[u8],
     now: Timestamp,
 ) -> Result<Notification, NotificationError> {
+    verify_signed(secret, timestamp, signature, body, now)?;
+    serde_json::from_slice::<Notification>(body).map_err(|e| NotificationError::Malformed {
+        what: format!("the body is not a notification: {e}"),
+    })
+}
+
+/// Steps 1 to 3 of docs/bonds.md §2 for any signed message of §5: the headers, the signature
+/// over the bytes as received, the timestamp. The body is the caller's to read.
+pub fn verify_signed(
+    secret: &Secret,
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<(), NotificationError> {
     let malformed = |what: &str| NotificationError::Malformed { what: what.into() };
     if timestamp.is_empty()
         || timestamp.len() > 12
@@ -299,9 +313,7 @@ pub fn verify(
             skew_seconds: skew_ms / 1000,
         });
     }
-    serde_json::from_slice::<Notification>(body).map_err(|e| NotificationError::Malformed {
-        what: format!("the body is not a notification: {e}"),
-    })
+    Ok(())
 }
 
 /// The bank's digits in front of every sub-account it opens for the hall (1 to 6 digits).

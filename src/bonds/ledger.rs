@@ -58,7 +58,7 @@ reference!(
 reference!(DecisionId, "malformed_decision_id", "a decision id");
 
 /// A bond the hall holds for a tender.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "bond", rename_all = "snake_case")]
 pub enum Bond {
     /// 投标保证金, per lot.
@@ -101,7 +101,7 @@ impl Bond {
 }
 
 /// An account, named by its kind and its owner.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Account {
     /// The hall's bond account at a bank: what the bank holds for us (an asset).
@@ -133,7 +133,7 @@ impl Account {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     Debit,
@@ -202,7 +202,7 @@ impl Posting {
 }
 
 /// What makes a transaction unique: a second one with the same key is a replay.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IdempotencyKey {
     /// Something the bank did: a transfer received, or a refund it paid.
@@ -219,14 +219,14 @@ pub enum IdempotencyKey {
 }
 
 /// Who paid, as the bank said.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payer {
     pub name: String,
     pub account: String,
 }
 
 /// Why a receipt was parked in suspense instead of being taken as a bond.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SuspenseReason {
     /// No bond is expected on this sub-account: mistyped, unknown, or closed.
@@ -260,7 +260,7 @@ impl SuspenseReason {
 }
 
 /// The legal grounds on which a bond is kept (不予退还). No other forfeiture is possible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ground {
     /// The tenderer revoked its bid after the bid deadline (条例 第三十五条).
@@ -306,7 +306,7 @@ impl Ground {
 }
 
 /// What a transaction records, in the domain's words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Memo {
     BondReceived {
@@ -333,8 +333,23 @@ pub enum Memo {
     Forfeited {
         bond: Bond,
         ground: Ground,
+        /// Follows from the ground; a stored memo is read back with `Memo::restore`.
+        #[serde(skip_deserializing)]
         article: &'static str,
     },
+}
+
+impl Memo {
+    /// A memo read back from storage, with what follows from its other fields filled in.
+    pub fn restore(mut self) -> Memo {
+        if let Memo::Forfeited {
+            ground, article, ..
+        } = &mut self
+        {
+            *article = ground.article();
+        }
+        self
+    }
 }
 
 /// Why a proposed transaction is not a transaction.

@@ -3,11 +3,14 @@
 //! opening's bond check reads only these records. `ledger` and `bank` are the pure core of bonds
 //! deposited online: the double-entry ledger and the bank's signed notifications (docs/bonds.md).
 
+pub mod adapter;
 pub mod bank;
+pub mod directory;
 pub mod ledger;
 #[cfg(test)]
 mod ledger_tests;
 pub mod movements;
+pub mod service;
 
 pub use bank::{BankCode, BankTxnId, Notification, NotificationError, SubAccount, SubAccountError};
 pub use ledger::{

@@ -188,3 +188,64 @@ impl From<TenderError> for ApiError {
         }
     }
 }
+
+impl From<crate::bonds::service::BondsError> for ApiError {
+    fn from(e: crate::bonds::service::BondsError) -> Self {
+        use crate::bonds::movements::{ForfeitError, RefundError};
+        use crate::bonds::service::BondsError as B;
+        use crate::bonds::NotificationError as N;
+        let message = e.to_string();
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            B::NotFound => ApiError::not_found("tender"),
+            B::Forbidden(why) => ApiError::forbidden(why),
+            B::NotObtained => ApiError::new(StatusCode::FORBIDDEN, "not_obtained", message),
+            B::UnknownBank(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_bank", message),
+            B::NoBank => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_bank", message),
+            B::Notification(n) => match n {
+                N::BadSignature => {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", message)
+                }
+                N::StaleTimestamp { skew_seconds } => {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "stale_timestamp", message)
+                        .with_details(json!({ "skew_seconds": skew_seconds }))
+                }
+                N::Malformed { .. } => ApiError::new(StatusCode::BAD_REQUEST, "malformed", message),
+            },
+            B::Conflicting { bank_txn_id } => {
+                ApiError::new(StatusCode::CONFLICT, "conflicting", message)
+                    .with_details(json!({ "bank_txn_id": bank_txn_id }))
+            }
+            B::Refund(r) => match r {
+                RefundError::UnknownInstruction { .. } => {
+                    ApiError::new(unprocessable, "unknown_instruction", message)
+                }
+                RefundError::AmountMismatch { instructed, .. } => {
+                    ApiError::new(unprocessable, "amount_mismatch", message)
+                        .with_details(json!({ "instructed_fen": instructed as i64 }))
+                }
+                RefundError::WrongBank { .. } => {
+                    ApiError::new(unprocessable, "wrong_bank", message)
+                }
+                RefundError::AlreadyPaid { .. } => {
+                    ApiError::new(StatusCode::CONFLICT, "already_paid", message)
+                }
+                other => ApiError::internal(other),
+            },
+            B::Forfeit(f) => match f {
+                ForfeitError::GroundDoesNotApply { ground, .. } => {
+                    ApiError::new(unprocessable, "ground_does_not_apply", message).with_details(
+                        json!({ "ground": ground.code(), "article": ground.article() }),
+                    )
+                }
+                ForfeitError::NothingHeld { .. } => {
+                    ApiError::new(StatusCode::CONFLICT, "nothing_held", message)
+                }
+                other => ApiError::internal(other),
+            },
+            B::Invalid { field, value } => ApiError::invalid_field(field, &value),
+            B::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message),
+            B::Store(s) => s.into(),
+        }
+    }
+}

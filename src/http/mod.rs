@@ -4,6 +4,7 @@
 
 mod auditlog;
 mod bids;
+mod bonds;
 mod demo;
 mod draws;
 pub mod error;
@@ -50,6 +51,8 @@ use utoipa::OpenApi;
         opening::state, opening::events, opening::socket, opening::sign_in, opening::open_window,
         opening::confirm, opening::object, opening::answer, opening::suspend, opening::resume,
         opening::conclude, opening::report, opening::record_bond, opening::bonds,
+        bonds::notification, bonds::refunds_paid, bonds::sub_account, bonds::my_bonds,
+        bonds::tender_ledger, bonds::forfeit, bonds::hall_ledger,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -57,6 +60,7 @@ use utoipa::OpenApi;
         (name = "notices", description = "The public notice board"),
         (name = "bid box", description = "Custodian keys and sealed bids"),
         (name = "opening", description = "The live opening: events, websocket, ceremony, bonds on record"),
+        (name = "bonds", description = "Bonds paid by bank transfer: sub-accounts, the banks' notifications, the ledger, refunds, forfeiture"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )
@@ -79,6 +83,7 @@ pub fn router(app: AppState) -> Router {
         .merge(draws::router())
         .merge(bids::router())
         .merge(opening::router())
+        .merge(bonds::router())
         .merge(ops::router())
         .merge(demo::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))

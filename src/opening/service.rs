@@ -242,7 +242,10 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     };
     let names = custodian_names(app, &t).await?;
     let bonds = if matches!(phase, Phase::Scheduled | Phase::Lobby | Phase::Closed) {
-        app.store.bonds(id).await?
+        // Desk-recorded bonds and bid bonds the bank paid into the ledger both count.
+        let mut on_record = app.store.bonds(id).await?;
+        on_record.extend(crate::bonds::service::ledger_receipts(app, id).await?);
+        on_record
     } else {
         Vec::new()
     };

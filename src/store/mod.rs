@@ -3,6 +3,7 @@
 //! `postgres.rs` only connect, migrate and supply the few statements where the dialects differ.
 
 mod bids;
+mod bonds;
 mod commit;
 mod draws;
 mod log;
@@ -23,6 +24,9 @@ use crate::tenders::notices::{NoticePage, NoticeQuery};
 use crate::tenders::obtain::Obtained;
 use async_trait::async_trait;
 pub use bids::BidStore;
+pub use bonds::{
+    BondStore, LedgerWrite, NotificationRow, RefundRow, StoredTransaction, SubAccountRow,
+};
 pub use draws::DrawStore;
 pub use log::{LogStore, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
@@ -63,7 +67,7 @@ pub struct StoredEntry {
 }
 
 #[async_trait]
-pub trait Store: LogStore + BidStore + DrawStore + OpeningStore + Send + Sync {
+pub trait Store: LogStore + BidStore + DrawStore + OpeningStore + BondStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "opening",
         include_str!("../../migrations/postgres/0006_opening.sql"),
     ),
+    (
+        7,
+        "bonds ledger",
+        include_str!("../../migrations/postgres/0007_bonds_ledger.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

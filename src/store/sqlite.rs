@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "opening",
         include_str!("../../migrations/sqlite/0006_opening.sql"),
     ),
+    (
+        7,
+        "bonds ledger",
+        include_str!("../../migrations/sqlite/0007_bonds_ledger.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

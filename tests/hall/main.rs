@@ -5,6 +5,7 @@ mod common;
 mod auditlog;
 mod auth_matrix;
 mod bids;
+mod bonds;
 mod crash;
 mod draws;
 mod identity;

@@ -17,7 +17,7 @@ pub(crate) struct Bidder {
 }
 
 /// A tenderer that registers itself, obtains the documents and registers a signing key.
-async fn bidder(app: &TestApp, b: &Box_, login: &str, credit_code: &str) -> Bidder {
+pub(crate) async fn bidder(app: &TestApp, b: &Box_, login: &str, credit_code: &str) -> Bidder {
     let token = if login.starts_with("tenderer") {
         app.sign_in(login).await
     } else {
@@ -52,7 +52,7 @@ async fn bidder(app: &TestApp, b: &Box_, login: &str, credit_code: &str) -> Bidd
     }
 }
 
-async fn bid(app: &TestApp, b: &Box_, who: &Bidder, payload: &[u8]) {
+pub(crate) async fn bid(app: &TestApp, b: &Box_, who: &Bidder, payload: &[u8]) {
     let sealed = seal_as(app, b, &who.org, &who.pkcs8, payload).await;
     let (status, body) = submit(app, b, sealed, &who.token).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

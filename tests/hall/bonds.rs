@@ -1,0 +1,600 @@
+//! Bonds paid by bank transfer, end to end: sub-accounts, the bank's signed notifications (every
+//! bad one answered with its reason and the ledger still balanced), refunds at the contract sent
+//! through a fake bank with backoff on the settable clock and confirmed once, forfeiture only on a
+//! legal ground, and the opening's bond check reading the ledger.
+
+use crate::common::*;
+use bidhall::bonds::adapter::{send_due_refunds, FakeBank};
+use bidhall::bonds::bank::{sign, BankCode, BankTxnId, Notification, Secret};
+use bidhall::domain::{OrgId, TenderId, Timestamp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const BOND: i64 = 2_000_000;
+
+fn sbx_secret(app: &TestApp) -> Secret {
+    app.app
+        .banks
+        .get(&BankCode::parse("SBX").unwrap())
+        .expect("the sandbox bank is configured in tests")
+        .secret
+}
+
+/// Sends `body` to a bank endpoint signed under `secret` with the timestamp `ts` (Unix seconds).
+async fn post_signed(app: &TestApp, path: &str, secret: &Secret, ts: i64, body: &[u8]) -> Reply {
+    let resp = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("Content-Type", "application/json")
+        .header("Bidhall-Timestamp", ts.to_string())
+        .header("Bidhall-Signature", sign(secret, ts, body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+fn note(txn: &str, sub_account: &str, fen: i64, value_time: Timestamp) -> Vec<u8> {
+    Notification::new(
+        BankTxnId::parse(txn).unwrap(),
+        sub_account.into(),
+        fen,
+        "沈阳某建设工程有限公司".into(),
+        "6222020100012345678".into(),
+        value_time,
+    )
+    .unwrap()
+    .to_body()
+    .unwrap()
+}
+
+/// The sandbox bank notifies a credit now (on the hall's clock), properly signed.
+async fn pay(app: &TestApp, txn: &str, sub_account: &str, fen: i64) -> Reply {
+    let now = app.now();
+    post_signed(
+        app,
+        "/api/banks/SBX/notifications",
+        &sbx_secret(app),
+        now.millis() / 1000,
+        &note(txn, sub_account, fen, now),
+    )
+    .await
+}
+
+/// A published tender and the given tenderers, each with the documents and its sub-account.
+async fn tender_with_payers(app: &TestApp, logins: &[&str]) -> (String, Vec<(String, String)>) {
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "保证金").await;
+    let id = t["id"].as_str().unwrap().to_string();
+    let mut payers = Vec::new();
+    for login in logins {
+        let token = app.sign_in(login).await;
+        let r = app
+            .post(format!("/api/tenders/{id}/obtain"), Some(&token), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let r = app
+            .post(
+                format!("/api/tenders/{id}/sub-account"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(r.body["bank"], "SBX");
+        assert_eq!(r.body["lots"][0]["amount_fen"], BOND);
+        payers.push((token, r.body["sub_account"].as_str().unwrap().to_string()));
+    }
+    (id, payers)
+}
+
+async fn hall_ledger(app: &TestApp) -> Value {
+    let platform = app.sign_in("platform").await;
+    let r = app.get("/api/ledger", Some(&platform)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn a_sub_account_is_given_only_to_a_tenderer_that_obtained_the_documents() {
+    let app = TestApp::spawn().await;
+    let (id, payers) = tender_with_payers(&app, &["tenderer1"]).await;
+    // asked again: the same number
+    let again = app
+        .post(
+            format!("/api/tenders/{id}/sub-account"),
+            Some(&payers[0].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.body["sub_account"], payers[0].1.as_str());
+    let outsider = app.sign_in("tenderer2").await;
+    let r = app
+        .post(
+            format!("/api/tenders/{id}/sub-account"),
+            Some(&outsider),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "not_obtained")
+    );
+    for login in ["agent", "owner", "supervisor", "platform"] {
+        let t = app.sign_in(login).await;
+        let r = app
+            .post(
+                format!("/api/tenders/{id}/sub-account"),
+                Some(&t),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{login}");
+    }
+    let r = app
+        .post(format!("/api/tenders/{id}/sub-account"), None, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app
+        .get(format!("/api/tenders/{id}/my-bonds"), Some(&outsider))
+        .await;
+    assert_eq!(r.code(), "not_obtained");
+}
+
+#[tokio::test]
+async fn every_bad_notification_is_refused_or_flagged_and_the_ledger_stays_balanced() {
+    let app = TestApp::spawn().await;
+    let (id, payers) = tender_with_payers(&app, &["tenderer1", "tenderer2", "tenderer3"]).await;
+    let (sub1, sub2, sub3) = (&payers[0].1, &payers[1].1, &payers[2].1);
+    let secret = sbx_secret(&app);
+    let now = app.now();
+    let ts = now.millis() / 1000;
+    let path = "/api/banks/SBX/notifications";
+
+    // the exact bond, on time
+    let r = pay(&app, "SBX0001", sub1, BOND).await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (StatusCode::OK, json!({"outcome": "recorded"}))
+    );
+    // the bank sends it again: a harmless duplicate
+    let r = pay(&app, "SBX0001", sub1, BOND).await;
+    assert_eq!(r.body, json!({"outcome": "duplicate"}));
+    // the same id for a different payment
+    let r = pay(&app, "SBX0001", sub1, BOND + 1).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflicting"));
+    // a bad signature, a stale timestamp, an unknown bank, a body that is not a notification
+    let body = note("SBX0002", sub1, BOND, now);
+    let wrong = Secret::from_bytes(&[7u8; 32]).unwrap();
+    let r = post_signed(&app, path, &wrong, ts, &body).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "bad_signature")
+    );
+    let r = post_signed(&app, path, &secret, ts - 301, &body).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "stale_timestamp")
+    );
+    let r = post_signed(&app, "/api/banks/NOPE/notifications", &secret, ts, &body).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "unknown_bank")
+    );
+    let r = post_signed(&app, path, &secret, ts, br#"{"amount_fen":1}"#).await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "malformed"));
+    let r = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("Bidhall-Timestamp", "soon")
+        .header("Bidhall-Signature", "00")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // money that arrived but is not the bond: flagged with the reason, never refused
+    let mut typo = sub1.clone().into_bytes();
+    let last = typo.len() - 1;
+    typo[last] = if typo[last] == b'0' { b'1' } else { b'0' };
+    let typo = String::from_utf8(typo).unwrap();
+    let flagged = [
+        (
+            pay(&app, "SBX0003", &typo, BOND).await,
+            "unknown_sub_account",
+        ),
+        (pay(&app, "SBX0004", sub1, BOND).await, "already_held"),
+        (pay(&app, "SBX0005", sub2, BOND - 100).await, "short"),
+        (pay(&app, "SBX0006", sub2, BOND + 100).await, "over"),
+    ];
+    for (r, reason) in &flagged {
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(r.body, json!({"outcome": "flagged", "reason": reason}));
+    }
+    // after the bid deadline the same amount is no longer the bond
+    let tender = app.get(format!("/api/tenders/{id}"), None).await;
+    let deadline = Timestamp::parse(
+        tender.body["spec"]["schedule"]["bid_deadline"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    app.clock.set(deadline.plus_millis(60_000));
+    let r = pay(&app, "SBX0007", sub3, BOND).await;
+    assert_eq!(
+        r.body,
+        json!({"outcome": "flagged", "reason": "after_deadline"})
+    );
+    // the bank confirms a refund the hall never instructed
+    let paid = json!({"amount_fen": BOND, "bank_txn_id": "SBX0008", "instruction_id": "RFnope",
+                      "value_time": app.now()});
+    let paid = serde_json::to_vec(&paid).unwrap();
+    let r = post_signed(
+        &app,
+        "/api/banks/SBX/refunds-paid",
+        &secret,
+        app.now().millis() / 1000,
+        &paid,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_instruction")
+    );
+
+    let l = hall_ledger(&app).await;
+    assert_eq!(l["trial_balance_fen"], 0, "{l}");
+    // 6 receipts in, 1 bond and 5 flagged; the clearing account holds all of them
+    let received = BOND * 4 + (BOND - 100) + (BOND + 100);
+    let clearing = l["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["account"]["kind"] == "clearing")
+        .unwrap();
+    assert_eq!(clearing["balance_fen"], received);
+    let mut reasons: Vec<&str> = l["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reason"].as_str().unwrap())
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            "after_deadline",
+            "already_held",
+            "over",
+            "short",
+            "unknown_sub_account"
+        ]
+    );
+    // the payer's account number is not in the audit log
+    let log = app.get("/api/log/entries?after=-1&limit=1000", None).await;
+    assert!(!log.body.to_string().contains("6222020100012345678"));
+
+    // each tenderer sees its own: tenderer1 holds the bond and sees its flagged second payment
+    let token = app.sign_in("tenderer1").await;
+    let mine = app
+        .get(format!("/api/tenders/{id}/my-bonds"), Some(&token))
+        .await;
+    assert_eq!(mine.status, StatusCode::OK, "{:?}", mine.body);
+    assert_eq!(mine.body["bonds"][0]["held_fen"], BOND);
+    let receipts = mine.body["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert!(receipts.iter().any(|r| r["reason"] == "already_held"));
+    let token2 = app.sign_in("tenderer2").await;
+    let theirs = app
+        .get(format!("/api/tenders/{id}/my-bonds"), Some(&token2))
+        .await;
+    assert_eq!(theirs.body["bonds"].as_array().unwrap().len(), 0);
+    let short = theirs.body["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["reason"] == "short")
+        .unwrap()
+        .clone();
+    assert_eq!(short["detail"]["required"], BOND);
+    assert_eq!(short["detail"]["paid"], BOND - 100);
+}
+
+#[tokio::test]
+async fn ledger_views_are_refused_to_the_wrong_role_and_to_an_unrelated_owner() {
+    let app = TestApp::spawn().await;
+    let (id, payers) = tender_with_payers(&app, &["tenderer1"]).await;
+    pay(&app, "SBX1001", &payers[0].1, BOND).await;
+    let url = format!("/api/tenders/{id}/bonds/ledger");
+    for login in ["agent", "owner", "supervisor", "platform"] {
+        let t = app.sign_in(login).await;
+        let r = app.get(&url, Some(&t)).await;
+        assert_eq!(r.status, StatusCode::OK, "{login}: {:?}", r.body);
+        assert_eq!(r.body["bonds"][0]["held_fen"], BOND);
+    }
+    for login in ["owner2", "agent2", "tenderer1", "witness"] {
+        let t = app.sign_in(login).await;
+        assert_eq!(
+            app.get(&url, Some(&t)).await.status,
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
+        assert_eq!(
+            app.get("/api/ledger", Some(&t)).await.status,
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
+    }
+    let agent = app.sign_in("agent").await;
+    assert_eq!(
+        app.get("/api/ledger", Some(&agent)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/ledger", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .get(format!("/api/tenders/{id}/my-bonds"), Some(&agent))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn refunds_at_the_contract_are_sent_with_backoff_and_confirmed_once() {
+    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let (id, payers) = tender_with_payers(&app, &["tenderer1", "tenderer2"]).await;
+    pay(&app, "SBX2001", &payers[0].1, BOND).await;
+    pay(&app, "SBX2002", &payers[1].1, BOND - 1).await; // flagged short: goes back too
+    let tid = TenderId::parse(&id).unwrap();
+    let contract = app.now();
+    let made = bidhall::bonds::service::contract_signed(&app.app, &tid, contract)
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 2);
+    // the contract event again instructs nothing new
+    assert!(
+        bidhall::bonds::service::contract_signed(&app.app, &tid, contract)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // the bank is down for the first order: it is tried again after 2 s on the hall's clock
+    let bank = FakeBank::failing_first(1);
+    let sent = send_due_refunds(&app.app, &bank).await.unwrap();
+    assert_eq!((sent.accepted, sent.failed), (1, 1));
+    let sent = send_due_refunds(&app.app, &bank).await.unwrap();
+    assert_eq!((sent.accepted, sent.failed), (0, 0), "backing off");
+    app.clock.advance_millis(2_000);
+    let sent = send_due_refunds(&app.app, &bank).await.unwrap();
+    assert_eq!((sent.accepted, sent.failed), (1, 0));
+    assert_eq!(send_due_refunds(&app.app, &bank).await.unwrap().accepted, 0);
+    let orders = bank.orders();
+    assert_eq!(orders.len(), 3);
+    assert_eq!(orders[0].1, orders[2].1, "the same instruction, sent again");
+    assert!(orders
+        .iter()
+        .all(|(_, o)| o.to_account == "6222020100012345678"));
+
+    let agent = app.sign_in("agent").await;
+    let view = app
+        .get(format!("/api/tenders/{id}/bonds/ledger"), Some(&agent))
+        .await;
+    let refunds = view.body["refunds"].as_array().unwrap().clone();
+    assert_eq!(refunds.len(), 2);
+    for r in &refunds {
+        assert_eq!(r["state"], "accepted");
+        assert_eq!(r["due_by"], json!(contract.plus_days(5)));
+        assert_eq!(r["article"], "条例 第五十七条");
+    }
+    assert_eq!(view.body["bonds"][0]["refunded_fen"], BOND);
+    assert_eq!(view.body["bonds"][0]["held_fen"], 0);
+
+    // the bank confirms: a wrong amount is refused, the right one recorded once
+    let secret = sbx_secret(&app);
+    let bond_refund = refunds.iter().find(|r| r["amount_fen"] == BOND).unwrap();
+    let confirm = |txn: &str, fen: i64| {
+        serde_json::to_vec(&json!({"amount_fen": fen, "bank_txn_id": txn,
+            "instruction_id": bond_refund["instruction_id"], "value_time": app.now()}))
+        .unwrap()
+    };
+    let ts = app.now().millis() / 1000;
+    let path = "/api/banks/SBX/refunds-paid";
+    let r = post_signed(&app, path, &secret, ts, &confirm("SBXR1", BOND - 5)).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch")
+    );
+    let body = confirm("SBXR1", BOND);
+    let r = post_signed(&app, path, &secret, ts, &body).await;
+    assert_eq!(r.body, json!({"outcome": "recorded"}), "{:?}", r.body);
+    let r = post_signed(&app, path, &secret, ts, &body).await;
+    assert_eq!(r.body, json!({"outcome": "duplicate"}));
+    let r = post_signed(&app, path, &secret, ts, &confirm("SBXR2", BOND)).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "already_paid"));
+
+    let token = app.sign_in("tenderer1").await;
+    let mine = app
+        .get(format!("/api/tenders/{id}/my-bonds"), Some(&token))
+        .await;
+    assert_eq!(mine.body["refunds"][0]["state"], "paid");
+    let l = hall_ledger(&app).await;
+    assert_eq!(l["trial_balance_fen"], 0);
+    let clearing = l["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["account"]["kind"] == "clearing")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        clearing["balance_fen"],
+        BOND - 1,
+        "only the short receipt's refund is unpaid"
+    );
+}
+
+#[tokio::test]
+async fn a_bond_is_forfeited_only_on_a_legal_ground_by_the_owner_or_agent() {
+    let app = TestApp::spawn().await;
+    let (id, payers) = tender_with_payers(&app, &["tenderer1"]).await;
+    pay(&app, "SBX3001", &payers[0].1, BOND).await;
+    let org = crate::bids::org_of(&app, &payers[0].0).await;
+    let tender = app.get(format!("/api/tenders/{id}"), None).await;
+    let lot = tender.body["spec"]["lots"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = format!("/api/tenders/{id}/bonds/forfeit");
+    let body = |ground: &str, reason: &str| json!({"tenderer_id": org, "bond": "bid", "lot_id": lot, "ground": ground, "reason": reason});
+    for login in ["tenderer1", "owner2", "agent2", "supervisor", "platform"] {
+        let t = app.sign_in(login).await;
+        let r = app
+            .post(&url, Some(&t), body("refused_to_sign", "拒签"))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{login}");
+    }
+    let agent = app.sign_in("agent").await;
+    let r = app
+        .post(&url, Some(&agent), body("contract_not_performed", "未履约"))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "ground_does_not_apply")
+    );
+    let r = app
+        .post(&url, Some(&agent), body("we_felt_like_it", "不想退"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(&url, Some(&agent), body("refused_to_sign", "  "))
+        .await;
+    assert_eq!(r.code(), "invalid_field");
+    let r = app
+        .post(
+            &url,
+            Some(&agent),
+            body("refused_to_sign", "中标人无正当理由拒不签订合同"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["amount_fen"], BOND);
+    assert_eq!(r.body["article"], "条例 第七十四条");
+    let owner = app.sign_in("owner").await;
+    let r = app
+        .post(&url, Some(&owner), body("refused_to_sign", "再次"))
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "nothing_held"));
+    let view = app
+        .get(format!("/api/tenders/{id}/bonds/ledger"), Some(&owner))
+        .await;
+    assert_eq!(view.body["bonds"][0]["forfeited_fen"], BOND);
+    assert_eq!(
+        view.body["forfeitures"][0]["reason"],
+        "中标人无正当理由拒不签订合同"
+    );
+    // a forfeited bond is not refunded at the contract
+    let tid = TenderId::parse(&id).unwrap();
+    assert!(
+        bidhall::bonds::service::contract_signed(&app.app, &tid, app.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(hall_ledger(&app).await["trial_balance_fen"], 0);
+}
+
+#[tokio::test]
+async fn a_bid_bond_paid_into_the_ledger_makes_the_opening_show_received() {
+    let app = TestApp::spawn().await;
+    let b = crate::bids::open_box(&app).await;
+    let mut bidders = Vec::new();
+    for (i, login) in ["tenderer1", "tenderer2", "tenderer3"].iter().enumerate() {
+        let who = crate::opening::bidder(&app, &b, login, &format!("91210100MA0Y80000{i}")).await;
+        crate::opening::bid(
+            &app,
+            &b,
+            &who,
+            &crate::bids::bid_archive(90_000_000 + i as i64),
+        )
+        .await;
+        bidders.push(who);
+    }
+    // only the first pays, through its sub-account
+    let r = app
+        .post(
+            format!("/api/tenders/{}/sub-account", b.tender),
+            Some(&bidders[0].token),
+            json!({}),
+        )
+        .await;
+    let sub = r.body["sub_account"].as_str().unwrap().to_string();
+    let bond = r.body["lots"][0]["amount_fen"].as_i64().unwrap();
+    assert_eq!(
+        pay(&app, "SBX4001", &sub, bond).await.body["outcome"],
+        "recorded"
+    );
+    app.clock.set(b.deadline);
+    let s = app
+        .get(format!("/api/tenders/{}/opening", b.tender), None)
+        .await
+        .body;
+    assert_eq!(s["bonds"][0]["bond"], "received", "{s}");
+    assert_eq!(s["bonds"][1]["bond"], "missing", "{s}");
+    let _ = OrgId::parse(&bidders[0].org).unwrap();
+}
+
+#[tokio::test]
+async fn a_withdrawn_bid_s_bond_is_instructed_back_within_five_days() {
+    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let b = crate::bids::open_box(&app).await;
+    let who = crate::opening::bidder(&app, &b, "tenderer1", "91210100MA0Y800001").await;
+    crate::opening::bid(&app, &b, &who, &crate::bids::bid_archive(90_000_000)).await;
+    let r = app
+        .post(
+            format!("/api/tenders/{}/sub-account", b.tender),
+            Some(&who.token),
+            json!({}),
+        )
+        .await;
+    let sub = r.body["sub_account"].as_str().unwrap().to_string();
+    pay(
+        &app,
+        "SBX5001",
+        &sub,
+        r.body["lots"][0]["amount_fen"].as_i64().unwrap(),
+    )
+    .await;
+    let at = app.now();
+    let r = app
+        .request(
+            reqwest::Method::DELETE,
+            format!("/api/tenders/{}/lots/{}/bid", b.tender, b.lot),
+            Some(&who.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let mine = app
+        .get(
+            format!("/api/tenders/{}/my-bonds", b.tender),
+            Some(&who.token),
+        )
+        .await;
+    assert_eq!(
+        mine.body["refunds"][0]["due_by"],
+        json!(at.plus_days(5)),
+        "{:?}",
+        mine.body
+    );
+    assert_eq!(mine.body["refunds"][0]["article"], "条例 第三十五条");
+    assert_eq!(mine.body["bonds"][0]["held_fen"], 0);
+}
