@@ -48,7 +48,7 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// A bank's short code on the platform, e.g. `sandbox`: lowercase ASCII letters, digits and `-`.
+/// A bank's short code on the platform, e.g. `SBX` (the sandbox bank): ASCII letters, digits and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct BankCode(String);
@@ -57,12 +57,11 @@ impl BankCode {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(InvalidValue::new(
                 "malformed_bank_code",
-                "a bank code is 1 to 32 lowercase letters, digits or '-'",
+                "a bank code is 1 to 32 ASCII letters, digits or '-'",
             ));
         }
         Ok(BankCode(s.to_owned()))

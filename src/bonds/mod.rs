@@ -8,6 +8,8 @@ pub mod ledger;
 #[cfg(test)]
 mod ledger_tests;
 pub mod movements;
+pub mod reconcile;
+pub mod statement;
 
 pub use bank::{BankCode, BankTxnId, Notification, NotificationError, SubAccount, SubAccountError};
 pub use ledger::{
