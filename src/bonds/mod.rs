@@ -4,6 +4,7 @@
 //! deposited online: the double-entry ledger and the bank's signed notifications (docs/bonds.md).
 
 pub mod bank;
+pub mod guarantee;
 pub mod ledger;
 #[cfg(test)]
 mod ledger_tests;

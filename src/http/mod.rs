@@ -7,6 +7,7 @@ mod bids;
 mod draws;
 pub mod error;
 pub mod extract;
+mod guarantees;
 mod identity;
 mod notices;
 mod opening;
@@ -78,6 +79,7 @@ pub fn router(app: AppState) -> Router {
         .merge(draws::router())
         .merge(bids::router())
         .merge(opening::router())
+        .merge(guarantees::router())
         .merge(ops::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())

@@ -5,6 +5,7 @@
 mod bids;
 mod commit;
 mod draws;
+mod guarantees;
 mod log;
 mod logbuffer;
 mod opening;
@@ -24,6 +25,7 @@ use crate::tenders::obtain::Obtained;
 use async_trait::async_trait;
 pub use bids::BidStore;
 pub use draws::DrawStore;
+pub use guarantees::GuaranteeStore;
 pub use log::{LogStore, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 use std::sync::Arc;
@@ -63,7 +65,9 @@ pub struct StoredEntry {
 }
 
 #[async_trait]
-pub trait Store: LogStore + BidStore + DrawStore + OpeningStore + Send + Sync {
+pub trait Store:
+    LogStore + BidStore + DrawStore + OpeningStore + GuaranteeStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

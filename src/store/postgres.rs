@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "opening",
         include_str!("../../migrations/postgres/0006_opening.sql"),
     ),
+    (
+        8,
+        "guarantees",
+        include_str!("../../migrations/postgres/0008_guarantees.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "opening",
         include_str!("../../migrations/sqlite/0006_opening.sql"),
     ),
+    (
+        8,
+        "guarantees",
+        include_str!("../../migrations/sqlite/0008_guarantees.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
