@@ -7,6 +7,7 @@ mod auth_matrix;
 mod bids;
 mod crash;
 mod draws;
+mod guarantees;
 mod identity;
 mod notices;
 mod opening;
