@@ -39,6 +39,8 @@ pub enum Command {
     /// Re-check an opening from its public record.
     #[command(subcommand)]
     Bid(BidCommand),
+    /// Run the sandbox bank: payer accounts, transfers and refunds, notifying the hall, signed.
+    SandboxBank(crate::sandbox_bank::cli::SandboxBankArgs),
 }
 
 #[derive(Debug, Subcommand)]

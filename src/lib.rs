@@ -18,6 +18,7 @@ pub mod keyfile;
 pub mod lottery;
 pub mod opening;
 pub mod registry;
+pub mod sandbox_bank;
 pub mod sealbox;
 pub mod server;
 pub mod store;

@@ -62,6 +62,10 @@ async fn main() -> ExitCode {
         Command::Custodian(cmd) => done(bidhall::bids::cli::custodian(cmd).await),
         Command::Receipt(cmd) => done(bidhall::bids::cli::receipt(cmd)),
         Command::Bid(cmd) => done(bidhall::bids::cli::bid(cmd).await),
+        Command::SandboxBank(args) => {
+            bidhall::telemetry::init("text");
+            done(bidhall::sandbox_bank::cli::run(args).await)
+        }
         Command::Bench(cmd) => {
             bidhall::telemetry::init("text");
             let done = match cmd {

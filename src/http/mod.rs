@@ -9,6 +9,7 @@ mod demo;
 mod draws;
 pub mod error;
 pub mod extract;
+mod guarantees;
 mod identity;
 mod notices;
 mod opening;
@@ -84,6 +85,7 @@ pub fn router(app: AppState) -> Router {
         .merge(bids::router())
         .merge(opening::router())
         .merge(bonds::router())
+        .merge(guarantees::router())
         .merge(ops::router())
         .merge(demo::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))

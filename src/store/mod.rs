@@ -6,6 +6,7 @@ mod bids;
 mod bonds;
 mod commit;
 mod draws;
+mod guarantees;
 mod log;
 mod logbuffer;
 mod opening;
@@ -28,6 +29,7 @@ pub use bonds::{
     BondStore, LedgerWrite, NotificationRow, RefundRow, StoredTransaction, SubAccountRow,
 };
 pub use draws::DrawStore;
+pub use guarantees::GuaranteeStore;
 pub use log::{LogStore, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 use std::sync::Arc;
@@ -67,7 +69,9 @@ pub struct StoredEntry {
 }
 
 #[async_trait]
-pub trait Store: LogStore + BidStore + DrawStore + OpeningStore + BondStore + Send + Sync {
+pub trait Store:
+    LogStore + BidStore + DrawStore + OpeningStore + BondStore + GuaranteeStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

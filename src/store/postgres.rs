@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "bonds ledger",
         include_str!("../../migrations/postgres/0007_bonds_ledger.sql"),
     ),
+    (
+        8,
+        "guarantees",
+        include_str!("../../migrations/postgres/0008_guarantees.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "bonds ledger",
         include_str!("../../migrations/sqlite/0007_bonds_ledger.sql"),
     ),
+    (
+        8,
+        "guarantees",
+        include_str!("../../migrations/sqlite/0008_guarantees.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

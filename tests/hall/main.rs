@@ -8,6 +8,7 @@ mod bids;
 mod bonds;
 mod crash;
 mod draws;
+mod guarantees;
 mod identity;
 mod notices;
 mod opening;
