@@ -3,6 +3,7 @@
 //! capabilities.
 
 mod auditlog;
+mod award;
 mod bids;
 mod draws;
 pub mod error;
@@ -49,6 +50,7 @@ use utoipa::OpenApi;
         opening::state, opening::events, opening::socket, opening::sign_in, opening::open_window,
         opening::confirm, opening::object, opening::answer, opening::suspend, opening::resume,
         opening::conclude, opening::report, opening::record_bond, opening::bonds,
+        award::view, award::form_committee, award::issue_codes, award::sign_in, award::member_view, award::declare, award::score, award::draft_report, award::sign_report, award::final_report, award::publicise, award::object, award::answer, award::issue_notice, award::decline, award::record_contract,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -56,6 +58,7 @@ use utoipa::OpenApi;
         (name = "notices", description = "The public notice board"),
         (name = "bid box", description = "Custodian keys and sealed bids"),
         (name = "opening", description = "The live opening: events, websocket, ceremony, bonds on record"),
+        (name = "award", description = "Evaluation committee, report, candidates, award notice and contract"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )
@@ -78,6 +81,7 @@ pub fn router(app: AppState) -> Router {
         .merge(draws::router())
         .merge(bids::router())
         .merge(opening::router())
+        .merge(award::router())
         .merge(ops::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())

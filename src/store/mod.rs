@@ -2,6 +2,7 @@
 //! use case's audit-log entry. `sql.rs` holds the SQL both backends share; `sqlite.rs` and
 //! `postgres.rs` only connect, migrate and supply the few statements where the dialects differ.
 
+mod award;
 mod bids;
 mod commit;
 mod draws;
@@ -22,6 +23,7 @@ use crate::tenders::model::{Amendment, Project, Tender, TenderDocument};
 use crate::tenders::notices::{NoticePage, NoticeQuery};
 use crate::tenders::obtain::Obtained;
 use async_trait::async_trait;
+pub use award::{AwardStore, IssuedCode};
 pub use bids::BidStore;
 pub use draws::DrawStore;
 pub use log::{LogStore, StoredCheckpoint};
@@ -63,7 +65,7 @@ pub struct StoredEntry {
 }
 
 #[async_trait]
-pub trait Store: LogStore + BidStore + DrawStore + OpeningStore + Send + Sync {
+pub trait Store: LogStore + BidStore + DrawStore + OpeningStore + AwardStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

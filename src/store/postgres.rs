@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "opening",
         include_str!("../../migrations/postgres/0006_opening.sql"),
     ),
+    (
+        9,
+        "award",
+        include_str!("../../migrations/postgres/0009_award.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "opening",
         include_str!("../../migrations/sqlite/0006_opening.sql"),
     ),
+    (
+        9,
+        "award",
+        include_str!("../../migrations/sqlite/0009_award.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
