@@ -257,9 +257,11 @@ mod tests {
                 let once = rank(method, tie, 3, &bids, &marks);
                 let mut b2 = bids.clone();
                 let mut m2 = marks.clone();
-                b2.rotate_left(seed % b2.len());
+                let n = b2.len();
+                b2.rotate_left(seed % n);
                 m2.reverse();
-                m2.rotate_left(seed % m2.len());
+                let n = m2.len();
+                m2.rotate_left(seed % n);
                 let again = rank(method, tie, 3, &b2, &m2);
                 prop_assert_eq!(&once, &again);
                 // every bid has its own rank 1..n, and neighbours are strictly ordered
