@@ -215,10 +215,6 @@ pub async fn form_committee(
 ) -> Result<Vec<MemberCode>, AwardError> {
     let t = tender(app, id).await?;
     host_only(actor, &t)?;
-    let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?);
-    if opening.phase() != Phase::Concluded {
-        return Err(Refusal::OpeningNotConcluded.into());
-    }
     let draw = app
         .store
         .list_draws()
@@ -232,6 +228,10 @@ pub async fn form_committee(
         .max_by_key(|d| d.created_at)
         .ok_or(Refusal::NoExpertDraw)?;
     let transcript = draw.transcript.as_ref().ok_or(Refusal::NoExpertDraw)?;
+    let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?);
+    if opening.phase() != Phase::Concluded {
+        return Err(Refusal::OpeningNotConcluded.into());
+    }
     let (seated, reserves) = panel(transcript);
     check_composition(seated.len(), input.owner_representatives.len())?;
     let name_of = |eid: &str| {
