@@ -961,6 +961,10 @@ pub async fn view(
             let mut c = c.clone();
             let declined = c["line"].as_i64().is_some_and(|l| s.declined.contains(&l));
             c["declined"] = Value::Bool(declined);
+            // For people: hundredths of a point (docs/award.md §3).
+            if let Some(centi) = c["score_centi"].as_i64() {
+                c["score"] = format!("{}.{:02}", centi / 100, centi % 100).into();
+            }
             c
         })
         .collect();

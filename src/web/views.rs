@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "_amendments.html",
         include_str!("../../web/templates/_amendments.html"),
     ),
+    (
+        "_award.html",
+        include_str!("../../web/templates/_award.html"),
+    ),
     ("board.html", include_str!("../../web/templates/board.html")),
     (
         "tender.html",

@@ -594,6 +594,20 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     assert_eq!(public["stage"], "contracted");
     assert_eq!(public["contract"]["document_sha256"], "ab".repeat(32));
 
+    // the tender's public page shows the stage, the candidates and the contract
+    let page = app
+        .client
+        .get(format!("{}/tenders/{}", app.base, b.tender))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"data-stage="contracted""#), "{page}");
+    assert!(page.contains(r#"id="award-candidates""#));
+    assert!(page.contains("award-contract"));
+
     // every award event is in the audit log, each with its own entry
     let tid = TenderId::parse(&b.tender).unwrap();
     let events = app.app.store.award_events(&tid).await.unwrap();
@@ -696,4 +710,87 @@ async fn comprehensive_scores_rank_by_weighted_means_and_the_published_tie_rule(
             .code(),
         "award_wrong_stage"
     );
+}
+
+#[tokio::test]
+async fn the_award_store_appends_only_after_the_last_event_and_redeems_a_code_once() {
+    use bidhall::auditlog::{AuditActor, AuditEvent};
+    use bidhall::award::member::MemberSession;
+    use bidhall::award::AwardEvent;
+    use bidhall::opening::Audience;
+    use bidhall::store::{IssuedCode, StoreError};
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "存储测试").await;
+    let tid = TenderId::parse(t["id"].as_str().unwrap()).unwrap();
+    let store = &app.app.store;
+    let now = app.now();
+    let event = |seq: i64| AwardEvent {
+        seq,
+        at: now,
+        kind: "codes_issued".into(),
+        audience: Audience::Hall,
+        body: json!({ "seats": [1] }),
+    };
+    let audit = || {
+        AuditEvent::new(
+            "award_event",
+            Some(&tid),
+            AuditActor::System,
+            now,
+            json!({}),
+        )
+    };
+    let code = |c: &str| IssuedCode {
+        seat: 1,
+        code_sha256: c.into(),
+    };
+    store
+        .append_award_events(
+            &tid,
+            0,
+            vec![event(1)],
+            vec![audit()],
+            vec![code("c1")],
+            now,
+        )
+        .await
+        .unwrap();
+    // a writer that folded nothing lost the race
+    let late = store
+        .append_award_events(&tid, 0, vec![event(1)], vec![audit()], vec![], now)
+        .await;
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+    // a fresh code for the seat replaces its unused one
+    store
+        .append_award_events(
+            &tid,
+            1,
+            vec![event(2)],
+            vec![audit()],
+            vec![code("c2")],
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.find_evaluation_code("c1").await.unwrap(), None);
+    assert_eq!(
+        store.find_evaluation_code("c2").await.unwrap(),
+        Some((tid.clone(), 1))
+    );
+    let session = MemberSession {
+        tender_id: tid.clone(),
+        seat: 1,
+        expires_at: now.plus_millis(HOUR_MS),
+    };
+    store
+        .redeem_evaluation_code("c2", "tok", &session, now, &audit())
+        .await
+        .unwrap();
+    let twice = store
+        .redeem_evaluation_code("c2", "tok2", &session, now, &audit())
+        .await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+    assert_eq!(store.find_member_token("tok").await.unwrap(), Some(session));
+    assert_eq!(store.award_events(&tid).await.unwrap().len(), 2);
 }

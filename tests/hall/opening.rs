@@ -86,12 +86,12 @@ pub(crate) async fn bids_in(
     ];
     let mut bidders = Vec::new();
     for (i, price) in prices.iter().enumerate() {
-        let who = bidder(app, &b, logins[i], &format!("91210100MA0Y80000{i}")).await;
+        let who = bidder(app, b, logins[i], &format!("91210100MA0Y80000{i}")).await;
         let payload = match price {
             Some(p) => bid_archive(*p),
             None => b"not a tar archive at all".to_vec(),
         };
-        bid(app, &b, &who, &payload).await;
+        bid(app, b, &who, &payload).await;
         bidders.push(who);
     }
     let tender = app.get(format!("/api/tenders/{}", b.tender), None).await;
