@@ -268,6 +268,7 @@ pub async fn form_committee(
             })
         })
         .collect();
+    let tenderers: Vec<Value> = opening.lines.iter().map(|l| l["org_id"].clone()).collect();
     let mut issued = Vec::new();
     act(app, id, By::User(actor.into()), |_, s, _| {
         s.require(&[Stage::NotStarted])?;
@@ -288,6 +289,7 @@ pub async fn form_committee(
         }
         let body = json!({
             "draw_id": draw.id, "members": members, "reserves": reserves, "bids": bids,
+            "tenderers": tenderers,
         });
         Ok((vec![hall("committee_formed", body)], codes))
     })
@@ -754,7 +756,7 @@ pub async fn object(
     let org = actor.org_id.clone();
     let mut raised = 0;
     act(app, id, By::User(actor.into()), |_, s, now| {
-        if actor.role != Role::Tenderer || s.line_of(org.as_str()).is_none() {
+        if actor.role != Role::Tenderer || !s.bid_by(org.as_str()) {
             return Err(Refusal::Forbidden("only a tenderer that bid objects to the candidates").into());
         }
         s.may_object(now)?;

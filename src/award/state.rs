@@ -149,6 +149,8 @@ pub struct AwardState {
     /// Unused reserves of the draw, in order: (expert id, name).
     pub reserves: Vec<(String, String)>,
     pub bids: Vec<Bid>,
+    /// Every tenderer whose bid was announced at the opening, opened or not: they may object.
+    pub tenderers: Vec<String>,
     pub marks: Vec<Mark>,
     pub report: Option<(String, String)>,
     pub ranking: Vec<Value>,
@@ -227,6 +229,12 @@ impl AwardState {
                         org_name: text(l, "org_name"),
                         price_fen: l["price_fen"].as_i64().unwrap_or_default(),
                     })
+                    .collect();
+                self.tenderers = b["tenderers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str().map(str::to_string))
                     .collect();
             }
             "declared" => {
@@ -499,9 +507,9 @@ impl AwardState {
         Ok(notice)
     }
 
-    /// The line `org` bid with, if it bid.
-    pub fn line_of(&self, org: &str) -> Option<i64> {
-        self.bids.iter().find(|b| b.org_id == org).map(|b| b.line)
+    /// Did `org` bid (its bid announced at the opening, opened or not)?
+    pub fn bid_by(&self, org: &str) -> bool {
+        self.tenderers.iter().any(|t| t == org) || self.bids.iter().any(|b| b.org_id == org)
     }
 }
 

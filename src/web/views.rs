@@ -57,6 +57,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../web/templates/audit.html")),
     ("draw.html", include_str!("../../web/templates/draw.html")),
+    (
+        "evaluation.html",
+        include_str!("../../web/templates/evaluation.html"),
+    ),
     ("bid.html", include_str!("../../web/templates/bid.html")),
     (
         "custodian.html",

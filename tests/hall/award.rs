@@ -607,6 +607,21 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     assert!(page.contains(r#"data-stage="contracted""#), "{page}");
     assert!(page.contains(r#"id="award-candidates""#));
     assert!(page.contains("award-contract"));
+    let room = app
+        .client
+        .get(format!("{}/evaluation", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(room.status(), StatusCode::OK);
+    assert!(room.text().await.unwrap().contains("eval-signin-form"));
+    let script = app
+        .client
+        .get(format!("{}/static/js/app/evaluation.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), StatusCode::OK);
 
     // every award event is in the audit log, each with its own entry
     let tid = TenderId::parse(&b.tender).unwrap();
