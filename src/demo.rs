@@ -256,6 +256,7 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
                 .ok_or_else(|| bad(format!("unknown project {}", t.project)))?,
             qualification: Prose::parse(&t.qualification).map_err(bad)?,
             evaluation_method: t.method,
+            tie_break: None,
             schedule: Schedule {
                 docs_from: day("docs_from")?,
                 docs_to: day("docs_to")?,

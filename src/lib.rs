@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auditlog;
+pub mod award;
 pub mod bench;
 pub mod bids;
 pub mod blobs;

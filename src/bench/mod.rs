@@ -404,6 +404,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             region: Line::parse(pick(REGIONS, 13)).expect("fixed"),
             qualification: Prose::parse("具备相应资质。").expect("fixed"),
             evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
+            tie_break: None,
             schedule: Schedule {
                 docs_from: published,
                 docs_to: published.plus_days(7),

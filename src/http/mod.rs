@@ -3,6 +3,7 @@
 //! capabilities.
 
 mod auditlog;
+mod award;
 mod bids;
 mod bonds;
 mod demo;
@@ -54,6 +55,7 @@ use utoipa::OpenApi;
         opening::conclude, opening::report, opening::record_bond, opening::bonds,
         bonds::notification, bonds::refunds_paid, bonds::sub_account, bonds::my_bonds,
         bonds::tender_ledger, bonds::forfeit, bonds::hall_ledger,
+        award::view, award::form_committee, award::issue_codes, award::sign_in, award::member_view, award::declare, award::score, award::draft_report, award::sign_report, award::final_report, award::publicise, award::object, award::answer, award::issue_notice, award::decline, award::record_contract,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -62,6 +64,7 @@ use utoipa::OpenApi;
         (name = "bid box", description = "Custodian keys and sealed bids"),
         (name = "opening", description = "The live opening: events, websocket, ceremony, bonds on record"),
         (name = "bonds", description = "Bonds paid by bank transfer: sub-accounts, the banks' notifications, the ledger, refunds, forfeiture"),
+        (name = "award", description = "Evaluation committee, report, candidates, award notice and contract"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )
@@ -86,6 +89,7 @@ pub fn router(app: AppState) -> Router {
         .merge(opening::router())
         .merge(bonds::router())
         .merge(guarantees::router())
+        .merge(award::router())
         .merge(ops::router())
         .merge(demo::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))

@@ -2,6 +2,7 @@
 //! use case's audit-log entry. `sql.rs` holds the SQL both backends share; `sqlite.rs` and
 //! `postgres.rs` only connect, migrate and supply the few statements where the dialects differ.
 
+mod award;
 mod bids;
 mod bonds;
 mod commit;
@@ -24,6 +25,7 @@ use crate::tenders::model::{Amendment, Project, Tender, TenderDocument};
 use crate::tenders::notices::{NoticePage, NoticeQuery};
 use crate::tenders::obtain::Obtained;
 use async_trait::async_trait;
+pub use award::{AwardStore, IssuedCode};
 pub use bids::BidStore;
 pub use bonds::{
     BondStore, LedgerWrite, NotificationRow, RefundRow, StoredTransaction, SubAccountRow,
@@ -70,7 +72,7 @@ pub struct StoredEntry {
 
 #[async_trait]
 pub trait Store:
-    LogStore + BidStore + DrawStore + OpeningStore + BondStore + GuaranteeStore + Send + Sync
+    LogStore + BidStore + DrawStore + OpeningStore + AwardStore + BondStore + GuaranteeStore + Send + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "guarantees",
         include_str!("../../migrations/postgres/0008_guarantees.sql"),
     ),
+    (
+        9,
+        "award",
+        include_str!("../../migrations/postgres/0009_award.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -240,6 +240,7 @@ mod tests {
             region: Line::parse("210100").unwrap(),
             qualification: Prose::parse("").unwrap(),
             evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
+            tie_break: None,
             schedule: Schedule {
                 docs_from: now,
                 docs_to: now.plus_days(5),

@@ -190,6 +190,30 @@ pub struct TenderSpec {
     pub custodians: CustodianSet,
     /// The supervising authority (行政监督部门) that watches this tender.
     pub supervisor_org_id: OrgId,
+    /// How the evaluation ranks bids that tie (docs/award.md §3); absent: `lower_price`. Left out
+    /// of the stored JSON when absent, so tenders published before it existed keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tie_break: Option<TieBreak>,
+}
+
+/// The rule, fixed at publication, that orders bids the evaluation method ranks equal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TieBreak {
+    /// The lower bid price first, then the earlier submission.
+    #[default]
+    LowerPrice,
+    /// The earlier submission (the lower line number of the opening) first.
+    EarlierSubmission,
+}
+
+impl TieBreak {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TieBreak::LowerPrice => "lower_price",
+            TieBreak::EarlierSubmission => "earlier_submission",
+        }
+    }
 }
 
 fn empty_prose<const N: usize>() -> Prose<N> {

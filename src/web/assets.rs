@@ -126,6 +126,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/app/opening-page.js"),
     ),
+    (
+        "/static/js/app/evaluation.js",
+        JS,
+        include_bytes!("../../web/static/js/app/evaluation.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

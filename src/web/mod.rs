@@ -7,6 +7,7 @@ mod audit;
 mod bidbox;
 mod board;
 mod draw;
+mod evaluation;
 pub mod format;
 pub mod i18n;
 mod opening;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/workspace/tenders/{id}", get(workspace::workspace_tender))
         .route("/audit", get(audit::audit))
         .route("/draws/{id}", get(draw::draw))
+        .route("/evaluation", get(evaluation::room))
         .route("/tenders/{id}/opening", get(opening::hall))
         .route("/tenders/{id}/opening/report", get(opening::report))
         .layer(Extension(views))

@@ -94,7 +94,13 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
         opening_near: tender.state == TenderState::Published
             && now >= tender.spec.schedule.bid_deadline.plus_millis(-DAY_MS),
     };
+    // The award as this viewer may see it (docs/award.md); nothing before the opening is over.
+    let award = crate::award::service::view(&app, page.actor.as_ref(), &tender.id)
+        .await
+        .ok()
+        .filter(|a| a["stage"] != "not_started");
     let ctx = context! {
+        award => award,
         tender => &tender,
         project => &project,
         amendments => &amendments,

@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "_amendments.html",
         include_str!("../../web/templates/_amendments.html"),
     ),
+    (
+        "_award.html",
+        include_str!("../../web/templates/_award.html"),
+    ),
     ("board.html", include_str!("../../web/templates/board.html")),
     (
         "tender.html",
@@ -53,6 +57,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../web/templates/audit.html")),
     ("draw.html", include_str!("../../web/templates/draw.html")),
+    (
+        "evaluation.html",
+        include_str!("../../web/templates/evaluation.html"),
+    ),
     ("bid.html", include_str!("../../web/templates/bid.html")),
     (
         "custodian.html",

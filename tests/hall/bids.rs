@@ -73,8 +73,26 @@ async fn register_custodian(
 }
 
 pub(crate) async fn open_box(app: &TestApp) -> Box_ {
+    open_box_with(app, json!({})).await
+}
+
+/// The box of a tender whose spec has `overrides` (top-level fields) over the legal default.
+pub(crate) async fn open_box_with(app: &TestApp, overrides: Value) -> Box_ {
     let agent = app.sign_in("agent").await;
-    let t = app.publish_tender(&agent, "密封投标").await;
+    let mut spec = app.spec("密封投标").await;
+    for (k, v) in overrides.as_object().unwrap() {
+        spec[k] = v.clone();
+    }
+    let draft = app.draft_tender(&agent, spec).await;
+    let published = app
+        .post(
+            format!("/api/tenders/{}/publish", draft["id"].as_str().unwrap()),
+            Some(&agent),
+            json!({ "version": draft["version"] }),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{:?}", published.body);
+    let t = published.body;
     let tender = t["id"].as_str().unwrap().to_string();
     let lot = t["spec"]["lots"][0]["id"].as_str().unwrap().to_string();
     // demo custodians: 1 time-release (the hall's), 2 agent, 3 supervisor, 4 witness

@@ -4,6 +4,7 @@ mod common;
 
 mod auditlog;
 mod auth_matrix;
+mod award;
 mod bids;
 mod bonds;
 mod crash;

@@ -66,6 +66,17 @@ async fn box_with_bids(
     unpaid: &[usize],
 ) -> (Box_, Vec<Bidder>) {
     let b = open_box(app).await;
+    let bidders = bids_in(app, &b, prices, unpaid).await;
+    (b, bidders)
+}
+
+/// `prices.len()` bids in box `b` (None: a corrupt payload), all bonds paid but those in `unpaid`.
+pub(crate) async fn bids_in(
+    app: &TestApp,
+    b: &Box_,
+    prices: &[Option<i64>],
+    unpaid: &[usize],
+) -> Vec<Bidder> {
     let logins = [
         "tenderer1",
         "tenderer2",
@@ -75,12 +86,12 @@ async fn box_with_bids(
     ];
     let mut bidders = Vec::new();
     for (i, price) in prices.iter().enumerate() {
-        let who = bidder(app, &b, logins[i], &format!("91210100MA0Y80000{i}")).await;
+        let who = bidder(app, b, logins[i], &format!("91210100MA0Y80000{i}")).await;
         let payload = match price {
             Some(p) => bid_archive(*p),
             None => b"not a tar archive at all".to_vec(),
         };
-        bid(app, &b, &who, &payload).await;
+        bid(app, b, &who, &payload).await;
         bidders.push(who);
     }
     let tender = app.get(format!("/api/tenders/{}", b.tender), None).await;
@@ -101,11 +112,11 @@ async fn box_with_bids(
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
-    (b, bidders)
+    bidders
 }
 
 /// Sessions last hours and the clock jumps days: sign everyone in again.
-async fn relogin(app: &TestApp, bidders: &mut [Bidder]) {
+pub(crate) async fn relogin(app: &TestApp, bidders: &mut [Bidder]) {
     for b in bidders {
         b.token = app.sign_in(&b.login).await;
     }

@@ -1,0 +1,697 @@
+//! The award's stage as a fold over its events, and the rules that say what each stage allows,
+//! each refusal naming its rule and article. Pure: the use cases pass in the time and the actor.
+
+use super::ranking::{Bid, Mark};
+use super::AwardEvent;
+use crate::domain::{Timestamp, DAY_MS};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Publicity of the candidates lasts at least this long (实施条例 第五十四条).
+pub const PUBLICITY_MIN_MS: i64 = 3 * DAY_MS;
+/// The owner answers an objection to the candidates within this (实施条例 第五十四条).
+pub const ANSWER_WITHIN_MS: i64 = 3 * DAY_MS;
+/// The contract is signed within this of the award notice (招标投标法 第四十六条).
+pub const CONTRACT_WITHIN_MS: i64 = 30 * DAY_MS;
+/// At most this many candidates are publicised, ranked.
+pub const MAX_CANDIDATES: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Nothing yet: the committee is formed once the opening is concluded.
+    NotStarted,
+    CommitteeFormed,
+    Evaluating,
+    /// Every member signed the report; the ranking is final.
+    Evaluated,
+    Publicised,
+    Awarded,
+    Contracted,
+    Failed,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::NotStarted => "not_started",
+            Stage::CommitteeFormed => "committee_formed",
+            Stage::Evaluating => "evaluating",
+            Stage::Evaluated => "evaluated",
+            Stage::Publicised => "publicised",
+            Stage::Awarded => "awarded",
+            Stage::Contracted => "contracted",
+            Stage::Failed => "failed",
+        }
+    }
+}
+
+/// A refusal, naming the rule (and the article of law where there is one).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("the award is {stage}, which does not allow this")]
+    WrongStage { stage: &'static str },
+    #[error(
+        "the opening is not concluded: the committee is formed after the opening record is signed"
+    )]
+    OpeningNotConcluded,
+    #[error("the tender has no completed expert draw to form its committee from")]
+    NoExpertDraw,
+    #[error("{rule} (招标投标法 第三十七条): {experts} expert(s) and {representatives} owner's representative(s)")]
+    Composition {
+        experts: usize,
+        representatives: usize,
+        rule: &'static str,
+    },
+    #[error("declare first whether you have an interest in any of these tenderers (回避声明)")]
+    DeclarationRequired,
+    #[error("you declared a conflict of interest and are recused")]
+    Recused,
+    #[error("you have already made your declaration")]
+    AlreadyDeclared,
+    #[error("every member scores every bid before the report is signed; missing: {missing:?}")]
+    ScoresIncomplete { missing: Vec<(i64, i64)> },
+    #[error("the report is being signed: scores can no longer change")]
+    SigningStarted,
+    #[error("the report changed since you read it; read it again before signing")]
+    ReportChanged { current: String },
+    #[error("you have already signed the report")]
+    AlreadySigned,
+    #[error("publicity of the candidates lasts at least 3 days (招标投标法实施条例 第五十四条): until {earliest} or later")]
+    PublicityTooShort { earliest: String },
+    #[error("the publicity window is open until {until} (招标投标法实施条例 第五十四条)")]
+    PublicityWindowOpen { until: String },
+    #[error("the publicity window closed at {until}")]
+    PublicityWindowClosed { until: String },
+    #[error("objections to the candidates still wait for an answer: {ids:?} (招标投标法实施条例 第五十四条)")]
+    ObjectionsUnanswered { ids: Vec<i64> },
+    #[error("the contract had to be signed by {deadline}, 30 days after the award notice (招标投标法 第四十六条)")]
+    ContractDeadlinePassed { deadline: String },
+    #[error("the contract price {contract_fen} differs from the winning bid {bid_fen} (招标投标法 第四十六条)")]
+    ContractPriceDiffers { bid_fen: i64, contract_fen: i64 },
+    #[error("only a candidate that has not declined does this")]
+    NotACandidate,
+    #[error("{0}")]
+    BadInput(String),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+}
+
+/// `expert` (drawn) or `owner_representative` (招标人代表).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Member {
+    pub seat: i64,
+    pub kind: String,
+    /// The expert's registry id; empty for the owner's representative.
+    pub expert_id: String,
+    pub name: String,
+    /// `None` until declared; `Some(true)` declared a conflict (then recused).
+    pub conflict: Option<bool>,
+    pub declared_at: Option<String>,
+    /// The seat that took this member's place after a recusal.
+    pub replaced_by: Option<i64>,
+    /// The report hash this member signed.
+    pub signed: Option<String>,
+    pub signed_at: Option<String>,
+}
+
+impl Member {
+    pub fn active(&self) -> bool {
+        self.conflict != Some(true)
+    }
+    pub fn is_expert(&self) -> bool {
+        self.kind == "expert"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Objection {
+    pub id: i64,
+    pub org_id: String,
+    pub org_name: String,
+    pub text: String,
+    pub raised_at: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+    /// Answered after the 3 days of 条例54 (recorded, not refused: docs/award.md §5).
+    pub late: bool,
+}
+
+/// Everything the events say (filter through `view` before showing it).
+#[derive(Debug, Clone, Default)]
+pub struct AwardState {
+    pub last_seq: i64,
+    pub stage: Option<Stage>,
+    pub draw_id: Option<String>,
+    pub members: Vec<Member>,
+    /// Unused reserves of the draw, in order: (expert id, name).
+    pub reserves: Vec<(String, String)>,
+    pub bids: Vec<Bid>,
+    /// Every tenderer whose bid was announced at the opening, opened or not: they may object.
+    pub tenderers: Vec<String>,
+    pub marks: Vec<Mark>,
+    pub report: Option<(String, String)>,
+    pub ranking: Vec<Value>,
+    pub failure: Option<Value>,
+    pub candidates: Vec<Value>,
+    pub window: Option<(Timestamp, Timestamp)>,
+    pub objections: Vec<Objection>,
+    pub declined: Vec<i64>,
+    /// The award notice: line, the event body, and when it was issued.
+    pub notice: Option<(i64, Value, Timestamp)>,
+    pub contract: Option<Value>,
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+fn member_of(v: &Value) -> Member {
+    Member {
+        seat: v["seat"].as_i64().unwrap_or_default(),
+        kind: text(v, "kind"),
+        expert_id: text(v, "expert_id"),
+        name: text(v, "name"),
+        conflict: None,
+        declared_at: None,
+        replaced_by: None,
+        signed: None,
+        signed_at: None,
+    }
+}
+
+impl AwardState {
+    pub fn fold(events: &[AwardEvent]) -> Self {
+        let mut s = AwardState::default();
+        for e in events {
+            s.apply(e);
+        }
+        s
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage.unwrap_or(Stage::NotStarted)
+    }
+
+    fn member_mut(&mut self, seat: Option<i64>) -> Option<&mut Member> {
+        self.members.iter_mut().find(|m| Some(m.seat) == seat)
+    }
+
+    pub fn apply(&mut self, e: &AwardEvent) {
+        self.last_seq = e.seq;
+        let b = &e.body;
+        let at = e.at.to_rfc3339();
+        match e.kind.as_str() {
+            "committee_formed" => {
+                self.stage = Some(Stage::CommitteeFormed);
+                self.draw_id = b["draw_id"].as_str().map(str::to_string);
+                self.members = b["members"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(member_of)
+                    .collect();
+                self.reserves = b["reserves"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| (text(r, "expert_id"), text(r, "name")))
+                    .collect();
+                self.bids = b["bids"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| Bid {
+                        line: l["line"].as_i64().unwrap_or_default(),
+                        org_id: text(l, "org_id"),
+                        org_name: text(l, "org_name"),
+                        price_fen: l["price_fen"].as_i64().unwrap_or_default(),
+                    })
+                    .collect();
+                self.tenderers = b["tenderers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect();
+            }
+            "declared" => {
+                self.stage = Some(Stage::Evaluating);
+                let conflict = b["conflict"].as_bool();
+                if let Some(m) = self.member_mut(b["seat"].as_i64()) {
+                    m.conflict = conflict;
+                    m.declared_at = Some(at);
+                }
+            }
+            "member_replaced" => {
+                let by = b["replacement"]["seat"].as_i64();
+                if let Some(m) = self.member_mut(b["seat"].as_i64()) {
+                    m.replaced_by = by;
+                }
+                if !self.reserves.is_empty() {
+                    self.reserves.remove(0);
+                }
+                self.members.push(member_of(&b["replacement"]));
+            }
+            "scored" => {
+                let seat = b["seat"].as_i64().unwrap_or_default();
+                let line = b["line"].as_i64().unwrap_or_default();
+                self.marks.retain(|m| !(m.seat == seat && m.line == line));
+                self.marks.push(Mark {
+                    seat,
+                    line,
+                    compliant: b["compliant"].as_bool().unwrap_or(false),
+                    scores: b["scores"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| s.as_u64().map(|s| s as u32))
+                        .collect(),
+                });
+            }
+            "report_signed" => {
+                let sha = text(b, "report_sha256");
+                if let Some(m) = self.member_mut(b["seat"].as_i64()) {
+                    m.signed = Some(sha);
+                    m.signed_at = Some(at);
+                }
+            }
+            "report_finalised" => {
+                self.stage = Some(Stage::Evaluated);
+                self.report = Some((text(b, "report_sha256"), text(b, "signature")));
+                self.ranking = b["ranking"].as_array().cloned().unwrap_or_default();
+            }
+            "award_failed" => {
+                self.stage = Some(Stage::Failed);
+                self.failure = Some(b.clone());
+            }
+            "candidates_publicised" => {
+                self.stage = Some(Stage::Publicised);
+                self.candidates = b["candidates"].as_array().cloned().unwrap_or_default();
+                let from = b["from"].as_str().and_then(|t| Timestamp::parse(t).ok());
+                let until = b["until"].as_str().and_then(|t| Timestamp::parse(t).ok());
+                if let (Some(f), Some(u)) = (from, until) {
+                    self.window = Some((f, u));
+                }
+            }
+            "objection_raised" => self.objections.push(Objection {
+                id: b["id"].as_i64().unwrap_or_default(),
+                org_id: text(b, "org_id"),
+                org_name: text(b, "org_name"),
+                text: text(b, "text"),
+                raised_at: at,
+                answer: None,
+                answered_at: None,
+                late: false,
+            }),
+            "objection_answered" => {
+                let id = b["id"].as_i64();
+                if let Some(o) = self.objections.iter_mut().find(|o| Some(o.id) == id) {
+                    o.answer = Some(text(b, "answer"));
+                    o.answered_at = Some(at);
+                    o.late = b["late"].as_bool().unwrap_or(false);
+                }
+            }
+            "candidate_declined" => {
+                if let Some(line) = b["line"].as_i64() {
+                    self.declined.push(line);
+                    if self.notice.as_ref().is_some_and(|n| n.0 == line) {
+                        self.notice = None;
+                        self.stage = Some(Stage::Publicised);
+                    }
+                }
+            }
+            "award_notice_issued" => {
+                self.stage = Some(Stage::Awarded);
+                self.notice = Some((b["line"].as_i64().unwrap_or_default(), b.clone(), e.at));
+            }
+            "contract_recorded" => {
+                self.stage = Some(Stage::Contracted);
+                self.contract = Some(b.clone());
+            }
+            _ => {}
+        }
+    }
+
+    pub fn require(&self, stages: &[Stage]) -> Result<(), Refusal> {
+        if stages.contains(&self.stage()) {
+            Ok(())
+        } else {
+            Err(Refusal::WrongStage {
+                stage: self.stage().as_str(),
+            })
+        }
+    }
+
+    pub fn member(&self, seat: i64) -> Option<&Member> {
+        self.members.iter().find(|m| m.seat == seat)
+    }
+
+    pub fn active_members(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(|m| m.active())
+    }
+
+    /// A member may score while the evaluation runs, once declared, until signing starts.
+    pub fn may_score(&self, seat: i64) -> Result<&Member, Refusal> {
+        self.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
+        let m = self.member(seat).ok_or(Refusal::NotFound("member"))?;
+        match m.conflict {
+            None => return Err(Refusal::DeclarationRequired),
+            Some(true) => return Err(Refusal::Recused),
+            Some(false) => {}
+        }
+        if self.members.iter().any(|m| m.signed.is_some()) {
+            return Err(Refusal::SigningStarted);
+        }
+        Ok(m)
+    }
+
+    /// (seat, line) pairs an active member has not scored yet.
+    pub fn missing_marks(&self) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        for m in self.active_members() {
+            for b in &self.bids {
+                if !self
+                    .marks
+                    .iter()
+                    .any(|k| k.seat == m.seat && k.line == b.line)
+                {
+                    out.push((m.seat, b.line));
+                }
+            }
+        }
+        out
+    }
+
+    /// The marks of active members only (a recused member's marks never count).
+    pub fn counted_marks(&self) -> Vec<Mark> {
+        self.marks
+            .iter()
+            .filter(|k| self.member(k.seat).is_some_and(Member::active))
+            .cloned()
+            .collect()
+    }
+
+    /// May the report be signed? Every active member declared and scored every bid, and the
+    /// committee still has its legal shape.
+    pub fn may_sign(&self, seat: i64) -> Result<(), Refusal> {
+        self.require(&[Stage::Evaluating])?;
+        let m = self.member(seat).ok_or(Refusal::NotFound("member"))?;
+        if m.conflict.is_none() {
+            return Err(Refusal::DeclarationRequired);
+        }
+        if !m.active() {
+            return Err(Refusal::Recused);
+        }
+        if m.signed.is_some() {
+            return Err(Refusal::AlreadySigned);
+        }
+        if self.active_members().any(|m| m.conflict.is_none()) {
+            return Err(Refusal::ScoresIncomplete {
+                missing: self.missing_marks(),
+            });
+        }
+        let missing = self.missing_marks();
+        if !missing.is_empty() {
+            return Err(Refusal::ScoresIncomplete { missing });
+        }
+        let experts = self.active_members().filter(|m| m.is_expert()).count();
+        let reps = self.active_members().count() - experts;
+        super::committee::check_composition(experts, reps)
+    }
+
+    pub fn window_until(&self) -> Option<Timestamp> {
+        self.window.map(|w| w.1)
+    }
+
+    /// Objections are raised within the publicity window.
+    pub fn may_object(&self, now: Timestamp) -> Result<(), Refusal> {
+        self.require(&[Stage::Publicised])?;
+        match self.window {
+            Some((_, until)) if now < until => Ok(()),
+            Some((_, until)) => Err(Refusal::PublicityWindowClosed {
+                until: until.to_rfc3339(),
+            }),
+            None => Err(Refusal::WrongStage {
+                stage: self.stage().as_str(),
+            }),
+        }
+    }
+
+    /// The candidates that have not declined, best first.
+    pub fn standing(&self) -> Vec<&Value> {
+        self.candidates
+            .iter()
+            .filter(|c| {
+                c["line"]
+                    .as_i64()
+                    .is_some_and(|l| !self.declined.contains(&l))
+            })
+            .collect()
+    }
+
+    /// The notice goes after the window, with every objection answered, to the best standing
+    /// candidate.
+    pub fn may_issue_notice(&self, now: Timestamp) -> Result<Value, Refusal> {
+        self.require(&[Stage::Publicised])?;
+        if let Some(until) = self.window_until() {
+            if now < until {
+                return Err(Refusal::PublicityWindowOpen {
+                    until: until.to_rfc3339(),
+                });
+            }
+        }
+        let open: Vec<i64> = self
+            .objections
+            .iter()
+            .filter(|o| o.answer.is_none())
+            .map(|o| o.id)
+            .collect();
+        if !open.is_empty() {
+            return Err(Refusal::ObjectionsUnanswered { ids: open });
+        }
+        self.standing()
+            .first()
+            .map(|c| (*c).clone())
+            .ok_or(Refusal::NotACandidate)
+    }
+
+    pub fn contract_deadline(&self) -> Option<Timestamp> {
+        self.notice
+            .as_ref()
+            .map(|n| n.2.plus_millis(CONTRACT_WITHIN_MS))
+    }
+
+    /// The contract within 30 days of the notice, at the winning bid's price.
+    pub fn may_record_contract(&self, now: Timestamp, price_fen: i64) -> Result<&Value, Refusal> {
+        self.require(&[Stage::Awarded])?;
+        let (_, notice, _) = self.notice.as_ref().ok_or(Refusal::WrongStage {
+            stage: self.stage().as_str(),
+        })?;
+        if let Some(deadline) = self.contract_deadline() {
+            if now > deadline {
+                return Err(Refusal::ContractDeadlinePassed {
+                    deadline: deadline.to_rfc3339(),
+                });
+            }
+        }
+        let bid = notice["price_fen"].as_i64().unwrap_or_default();
+        if bid != price_fen {
+            return Err(Refusal::ContractPriceDiffers {
+                bid_fen: bid,
+                contract_fen: price_fen,
+            });
+        }
+        Ok(notice)
+    }
+
+    /// Did `org` bid (its bid announced at the opening, opened or not)?
+    pub fn bid_by(&self, org: &str) -> bool {
+        self.tenderers.iter().any(|t| t == org) || self.bids.iter().any(|b| b.org_id == org)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::opening::Audience;
+    use serde_json::json;
+
+    const BASE: i64 = 1_800_000_000_000;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_stored(BASE + ms)
+    }
+
+    fn ev(seq: i64, kind: &str, body: Value) -> AwardEvent {
+        AwardEvent {
+            seq,
+            at: at(seq),
+            kind: kind.into(),
+            audience: Audience::Hall,
+            body,
+        }
+    }
+
+    fn formed() -> Vec<AwardEvent> {
+        let members: Vec<Value> = (1..=5)
+            .map(|s| json!({"seat": s, "kind": "expert", "expert_id": format!("e{s}"), "name": format!("专家{s}")}))
+            .collect();
+        vec![ev(
+            1,
+            "committee_formed",
+            json!({
+                "draw_id": "d", "members": members,
+                "reserves": [{"expert_id": "e6", "name": "专家6"}],
+                "bids": [{"line": 1, "org_id": "a", "org_name": "甲", "price_fen": 900},
+                         {"line": 2, "org_id": "b", "org_name": "乙", "price_fen": 800}],
+            }),
+        )]
+    }
+
+    #[test]
+    fn a_member_scores_only_after_declaring_and_a_recused_member_is_replaced() {
+        let mut events = formed();
+        let s = AwardState::fold(&events);
+        assert_eq!(s.may_score(1), Err(Refusal::DeclarationRequired));
+        events.push(ev(2, "declared", json!({"seat": 1, "conflict": true})));
+        events.push(ev(
+            3,
+            "member_replaced",
+            json!({"seat": 1, "replacement": {"seat": 6, "kind": "expert", "expert_id": "e6", "name": "专家6"}}),
+        ));
+        let s = AwardState::fold(&events);
+        assert_eq!(s.may_score(1), Err(Refusal::Recused));
+        assert_eq!(s.active_members().count(), 5);
+        assert!(s.reserves.is_empty());
+        assert_eq!(s.member(1).unwrap().replaced_by, Some(6));
+    }
+
+    #[test]
+    fn the_report_is_signed_only_when_every_active_member_scored_every_bid() {
+        let mut events = formed();
+        let mut seq = 1;
+        for seat in 1..=5 {
+            seq += 1;
+            events.push(ev(
+                seq,
+                "declared",
+                json!({"seat": seat, "conflict": false}),
+            ));
+        }
+        seq += 1;
+        events.push(ev(
+            seq,
+            "scored",
+            json!({"seat": 1, "line": 1, "compliant": true, "scores": []}),
+        ));
+        let s = AwardState::fold(&events);
+        match s.may_sign(1) {
+            Err(Refusal::ScoresIncomplete { missing }) => assert_eq!(missing.len(), 9),
+            other => panic!("{other:?}"),
+        }
+        for seat in 1..=5 {
+            for line in 1..=2 {
+                seq += 1;
+                events.push(ev(
+                    seq,
+                    "scored",
+                    json!({"seat": seat, "line": line, "compliant": true, "scores": []}),
+                ));
+            }
+        }
+        let s = AwardState::fold(&events);
+        assert_eq!(s.may_sign(1), Ok(()));
+        seq += 1;
+        events.push(ev(
+            seq,
+            "report_signed",
+            json!({"seat": 1, "report_sha256": "x"}),
+        ));
+        let s = AwardState::fold(&events);
+        assert_eq!(s.may_sign(1), Err(Refusal::AlreadySigned));
+        assert_eq!(s.may_score(2), Err(Refusal::SigningStarted));
+    }
+
+    fn publicised(until: i64) -> Vec<AwardEvent> {
+        let mut events = formed();
+        events.push(ev(2, "report_finalised", json!({"ranking": []})));
+        events.push(ev(
+            3,
+            "candidates_publicised",
+            json!({
+                "candidates": [{"rank": 1, "line": 2, "price_fen": 800}, {"rank": 2, "line": 1, "price_fen": 900}],
+                "from": at(0).to_rfc3339(), "until": at(until).to_rfc3339(),
+            }),
+        ));
+        events
+    }
+
+    #[test]
+    fn the_notice_waits_for_the_window_and_every_answer_then_goes_to_the_first_standing() {
+        let until = PUBLICITY_MIN_MS;
+        let mut events = publicised(until);
+        events.push(ev(
+            4,
+            "objection_raised",
+            json!({"id": 1, "org_id": "a", "text": "x"}),
+        ));
+        let s = AwardState::fold(&events);
+        assert!(matches!(
+            s.may_issue_notice(at(until - 1)),
+            Err(Refusal::PublicityWindowOpen { .. })
+        ));
+        assert_eq!(
+            s.may_issue_notice(at(until)),
+            Err(Refusal::ObjectionsUnanswered { ids: vec![1] })
+        );
+        assert!(matches!(
+            s.may_object(at(until)),
+            Err(Refusal::PublicityWindowClosed { .. })
+        ));
+        events.push(ev(
+            5,
+            "objection_answered",
+            json!({"id": 1, "answer": "y", "late": true}),
+        ));
+        let s = AwardState::fold(&events);
+        assert_eq!(s.may_issue_notice(at(until)).unwrap()["line"], 2);
+        assert!(s.objections[0].late);
+        events.push(ev(6, "candidate_declined", json!({"line": 2})));
+        let s = AwardState::fold(&events);
+        assert_eq!(s.may_issue_notice(at(until)).unwrap()["line"], 1);
+    }
+
+    #[test]
+    fn the_contract_is_within_30_days_of_the_notice_at_the_bid_price() {
+        let mut events = publicised(PUBLICITY_MIN_MS);
+        events.push(ev(
+            4,
+            "award_notice_issued",
+            json!({"line": 2, "price_fen": 800}),
+        ));
+        let s = AwardState::fold(&events);
+        let issued = at(4);
+        assert!(s
+            .may_record_contract(issued.plus_millis(CONTRACT_WITHIN_MS), 800)
+            .is_ok());
+        assert!(matches!(
+            s.may_record_contract(issued.plus_millis(CONTRACT_WITHIN_MS + 1), 800),
+            Err(Refusal::ContractDeadlinePassed { .. })
+        ));
+        assert_eq!(
+            s.may_record_contract(issued, 799).unwrap_err(),
+            Refusal::ContractPriceDiffers {
+                bid_fen: 800,
+                contract_fen: 799
+            }
+        );
+        // the winner declines after the notice: the notice is void, the next one stands
+        events.push(ev(5, "candidate_declined", json!({"line": 2})));
+        let s = AwardState::fold(&events);
+        assert_eq!(s.stage(), Stage::Publicised);
+        assert_eq!(s.standing().len(), 1);
+    }
+}

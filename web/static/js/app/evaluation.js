@@ -1,0 +1,189 @@
+// The evaluation room for committee members (docs/award.md §2–§4): sign in with the one-time code,
+// declare (回避声明), mark each bid, read the report and sign its hash. The member token lives in
+// this tab's sessionStorage only and goes to the API as a bearer token; the page decides nothing.
+
+import { t } from './api.js';
+import { formatYuan } from './format.js';
+
+const KEY = 'bidhall-member';
+const signinBox = document.getElementById('eval-signin');
+const form = document.getElementById('eval-signin-form');
+const signinError = document.getElementById('eval-signin-error');
+const room = document.getElementById('eval-room');
+
+function session() {
+  try {
+    return JSON.parse(sessionStorage.getItem(KEY) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+async function call(method, url, body) {
+  const s = session();
+  const headers = { Accept: 'application/json' };
+  if (s?.token) headers.Authorization = `Bearer ${s.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let resp;
+  try {
+    resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    return { ok: false, error: { code: 'network', message: t('js_network_error') } };
+  }
+  let data = null;
+  try {
+    data = JSON.parse(await resp.text());
+  } catch {
+    data = null;
+  }
+  if (resp.ok) return { ok: true, data };
+  return { ok: false, status: resp.status, error: data?.error ?? { code: `http_${resp.status}`, message: String(resp.status) } };
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'text') node.textContent = v;
+    else if (v !== false && v !== null && v !== undefined) node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function alertBox(message) {
+  return el('p', { class: 'alert error', role: 'alert', text: message });
+}
+
+function base(s) {
+  return `/api/tenders/${encodeURIComponent(s.tender_id)}/evaluation`;
+}
+
+async function act(method, path, body) {
+  const s = session();
+  const res = await call(method, `${base(s)}${path}`, body);
+  if (!res.ok && res.status === 401) {
+    sessionStorage.removeItem(KEY);
+    return show();
+  }
+  if (!res.ok) {
+    room.prepend(alertBox(`${res.error.code}: ${res.error.message}`));
+    return null;
+  }
+  return res.data;
+}
+
+function declaration(view) {
+  const box = el('section', { id: 'eval-declaration' }, el('h2', { text: t('eval_declaration') }));
+  if (view.declared) {
+    box.append(el('p', { text: view.declared === 'no_conflict' ? t('eval_declared_none') : t('eval_declared_conflict') }));
+    return box;
+  }
+  const names = view.bids.map((b) => b.org_name).join('、');
+  box.append(el('p', { text: `${t('eval_tenderers')}: ${names}` }));
+  const none = el('button', { type: 'button', id: 'eval-no-conflict', text: t('eval_declare_none') });
+  const conflict = el('button', { type: 'button', class: 'secondary', id: 'eval-conflict', text: t('eval_declare_conflict') });
+  none.addEventListener('click', async () => { if (await act('POST', '/declaration', { conflict: false })) show(); });
+  conflict.addEventListener('click', async () => { if (await act('POST', '/declaration', { conflict: true })) show(); });
+  box.append(el('div', { class: 'actions' }, none, conflict));
+  return box;
+}
+
+function marks(view) {
+  const criteria = view.method?.kind === 'comprehensive_scoring' ? view.method.criteria : [];
+  const box = el('section', { id: 'eval-marks' }, el('h2', { text: t('eval_marks') }));
+  const mine = new Map(view.my_marks.map((m) => [m.line, m]));
+  for (const bid of view.bids) {
+    const m = mine.get(bid.line);
+    const f = el('form', { class: 'stack', 'data-line': bid.line });
+    f.append(el('h3', { text: `#${bid.line} ${bid.org_name} · ${formatYuan(bid.price_fen)}` }));
+    const ok = el('input', { type: 'checkbox', name: 'compliant', id: `eval-ok-${bid.line}`, checked: m ? m.compliant : true });
+    f.append(el('div', { class: 'field' }, ok, el('label', { for: `eval-ok-${bid.line}`, text: t('eval_compliant') })));
+    criteria.forEach((c, i) => {
+      const id = `eval-s-${bid.line}-${i}`;
+      const input = el('input', { type: 'number', min: '0', max: '100', step: '1', required: true, id, name: `s${i}`, value: m ? m.scores[i] : '' });
+      f.append(el('div', { class: 'field' }, el('label', { for: id, text: `${c.name} (${c.weight}%)` }), input));
+    });
+    f.append(el('div', { class: 'actions' }, el('button', { type: 'submit', text: m ? t('eval_update') : t('eval_save') })));
+    f.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const scores = criteria.map((_, i) => Number(f.elements.namedItem(`s${i}`).value));
+      if (await act('POST', '/scores', { line: bid.line, compliant: ok.checked, scores })) show();
+    });
+    box.append(f);
+  }
+  return box;
+}
+
+function reportSection() {
+  const box = el('section', { id: 'eval-report' }, el('h2', { text: t('eval_report') }));
+  const read = el('button', { type: 'button', id: 'eval-read-report', text: t('eval_read_report') });
+  read.addEventListener('click', async () => {
+    const r = await act('GET', '/draft-report');
+    if (!r) return;
+    const rows = r.report.ranking.map((x) => el('tr', {},
+      el('td', { text: x.rank ?? '—' }), el('td', { text: x.org_name }),
+      el('td', { class: 'num', text: formatYuan(x.price_fen) }),
+      el('td', { class: 'num', text: x.score_centi == null ? '—' : (x.score_centi / 100).toFixed(2) }),
+      el('td', { text: x.tie_broken_by ?? '' })));
+    const table = el('table', { class: 'responsive' },
+      el('thead', {}, el('tr', {}, ...['eval_rank', 'eval_tenderer', 'eval_price', 'eval_score', 'eval_tie'].map((k) => el('th', { scope: 'col', text: t(k) })))),
+      el('tbody', {}, ...rows));
+    const sign = el('button', { type: 'button', id: 'eval-sign', text: t('eval_sign') });
+    sign.addEventListener('click', async () => { if (await act('POST', '/sign', { report_sha256: r.report_sha256 })) show(); });
+    box.replaceChildren(el('h2', { text: t('eval_report') }), el('div', { class: 'table-wrap' }, table),
+      el('p', {}, el('code', { text: r.report_sha256 })), el('div', { class: 'actions' }, sign));
+  });
+  box.append(read);
+  return box;
+}
+
+async function show() {
+  const s = session();
+  if (!s) {
+    signinBox.hidden = false;
+    room.hidden = true;
+    return;
+  }
+  const res = await call('GET', base(s));
+  if (!res.ok) {
+    sessionStorage.removeItem(KEY);
+    signinBox.hidden = false;
+    room.hidden = true;
+    signinError.textContent = `${res.error.code}: ${res.error.message}`;
+    signinError.hidden = false;
+    return;
+  }
+  const view = res.data;
+  signinBox.hidden = true;
+  room.hidden = false;
+  const me = view.committee.find((c) => c.seat === view.seat);
+  const head = el('header', {}, el('h1', { text: view.title }),
+    el('p', { text: `${t('eval_seat')} ${view.seat} · ${view.name} · ${t('eval_stage')}: ${view.stage}` }));
+  const parts = [head, declaration(view)];
+  if (view.declared === 'no_conflict' && !me?.signed && ['committee_formed', 'evaluating'].includes(view.stage)) {
+    parts.push(marks(view), reportSection());
+  }
+  if (me?.signed) parts.push(el('p', { class: 'alert info', id: 'eval-signed', text: t('eval_signed') }));
+  const progress = el('ul', {}, ...view.committee.map((c) => el('li', {
+    text: `${c.seat} ${c.name}: ${c.active ? '' : t('eval_recused')} ${c.declared ? '✓' : '…'} ${c.scored}/${view.bids.length} ${c.signed ? t('eval_signed_short') : ''}`,
+  })));
+  parts.push(el('section', {}, el('h2', { text: t('eval_committee') }), progress));
+  room.replaceChildren(...parts);
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  signinError.hidden = true;
+  const code = form.elements.namedItem('code').value.trim();
+  const res = await call('POST', '/api/evaluation/sign-in', { code });
+  if (!res.ok) {
+    signinError.textContent = `${res.error.code}: ${res.error.message}`;
+    signinError.hidden = false;
+    return;
+  }
+  sessionStorage.setItem(KEY, JSON.stringify({ token: res.data.token, tender_id: res.data.tender_id }));
+  form.reset();
+  show();
+});
+
+show();
