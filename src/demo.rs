@@ -257,6 +257,7 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
             qualification: Prose::parse(&t.qualification).map_err(bad)?,
             evaluation_method: t.method,
             tie_break: None,
+            performance_bond_percent: None,
             schedule: Schedule {
                 docs_from: day("docs_from")?,
                 docs_to: day("docs_to")?,

@@ -405,6 +405,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             qualification: Prose::parse("具备相应资质。").expect("fixed"),
             evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
             tie_break: None,
+            performance_bond_percent: None,
             schedule: Schedule {
                 docs_from: published,
                 docs_to: published.plus_days(7),

@@ -11,6 +11,7 @@ pub const DOCS_ON_SALE_MIN_DAYS: i64 = 5;
 pub const OBJECTION_MIN_DAYS_BEFORE_DEADLINE: i64 = 10;
 pub const AMENDMENT_MIN_DAYS_BEFORE_DEADLINE: i64 = 15;
 pub const BID_BOND_MAX_PERCENT: i64 = 2;
+pub const PERFORMANCE_BOND_MAX_PERCENT: u8 = 10;
 
 /// One refused rule: which, under which article, on which field, and the earliest legal value
 /// where there is one.
@@ -173,6 +174,21 @@ fn check_schedule(spec: &TenderSpec, issued: Timestamp, now: Timestamp) -> Vec<V
 }
 
 fn check_bonds(spec: &TenderSpec) -> Vec<Violation> {
+    let performance = spec
+        .performance_bond_percent
+        .filter(|p| *p > PERFORMANCE_BOND_MAX_PERCENT)
+        .map(|_| {
+            violation(
+                "performance_bond_max_10_percent",
+                "实施条例 第五十八条",
+                "performance_bond_percent",
+                format!(
+                    "the performance bond may not exceed {PERFORMANCE_BOND_MAX_PERCENT}% of the \
+                     contract price"
+                ),
+                None,
+            )
+        });
     spec.lots
         .iter()
         .enumerate()
@@ -193,6 +209,7 @@ fn check_bonds(spec: &TenderSpec) -> Vec<Violation> {
                 None,
             )
         })
+        .chain(performance)
         .collect()
 }
 
@@ -241,6 +258,7 @@ mod tests {
             qualification: Prose::parse("").unwrap(),
             evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
             tie_break: None,
+            performance_bond_percent: None,
             schedule: Schedule {
                 docs_from: now,
                 docs_to: now.plus_days(5),
@@ -308,6 +326,18 @@ mod tests {
         let v = check_publication(&s, now);
         assert_eq!(rules(&v), vec!["bid_bond_max_2_percent"]);
         assert_eq!(v[0].field, "lots[0].bid_bond_fen");
+    }
+
+    #[test]
+    fn performance_bond_above_10_percent_is_refused_art_58() {
+        let now = t("2026-11-23T01:00:00Z");
+        let mut s = spec(now);
+        s.performance_bond_percent = Some(10);
+        assert!(check_publication(&s, now).is_empty());
+        s.performance_bond_percent = Some(11);
+        let v = check_publication(&s, now);
+        assert_eq!(rules(&v), vec!["performance_bond_max_10_percent"]);
+        assert_eq!(v[0].field, "performance_bond_percent");
     }
 
     #[test]

@@ -194,6 +194,10 @@ pub struct TenderSpec {
     /// of the stored JSON when absent, so tenders published before it existed keep their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tie_break: Option<TieBreak>,
+    /// The performance bond (履约保证金) the winner gives before the contract, in percent of the
+    /// contract price: at most 10 (条例 第五十八条); absent or 0: none is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_bond_percent: Option<u8>,
 }
 
 /// The rule, fixed at publication, that orders bids the evaluation method ranks equal.
