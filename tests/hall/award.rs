@@ -622,6 +622,18 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
         .await
         .unwrap();
     assert_eq!(script.status(), StatusCode::OK);
+    let desk = app
+        .client
+        .get(format!("{}/tenders/{}/award", app.base, b.tender))
+        .header("Authorization", format!("Bearer {owner}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(desk.contains(r#""owner":true"#), "{desk}");
+    assert!(desk.contains("award-desk.js"));
 
     // every award event is in the audit log, each with its own entry
     let tid = TenderId::parse(&b.tender).unwrap();
