@@ -161,7 +161,7 @@ fn is_supervisor(actor: &Actor, t: &Tender) -> bool {
 }
 
 /// The host of the evaluation: the tender's agent, or its owner when it has none.
-fn host_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
+pub fn host_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
     let host = match &t.agent_org_id {
         Some(agent) => actor.role == Role::Agent && &actor.org_id == agent,
         None => manages(actor, t),
@@ -176,7 +176,7 @@ fn host_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
 }
 
 /// The owner (招标人) decides the award and signs the contract.
-fn owner_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
+pub fn owner_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
     if actor.role == Role::Owner && actor.org_id == t.owner_org_id {
         Ok(())
     } else {

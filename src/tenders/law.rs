@@ -240,7 +240,7 @@ fn check_custodian_independence(spec: &TenderSpec) -> Vec<Violation> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::{Line, Money, OrgId, Prose};
     use crate::tenders::model::*;

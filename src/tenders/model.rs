@@ -472,3 +472,25 @@ pub struct TenderDocument {
     pub amendment_id: Option<AmendmentId>,
     pub uploaded_at: Timestamp,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_stored_before_the_tie_rule_loads_and_keeps_its_bytes() {
+        let now = Timestamp::from_stored(1_800_000_000_000);
+        let spec = crate::tenders::law::tests::spec(now);
+        let stored = serde_json::to_value(&spec).unwrap();
+        assert!(stored.get("tie_break").is_none(), "absent stays absent");
+        let loaded: TenderSpec = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(loaded.tie_break, None);
+        assert_eq!(loaded.tie_break.unwrap_or_default(), TieBreak::LowerPrice);
+        let mut chosen = stored;
+        chosen["tie_break"] = "earlier_submission".into();
+        let loaded: TenderSpec = serde_json::from_value(chosen.clone()).unwrap();
+        assert_eq!(loaded.tie_break, Some(TieBreak::EarlierSubmission));
+        chosen["tie_break"] = "coin_toss".into();
+        assert!(serde_json::from_value::<TenderSpec>(chosen).is_err());
+    }
+}

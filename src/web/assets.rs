@@ -131,6 +131,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/app/evaluation.js"),
     ),
+    (
+        "/static/js/app/award-desk.js",
+        JS,
+        include_bytes!("../../web/static/js/app/award-desk.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

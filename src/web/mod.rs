@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit::audit))
         .route("/draws/{id}", get(draw::draw))
         .route("/evaluation", get(evaluation::room))
+        .route("/tenders/{id}/award", get(evaluation::desk))
         .route("/tenders/{id}/opening", get(opening::hall))
         .route("/tenders/{id}/opening/report", get(opening::report))
         .layer(Extension(views))

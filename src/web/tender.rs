@@ -98,7 +98,7 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
     let award = crate::award::service::view(&app, page.actor.as_ref(), &tender.id)
         .await
         .ok()
-        .filter(|a| a["stage"] != "not_started");
+        .filter(|a| a["stage"] != "not_started" || (member && facts.opening_near));
     let ctx = context! {
         award => award,
         tender => &tender,

@@ -61,6 +61,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "evaluation.html",
         include_str!("../../web/templates/evaluation.html"),
     ),
+    (
+        "award_desk.html",
+        include_str!("../../web/templates/award_desk.html"),
+    ),
     ("bid.html", include_str!("../../web/templates/bid.html")),
     (
         "custodian.html",

@@ -156,6 +156,13 @@ async fn every_route_checks_the_role_and_the_tender_it_touches() {
         ),
         ("notices", Method::GET, "/api/notices".into(), None, &ROLES),
         (
+            "award view",
+            Method::GET,
+            format!("/api/tenders/{pid}/award"),
+            None,
+            &ROLES,
+        ),
+        (
             "obtain",
             Method::POST,
             format!("/api/tenders/{pid}/obtain"),

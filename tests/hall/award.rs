@@ -300,6 +300,32 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // every member endpoint: a user's session is refused, and so is another tender's path
+    let other_id = other["id"].as_str().unwrap();
+    for (path, body) in [
+        ("evaluation/declaration", json!({ "conflict": false })),
+        ("evaluation/scores", json!({ "line": 1, "compliant": true })),
+        (
+            "evaluation/sign",
+            json!({ "report_sha256": "00".repeat(32) }),
+        ),
+    ] {
+        let r = post_award(&app, &b, &agent, path, body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+        let r = app
+            .post(
+                format!("/api/tenders/{other_id}/{path}"),
+                Some(&members[0]),
+                body,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let draft = format!("/api/tenders/{other_id}/evaluation/draft-report");
+    assert_eq!(
+        app.get(&draft, Some(&members[0])).await.status,
+        StatusCode::FORBIDDEN
+    );
     let view = app.get(&eval_path, Some(&members[0])).await;
     assert_eq!(view.status, StatusCode::OK, "{:?}", view.body);
     assert_eq!(view.body["bids"].as_array().unwrap().len(), 4);
@@ -571,8 +597,11 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     );
 
     // the winner declines: the next candidate gets the notice and signs in time
-    let r = post_award(&app, &b, &owner, "award/decline", json!({ "text": "x" })).await;
-    assert_eq!(r.code(), "not_a_candidate");
+    let outsider = app.sign_in("bystander").await;
+    for who in [&owner, &outsider, &bidders[3].token] {
+        let r = post_award(&app, &b, who, "award/decline", json!({ "text": "x" })).await;
+        assert_eq!(r.code(), "not_a_candidate", "{:?}", r.body);
+    }
     let r = post_award(
         &app,
         &b,
@@ -622,6 +651,18 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
         .await
         .unwrap();
     assert_eq!(script.status(), StatusCode::OK);
+    let desk = app
+        .client
+        .get(format!("{}/tenders/{}/award", app.base, b.tender))
+        .header("Authorization", format!("Bearer {owner}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(desk.contains(r#""owner":true"#), "{desk}");
+    assert!(desk.contains("award-desk.js"));
 
     // every award event is in the audit log, each with its own entry
     let tid = TenderId::parse(&b.tender).unwrap();
