@@ -71,3 +71,36 @@ async fn a_demo_hall_serves_the_sandbox_bank_and_its_signed_statements() {
     assert_eq!(s.lines()[0].bank_txn_id.as_str(), txn);
     assert_eq!(s.closing().fen(), 2_000_000);
 }
+
+#[tokio::test]
+async fn a_guarantee_the_sandbox_bank_issues_is_accepted_once_the_platform_registers_the_bank() {
+    let app = TestApp::spawn_with(|a| a.demo = true).await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "沙箱保函").await;
+    let deadline = ts(t["spec"]["schedule"]["bid_deadline"].as_str().unwrap());
+    let request = json!({
+        "tender_id": t["id"],
+        "lot_id": t["spec"]["lots"][0]["id"],
+        "tenderer_id": app.org_id("tenderer", "华建").await,
+        "amount_fen": 2_000_000,
+        "valid_from": app.now().to_rfc3339(),
+        "valid_until": deadline.plus_days(100).to_rfc3339(),
+    });
+    let issued = app.post("/sandbox-bank/guarantees", None, request).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.body);
+    let upload =
+        json!({ "document": issued.body["document"], "signature": issued.body["signature"] });
+    let path = format!("/api/tenders/{}/guarantees", t["id"].as_str().unwrap());
+    let tenderer = app.sign_in("tenderer1").await;
+    let r = app.post(&path, Some(&tenderer), upload.clone()).await;
+    assert_eq!(r.code(), "guarantee_unknown_issuer");
+
+    let issuer = app.get("/sandbox-bank/guarantee-issuer", None).await;
+    let platform = app.sign_in("platform").await;
+    let r = app
+        .post("/api/guarantee-issuers", Some(&platform), issuer.body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = app.post(&path, Some(&tenderer), upload).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+}
