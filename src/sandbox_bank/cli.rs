@@ -45,8 +45,11 @@ pub fn start(
 ) -> Result<Arc<SandboxBank>, String> {
     let code = BankCode::parse(SANDBOX_CODE).expect("a valid code");
     let secret = load_or_create_secret(data_dir, &code).map_err(|e| e.to_string())?;
+    let issuer =
+        super::issuer::SandboxIssuer::load_or_create(data_dir).map_err(|e| e.to_string())?;
     let bank = SandboxBank::open(code.clone(), secret, clock, &journal_path(data_dir))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_issuer(issuer);
     let bank = Arc::new(bank);
     let courier = Arc::new(delivery::HttpCourier::new(hall, &code));
     delivery::spawn_delivery(bank.clone(), courier, every, shutdown);

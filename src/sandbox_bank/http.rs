@@ -32,6 +32,8 @@ pub fn router(bank: Arc<SandboxBank>, prefix: &str) -> Router {
         .route("/transfers", post(transfer))
         .route("/refunds", post(refund))
         .route("/statements/{date}", get(statement))
+        .route("/guarantees", post(issue_guarantee))
+        .route("/guarantee-issuer", get(guarantee_issuer))
         .route("/form/accounts", post(form_open_account))
         .route("/form/transfers", post(form_transfer))
         .route("/", get(home));
@@ -194,4 +196,32 @@ fn page_with(b: &Bank, status: StatusCode, message: &str) -> Response {
         Html(page::render(&b.prefix, &b.bank.accounts(), Some(message))),
     )
         .into_response()
+}
+
+/// The bank signs a bid guarantee (电子保函) for the demo.
+async fn issue_guarantee(
+    State(b): State<Bank>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let issuer = b
+        .bank
+        .issuer()
+        .ok_or_else(|| ApiError::not_found("guarantee issuer at this bank"))?;
+    let request = crate::http::extract::parse_json(&body)?;
+    let g = issuer.issue(request, b.bank.now())?;
+    Ok((StatusCode::CREATED, Json(g)))
+}
+
+/// The id and key the platform registers to accept this bank's guarantees.
+async fn guarantee_issuer(State(b): State<Bank>) -> Result<impl IntoResponse, ApiError> {
+    let issuer = b
+        .bank
+        .issuer()
+        .ok_or_else(|| ApiError::not_found("guarantee issuer at this bank"))?;
+    Ok(Json(json!({
+        "id": super::issuer::ISSUER_ID,
+        "name": "沙箱银行 Sandbox Bank",
+        "kind": "bank",
+        "public_key": issuer.public_key(),
+    })))
 }

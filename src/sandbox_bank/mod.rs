@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod delivery;
 pub mod http;
+pub mod issuer;
 pub mod journal;
 mod page;
 
@@ -301,6 +302,8 @@ pub struct SandboxBank {
     secret: Secret,
     clock: Arc<dyn Clock>,
     inner: Mutex<Inner>,
+    /// Set when the bank also issues electronic guarantees.
+    issuer: Option<issuer::SandboxIssuer>,
 }
 
 struct Inner {
@@ -426,7 +429,18 @@ impl SandboxBank {
             secret,
             clock,
             inner: Mutex::new(Inner { state, journal }),
+            issuer: None,
         })
+    }
+
+    /// The bank also signs electronic guarantees with this issuer key.
+    pub fn with_issuer(mut self, issuer: issuer::SandboxIssuer) -> SandboxBank {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    pub fn issuer(&self) -> Option<&issuer::SandboxIssuer> {
+        self.issuer.as_ref()
     }
 
     pub fn code(&self) -> &BankCode {

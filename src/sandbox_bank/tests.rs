@@ -210,10 +210,13 @@ fn a_refund_instruction_must_be_signed_fresh_and_covered() {
     assert_eq!(code(signed_refund(&f, &body)), "insufficient_funds");
 }
 
+/// What the stub hall received: path, timestamp, signature, body.
+type Sent = (String, i64, String, Vec<u8>);
+
 /// A hall that answers from a script and keeps what it was sent.
 struct StubHall {
     answers: StdMutex<Vec<(u16, &'static str)>>,
-    sent: StdMutex<Vec<(String, i64, String, Vec<u8>)>>,
+    sent: StdMutex<Vec<Sent>>,
     /// Moves the bank's clock on each request, as a slow network would.
     clock: Option<(Arc<ManualClock>, i64)>,
 }

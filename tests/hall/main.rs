@@ -14,6 +14,7 @@ mod identity;
 mod notices;
 mod opening;
 mod ops;
+mod sandbox_bank;
 mod store_contract;
 mod tenders;
 mod web;

@@ -249,7 +249,7 @@ fn a_lot_is_covered_only_by_a_sufficient_guarantee_valid_and_on_record_at_the_de
     assert!(!covers(&[late], 1, deadline()));
     let other_lot = LotId::parse("01890a5d-ac96-774b-bcce-b302099a8061").unwrap();
     assert!(!covers_bid_bond(
-        &[g.clone()],
+        std::slice::from_ref(&g),
         &tender(),
         &other_lot,
         &tenderer(),
