@@ -35,6 +35,9 @@ pub enum AwardError {
     Refused(#[from] Refusal),
     #[error(transparent)]
     Store(StoreError),
+    /// The bonds side of an award step (the performance bond expected, refunds at the contract).
+    #[error(transparent)]
+    Bonds(#[from] crate::bonds::service::BondsError),
 }
 
 impl From<StoreError> for AwardError {
@@ -826,19 +829,37 @@ pub async fn issue_notice(
     actor: &Actor,
     id: &TenderId,
 ) -> Result<Value, AwardError> {
-    owner_only(actor, &tender(app, id).await?)?;
+    let t = tender(app, id).await?;
+    owner_only(actor, &t)?;
     let mut issued = Value::Null;
+    let mut winner = None;
     act(app, id, By::User(actor.into()), |_, s, now| {
         let c = s.may_issue_notice(now)?;
         let due = now.plus_millis(super::state::CONTRACT_WITHIN_MS);
+        let required = performance_bond_of(&t, c["price_fen"].as_i64().unwrap_or_default());
         issued = json!({
             "rank": c["rank"], "line": c["line"], "org_id": c["org_id"], "org_name": c["org_name"],
             "price_fen": c["price_fen"], "issued_at": now.to_rfc3339(), "contract_due": due.to_rfc3339(),
+            "performance_bond_fen": required.fen(),
         });
+        winner = c["org_id"]
+            .as_str()
+            .map(|o| (OrgId::from_stored(o.to_owned()), required, due));
         Ok((vec![public("award_notice_issued", issued.clone())], Vec::new()))
     })
     .await?;
+    // The winner now pays its performance bond into its sub-account like a bid bond.
+    if let Some((org, required, due)) = winner.filter(|(_, r, _)| r.fen() > 0) {
+        crate::bonds::service::expect_performance_bond(app, id, &org, required, due).await?;
+    }
     Ok(issued)
+}
+
+/// The performance bond the tender asks of the winner: its percentage (at most 10, 条例58) of the
+/// contract price, which is the winning bid's price (法46), rounded down to the fen.
+fn performance_bond_of(t: &Tender, price_fen: i64) -> crate::domain::Money {
+    let price = crate::domain::Money::from_fen(price_fen.max(0)).unwrap_or(crate::domain::Money::ZERO);
+    price.percent(i64::from(t.spec.performance_bond_percent.unwrap_or(0)))
 }
 
 /// A candidate declines (放弃中标): the next candidate stands, or the award fails with none left.
@@ -913,6 +934,23 @@ pub async fn record_contract(
     {
         return Err(Refusal::BadInput("document_sha256: 64 lower-case hex digits".into()).into());
     }
+    // The performance bond comes before the contract (条例58, 74): the ledger must hold it.
+    let t = tender(app, id).await?;
+    let state = fold(app, id).await?;
+    if let Some((_, notice, _)) = &state.notice {
+        let required = performance_bond_of(&t, notice["price_fen"].as_i64().unwrap_or_default());
+        if let (Some(org), true) = (notice["org_id"].as_str(), required.fen() > 0) {
+            let org = OrgId::from_stored(org.to_owned());
+            let held = crate::bonds::service::performance_bond_held(app, id, &org).await?;
+            if held < required {
+                return Err(Refusal::PerformanceBondMissing {
+                    required_fen: required.fen(),
+                    held_fen: held.fen(),
+                }
+                .into());
+            }
+        }
+    }
     let mut contract = None;
     act(app, id, By::User(actor.into()), |_, s, now| {
         let notice = s.may_record_contract(now, input.price_fen)?;
@@ -935,9 +973,14 @@ pub async fn record_contract(
         Ok((vec![public("contract_recorded", body)], Vec::new()))
     })
     .await?;
-    contract.ok_or(AwardError::Store(StoreError::Unavailable(
+    let contract = contract.ok_or(AwardError::Store(StoreError::Unavailable(
         "no contract".into(),
-    )))
+    )))?;
+    // 条例57: every bid bond, the winner's included, goes back within 5 days of the contract. The
+    // instructions are idempotent; `bonds::service::contract_signed` may be run again if this fails.
+    let signed_at = Timestamp::parse(&contract.signed_at).unwrap_or_else(|_| app.clock.now());
+    crate::bonds::service::contract_signed(app, id, signed_at).await?;
+    Ok(contract)
 }
 
 /// The award as `actor` may see it: the stage for everyone; the candidates once publicised;

@@ -91,6 +91,8 @@ pub enum Refusal {
     ContractDeadlinePassed { deadline: String },
     #[error("the contract price {contract_fen} differs from the winning bid {bid_fen} (招标投标法 第四十六条)")]
     ContractPriceDiffers { bid_fen: i64, contract_fen: i64 },
+    #[error("the winner's performance bond of {required_fen} fen is not held yet ({held_fen} fen paid, no performance guarantee): the contract waits for it (招标投标法实施条例 第五十八条、第七十四条)")]
+    PerformanceBondMissing { required_fen: i64, held_fen: i64 },
     #[error("only a candidate that has not declined does this")]
     NotACandidate,
     #[error("{0}")]

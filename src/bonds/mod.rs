@@ -47,6 +47,8 @@ pub struct BondReceipt {
 pub enum BondStatus {
     NotRequired,
     Received,
+    /// Not paid, but an electronic guarantee (电子保函) on record covers it.
+    Guaranteed,
     Missing,
 }
 
@@ -55,6 +57,7 @@ impl BondStatus {
         match self {
             BondStatus::NotRequired => "not_required",
             BondStatus::Received => "received",
+            BondStatus::Guaranteed => "guaranteed",
             BondStatus::Missing => "missing",
         }
     }

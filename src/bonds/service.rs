@@ -159,6 +159,22 @@ pub async fn expected_bonds(
     Ok(out)
 }
 
+/// What the ledger holds of the winner's performance bond (履约保证金) now: the award's contract
+/// step waits until it reaches the amount the award notice set.
+pub async fn performance_bond_held(
+    app: &AppState,
+    tender_id: &TenderId,
+    tenderer: &OrgId,
+) -> Result<Money, BondsError> {
+    let ledger = tender_ledger_of(app, tender_id).await?;
+    let bond = Bond::Performance {
+        tender: tender_id.clone(),
+        tenderer: tenderer.clone(),
+    };
+    let held = i64::try_from(ledger.balance(&bond.account())).unwrap_or(0);
+    Ok(Money::from_fen(held.max(0)).unwrap_or(Money::ZERO))
+}
+
 /// The award names the performance bond the winner is to give (≤ 10% of the contract price,
 /// 条例 第五十八条, checked by the award), and by when. It is then matched like a bid bond.
 pub async fn expect_performance_bond(

@@ -62,6 +62,7 @@ impl From<AwardError> for ApiError {
                 e.to_string(),
             ),
             AwardError::Refused(r) => refusal(r),
+            AwardError::Bonds(e) => e.into(),
         }
     }
 }
@@ -117,6 +118,11 @@ fn refusal(r: Refusal) -> ApiError {
         } => unprocessable("contract_price_differs").with_details(json!({
             "bid_fen": bid_fen, "contract_fen": contract_fen, "article": "法46",
         })),
+        Refusal::PerformanceBondMissing {
+            required_fen,
+            held_fen,
+        } => conflict("performance_bond_missing")
+            .with_details(json!({ "required_fen": required_fen, "held_fen": held_fen })),
         Refusal::NotACandidate => ApiError::new(StatusCode::FORBIDDEN, "not_a_candidate", message),
         Refusal::BadInput(_) => unprocessable("invalid_input"),
         Refusal::NotFound(what) => ApiError::not_found(what),

@@ -11,7 +11,7 @@ use crate::auditlog::{AuditActor, AuditEvent};
 use crate::bids::opening::{decrypt_ready, release_time_shares};
 use crate::bids::service::BidError;
 use crate::bonds::{BondReceipt, BondStatus};
-use crate::domain::{Money, OrgId, TenderId, Timestamp};
+use crate::domain::{LotId, Money, OrgId, TenderId, Timestamp};
 use crate::identity::{Actor, Role};
 use crate::store::StoreError;
 use crate::tenders::model::{CustodianKind, Tender, TenderState};
@@ -241,13 +241,14 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         Vec::new()
     };
     let names = custodian_names(app, &t).await?;
-    let bonds = if matches!(phase, Phase::Scheduled | Phase::Lobby | Phase::Closed) {
-        // Desk-recorded bonds and bid bonds the bank paid into the ledger both count.
+    let (bonds, guarantees) = if matches!(phase, Phase::Scheduled | Phase::Lobby | Phase::Closed) {
+        // Desk-recorded bonds and bid bonds the bank paid into the ledger both count, and so do
+        // electronic guarantees.
         let mut on_record = app.store.bonds(id).await?;
         on_record.extend(crate::bonds::service::ledger_receipts(app, id).await?);
-        on_record
+        (on_record, app.store.guarantees_of_tender(id).await?)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let release_ms = app.config.release_window_minutes * 60 * 1000;
     act(app, id, AuditActor::System, |t, s, now, _| {
@@ -293,7 +294,16 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
                     // Only bonds received by the deadline count.
                     let on_time: Vec<BondReceipt> =
                         bonds.iter().filter(|r| r.received_at <= deadline).cloned().collect();
-                    let status = BondStatus::of(required, &b.lot_id, &b.org_id, &on_time);
+                    let mut status = BondStatus::of(required, &b.lot_id, &b.org_id, &on_time);
+                    if status == BondStatus::Missing
+                        && LotId::parse(&b.lot_id).is_ok_and(|lot| {
+                            crate::bonds::guarantee::covers_bid_bond(
+                                &guarantees, id, &lot, &b.org_id, required, deadline,
+                            )
+                        })
+                    {
+                        status = BondStatus::Guaranteed;
+                    }
                     json!({ "n": i + 1, "bond": status.as_str(), "required_fen": required.fen() })
                 })
                 .collect();

@@ -555,6 +555,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("js_opening_bond_received", "已到账", "received"),
     ("js_opening_bond_missing", "未到账", "missing"),
     ("js_opening_bond_not_required", "无需缴纳", "not required"),
+    ("js_opening_bond_guaranteed", "电子保函", "electronic guarantee"),
     ("js_opening_fault_tenderer", "投标人", "the tenderer"),
     ("js_opening_fault_custodian", "密钥保管人", "a custodian"),
     ("js_opening_fault_platform", "平台", "the platform"),
