@@ -50,6 +50,7 @@ use utoipa::OpenApi;
         opening::state, opening::events, opening::socket, opening::sign_in, opening::open_window,
         opening::confirm, opening::object, opening::answer, opening::suspend, opening::resume,
         opening::conclude, opening::report, opening::record_bond, opening::bonds,
+        guarantees::register_issuer, guarantees::list_issuers, guarantees::upload, guarantees::view,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -57,6 +58,7 @@ use utoipa::OpenApi;
         (name = "notices", description = "The public notice board"),
         (name = "bid box", description = "Custodian keys and sealed bids"),
         (name = "opening", description = "The live opening: events, websocket, ceremony, bonds on record"),
+        (name = "guarantees", description = "Electronic guarantees (电子保函): issuers and verified guarantees"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )
