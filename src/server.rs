@@ -63,12 +63,8 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
     app.banks.bound_to(addr);
     let router = crate::http::router(app.clone());
-    let router = match app.config.demo {
-        true => {
-            crate::sandbox_bank::cli::mount_demo(router, &app, addr).map_err(StartError::Demo)?
-        }
-        false => router,
-    };
+    let router =
+        crate::sandbox_bank::cli::mount_demo(router, &app, addr).map_err(StartError::Demo)?;
     let shutdown = app.shutdown.clone();
     let every = std::time::Duration::from_millis(app.config.log.checkpoint_ms.max(100));
     crate::auditlog::service::spawn_checkpointer(app.clone(), every);

@@ -106,6 +106,9 @@ fn guarantee_json(g: &Guarantee, issuer: Option<&Issuer>) -> Value {
     v
 }
 
+/// Registers a bank or insurer whose signed guarantees the hall accepts (trading centre only).
+#[utoipa::path(post, path = "/api/guarantee-issuers", tag = "guarantees",
+    responses((status = 201, body = Object), (status = 403), (status = 409), (status = 422)))]
 async fn register_issuer(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -115,11 +118,17 @@ async fn register_issuer(
     Ok((StatusCode::CREATED, Json(issuer_json(&i))))
 }
 
+/// The registered issuers with their public keys.
+#[utoipa::path(get, path = "/api/guarantee-issuers", tag = "guarantees",
+    responses((status = 200, body = Object)))]
 async fn list_issuers(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
     let all = service::issuers(&app).await?;
     Ok(Json(Value::Array(all.iter().map(issuer_json).collect())))
 }
 
+/// A tenderer gives a bid guarantee, verified before it is kept (docs/guarantees.md).
+#[utoipa::path(post, path = "/api/tenders/{id}/guarantees", tag = "guarantees",
+    responses((status = 201, body = Object), (status = 403), (status = 404), (status = 409), (status = 422)))]
 async fn upload(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -131,6 +140,9 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(guarantee_json(&g, None))))
 }
 
+/// A guarantee with its issuer's key, to verify it again.
+#[utoipa::path(get, path = "/api/guarantees/{id}", tag = "guarantees",
+    responses((status = 200, body = Object), (status = 404)))]
 async fn view(
     State(app): State<AppState>,
     MaybeUser(actor): MaybeUser,

@@ -56,6 +56,7 @@ use utoipa::OpenApi;
         bonds::notification, bonds::refunds_paid, bonds::sub_account, bonds::my_bonds,
         bonds::tender_ledger, bonds::forfeit, bonds::hall_ledger,
         award::view, award::form_committee, award::issue_codes, award::sign_in, award::member_view, award::declare, award::score, award::draft_report, award::sign_report, award::final_report, award::publicise, award::object, award::answer, award::issue_notice, award::decline, award::record_contract,
+        guarantees::register_issuer, guarantees::list_issuers, guarantees::upload, guarantees::view,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -65,6 +66,7 @@ use utoipa::OpenApi;
         (name = "opening", description = "The live opening: events, websocket, ceremony, bonds on record"),
         (name = "bonds", description = "Bonds paid by bank transfer: sub-accounts, the banks' notifications, the ledger, refunds, forfeiture"),
         (name = "award", description = "Evaluation committee, report, candidates, award notice and contract"),
+        (name = "guarantees", description = "Electronic guarantees (电子保函): issuers and verified guarantees"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
     )

@@ -57,11 +57,15 @@ pub fn start(
 }
 
 /// For `serve --demo`: the bank nested at `/sandbox-bank`, notifying the hall at its own address.
+/// Without `--demo` the router is returned as it is.
 pub fn mount_demo(
     router: Router,
     app: &crate::app::AppState,
     hall: std::net::SocketAddr,
 ) -> Result<Router, String> {
+    if !app.config.demo {
+        return Ok(router);
+    }
     let bank = start(
         &app.config.store.data_dir,
         &format!("http://{hall}"),

@@ -337,7 +337,11 @@ pub fn load_or_create_secret(data_dir: &Path, code: &BankCode) -> std::io::Resul
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes[..])
             .map_err(|_| bad("no randomness for a new secret"))?;
         std::fs::create_dir_all(path.parent().expect("banks/"))?;
-        crate::keyfile::write_private(&path, hex::encode(&bytes[..]).as_bytes())?;
+        match crate::keyfile::write_private(&path, hex::encode(&bytes[..]).as_bytes()) {
+            // The hall, starting at the same time, made it first: use that one.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            r => r?,
+        }
     }
     let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path)?);
     let hex_text = text.trim_end();

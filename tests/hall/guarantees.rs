@@ -182,7 +182,8 @@ async fn a_tenderer_s_verified_guarantee_is_kept_and_can_be_verified_again_by_an
 
     // Before the opening the tenderers stay confidential: nobody else learns of it.
     let other = s.app.sign_in("tenderer2").await;
-    for token in [Some(other.as_str()), None] {
+    let agent = s.app.sign_in("agent").await;
+    for token in [Some(other.as_str()), Some(agent.as_str()), None] {
         let r = s.app.get(format!("/api/guarantees/{id}"), token).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
     }
