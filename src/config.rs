@@ -39,6 +39,9 @@ pub enum Command {
     /// Re-check an opening from its public record.
     #[command(subcommand)]
     Bid(BidCommand),
+    /// Compare a bank's daily statement with the ledger and list every difference (exit status 1
+    /// when there is one).
+    Reconcile(crate::bonds::daily::ReconcileArgs),
     /// Run the sandbox bank: payer accounts, transfers and refunds, notifying the hall, signed.
     SandboxBank(crate::sandbox_bank::cli::SandboxBankArgs),
 }
@@ -253,6 +256,10 @@ pub struct ServeArgs {
     /// milliseconds; 0 leaves them to be sent by hand.
     #[arg(long, env = "BIDHALL_REFUND_SENDER_MS", default_value_t = 1000)]
     pub refund_sender_ms: u64,
+    /// How often the daily reconciliation looks for a day to reconcile with each bank (the day
+    /// before the hall's today, once per bank), in seconds; 0 turns it off.
+    #[arg(long, env = "BIDHALL_RECONCILE_EVERY_SECONDS", default_value_t = 600)]
+    pub reconcile_every_seconds: u64,
 }
 
 impl ServeArgs {
@@ -419,6 +426,7 @@ impl ServeArgs {
             banks: Vec::new(),
             sandbox_bank: true,
             refund_sender_ms: 1000,
+            reconcile_every_seconds: 0,
         }
     }
 }

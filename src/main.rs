@@ -62,6 +62,17 @@ async fn main() -> ExitCode {
         Command::Custodian(cmd) => done(bidhall::bids::cli::custodian(cmd).await),
         Command::Receipt(cmd) => done(bidhall::bids::cli::receipt(cmd)),
         Command::Bid(cmd) => done(bidhall::bids::cli::bid(cmd).await),
+        Command::Reconcile(args) => match bidhall::bonds::daily::run(args).await {
+            Ok((report, clean)) => {
+                print!("{report}");
+                if clean {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(e) => fail(&e),
+        },
         Command::SandboxBank(args) => {
             bidhall::telemetry::init("text");
             done(bidhall::sandbox_bank::cli::run(args).await)

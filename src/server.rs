@@ -83,6 +83,10 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
         let every = std::time::Duration::from_millis(app.config.refund_sender_ms);
         crate::bonds::adapter::spawn_sender(app.clone(), every);
     }
+    if app.config.reconcile_every_seconds > 0 {
+        let every = std::time::Duration::from_secs(app.config.reconcile_every_seconds);
+        crate::bonds::daily::spawn_daily(app.clone(), every);
+    }
     if app.config.draw_conductor_ms > 0 {
         let every = std::time::Duration::from_millis(app.config.draw_conductor_ms);
         crate::lottery::service::spawn_conductor(app.clone(), every);

@@ -858,7 +858,8 @@ pub async fn issue_notice(
 /// The performance bond the tender asks of the winner: its percentage (at most 10, 条例58) of the
 /// contract price, which is the winning bid's price (法46), rounded down to the fen.
 fn performance_bond_of(t: &Tender, price_fen: i64) -> crate::domain::Money {
-    let price = crate::domain::Money::from_fen(price_fen.max(0)).unwrap_or(crate::domain::Money::ZERO);
+    let price =
+        crate::domain::Money::from_fen(price_fen.max(0)).unwrap_or(crate::domain::Money::ZERO);
     price.percent(i64::from(t.spec.performance_bond_percent.unwrap_or(0)))
 }
 

@@ -5,14 +5,15 @@
 
 pub mod adapter;
 pub mod bank;
+pub mod daily;
 pub mod directory;
 pub mod guarantee;
 pub mod ledger;
 #[cfg(test)]
 mod ledger_tests;
 pub mod movements;
-pub mod service;
 pub mod reconcile;
+pub mod service;
 pub mod statement;
 
 pub use bank::{BankCode, BankTxnId, Notification, NotificationError, SubAccount, SubAccountError};

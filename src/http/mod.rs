@@ -15,6 +15,7 @@ mod identity;
 mod notices;
 mod opening;
 pub mod ops;
+mod reconciliations;
 mod tenders;
 
 use crate::app::AppState;
@@ -94,6 +95,7 @@ pub fn router(app: AppState) -> Router {
         .merge(award::router())
         .merge(ops::router())
         .merge(demo::router())
+        .merge(reconciliations::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });

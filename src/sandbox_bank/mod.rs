@@ -372,36 +372,7 @@ pub fn check_signed(
     body: &[u8],
     now: Timestamp,
 ) -> Result<(), bank::NotificationError> {
-    use bank::NotificationError as E;
-    let malformed = |what: &str| E::Malformed { what: what.into() };
-    if timestamp.is_empty()
-        || timestamp.len() > 12
-        || !timestamp.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(malformed("the timestamp is not Unix seconds in decimal"));
-    }
-    let seconds: i64 = timestamp
-        .parse()
-        .map_err(|_| malformed("the timestamp is not Unix seconds in decimal"))?;
-    if signature.len() != 64 || hex::decode(signature).is_err() {
-        return Err(malformed("the signature is not 64 hex digits"));
-    }
-    let expected = bank::sign(secret, seconds, body);
-    // Both are 64 ASCII hex digits; compare every byte whatever the first difference.
-    let diff = expected
-        .bytes()
-        .zip(signature.to_ascii_lowercase().bytes())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    if diff != 0 {
-        return Err(E::BadSignature);
-    }
-    let skew_ms = seconds * 1000 - now.millis();
-    if skew_ms.abs() > bank::TIMESTAMP_WINDOW_MS {
-        return Err(E::StaleTimestamp {
-            skew_seconds: skew_ms / 1000,
-        });
-    }
-    Ok(())
+    bank::verify_signed(secret, timestamp, signature, body, now)
 }
 
 fn field(name: &'static str, value: &str, max: usize) -> Result<String, BankError> {

@@ -12,6 +12,7 @@ mod log;
 mod logbuffer;
 mod opening;
 pub mod postgres;
+mod reconciliations;
 mod rows;
 mod sql;
 pub mod sqlite;
@@ -34,6 +35,7 @@ pub use draws::DrawStore;
 pub use guarantees::GuaranteeStore;
 pub use log::{LogStore, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
+pub use reconciliations::{ReconciliationStore, StoredReconciliation};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +74,16 @@ pub struct StoredEntry {
 
 #[async_trait]
 pub trait Store:
-    LogStore + BidStore + DrawStore + OpeningStore + AwardStore + BondStore + GuaranteeStore + Send + Sync
+    LogStore
+    + BidStore
+    + DrawStore
+    + OpeningStore
+    + AwardStore
+    + BondStore
+    + GuaranteeStore
+    + ReconciliationStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

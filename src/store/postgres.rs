@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "award",
         include_str!("../../migrations/postgres/0009_award.sql"),
     ),
+    (
+        10,
+        "reconciliations",
+        include_str!("../../migrations/postgres/0010_reconciliations.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "award",
         include_str!("../../migrations/sqlite/0009_award.sql"),
     ),
+    (
+        10,
+        "reconciliations",
+        include_str!("../../migrations/sqlite/0010_reconciliations.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -253,7 +253,10 @@ mod tests {
                 "js_opening_role_",
                 &["host", "supervisor", "tenderer", "custodian"],
             ),
-            ("js_opening_bond_", &["received", "guaranteed", "missing", "not_required"]),
+            (
+                "js_opening_bond_",
+                &["received", "guaranteed", "missing", "not_required"],
+            ),
             (
                 "js_opening_conn_",
                 &["connecting", "open", "reconnecting", "closed"],
