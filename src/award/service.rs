@@ -37,7 +37,13 @@ pub enum AwardError {
     Store(StoreError),
     /// The bonds side of an award step (the performance bond expected, refunds at the contract).
     #[error(transparent)]
-    Bonds(#[from] crate::bonds::service::BondsError),
+    Bonds(Box<crate::bonds::service::BondsError>),
+}
+
+impl From<crate::bonds::service::BondsError> for AwardError {
+    fn from(e: crate::bonds::service::BondsError) -> Self {
+        AwardError::Bonds(Box::new(e))
+    }
 }
 
 impl From<StoreError> for AwardError {

@@ -62,7 +62,7 @@ impl From<AwardError> for ApiError {
                 e.to_string(),
             ),
             AwardError::Refused(r) => refusal(r),
-            AwardError::Bonds(e) => e.into(),
+            AwardError::Bonds(e) => (*e).into(),
         }
     }
 }

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// The agent runs an expert draw for the tender: 5 experts and 2 reserves of the demo pool.
-async fn expert_draw(app: &TestApp, tender: &str) -> String {
+pub(crate) async fn expert_draw(app: &TestApp, tender: &str) -> String {
     let agent = app.sign_in("agent").await;
     let hours = |h: i64| app.now().plus_millis(h * HOUR_MS).to_rfc3339();
     let r = app
@@ -77,8 +77,15 @@ async fn concluded(app: &TestApp, overrides: Value, prices: &[i64]) -> (Box_, Ve
     assert_eq!(r.code(), "opening_not_concluded", "{:?}", r.body);
     let prices: Vec<Option<i64>> = prices.iter().map(|p| Some(*p)).collect();
     let mut bidders = bids_in(app, &b, &prices, &[]).await;
+    conclude_opening(app, &b, &mut bidders).await;
+    (b, bidders)
+}
+
+/// The deadline passes, the custodians release, every bid is announced, the host's confirmation
+/// window passes and the opening is concluded.
+pub(crate) async fn conclude_opening(app: &TestApp, b: &Box_, bidders: &mut [Bidder]) {
     app.clock.set(b.deadline);
-    relogin(app, &mut bidders).await;
+    relogin(app, bidders).await;
     let phase = || async {
         app.get(format!("/api/tenders/{}/opening", b.tender), None)
             .await
@@ -108,10 +115,9 @@ async fn concluded(app: &TestApp, overrides: Value, prices: &[i64]) -> (Box_, Ve
     app.clock.advance_millis(60 * 1000);
     let r = app.post(path("conclude"), Some(&host), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    (b, bidders)
 }
 
-async fn committee(app: &TestApp, b: &Box_, token: &str, reps: Value) -> Reply {
+pub(crate) async fn committee(app: &TestApp, b: &Box_, token: &str, reps: Value) -> Reply {
     app.post(
         format!("/api/tenders/{}/evaluation/committee", b.tender),
         Some(token),
@@ -120,7 +126,7 @@ async fn committee(app: &TestApp, b: &Box_, token: &str, reps: Value) -> Reply {
     .await
 }
 
-async fn award(app: &TestApp, b: &Box_, token: Option<&str>) -> Value {
+pub(crate) async fn award(app: &TestApp, b: &Box_, token: Option<&str>) -> Value {
     let r = app
         .get(format!("/api/tenders/{}/award", b.tender), token)
         .await;
@@ -128,7 +134,13 @@ async fn award(app: &TestApp, b: &Box_, token: Option<&str>) -> Value {
     r.body
 }
 
-async fn post_award(app: &TestApp, b: &Box_, token: &str, path: &str, body: Value) -> Reply {
+pub(crate) async fn post_award(
+    app: &TestApp,
+    b: &Box_,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Reply {
     app.post(
         format!("/api/tenders/{}/{path}", b.tender),
         Some(token),
@@ -138,7 +150,7 @@ async fn post_award(app: &TestApp, b: &Box_, token: &str, path: &str, body: Valu
 }
 
 /// Signs a member in with its code; returns the member token.
-async fn member_sign_in(app: &TestApp, code: &str) -> String {
+pub(crate) async fn member_sign_in(app: &TestApp, code: &str) -> String {
     let r = app
         .post("/api/evaluation/sign-in", None, json!({ "code": code }))
         .await;
@@ -146,7 +158,7 @@ async fn member_sign_in(app: &TestApp, code: &str) -> String {
     r.body["token"].as_str().unwrap().to_string()
 }
 
-fn codes(r: &Reply) -> Vec<(i64, String)> {
+pub(crate) fn codes(r: &Reply) -> Vec<(i64, String)> {
     r.body["members"]
         .as_array()
         .unwrap()
@@ -160,7 +172,7 @@ fn codes(r: &Reply) -> Vec<(i64, String)> {
         .collect()
 }
 
-async fn declare(app: &TestApp, b: &Box_, member: &str, conflict: bool) -> Reply {
+pub(crate) async fn declare(app: &TestApp, b: &Box_, member: &str, conflict: bool) -> Reply {
     post_award(
         app,
         b,
@@ -171,7 +183,14 @@ async fn declare(app: &TestApp, b: &Box_, member: &str, conflict: bool) -> Reply
     .await
 }
 
-async fn mark(app: &TestApp, b: &Box_, member: &str, line: i64, ok: bool, scores: Value) -> Reply {
+pub(crate) async fn mark(
+    app: &TestApp,
+    b: &Box_,
+    member: &str,
+    line: i64,
+    ok: bool,
+    scores: Value,
+) -> Reply {
     post_award(
         app,
         b,
@@ -183,7 +202,7 @@ async fn mark(app: &TestApp, b: &Box_, member: &str, line: i64, ok: bool, scores
 }
 
 /// Every member reads the draft report and signs its hash.
-async fn sign_all(app: &TestApp, b: &Box_, members: &[String]) {
+pub(crate) async fn sign_all(app: &TestApp, b: &Box_, members: &[String]) {
     for m in members {
         let draft = app
             .get(

@@ -11,6 +11,7 @@ mod crash;
 mod draws;
 mod guarantees;
 mod identity;
+mod lifecycle;
 mod notices;
 mod opening;
 mod ops;
