@@ -313,9 +313,27 @@ pub enum BenchCommand {
     /// The live opening: fan-out of one event to many websocket observers beside a minimal axum
     /// server, and the time from the opening to the last bid announced.
     Opening(OpeningBenchArgs),
+    /// Bonds: signed bank notifications (with replays) over HTTP into the ledger, beside raw
+    /// single-row inserts into the same database.
+    Bonds(BondsBenchArgs),
     /// The server half of `bench opening`, run by it in a child process.
     #[command(hide = true)]
     OpeningServer(OpeningServerArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BondsBenchArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Notifications to send, replays included.
+    #[arg(long, default_value_t = 10_000)]
+    pub notifications: usize,
+    /// The share of them that are replays of an earlier one, in percent.
+    #[arg(long, default_value_t = 10)]
+    pub duplicate_percent: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -86,6 +86,7 @@ async fn main() -> ExitCode {
                 BenchCommand::Draw(args) => bidhall::bench::draws::run(args).await,
                 BenchCommand::Opening(args) => bidhall::bench::opening::run(args).await,
                 BenchCommand::OpeningServer(args) => bidhall::bench::opening::serve(args).await,
+                BenchCommand::Bonds(args) => bidhall::bench::bonds::run(args).await,
             };
             match done {
                 Ok(()) => ExitCode::SUCCESS,

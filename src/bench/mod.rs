@@ -455,6 +455,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
     Ok(())
 }
 pub mod bids;
+pub mod bonds;
 pub mod draws;
 pub mod log;
 pub mod opening;

@@ -423,29 +423,18 @@ impl BondStore for SqlStore {
         self.commit
             .run(move |c, log| {
                 Box::pin(async move {
-                    let (tender, tenderer) = match &w.scope {
+                    let (tender, tenderer): (Option<String>, Option<String>) = match &w.scope {
                         Some((t, o)) => (Some(t.to_string()), Some(o.to_string())),
                         None => (None, None),
                     };
-                    if let (Some(t), Some(o)) = (&tender, &tenderer) {
-                        let last: i64 = sqlx::query(
-                            "SELECT COALESCE(MAX(seq), 0) AS last FROM ledger_transactions \
-                             WHERE tender_id = $1 AND tenderer_id = $2",
-                        )
-                        .bind(t.clone())
-                        .bind(o.clone())
-                        .fetch_one(&mut *c)
-                        .await?
-                        .try_get("last")?;
-                        if last != w.after {
-                            return Err(StoreError::Conflict(format!(
-                                "the bonds of this tenderer moved on to transaction {last}"
-                            )));
-                        }
-                    }
-                    let seq: i64 = sqlx::query(
+                    // The version check rides on the insert: no row comes back if another
+                    // write for the pair came first (one statement fewer on the writer).
+                    let inserted = sqlx::query(
                         "INSERT INTO ledger_transactions (idempotency_key, tender_id, tenderer_id, at, memo, note) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+                         SELECT $1, $2, $3, $4, $5, $6 \
+                         WHERE $7 = (SELECT COALESCE(MAX(seq), 0) FROM ledger_transactions \
+                                     WHERE tender_id = $2 AND tenderer_id = $3) \
+                         RETURNING seq",
                     )
                     .bind(key)
                     .bind(tender.clone())
@@ -453,21 +442,30 @@ impl BondStore for SqlStore {
                     .bind(w.transaction.at().millis())
                     .bind(memo)
                     .bind(w.note.clone())
-                    .fetch_one(&mut *c)
-                    .await?
-                    .try_get("seq")?;
+                    .bind(if tender.is_some() { w.after } else { 0 })
+                    .fetch_optional(&mut *c)
+                    .await?;
+                    let Some(row) = inserted else {
+                        return Err(StoreError::Conflict(
+                            "the bonds of this tenderer moved on since they were read".into(),
+                        ));
+                    };
+                    let seq: i64 = row.try_get("seq")?;
+                    let values: Vec<String> = (0..postings.len())
+                        .map(|k| {
+                            let b = 5 * k;
+                            format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
+                        })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO ledger_postings (seq, n, account, side, fen) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
                     for (n, (account, side, fen)) in postings.into_iter().enumerate() {
-                        sqlx::query(
-                            "INSERT INTO ledger_postings (seq, n, account, side, fen) VALUES ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(seq)
-                        .bind(n as i64)
-                        .bind(account)
-                        .bind(side)
-                        .bind(fen)
-                        .execute(&mut *c)
-                        .await?;
+                        q = q.bind(seq).bind(n as i64).bind(account).bind(side).bind(fen);
                     }
+                    q.execute(&mut *c).await?;
                     if let Some(n) = &w.notification {
                         sqlx::query(
                             "INSERT INTO bank_notifications (bank, bank_txn_id, kind, body_sha256, outcome, reason, received_at) \

@@ -598,3 +598,250 @@ async fn a_withdrawn_bid_s_bond_is_instructed_back_within_five_days() {
     assert_eq!(mine.body["refunds"][0]["article"], "条例 第三十五条");
     assert_eq!(mine.body["bonds"][0]["held_fen"], 0);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_demo(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", url)
+        .env("BIDHALL_DATA_DIR", dir)
+        .env("BIDHALL_REFUND_SENDER_MS", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            if r.status() == StatusCode::OK {
+                return child;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
+async fn send_signed(
+    client: &reqwest::Client,
+    base: &str,
+    secret: &Secret,
+    body: &[u8],
+) -> Option<(StatusCode, Value)> {
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let r = client
+        .post(format!("{base}/api/banks/SBX/notifications"))
+        .header("Content-Type", "application/json")
+        .header("Bidhall-Timestamp", ts.to_string())
+        .header("Bidhall-Signature", sign(secret, ts, body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .ok()?;
+    let status = r.status();
+    Some((status, r.json().await.ok()?))
+}
+
+#[tokio::test]
+async fn a_killed_server_loses_no_answered_notification_and_takes_no_bond_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = fresh_database(dir.path()).await;
+    let port = free_port();
+    let mut server = start_demo(dir.path(), &url, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let sign_in = |login: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let r: Value = client
+                .post(format!("{base}/api/session"))
+                .json(&json!({ "login": login, "password": bidhall::demo::password() }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r["token"].as_str().unwrap().to_string()
+        }
+    };
+    let board: Value = client
+        .get(format!("{base}/api/notices"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tender = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"].as_str().unwrap_or("").contains("教学楼改造"))
+        .expect("the demo's school tender is on the board")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut subs = Vec::new();
+    let mut lots = Vec::new();
+    for login in ["tenderer1", "tenderer2", "tenderer3"] {
+        let token = sign_in(login).await;
+        let r = client
+            .post(format!("{base}/api/tenders/{tender}/obtain"))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r: Value = client
+            .post(format!("{base}/api/tenders/{tender}/sub-account"))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        subs.push(r["sub_account"].as_str().unwrap().to_string());
+        lots = r["lots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["amount_fen"].as_i64().unwrap())
+            .collect();
+    }
+    let text = std::fs::read_to_string(dir.path().join("banks/SBX.secret")).unwrap();
+    let secret = Secret::from_bytes(&hex::decode(text.trim()).unwrap()).unwrap();
+
+    // Each tenderer pays every lot's bond twice (the second is already held), and strangers pay
+    // to unknown sub-accounts; all in flight at once while the server is killed.
+    let now = Timestamp::parse(&chrono_like_now()).unwrap();
+    let mut bodies = Vec::new();
+    for (t, sub) in subs.iter().enumerate() {
+        for (l, fen) in lots.iter().enumerate() {
+            for k in 0..2 {
+                bodies.push(note(&format!("SBXK{t}{l}{k}"), sub, *fen, now));
+            }
+        }
+    }
+    for i in 0..200 {
+        bodies.push(note(
+            &format!("SBXU{i:04}"),
+            &format!("88010000{i:04}"),
+            1_000 + i,
+            now,
+        ));
+    }
+    let bodies = std::sync::Arc::new(bodies);
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for w in 0..16 {
+        let (client, base, secret, bodies, answered) = (
+            client.clone(),
+            base.clone(),
+            secret.clone(),
+            bodies.clone(),
+            answered.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            for i in (w..bodies.len()).step_by(16) {
+                if let Some((StatusCode::OK, v)) =
+                    send_signed(&client, &base, &secret, &bodies[i]).await
+                {
+                    answered.lock().unwrap().push((i, v));
+                }
+            }
+        }));
+    }
+    // Kill as soon as some, not all, are answered.
+    for _ in 0..400 {
+        if answered.lock().unwrap().len() >= 30 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.kill().await.unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let before: Vec<(usize, Value)> = answered.lock().unwrap().clone();
+    assert!(!before.is_empty());
+
+    // After the restart the bank sends everything again: what was answered is a duplicate now,
+    // the rest is taken once.
+    let mut server = start_demo(dir.path(), &url, port).await;
+    let mut outcomes = std::collections::BTreeMap::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let (status, v) = send_signed(&client, &base, &secret, body).await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{v}");
+        outcomes.insert(i, v);
+    }
+    for (i, _) in &before {
+        assert_eq!(
+            outcomes[i],
+            json!({"outcome": "duplicate"}),
+            "answered before the kill: {i}"
+        );
+    }
+    let platform = sign_in("platform").await;
+    let l: Value = client
+        .get(format!("{base}/api/ledger"))
+        .bearer_auth(&platform)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(l["trial_balance_fen"], 0);
+    assert_eq!(
+        l["transactions"],
+        bodies.len(),
+        "one transaction per payment, none twice"
+    );
+    let balances = l["balances"].as_array().unwrap();
+    let bid_bonds: Vec<i64> = balances
+        .iter()
+        .filter(|b| b["account"]["kind"] == "bid_bond")
+        .map(|b| b["balance_fen"].as_i64().unwrap())
+        .collect();
+    assert_eq!(bid_bonds.len(), subs.len() * lots.len());
+    let mut want: Vec<i64> = lots
+        .iter()
+        .flat_map(|f| std::iter::repeat_n(*f, subs.len()))
+        .collect();
+    let mut got = bid_bonds.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "each bond taken exactly once");
+    let flagged = l["flagged"].as_array().unwrap();
+    assert_eq!(flagged.len(), 200 + subs.len() * lots.len());
+    server.kill().await.unwrap();
+}
+
+/// The real time as RFC 3339 (the child server runs on the system clock).
+fn chrono_like_now() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    Timestamp::from_stored(ms).to_rfc3339()
+}
