@@ -94,11 +94,11 @@ pub(crate) async fn conclude_opening(app: &TestApp, b: &Box_, bidders: &mut [Bid
     };
     assert_eq!(phase().await, "decrypting");
     assert_eq!(
-        release_as(app, &b, "agent", 2, false).await.0,
+        release_as(app, b, "agent", 2, false).await.0,
         StatusCode::OK
     );
     assert_eq!(
-        release_as(app, &b, "supervisor", 3, false).await.0,
+        release_as(app, b, "supervisor", 3, false).await.0,
         StatusCode::OK
     );
     assert_eq!(phase().await, "announced");
