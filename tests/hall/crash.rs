@@ -270,3 +270,222 @@ async fn a_killed_server_keeps_every_receipted_bid_whole_and_openable() {
         assert!(String::from_utf8(out).unwrap().contains("price_fen"));
     }
 }
+
+/// A real `bidhall serve` whose bank is the separate `bidhall sandbox-bank` at `bank_port`.
+async fn start_hall_with_bank(
+    dir: &std::path::Path,
+    url: &str,
+    port: u16,
+    bank_port: u16,
+) -> tokio::process::Child {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", url)
+        .env("BIDHALL_DATA_DIR", dir)
+        .env("BIDHALL_BANKS", format!("SBX=http://127.0.0.1:{bank_port}"))
+        .env("BIDHALL_REFUND_SENDER_MS", "20")
+        .env("BIDHALL_DRAW_CONDUCTOR_MS", "0")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_ready(&format!("http://127.0.0.1:{port}/readyz")).await;
+    child
+}
+
+async fn wait_ready(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(r) = client.get(url).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not become ready");
+}
+
+async fn kill(child: &mut tokio::process::Child) {
+    child.start_kill().unwrap(); // SIGKILL
+    child.wait().await.unwrap();
+}
+
+/// Polls `check` (delivery between two processes), giving up after about 30 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..600 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("gave up waiting: {what}");
+}
+
+#[tokio::test]
+async fn a_hall_killed_while_notifications_and_refunds_are_in_flight_loses_nothing_and_pays_nothing_twice(
+) {
+    use bidhall::domain::{TenderId, Timestamp};
+    // The tender, its tenderers and their sub-accounts are set up in-process on the real time; the
+    // in-process hall sends no refunds, so only the real processes below move money.
+    let now = bidhall::clock::Clock::now(&bidhall::clock::SystemClock);
+    let app = TestApp::spawn_at(now, |a| {
+        a.refund_sender_ms = 0;
+        a.draw_conductor_ms = 0;
+    })
+    .await;
+    let agent = app.sign_in("agent").await;
+    let tender = app.publish_tender(&agent, "断电演练").await;
+    let id = tender["id"].as_str().unwrap().to_owned();
+    let bond = tender["spec"]["lots"][0]["bid_bond_fen"].as_i64().unwrap();
+    let mut subs = Vec::new();
+    for login in ["tenderer1", "tenderer2", "tenderer3"] {
+        let token = app.sign_in(login).await;
+        let r = app
+            .post(format!("/api/tenders/{id}/obtain"), Some(&token), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let r = app
+            .post(
+                format!("/api/tenders/{id}/sub-account"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        subs.push(r.body["sub_account"].as_str().unwrap().to_owned());
+    }
+
+    let dir = &app.args.store.data_dir;
+    let url = app.args.store.database_url();
+    let (port, bank_port) = (free_port(), free_port());
+    let hall = format!("http://127.0.0.1:{port}");
+    let bank = format!("http://127.0.0.1:{bank_port}");
+    let _bank = tokio::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+        .args([
+            "sandbox-bank",
+            "--listen",
+            &format!("127.0.0.1:{bank_port}"),
+        ])
+        .args(["--hall", &hall, "--deliver-ms", "10"])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_ready(&format!("{bank}/")).await;
+    let mut server = start_hall_with_bank(dir, &url, port, bank_port).await;
+
+    // Three payers; each pays its bond once and then 19 odd amounts (flagged, refunded later).
+    let client = reqwest::Client::new();
+    let start = 1_000_000_000_i64;
+    let mut payers = Vec::new();
+    for i in 0..3 {
+        let r: serde_json::Value = client
+            .post(format!("{bank}/accounts"))
+            .json(&json!({ "name": format!("付款人{i}"), "balance_fen": start }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        payers.push(r["account"].as_str().unwrap().to_owned());
+    }
+    let mut sent = 0;
+    for round in 0..20 {
+        for (i, payer) in payers.iter().enumerate() {
+            let amount = if round == 0 {
+                bond
+            } else {
+                1_000 + round * 10 + i as i64
+            };
+            let r = client
+                .post(format!("{bank}/transfers"))
+                .json(&json!({ "from_account": payer, "to_sub_account": subs[i], "amount_fen": amount }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            sent += 1;
+        }
+    }
+    let tender_id = TenderId::parse(&id).unwrap();
+    let recorded = || async {
+        app.app
+            .store
+            .ledger_transactions(Some(&tender_id))
+            .await
+            .unwrap()
+            .len()
+    };
+    // Kill the hall with notifications in flight, then start it again: the bank keeps sending.
+    eventually("a first notification", || async { recorded().await >= 1 }).await;
+    kill(&mut server).await;
+    let at_kill = recorded().await;
+    let mut server = start_hall_with_bank(dir, &url, port, bank_port).await;
+    eventually("every notification after the restart", || async {
+        recorded().await == sent
+    })
+    .await;
+    eprintln!("notifications: {at_kill} of {sent} recorded when the hall was killed");
+
+    // The contract is signed: 60 refunds (3 bonds, 57 flagged payments) leave the outbox.
+    let at =
+        Timestamp::from_stored(bidhall::clock::Clock::now(&bidhall::clock::SystemClock).millis());
+    let made = bidhall::bonds::service::contract_signed(&app.app, &tender_id, at)
+        .await
+        .unwrap();
+    assert_eq!(made.len(), sent);
+    let states = || async {
+        app.app
+            .store
+            .refunds(Some(&tender_id))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.state)
+            .collect::<Vec<_>>()
+    };
+    eventually("a first refund accepted", || async {
+        states().await.iter().any(|s| s != "pending")
+    })
+    .await;
+    kill(&mut server).await;
+    let pending_at_kill = states().await.iter().filter(|s| *s != "paid").count();
+    let _server = start_hall_with_bank(dir, &url, port, bank_port).await;
+    eventually("every refund paid after the restart", || async {
+        states().await.iter().all(|s| s == "paid")
+    })
+    .await;
+    eprintln!("refunds: {pending_at_kill} of {sent} not yet paid when the hall was killed");
+
+    // Every payer has exactly its money back: nothing lost, nothing paid twice.
+    for payer in &payers {
+        let r: serde_json::Value = client
+            .get(format!("{bank}/accounts/{payer}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["balance_fen"], start, "{r}");
+    }
+    let ledger = bidhall::bonds::service::tender_ledger_of(&app.app, &tender_id)
+        .await
+        .unwrap();
+    assert_eq!(ledger.trial_balance(), 0);
+    assert!(
+        ledger.balances().values().all(|b| *b == 0),
+        "every bond, suspense and payable account is settled"
+    );
+}
