@@ -55,28 +55,7 @@ impl From<StoreError> for AwardError {
     }
 }
 
-/// An event a use case has decided on, before it is numbered.
-pub struct Pending {
-    kind: &'static str,
-    audience: Audience,
-    body: Value,
-}
-
-fn hall(kind: &'static str, body: Value) -> Pending {
-    Pending {
-        kind,
-        audience: Audience::Hall,
-        body,
-    }
-}
-
-fn public(kind: &'static str, body: Value) -> Pending {
-    Pending {
-        kind,
-        audience: Audience::Public,
-        body,
-    }
-}
+use crate::opening::service::{hall, public, Pending};
 
 async fn tender(app: &AppState, id: &TenderId) -> Result<Tender, AwardError> {
     let t = app.store.get_tender(id).await?;

@@ -44,17 +44,26 @@ impl From<StoreError> for OpeningError {
     }
 }
 
-/// An event a use case has decided on, before it is numbered.
-struct Pending {
-    kind: &'static str,
-    audience: Audience,
-    body: Value,
+/// An event a use case has decided on, before it is numbered (the opening's and the award's).
+pub(crate) struct Pending {
+    pub(crate) kind: &'static str,
+    pub(crate) audience: Audience,
+    pub(crate) body: Value,
 }
 
-fn public(kind: &'static str, body: Value) -> Pending {
+pub(crate) fn public(kind: &'static str, body: Value) -> Pending {
     Pending {
         kind,
         audience: Audience::Public,
+        body,
+    }
+}
+
+/// An event for the hall's side only: the host, the supervisor (and, in the award, the committee).
+pub(crate) fn hall(kind: &'static str, body: Value) -> Pending {
+    Pending {
+        kind,
+        audience: Audience::Hall,
         body,
     }
 }
