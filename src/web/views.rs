@@ -161,6 +161,8 @@ pub struct Page {
     /// request path is never echoed into an href).
     rest_query: String,
     views: Arc<Views>,
+    /// The demo hall, whose clock the trading centre may move forward (`/api/demo/clock`).
+    demo_clock: bool,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -192,6 +194,7 @@ impl FromRequestParts<AppState> for Page {
             actor,
             rest_query,
             views,
+            demo_clock: app.config.demo,
         })
     }
 }
@@ -217,6 +220,7 @@ impl Page {
             actor,
             rest_query: String::new(),
             views,
+            demo_clock: false,
         }
     }
 
@@ -240,6 +244,7 @@ impl Page {
             lang_zh_href => switch("zh"),
             lang_en_href => switch("en"),
             asset_version => &self.views.asset_version,
+            demo_clock => self.demo_clock && self.actor.as_ref().is_some_and(|a| a.role == crate::identity::Role::Platform),
         }
     }
 

@@ -101,4 +101,18 @@ async fn only_the_demo_hall_s_platform_moves_its_clock_and_only_forward() {
     );
     let r = app.get("/api/demo/clock", None).await;
     assert_eq!(r.body["now"], json!(app.now()));
+
+    // The pages offer the clock's buttons to the demo's trading centre only (signed in again:
+    // the sessions have expired in the 3 days).
+    let platform = app.sign_in("platform").await;
+    let tenderer = app.sign_in("tenderer1").await;
+    let html = |r: Reply| r.body.as_str().unwrap_or_default().to_owned();
+    let page = html(app.get("/", Some(&platform)).await);
+    assert!(
+        page.contains(r#"id="demo-clock""#),
+        "{}",
+        &page[page.find("<footer").unwrap_or(0)..]
+    );
+    assert!(!html(app.get("/", Some(&tenderer)).await).contains(r#"id="demo-clock""#));
+    assert!(!html(real.get("/", Some(&platform)).await).contains(r#"id="demo-clock""#));
 }

@@ -8,3 +8,12 @@ signout?.addEventListener('click', async (event) => {
   await api('DELETE', '/api/session');
   window.location.assign('/');
 });
+
+// The demo hall only: the trading centre moves the hall's clock forward, then the page shows the
+// tender as it stands at the new time.
+for (const button of document.querySelectorAll('[data-demo-clock]')) {
+  button.addEventListener('click', async () => {
+    await api('POST', '/api/demo/clock', { minutes: Number(button.dataset.demoClock) });
+    window.location.reload();
+  });
+}
