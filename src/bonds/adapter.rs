@@ -53,18 +53,21 @@ pub trait BankAdapter: Send + Sync {
     ) -> Result<Accepted, AdapterError>;
 }
 
-/// The HTTP client of §5.2.
+/// The HTTP client of §5.2. Its messages are timestamped by the hall's clock (the real time in
+/// production; the settable clock in tests, which the in-process sandbox bank shares).
 pub struct HttpBankAdapter {
     client: reqwest::Client,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
-impl Default for HttpBankAdapter {
-    fn default() -> Self {
+impl HttpBankAdapter {
+    pub fn new(clock: std::sync::Arc<dyn crate::clock::Clock>) -> Self {
         HttpBankAdapter {
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
+            clock,
         }
     }
 }
@@ -78,11 +81,7 @@ impl BankAdapter for HttpBankAdapter {
     ) -> Result<Accepted, AdapterError> {
         let body = crate::canonical::to_canonical_vec(order)
             .map_err(|e| AdapterError::Unreachable(e.to_string()))?;
-        // The bank checks the timestamp against its own clock, so it is the real time here.
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let ts = self.clock.now().millis().div_euclid(1000);
         let sig = bank::sign(&bank.secret, ts, &body);
         let resp = self
             .client
@@ -220,7 +219,7 @@ fn order_of(row: &RefundRow) -> RefundOrder {
 
 /// The sender as a watcher of the hall: every `every`, until shutdown.
 pub fn spawn_sender(app: AppState, every: std::time::Duration) {
-    let adapter = std::sync::Arc::new(HttpBankAdapter::default());
+    let adapter = std::sync::Arc::new(HttpBankAdapter::new(app.clock.clone()));
     app.every(every, move |app| {
         let adapter = adapter.clone();
         async move {
