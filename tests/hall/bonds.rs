@@ -932,3 +932,41 @@ async fn the_http_adapter_sends_a_signed_canonical_order_and_reads_the_acceptanc
         Err(AdapterError::Refused { status: 401 })
     );
 }
+
+#[tokio::test]
+async fn payments_racing_for_the_same_bond_make_it_once() {
+    let app = TestApp::spawn().await;
+    let (_, payers) = tender_with_payers(&app, &["tenderer1"]).await;
+    let sub = payers[0].1.clone();
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (app, sub) = (app.clone(), sub.clone());
+        tasks.push(tokio::spawn(async move {
+            pay(&app, &format!("SBXRACE{i:02}"), &sub, BOND).await.body
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let recorded = answers
+        .iter()
+        .filter(|a| a["outcome"] == "recorded")
+        .count();
+    let held = answers
+        .iter()
+        .filter(|a| a["reason"] == "already_held")
+        .count();
+    assert_eq!((recorded, held), (1, 19), "{answers:?}");
+    let l = hall_ledger(&app).await;
+    assert_eq!(l["trial_balance_fen"], 0);
+    let bond = l["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["account"]["kind"] == "bid_bond")
+        .unwrap()
+        .clone();
+    assert_eq!(bond["balance_fen"], BOND);
+}
