@@ -23,8 +23,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// How many times a write is tried again after another write for the same pair came first.
-const ATTEMPTS: usize = 16;
+/// How many times a write is tried again after another write for the same pair came first. Each
+/// round one of the racing writers wins, so this bounds how many may race for one pair at once
+/// before the last is answered `busy` (and its bank sends again).
+const ATTEMPTS: usize = 64;
+
+/// Before trying again: a short pause growing with the attempts, so racing writers spread out
+/// instead of all reading again at once. Pacing only; no deadline depends on it.
+async fn pause(attempt: usize) {
+    if attempt > 0 {
+        let jitter = u64::from(rand_byte() % 4);
+        let ms = (attempt as u64).min(10) + jitter;
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
+fn rand_byte() -> u8 {
+    let mut b = [0u8; 1];
+    crate::identity::session::fill_random(&mut b);
+    b[0]
+}
 /// The name transfers are made out to.
 pub const PAYEE_NAME: &str = "公共资源交易中心保证金专户";
 
@@ -323,7 +341,8 @@ pub async fn ingest_notification(
     let bank = bank_of(app, bank_code)?;
     let n = bank::verify(&bank.secret, timestamp, signature, body, app.clock.now())?;
     let sha = sha256_hex(body);
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        pause(attempt).await;
         if let Some(row) = app
             .store
             .bank_notification(&bank.code, n.bank_txn_id().as_str())
@@ -471,7 +490,8 @@ pub async fn refund_paid(
             what: "amount_fen must be a positive amount in fen".into(),
         })?;
     let sha = sha256_hex(body);
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        pause(attempt).await;
         if let Some(row) = app
             .store
             .bank_notification(&bank.code, p.bank_txn_id.as_str())
@@ -564,7 +584,8 @@ async fn instruct(
     due: RefundDue,
 ) -> Result<Option<RefundInstructionId>, BondsError> {
     let id = instruction_for(&of.account());
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        pause(attempt).await;
         let (mut ledger, after) = match &scope {
             Some((t, o)) => {
                 let (stored, after) = app.store.ledger_scope(t, o).await?;
@@ -819,7 +840,8 @@ pub async fn forfeit(
     };
     let decision = DecisionId::parse(&format!("FD{}", uuid::Uuid::now_v7().simple()))
         .map_err(|e| corrupt(e.message))?;
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        pause(attempt).await;
         let (stored, after) = app.store.ledger_scope(id, &tenderer).await?;
         let mut ledger = rebuild(&stored)?;
         let now = app.clock.now();

@@ -845,3 +845,128 @@ fn chrono_like_now() -> String {
         .as_millis() as i64;
     Timestamp::from_stored(ms).to_rfc3339()
 }
+
+#[tokio::test]
+async fn the_http_adapter_sends_a_signed_canonical_order_and_reads_the_acceptance() {
+    use axum::http::HeaderMap;
+    use bidhall::bonds::adapter::{AdapterError, BankAdapter, HttpBankAdapter, RefundOrder};
+    use bidhall::bonds::directory::BankEndpoint;
+    use std::sync::{Arc, Mutex};
+    let clock = Arc::new(bidhall::clock::ManualClock::new(ts(START)));
+    let secret = Secret::from_bytes(&[9u8; 32]).unwrap();
+    let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let (bank_secret, bank_seen, bank_clock) = (secret.clone(), seen.clone(), clock.clone());
+    // A bank that checks the signature against the hall's clock, accepts once, then is down.
+    let bank = axum::Router::new().route(
+        "/refunds",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let (secret, seen, clock) =
+                (bank_secret.clone(), bank_seen.clone(), bank_clock.clone());
+            async move {
+                let h = |n: &str| {
+                    headers
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string()
+                };
+                let now = bidhall::clock::Clock::now(&*clock);
+                if bidhall::bonds::bank::verify_signed(
+                    &secret,
+                    &h("Bidhall-Timestamp"),
+                    &h("Bidhall-Signature"),
+                    &body,
+                    now,
+                )
+                .is_err()
+                {
+                    return (StatusCode::UNAUTHORIZED, String::new());
+                }
+                let mut seen = seen.lock().unwrap();
+                seen.push(body.to_vec());
+                if seen.len() > 1 {
+                    return (StatusCode::SERVICE_UNAVAILABLE, String::new());
+                }
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                (
+                    StatusCode::OK,
+                    json!({"instruction_id": v["instruction_id"], "status": "accepted"})
+                        .to_string(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, bank).await });
+    let endpoint = BankEndpoint {
+        code: BankCode::parse("TST").unwrap(),
+        base_url: format!("http://{addr}"),
+        prefix: bidhall::bonds::bank::SubAccountPrefix::parse("8801").unwrap(),
+        secret,
+    };
+    let order = RefundOrder {
+        amount_fen: 2_000_000,
+        instruction_id: "RF0123".into(),
+        to_account: "6222020100012345678".into(),
+        to_name: "沈阳某建设工程有限公司".into(),
+    };
+    let adapter = HttpBankAdapter::new(clock.clone());
+    let accepted = adapter.send_refund(&endpoint, &order).await.unwrap();
+    assert_eq!(accepted.instruction_id, "RF0123");
+    assert_eq!(
+        String::from_utf8(seen.lock().unwrap()[0].clone()).unwrap(),
+        r#"{"amount_fen":2000000,"instruction_id":"RF0123","to_account":"6222020100012345678","to_name":"沈阳某建设工程有限公司"}"#
+    );
+    assert_eq!(
+        adapter.send_refund(&endpoint, &order).await,
+        Err(AdapterError::Refused { status: 503 })
+    );
+    // signed under another secret, the bank refuses it
+    let wrong = BankEndpoint {
+        secret: Secret::from_bytes(&[1u8; 32]).unwrap(),
+        ..endpoint
+    };
+    assert_eq!(
+        adapter.send_refund(&wrong, &order).await,
+        Err(AdapterError::Refused { status: 401 })
+    );
+}
+
+#[tokio::test]
+async fn payments_racing_for_the_same_bond_make_it_once() {
+    let app = TestApp::spawn().await;
+    let (_, payers) = tender_with_payers(&app, &["tenderer1"]).await;
+    let sub = payers[0].1.clone();
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (app, sub) = (app.clone(), sub.clone());
+        tasks.push(tokio::spawn(async move {
+            pay(&app, &format!("SBXRACE{i:02}"), &sub, BOND).await.body
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let recorded = answers
+        .iter()
+        .filter(|a| a["outcome"] == "recorded")
+        .count();
+    let held = answers
+        .iter()
+        .filter(|a| a["reason"] == "already_held")
+        .count();
+    assert_eq!((recorded, held), (1, 19), "{answers:?}");
+    let l = hall_ledger(&app).await;
+    assert_eq!(l["trial_balance_fen"], 0);
+    let bond = l["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["account"]["kind"] == "bid_bond")
+        .unwrap()
+        .clone();
+    assert_eq!(bond["balance_fen"], BOND);
+}
