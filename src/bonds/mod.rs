@@ -11,8 +11,8 @@ pub mod ledger;
 #[cfg(test)]
 mod ledger_tests;
 pub mod movements;
-pub mod service;
 pub mod reconcile;
+pub mod service;
 pub mod statement;
 
 pub use bank::{BankCode, BankTxnId, Notification, NotificationError, SubAccount, SubAccountError};

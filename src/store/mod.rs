@@ -72,7 +72,15 @@ pub struct StoredEntry {
 
 #[async_trait]
 pub trait Store:
-    LogStore + BidStore + DrawStore + OpeningStore + AwardStore + BondStore + GuaranteeStore + Send + Sync
+    LogStore
+    + BidStore
+    + DrawStore
+    + OpeningStore
+    + AwardStore
+    + BondStore
+    + GuaranteeStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -1,0 +1,514 @@
+//! The bonds' pages (docs/bonds.md): `GET /tenders/{id}/bond`, the tenderer's own bond page (how to
+//! pay, each bond's state, receipts, refunds, electronic guarantees); `GET /tenders/{id}/bonds`, the
+//! tender's bonds for its owner, agent, supervisor and the trading centre; `GET /ledger`, the
+//! trading centre's ledger, and `POST /ledger`, the same page with a pasted bank statement
+//! reconciled against the ledger (nothing is written). Each page calls the use case the JSON API
+//! calls, so it shows what the API would let the viewer read and refuses whom the API refuses.
+
+use super::tender::org_names;
+use super::views::{script_json, Page};
+use crate::app::AppState;
+use crate::bonds::directory::SANDBOX_CODE;
+use crate::bonds::ledger::Account;
+use crate::bonds::reconcile::{reconcile, Difference};
+use crate::bonds::service::{
+    self, instruction_for, BondLine, BondsError, BondsView, RefundLine, PAYEE_NAME,
+};
+use crate::bonds::statement::Statement;
+use crate::bonds::Bond;
+use crate::domain::{OrgId, TenderId, Timestamp};
+use crate::identity::Actor;
+use crate::tenders::model::{Tender, TenderState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The signed-in viewer, or a redirect to sign in.
+fn signed_in(page: &Page) -> Result<Actor, Response> {
+    page.actor
+        .clone()
+        .ok_or_else(|| Redirect::to("/signin").into_response())
+}
+
+/// A published or cancelled tender; a draft has no bonds.
+async fn visible_tender(app: &AppState, page: &Page, id: &str) -> Result<Tender, Response> {
+    let Ok(id) = TenderId::parse(id) else {
+        return Err(page.not_found());
+    };
+    match app.store.get_tender(&id).await {
+        Ok(t) if t.state != TenderState::Draft => Ok(t),
+        Ok(_) => Err(page.not_found()),
+        Err(e) => Err(page.store_failed(e)),
+    }
+}
+
+/// The page for a refusal of the bonds' use cases.
+fn refused(page: &Page, e: BondsError) -> Response {
+    match e {
+        BondsError::NotFound => page.not_found(),
+        BondsError::Forbidden(_) => page.message(
+            StatusCode::FORBIDDEN,
+            "bonds_not_for_you_title",
+            "bonds_not_for_you_body",
+        ),
+        BondsError::NotObtained => page.message(
+            StatusCode::FORBIDDEN,
+            "bond_not_obtained_title",
+            "bond_not_obtained_body",
+        ),
+        BondsError::Store(e) => page.store_failed(e),
+        e => {
+            tracing::error!(error = %e, "a bonds page could not be built");
+            page.message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable_title",
+                "unavailable_body",
+            )
+        }
+    }
+}
+
+/// How the tenderer pays: the sub-account once it has one, the payee, the bank, the deadline.
+#[derive(Debug, Serialize)]
+pub struct HowToPay {
+    pub bank: Option<String>,
+    pub sub_account: Option<String>,
+    pub payee_name: &'static str,
+    pub due_by: Timestamp,
+    /// The sandbox bank's own page, in the demo.
+    pub sandbox_url: Option<String>,
+}
+
+/// One bond the tenderer is expected to give, and where it stands.
+#[derive(Debug, Serialize)]
+pub struct BondState {
+    /// `bid` or `performance`.
+    pub bond: &'static str,
+    pub lot_id: Option<String>,
+    pub lot_name: Option<String>,
+    pub required_fen: i64,
+    pub due_by: Timestamp,
+    pub received_fen: i64,
+    pub held_fen: i64,
+    /// `awaiting`, `received`, `refund_instructed`, `refunded` or `forfeited`.
+    pub state: &'static str,
+    pub ground: Option<String>,
+    pub article: Option<String>,
+}
+
+/// Where a bond stands, from its postings, its refund instruction and any forfeiture.
+pub fn bond_state(
+    line: Option<&BondLine>,
+    refund: Option<&RefundLine>,
+    forfeited: bool,
+) -> &'static str {
+    let Some(line) = line else {
+        return "awaiting";
+    };
+    if forfeited || line.forfeited_fen > 0 {
+        "forfeited"
+    } else if line.refunded_fen > 0 {
+        match refund {
+            Some(r) if r.state == "paid" => "refunded",
+            _ => "refund_instructed",
+        }
+    } else if line.held_fen > 0 {
+        "received"
+    } else {
+        "awaiting"
+    }
+}
+
+fn same_bond(line: &BondLine, bond: &Bond) -> bool {
+    match bond {
+        Bond::Bid { lot, tenderer, .. } => {
+            line.bond == "bid"
+                && line.lot_id.as_deref() == Some(lot.as_str())
+                && line.tenderer_id == tenderer.as_str()
+        }
+        Bond::Performance { tenderer, .. } => {
+            line.bond == "performance" && line.tenderer_id == tenderer.as_str()
+        }
+    }
+}
+
+fn account_of(bond: &Bond) -> Account {
+    match bond.clone() {
+        Bond::Bid {
+            tender,
+            lot,
+            tenderer,
+        } => Account::BidBond {
+            tender,
+            lot,
+            tenderer,
+        },
+        Bond::Performance { tender, tenderer } => Account::PerformanceBond { tender, tenderer },
+    }
+}
+
+/// Every expected bond of the tenderer with its state (pure, for the tests).
+pub fn bond_states(
+    tender: &Tender,
+    expected: &[crate::bonds::ExpectedBond],
+    view: &BondsView,
+) -> Vec<BondState> {
+    expected
+        .iter()
+        .map(|e| {
+            let line = view.bonds.iter().find(|l| same_bond(l, &e.bond));
+            let instruction = instruction_for(&account_of(&e.bond));
+            let refund = view
+                .refunds
+                .iter()
+                .find(|r| r.instruction_id == instruction.as_str());
+            let (kind, lot) = match &e.bond {
+                Bond::Bid { lot, .. } => ("bid", Some(lot.as_str().to_owned())),
+                Bond::Performance { .. } => ("performance", None),
+            };
+            let forfeiture = view
+                .forfeitures
+                .iter()
+                .find(|f| f["bond"] == kind && f["lot_id"].as_str().map(str::to_owned) == lot);
+            let lot_name = lot.as_ref().and_then(|id| {
+                tender
+                    .spec
+                    .lots
+                    .iter()
+                    .find(|l| l.id.as_str() == id)
+                    .map(|l| l.name.as_str().to_owned())
+            });
+            BondState {
+                bond: kind,
+                lot_id: lot,
+                lot_name,
+                required_fen: e.required.fen(),
+                due_by: e.due_by,
+                received_fen: line.map_or(0, |l| l.received_fen),
+                held_fen: line.map_or(0, |l| l.held_fen),
+                state: bond_state(line, refund, forfeiture.is_some()),
+                ground: forfeiture.and_then(|f| f["ground"].as_str().map(str::to_owned)),
+                article: forfeiture.and_then(|f| f["article"].as_str().map(str::to_owned)),
+            }
+        })
+        .collect()
+}
+
+/// A refund as a page shows it: overdue once its due date passed unpaid.
+fn refund_rows(refunds: &[RefundLine], now: Timestamp) -> Vec<Value> {
+    refunds
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["overdue"] = json!(r.state != "paid" && r.due_by < now);
+            v
+        })
+        .collect()
+}
+
+/// The lots' names by id, for the tables.
+fn lot_names(tender: &Tender) -> BTreeMap<String, String> {
+    tender
+        .spec
+        .lots
+        .iter()
+        .map(|l| (l.id.as_str().to_owned(), l.name.as_str().to_owned()))
+        .collect()
+}
+
+pub async fn bond(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let actor = match signed_in(&page) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let tender = match visible_tender(&app, &page, &id).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let view = match service::my_bonds(&app, &actor, &tender.id).await {
+        Ok(v) => v,
+        Err(e) => return refused(&page, e),
+    };
+    let expected = match service::expected_bonds(&app, &tender, &actor.org_id).await {
+        Ok(e) => e,
+        Err(e) => return refused(&page, e),
+    };
+    let found = tokio::try_join!(
+        app.store.sub_account_of(&tender.id, &actor.org_id),
+        app.store.guarantees_of_tender(&tender.id),
+    );
+    let (sub_account, guarantees) = match found {
+        Ok(found) => found,
+        Err(e) => return page.store_failed(e),
+    };
+    let bank = match &sub_account {
+        Some(row) => app.banks.get(&row.bank),
+        None => app.banks.default_bank(),
+    };
+    let how = HowToPay {
+        bank: bank.as_ref().map(|b| b.code.as_str().to_owned()),
+        sub_account: sub_account.map(|row| row.number),
+        payee_name: PAYEE_NAME,
+        due_by: tender.spec.schedule.bid_deadline,
+        sandbox_url: bank
+            .filter(|b| b.code.as_str() == SANDBOX_CODE)
+            .map(|b| format!("{}/", b.base_url)),
+    };
+    let guarantees: Vec<Value> = guarantees
+        .iter()
+        .filter(|g| g.document.tenderer_id == actor.org_id)
+        .map(|g| {
+            json!({
+                "id": g.id,
+                "number": g.document.guarantee_number,
+                "kind": g.document.kind,
+                "lot_id": g.document.lot_id,
+                "amount_fen": g.document.amount_fen.fen(),
+                "valid_from": g.document.valid_from,
+                "valid_until": g.document.valid_until,
+                "uploaded_at": g.uploaded_at,
+            })
+        })
+        .collect();
+    let now = app.clock.now();
+    let ctx = context! {
+        tender => &tender,
+        how => &how,
+        lot_names => lot_names(&tender),
+        states => bond_states(&tender, &expected, &view),
+        receipts => &view.receipts,
+        refunds => refund_rows(&view.refunds, now),
+        forfeitures => &view.forfeitures,
+        guarantees => guarantees,
+        bidding_open => tender.is_bidding_open(now),
+        page_json => script_json(&json!({ "tender_id": tender.id })),
+    };
+    page.render(StatusCode::OK, "bond.html", ctx)
+}
+
+/// Sums over a tender's bonds and refunds, for the page's footer.
+#[derive(Debug, Default, Serialize)]
+pub struct Totals {
+    pub received_fen: i64,
+    pub held_fen: i64,
+    pub refunded_fen: i64,
+    pub forfeited_fen: i64,
+    pub flagged_fen: i64,
+    pub flagged: usize,
+    pub refunds_due: usize,
+    pub refunds_overdue: usize,
+}
+
+/// The totals of a tender's (or the hall's) view (pure, for the tests).
+pub fn totals(view: &BondsView, now: Timestamp) -> Totals {
+    let mut t = Totals::default();
+    for b in &view.bonds {
+        t.received_fen += b.received_fen;
+        t.held_fen += b.held_fen;
+        t.refunded_fen += b.refunded_fen;
+        t.forfeited_fen += b.forfeited_fen;
+    }
+    for r in view.receipts.iter().filter(|r| r.status == "flagged") {
+        t.flagged += 1;
+        t.flagged_fen += r.amount_fen;
+    }
+    for r in view.refunds.iter().filter(|r| r.state != "paid") {
+        t.refunds_due += 1;
+        if r.due_by < now {
+            t.refunds_overdue += 1;
+        }
+    }
+    t
+}
+
+/// Names of the tenderers a view mentions; an unknown one keeps its id.
+async fn tenderer_names(
+    app: &AppState,
+    ids: impl Iterator<Item = String>,
+) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for id in ids {
+        if names.contains_key(&id) {
+            continue;
+        }
+        let name = match OrgId::parse(&id) {
+            Ok(org) => match app.store.get_organisation(&org).await {
+                Ok(o) => o.name.as_str().to_owned(),
+                Err(_) => id.clone(),
+            },
+            Err(_) => id.clone(),
+        };
+        names.insert(id, name);
+    }
+    names
+}
+
+pub async fn tender_bonds(
+    State(app): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> Response {
+    let actor = match signed_in(&page) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let tender = match visible_tender(&app, &page, &id).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let view = match service::tender_bonds(&app, &actor, &tender.id).await {
+        Ok(v) => v,
+        Err(e) => return refused(&page, e),
+    };
+    let ids = view
+        .bonds
+        .iter()
+        .map(|b| b.tenderer_id.clone())
+        .chain(view.receipts.iter().filter_map(|r| r.tenderer_id.clone()))
+        .chain(view.refunds.iter().filter_map(|r| r.tenderer_id.clone()))
+        .collect::<Vec<_>>();
+    let names = tenderer_names(&app, ids.into_iter()).await;
+    let now = app.clock.now();
+    let flagged: Vec<_> = view
+        .receipts
+        .iter()
+        .filter(|r| r.status == "flagged")
+        .collect();
+    let ctx = context! {
+        tender => &tender,
+        orgs => org_names(&app, &tender).await,
+        names => names,
+        lot_names => lot_names(&tender),
+        bonds => &view.bonds,
+        flagged => flagged,
+        refunds => refund_rows(&view.refunds, now),
+        forfeitures => &view.forfeitures,
+        totals => totals(&view, now),
+    };
+    page.render(StatusCode::OK, "tender_bonds.html", ctx)
+}
+
+/// An account of the ledger as the page names it: its kind and what it belongs to.
+fn balance_row(account: &Account, balance_fen: i64) -> Value {
+    let mut v = serde_json::to_value(account).unwrap_or_default();
+    v["balance_fen"] = json!(balance_fen);
+    v
+}
+
+/// A reconciliation as the page shows it, or why the statement could not be read.
+#[derive(Debug, Serialize)]
+pub struct Reconciled {
+    pub statement: String,
+    pub error: Option<String>,
+    pub bank: Option<String>,
+    pub date: Option<String>,
+    pub lines: usize,
+    pub matched: usize,
+    pub differences: Vec<Value>,
+}
+
+/// Reads a pasted statement (docs/bonds.md §5.3) and lists its differences with the ledger
+/// (pure, for the tests). Nothing is corrected on either side.
+pub fn reconcile_pasted(text: &str, ledger: &crate::bonds::Ledger) -> Reconciled {
+    let mut out = Reconciled {
+        statement: text.to_owned(),
+        error: None,
+        bank: None,
+        date: None,
+        lines: 0,
+        matched: 0,
+        differences: Vec::new(),
+    };
+    let statement: Statement = match serde_json::from_str(text.trim()) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error = Some(e.to_string());
+            return out;
+        }
+    };
+    let r = reconcile(&statement, ledger);
+    out.bank = Some(r.bank.as_str().to_owned());
+    out.date = Some(r.date.to_string());
+    out.lines = statement.lines().len();
+    out.matched = r.matched;
+    out.differences = r.differences.iter().map(difference_row).collect();
+    out
+}
+
+fn difference_row(d: &Difference) -> Value {
+    let mut v = serde_json::to_value(d).unwrap_or_default();
+    v["code"] = json!(d.code());
+    // Balances are i128 in the ledger; a page shows them as fen like every other amount.
+    if let Some(f) = v.get("ledger_fen").and_then(|f| f.as_f64()) {
+        v["ledger_fen"] = json!(f as i64);
+    }
+    v
+}
+
+#[derive(Deserialize)]
+pub struct StatementForm {
+    #[serde(default)]
+    statement: String,
+}
+
+async fn ledger_page(app: &AppState, page: &Page, pasted: Option<String>) -> Response {
+    let actor = match signed_in(page) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let hall = match service::hall_ledger(app, &actor).await {
+        Ok(h) => h,
+        Err(e) => return refused(page, e),
+    };
+    let reconciled = match pasted {
+        Some(text) => match service::ledger(app).await {
+            Ok(ledger) => Some(reconcile_pasted(&text, &ledger)),
+            Err(e) => return refused(page, e),
+        },
+        None => None,
+    };
+    let balances: Vec<Value> = hall
+        .balances
+        .iter()
+        .map(|b| balance_row(&b.account, b.balance_fen))
+        .collect();
+    let ids = hall
+        .balances
+        .iter()
+        .filter_map(|b| match &b.account {
+            Account::BidBond { tenderer, .. } | Account::PerformanceBond { tenderer, .. } => {
+                Some(tenderer.to_string())
+            }
+            _ => None,
+        })
+        .chain(hall.flagged.iter().filter_map(|r| r.tenderer_id.clone()))
+        .chain(hall.refunds.iter().filter_map(|r| r.tenderer_id.clone()))
+        .collect::<Vec<_>>();
+    let names = tenderer_names(app, ids.into_iter()).await;
+    let now = app.clock.now();
+    let ctx = context! {
+        hall => &hall,
+        names => names,
+        balances => balances,
+        refunds => refund_rows(&hall.refunds, now),
+        reconciled => reconciled,
+    };
+    page.render(StatusCode::OK, "ledger.html", ctx)
+}
+
+pub async fn ledger(State(app): State<AppState>, page: Page) -> Response {
+    ledger_page(&app, &page, None).await
+}
+
+pub async fn reconcile_statement(
+    State(app): State<AppState>,
+    page: Page,
+    Form(form): Form<StatementForm>,
+) -> Response {
+    ledger_page(&app, &page, Some(form.statement)).await
+}
