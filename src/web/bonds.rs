@@ -8,7 +8,7 @@
 use super::tender::org_names;
 use super::views::{script_json, Page};
 use crate::app::AppState;
-use crate::bonds::directory::SANDBOX_CODE;
+use crate::bonds::directory::{SANDBOX_CODE, SANDBOX_PATH};
 use crate::bonds::ledger::Account;
 use crate::bonds::reconcile::{reconcile, Difference};
 use crate::bonds::service::{
@@ -255,9 +255,10 @@ pub async fn bond(State(app): State<AppState>, page: Page, Path(id): Path<String
         sub_account: sub_account.map(|row| row.number),
         payee_name: PAYEE_NAME,
         due_by: tender.spec.schedule.bid_deadline,
+        // The sandbox bank's page is served by the hall itself only in the demo.
         sandbox_url: bank
-            .filter(|b| b.code.as_str() == SANDBOX_CODE)
-            .map(|b| format!("{}/", b.base_url)),
+            .filter(|b| app.config.demo && b.code.as_str() == SANDBOX_CODE)
+            .map(|_| SANDBOX_PATH.to_owned()),
     };
     let guarantees: Vec<Value> = guarantees
         .iter()
