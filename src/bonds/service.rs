@@ -644,7 +644,7 @@ pub async fn contract_signed(
     id: &TenderId,
     at: Timestamp,
 ) -> Result<Vec<RefundInstructionId>, BondsError> {
-    let due = movements::refund_due(RefundEvent::ContractSigned { at }).map_err(|e| corrupt(e))?;
+    let due = movements::refund_due(RefundEvent::ContractSigned { at }).map_err(corrupt)?;
     let stored = app.store.ledger_transactions(Some(id)).await?;
     let ledger = rebuild(&stored)?;
     // Flagged receipts carry their pair on the stored row, not in the account.

@@ -17,7 +17,6 @@ use crate::bonds::service::{
 use crate::bonds::statement::Statement;
 use crate::bonds::Bond;
 use crate::domain::{OrgId, TenderId, Timestamp};
-use crate::identity::Actor;
 use crate::tenders::model::{Tender, TenderState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -28,11 +27,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// The signed-in viewer, or a redirect to sign in.
-fn signed_in(page: &Page) -> Result<Actor, Response> {
-    page.actor
-        .clone()
-        .ok_or_else(|| Redirect::to("/signin").into_response())
+/// Where a signed-out visitor goes.
+fn to_sign_in() -> Response {
+    Redirect::to("/signin").into_response()
 }
 
 /// A published or cancelled tender; a draft has no bonds.
@@ -222,9 +219,8 @@ fn lot_names(tender: &Tender) -> BTreeMap<String, String> {
 }
 
 pub async fn bond(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
-    let actor = match signed_in(&page) {
-        Ok(a) => a,
-        Err(resp) => return resp,
+    let Some(actor) = page.actor.clone() else {
+        return to_sign_in();
     };
     let tender = match visible_tender(&app, &page, &id).await {
         Ok(t) => t,
@@ -354,9 +350,8 @@ pub async fn tender_bonds(
     page: Page,
     Path(id): Path<String>,
 ) -> Response {
-    let actor = match signed_in(&page) {
-        Ok(a) => a,
-        Err(resp) => return resp,
+    let Some(actor) = page.actor.clone() else {
+        return to_sign_in();
     };
     let tender = match visible_tender(&app, &page, &id).await {
         Ok(t) => t,
@@ -458,9 +453,8 @@ pub struct StatementForm {
 }
 
 async fn ledger_page(app: &AppState, page: &Page, pasted: Option<String>) -> Response {
-    let actor = match signed_in(page) {
-        Ok(a) => a,
-        Err(resp) => return resp,
+    let Some(actor) = page.actor.clone() else {
+        return to_sign_in();
     };
     let hall = match service::hall_ledger(app, &actor).await {
         Ok(h) => h,
