@@ -507,3 +507,258 @@ pub async fn reconcile_statement(
 ) -> Response {
     ledger_page(&app, &page, Some(form.statement)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bonds::ledger::Ground;
+    use crate::bonds::service::ReceiptLine;
+    use crate::web::bidbox::tests::tender;
+    use crate::web::i18n::{self, Lang};
+    use crate::web::views::Views;
+    use std::sync::Arc;
+
+    const XSS: &str = "<script>alert(1)</script>";
+    const TEMPLATES: [&str; 6] = [
+        include_str!("../../web/templates/bond.html"),
+        include_str!("../../web/templates/tender_bonds.html"),
+        include_str!("../../web/templates/ledger.html"),
+        include_str!("../../web/templates/_receipts.html"),
+        include_str!("../../web/templates/_refunds.html"),
+        include_str!("../../web/templates/_forfeitures.html"),
+    ];
+    const SCRIPT: &str = include_str!("../../web/static/js/app/bond-page.js");
+
+    fn line(received: i64, refunded: i64, forfeited: i64) -> BondLine {
+        BondLine {
+            tenderer_id: "t".into(),
+            bond: "bid".into(),
+            lot_id: Some("l".into()),
+            received_fen: received,
+            held_fen: received - refunded - forfeited,
+            refunded_fen: refunded,
+            forfeited_fen: forfeited,
+        }
+    }
+
+    fn refund(state: &str, due_by: i64) -> RefundLine {
+        RefundLine {
+            instruction_id: "RF1".into(),
+            tenderer_id: Some("t".into()),
+            amount_fen: 100,
+            due_by: Timestamp::from_stored(due_by),
+            article: "条例 第五十七条".into(),
+            state: state.into(),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn a_bond_is_awaited_received_refunded_or_forfeited() {
+        assert_eq!(bond_state(None, None, false), "awaiting");
+        assert_eq!(bond_state(Some(&line(0, 0, 0)), None, false), "awaiting");
+        assert_eq!(bond_state(Some(&line(100, 0, 0)), None, false), "received");
+        let pending = refund("pending", 0);
+        let paid = refund("paid", 0);
+        assert_eq!(
+            bond_state(Some(&line(100, 100, 0)), Some(&pending), false),
+            "refund_instructed"
+        );
+        assert_eq!(
+            bond_state(Some(&line(100, 100, 0)), Some(&paid), false),
+            "refunded"
+        );
+        assert_eq!(
+            bond_state(Some(&line(100, 0, 100)), None, false),
+            "forfeited"
+        );
+    }
+
+    #[test]
+    fn totals_count_flagged_money_and_refunds_due_and_overdue() {
+        let view = BondsView {
+            tender_id: "x".into(),
+            bonds: vec![line(100, 0, 0), line(300, 300, 0)],
+            receipts: vec![ReceiptLine {
+                tenderer_id: None,
+                bank_txn_id: "SBX1".into(),
+                sub_account: "8801".into(),
+                amount_fen: 7,
+                value_time: Timestamp::from_stored(0),
+                status: "flagged",
+                reason: Some("short".into()),
+                detail: json!({}),
+            }],
+            refunds: vec![
+                refund("pending", 10),
+                refund("accepted", 1_000),
+                refund("paid", 0),
+            ],
+            forfeitures: vec![],
+        };
+        let t = totals(&view, Timestamp::from_stored(500));
+        assert_eq!(
+            (t.received_fen, t.held_fen, t.refunded_fen),
+            (400, 100, 300)
+        );
+        assert_eq!((t.flagged, t.flagged_fen), (1, 7));
+        assert_eq!((t.refunds_due, t.refunds_overdue), (2, 1));
+    }
+
+    #[test]
+    fn a_statement_that_is_not_one_is_refused_in_words_and_kept_as_text() {
+        let r = reconcile_pasted("{\"bank\": 1}", &crate::bonds::Ledger::new());
+        assert!(r.error.is_some() && r.differences.is_empty());
+        let html = Page::new(Lang::Zh, None, Arc::new(Views::new()))
+            .html(
+                "ledger.html",
+                context! {
+                    hall => json!({"trial_balance_fen": 0, "transactions": 0, "balances": [], "flagged": [], "refunds": []}),
+                    balances => Vec::<Value>::new(),
+                    refunds => Vec::<Value>::new(),
+                    names => BTreeMap::<String, String>::new(),
+                    reconciled => reconcile_pasted(&format!("{XSS}"), &crate::bonds::Ledger::new()),
+                },
+            )
+            .unwrap();
+        assert!(
+            !html.contains("<script>alert"),
+            "raw pasted markup in the page"
+        );
+        assert!(html.contains("&lt;script&gt;alert(1)"));
+        assert!(html.contains(r#"id="statement-error""#));
+    }
+
+    #[test]
+    fn user_text_on_a_tender_s_bonds_is_escaped() {
+        let t = tender(&OrgId::generate(), &OrgId::generate());
+        let lot = t.spec.lots[0].id.as_str().to_owned();
+        let html = Page::new(Lang::En, None, Arc::new(Views::new()))
+            .html(
+                "tender_bonds.html",
+                context! {
+                    tender => &t,
+                    names => BTreeMap::from([("t".to_string(), format!("乙 {XSS}"))]),
+                    lot_names => lot_names(&t),
+                    bonds => vec![BondLine { lot_id: Some(lot.clone()), ..line(100, 0, 0) }],
+                    flagged => Vec::<Value>::new(),
+                    refunds => Vec::<Value>::new(),
+                    forfeitures => vec![json!({"tenderer_id": "t", "bond": "bid", "lot_id": lot,
+                        "amount_fen": 100, "ground": "refused_to_sign", "article": "条例 第七十四条",
+                        "reason": format!("拒签 {XSS}"), "at": "2026-12-01T01:30:00Z"})],
+                    totals => Totals::default(),
+                },
+            )
+            .unwrap();
+        assert!(
+            !html.contains("<script>alert"),
+            "raw user markup in the page"
+        );
+        assert!(html.contains("The winner refused to sign the contract"));
+        assert!(html.contains("¥1.00") && html.contains("2026-12-01 09:30"));
+    }
+
+    #[test]
+    fn every_word_the_bond_pages_name_exists() {
+        let table = i18n::table(Lang::En);
+        for template in TEMPLATES {
+            for (i, _) in template.match_indices("tr.") {
+                let id: String = template[i + 3..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(table.contains_key(id.as_str()), "no message {id:?}");
+            }
+        }
+        let grounds = [
+            Ground::RevokedAfterDeadline,
+            Ground::RefusedToSign,
+            Ground::ConditionsAtSigning,
+            Ground::NoPerformanceBond,
+            Ground::ContractNotPerformed,
+        ]
+        .map(Ground::code);
+        let codes: &[(&str, &[&str])] = &[
+            ("bond_kind_", &["bid", "performance"]),
+            (
+                "bond_state_",
+                &[
+                    "awaiting",
+                    "received",
+                    "refund_instructed",
+                    "refunded",
+                    "forfeited",
+                ],
+            ),
+            ("bond_ground_", &grounds),
+            (
+                "bond_reason_",
+                &[
+                    "unknown_sub_account",
+                    "short",
+                    "over",
+                    "no_matching_amount",
+                    "already_held",
+                    "nothing_outstanding",
+                    "after_deadline",
+                ],
+            ),
+            ("bond_refund_", &["pending", "accepted", "paid"]),
+            (
+                "ledger_kind_",
+                &[
+                    "clearing",
+                    "bid_bond",
+                    "performance_bond",
+                    "forfeited",
+                    "suspense",
+                    "refunds_payable",
+                ],
+            ),
+            (
+                "ledger_diff_",
+                &[
+                    "missing_in_ledger",
+                    "missing_in_statement",
+                    "amount_differs",
+                    "direction_differs",
+                    "day_differs",
+                    "reference_differs",
+                    "opening_balance_differs",
+                    "closing_balance_differs",
+                ],
+            ),
+            ("ledger_dir_", &["credit", "debit"]),
+        ];
+        for (prefix, list) in codes {
+            for code in *list {
+                let id = format!("{prefix}{code}");
+                assert!(table.contains_key(id.as_str()), "no message {id:?}");
+            }
+        }
+        // the script's own words, and a verdict in words for every refusal of a guarantee
+        for id in [
+            "js_guarantee_not_json",
+            "js_guarantee_accepted",
+            "js_guarantee_refused",
+        ] {
+            assert!(SCRIPT.contains(id) && table.contains_key(id), "{id}");
+        }
+        assert!(SCRIPT.contains("js_verdict_"));
+        for code in [
+            "malformed",
+            "unknown_issuer",
+            "signature_invalid",
+            "kind_not_accepted",
+            "wrong_party",
+            "too_small",
+            "not_yet_valid",
+            "expired",
+            "duplicate",
+            "too_late",
+        ] {
+            let id = format!("js_verdict_guarantee_{code}");
+            assert!(table.contains_key(id.as_str()), "no message {id:?}");
+        }
+    }
+}
