@@ -617,7 +617,7 @@ mod tests {
                     balances => Vec::<Value>::new(),
                     refunds => Vec::<Value>::new(),
                     names => BTreeMap::<String, String>::new(),
-                    reconciled => reconcile_pasted(&format!("{XSS}"), &crate::bonds::Ledger::new()),
+                    reconciled => reconcile_pasted(XSS, &crate::bonds::Ledger::new()),
                 },
             )
             .unwrap();
