@@ -8,7 +8,7 @@ use bidhall::bonds::bank::{sign, BankCode, BankTxnId, Notification};
 use bidhall::bonds::statement::{Statement, StatementDate, StatementLine};
 use bidhall::domain::{Money, TenderId};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const BOND: i64 = 2_000_000;
 
@@ -336,4 +336,76 @@ async fn the_ledger_balances_and_a_pasted_statement_shows_its_differences() {
         .await
         .1
         .contains(r#"href="/ledger""#));
+}
+
+/// Signs a guarantee document as docs/guarantees.md says: the domain line, then RFC 8785.
+fn sign_guarantee(key: &ring::signature::EcdsaKeyPair, doc: &Value) -> String {
+    use base64::Engine;
+    let mut msg = b"bidhall-guarantee/1\n".to_vec();
+    msg.extend_from_slice(&bidhall::canonical::canonicalize(doc));
+    let sig = key.sign(&ring::rand::SystemRandom::new(), &msg).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(sig.as_ref())
+}
+
+#[tokio::test]
+async fn the_tenderer_s_guarantees_on_record_are_listed_and_the_form_closes_at_the_deadline() {
+    use base64::Engine;
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "电子保函页面").await;
+    let id = t["id"].as_str().unwrap().to_string();
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let key =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let platform = app.sign_in("platform").await;
+    let r = app
+        .post(
+            "/api/guarantee-issuers",
+            Some(&platform),
+            json!({ "id": "PICC-LN", "name": "某财产保险股份有限公司辽宁分公司", "kind": "insurer",
+                    "public_key": base64::engine::general_purpose::STANDARD.encode(key.public_key().as_ref()) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let token = app.sign_in("tenderer1").await;
+    let r = app
+        .post(format!("/api/tenders/{id}/obtain"), Some(&token), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let deadline = ts(t["spec"]["schedule"]["bid_deadline"].as_str().unwrap());
+    let doc = json!({
+        "issuer_id": "PICC-LN", "guarantee_number": "BH-2027-0042", "kind": "bid",
+        "tender_id": id, "lot_id": t["spec"]["lots"][0]["id"],
+        "tenderer_id": app.org_id("tenderer", "华建").await, "amount_fen": 2_500_000,
+        "valid_from": app.now().to_rfc3339(),
+        "valid_until": deadline.plus_days(120).to_rfc3339(),
+    });
+    let path = format!("/tenders/{id}/bond");
+    let (_, html) = page(&app, &path, Some(&token)).await;
+    assert!(html.contains(r#"id="guarantee-form""#) && !html.contains("BH-2027-0042"));
+    let r = app
+        .post(
+            format!("/api/tenders/{id}/guarantees"),
+            Some(&token),
+            json!({ "document": doc, "signature": sign_guarantee(&key, &doc) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let (_, html) = page(&app, &path, Some(&token)).await;
+    assert!(html.contains("BH-2027-0042") && html.contains("¥25,000.00"));
+    // another tenderer does not see it
+    let other = app.sign_in("tenderer2").await;
+    app.post(format!("/api/tenders/{id}/obtain"), Some(&other), json!({}))
+        .await;
+    let (status, html) = page(&app, &path, Some(&other)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("BH-2027-0042"));
+    // after the deadline no guarantee is taken: the form is gone
+    app.advance_days(26);
+    let token = app.sign_in("tenderer1").await;
+    let (_, html) = page(&app, &path, Some(&token)).await;
+    assert!(html.contains(r#"id="guarantee-closed""#) && !html.contains(r#"id="guarantee-form""#));
+    assert!(html.contains("BH-2027-0042"));
 }
