@@ -523,6 +523,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("bond_no_sub_account", "尚未分配子账户。", "No sub-account yet."),
     ("bond_get_sub_account", "获取子账户", "Get my sub-account"),
     ("bond_due_by", "截止时间", "Due by"),
+    ("bond_amounts", "应缴金额（每个标段一笔）", "Amounts (one transfer each)"),
     ("bond_sandbox_link", "前往沙箱银行转账（演示）", "Pay at the sandbox bank (demo)"),
     ("bond_states", "保证金状态", "Bond status"),
     ("bond_col_bond", "保证金", "Bond"),

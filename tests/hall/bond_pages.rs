@@ -103,7 +103,8 @@ async fn paid_tender(app: &TestApp) -> Paid {
             let (status, html) = page(app, &format!("/tenders/{id}/bond"), Some(&token)).await;
             assert_eq!(status, StatusCode::OK);
             assert!(html.contains(r#"id="get-sub-account""#), "{html}");
-            assert!(html.contains("待缴纳") && html.contains("¥20,000.00"));
+            assert!(html.contains("待缴纳"));
+            assert!(html.contains(r#"第一标段：<span class="num">¥20,000.00</span>"#));
         }
         let r = app
             .post(
