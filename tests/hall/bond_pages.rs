@@ -410,3 +410,32 @@ async fn the_tenderer_s_guarantees_on_record_are_listed_and_the_form_closes_at_t
     assert!(html.contains(r#"id="guarantee-closed""#) && !html.contains(r#"id="guarantee-form""#));
     assert!(html.contains("BH-2027-0042"));
 }
+
+#[tokio::test]
+async fn a_forfeited_bond_shows_its_ground_and_article_to_the_tenderer_and_the_tender_s_side() {
+    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let p = paid_tender(&app).await;
+    let agent = app.sign_in("agent").await;
+    let t = app
+        .get(format!("/api/tenders/{}", p.id), Some(&agent))
+        .await;
+    let lot = t.body["spec"]["lots"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            format!("/api/tenders/{}/bonds/forfeit", p.id),
+            Some(&agent),
+            json!({ "tenderer_id": app.org_id("tenderer", "华建").await, "bond": "bid",
+                    "lot_id": lot, "ground": "refused_to_sign", "reason": "中标后拒绝签订合同" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let (_, html) = page(&app, &format!("/tenders/{}/bond", p.id), Some(&p.tenderer1)).await;
+    assert!(html.contains(r#"data-state="forfeited""#));
+    assert!(html.contains("中标人无正当理由不与招标人订立合同（条例 第七十四条）"));
+    assert!(html.contains("中标后拒绝签订合同"));
+    let (_, html) = page(&app, &format!("/tenders/{}/bonds", p.id), Some(&agent)).await;
+    assert!(html.contains("中标后拒绝签订合同") && html.contains("不予退还的保证金"));
+}
