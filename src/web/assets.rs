@@ -122,6 +122,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web/static/js/opening.js"),
     ),
     (
+        "/static/js/app/bond-page.js",
+        JS,
+        include_bytes!("../../web/static/js/app/bond-page.js"),
+    ),
+    (
         "/static/js/app/opening-page.js",
         JS,
         include_bytes!("../../web/static/js/app/opening-page.js"),

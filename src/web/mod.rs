@@ -6,6 +6,7 @@ mod assets;
 mod audit;
 mod bidbox;
 mod board;
+mod bonds;
 mod draw;
 mod evaluation;
 pub mod format;
@@ -36,6 +37,12 @@ pub fn router() -> Router<AppState> {
         .route("/tenders/{id}/award", get(evaluation::desk))
         .route("/tenders/{id}/opening", get(opening::hall))
         .route("/tenders/{id}/opening/report", get(opening::report))
+        .route("/tenders/{id}/bond", get(bonds::bond))
+        .route("/tenders/{id}/bonds", get(bonds::tender_bonds))
+        .route(
+            "/ledger",
+            get(bonds::ledger).post(bonds::reconcile_statement),
+        )
         .layer(Extension(views))
         .merge(assets::router())
 }

@@ -78,6 +78,27 @@ const TEMPLATES: &[(&str, &str)] = &[
         "opening_report.html",
         include_str!("../../web/templates/opening_report.html"),
     ),
+    ("bond.html", include_str!("../../web/templates/bond.html")),
+    (
+        "tender_bonds.html",
+        include_str!("../../web/templates/tender_bonds.html"),
+    ),
+    (
+        "ledger.html",
+        include_str!("../../web/templates/ledger.html"),
+    ),
+    (
+        "_receipts.html",
+        include_str!("../../web/templates/_receipts.html"),
+    ),
+    (
+        "_refunds.html",
+        include_str!("../../web/templates/_refunds.html"),
+    ),
+    (
+        "_forfeitures.html",
+        include_str!("../../web/templates/_forfeitures.html"),
+    ),
     (
         "message.html",
         include_str!("../../web/templates/message.html"),

@@ -6,6 +6,7 @@ mod auditlog;
 mod auth_matrix;
 mod award;
 mod bids;
+mod bond_pages;
 mod bonds;
 mod crash;
 mod draws;

@@ -97,6 +97,11 @@ async fn an_agent_publishes_a_tender_in_the_browser() {
 }
 
 #[tokio::test]
+async fn a_tenderer_asks_for_its_sub_account_and_the_platform_reconciles_in_the_browser() {
+    browser_flow("bonds.mjs").await;
+}
+
+#[tokio::test]
 async fn an_auditor_verifies_entries_in_the_browser() {
     browser_flow("audit.mjs").await;
 }
