@@ -54,6 +54,9 @@ pub enum BondsError {
     Forbidden(&'static str),
     #[error("not_obtained: only a tenderer that obtained the tender documents pays a bond")]
     NotObtained,
+    /// 法 第二十二条: who is bidding stays unknown to the owner and its agent until the opening.
+    #[error("confidential_until_opening: the owner and its agent see who paid a bond once the bids are opened, at {deadline} (招标投标法 第二十二条)")]
+    ConfidentialUntilOpening { deadline: Timestamp },
     #[error("unknown_bank: no bank {0} is configured")]
     UnknownBank(String),
     #[error("no_bank: no bank is configured to take bonds")]
@@ -1094,6 +1097,10 @@ pub async fn tender_bonds(
         return Err(BondsError::Forbidden(
             "a tender's bonds are seen by its owner, its agent, its supervisor and the trading centre",
         ));
+    }
+    let deadline = t.spec.schedule.bid_deadline;
+    if !(supervisor || actor.role == Role::Platform) && app.clock.now() < deadline {
+        return Err(BondsError::ConfidentialUntilOpening { deadline });
     }
     let stored = app.store.ledger_transactions(Some(id)).await?;
     Ok(BondsView {

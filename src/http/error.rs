@@ -200,6 +200,9 @@ impl From<crate::bonds::service::BondsError> for ApiError {
             B::NotFound => ApiError::not_found("tender"),
             B::Forbidden(why) => ApiError::forbidden(why),
             B::NotObtained => ApiError::new(StatusCode::FORBIDDEN, "not_obtained", message),
+            B::ConfidentialUntilOpening { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "confidential_until_opening", message)
+            }
             B::UnknownBank(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_bank", message),
             B::NoBank => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_bank", message),
             B::Notification(n) => match n {

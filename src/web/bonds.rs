@@ -53,6 +53,11 @@ fn refused(page: &Page, e: BondsError) -> Response {
             "bonds_not_for_you_title",
             "bonds_not_for_you_body",
         ),
+        BondsError::ConfidentialUntilOpening { .. } => page.message(
+            StatusCode::FORBIDDEN,
+            "bonds_confidential_title",
+            "bonds_confidential_body",
+        ),
         BondsError::NotObtained => page.message(
             StatusCode::FORBIDDEN,
             "bond_not_obtained_title",

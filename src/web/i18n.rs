@@ -517,6 +517,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("bond_title", "保证金", "Bonds"),
     ("bonds_not_for_you_title", "此页面不对您开放", "This page is not for you"),
     ("bonds_not_for_you_body", "保证金页面只向缴纳保证金的投标人、项目的招标人、招标代理、监督部门和交易中心开放。", "Bond pages are open only to the tenderer paying the bond, and to the tender's owner, agent, supervisor and the trading centre."),
+    ("bonds_confidential_title", "开标前不公开", "Confidential until the opening"),
+    ("bonds_confidential_body", "开标前，招标人和招标代理不能知悉哪些投标人缴纳了保证金（《招标投标法》第二十二条）。开标后此页面开放。", "Until the bids are opened, the owner and its agent may not learn which tenderers paid a bond (Tendering Law, art. 22). This page opens at the opening."),
     ("bond_not_obtained_title", "请先获取招标文件", "Obtain the tender documents first"),
     ("bond_not_obtained_body", "只有已获取招标文件的投标人才能缴纳保证金。请在项目页面获取招标文件。", "Only a tenderer that obtained the tender documents pays a bond. Obtain them on the tender's page."),
     ("bond_how_to_pay", "缴纳方式", "How to pay"),

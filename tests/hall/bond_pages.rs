@@ -221,6 +221,15 @@ async fn a_tender_s_bonds_are_shown_to_its_side_with_totals_and_refused_to_other
     let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
     let p = paid_tender(&app).await;
     let path = format!("/tenders/{}/bonds", p.id);
+    // 法22: before the opening the owner's side is told the page opens at the opening.
+    for login in ["agent", "owner"] {
+        let token = app.sign_in(login).await;
+        let (status, html) = page(&app, &path, Some(&token)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}");
+        assert!(html.contains("开标前不公开"), "{login}");
+        assert!(!html.contains("辽宁华建建设集团有限公司"), "{login}");
+    }
+    crate::bonds::past_the_deadline(&app, &p.id).await;
     for login in ["agent", "owner", "supervisor", "platform"] {
         let token = app.sign_in(login).await;
         let (status, html) = page(&app, &path, Some(&token)).await;
@@ -415,7 +424,9 @@ async fn the_tenderer_s_guarantees_on_record_are_listed_and_the_form_closes_at_t
 async fn a_forfeited_bond_shows_its_ground_and_article_to_the_tenderer_and_the_tender_s_side() {
     let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
     let p = paid_tender(&app).await;
+    crate::bonds::past_the_deadline(&app, &p.id).await;
     let agent = app.sign_in("agent").await;
+    let tenderer1 = app.sign_in("tenderer1").await;
     let t = app
         .get(format!("/api/tenders/{}", p.id), Some(&agent))
         .await;
@@ -432,7 +443,7 @@ async fn a_forfeited_bond_shows_its_ground_and_article_to_the_tenderer_and_the_t
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let (_, html) = page(&app, &format!("/tenders/{}/bond", p.id), Some(&p.tenderer1)).await;
+    let (_, html) = page(&app, &format!("/tenders/{}/bond", p.id), Some(&tenderer1)).await;
     assert!(html.contains(r#"data-state="forfeited""#));
     assert!(html.contains("中标人无正当理由不与招标人订立合同（条例 第七十四条）"));
     assert!(html.contains("中标后拒绝签订合同"));

@@ -94,6 +94,19 @@ async fn tender_with_payers(app: &TestApp, logins: &[&str]) -> (String, Vec<(Str
     (id, payers)
 }
 
+/// Moves the clock to the tender's bid deadline: the bids are opened, and the owner's side may see
+/// who paid (法22).
+pub(crate) async fn past_the_deadline(app: &TestApp, id: &str) {
+    let tender = app.get(format!("/api/tenders/{id}"), None).await;
+    let deadline = bidhall::domain::Timestamp::parse(
+        tender.body["spec"]["schedule"]["bid_deadline"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    app.clock.set(deadline);
+}
+
 async fn hall_ledger(app: &TestApp) -> Value {
     let platform = app.sign_in("platform").await;
     let r = app.get("/api/ledger", Some(&platform)).await;
@@ -313,7 +326,23 @@ async fn ledger_views_are_refused_to_the_wrong_role_and_to_an_unrelated_owner() 
     let (id, payers) = tender_with_payers(&app, &["tenderer1"]).await;
     pay(&app, "SBX1001", &payers[0].1, BOND).await;
     let url = format!("/api/tenders/{id}/bonds/ledger");
-    for login in ["agent", "owner", "supervisor", "platform"] {
+    // 法22: until the opening the owner and its agent do not learn who is bidding.
+    for login in ["agent", "owner"] {
+        let t = app.sign_in(login).await;
+        let r = app.get(&url, Some(&t)).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::FORBIDDEN, "confidential_until_opening"),
+            "{login}"
+        );
+    }
+    for (login, before) in [("supervisor", true), ("platform", true)]
+        .into_iter()
+        .chain([("agent", false), ("owner", false), ("supervisor", false)])
+    {
+        if !before {
+            past_the_deadline(&app, &id).await;
+        }
         let t = app.sign_in(login).await;
         let r = app.get(&url, Some(&t)).await;
         assert_eq!(r.status, StatusCode::OK, "{login}: {:?}", r.body);
@@ -354,6 +383,7 @@ async fn refunds_at_the_contract_are_sent_with_backoff_and_confirmed_once() {
     pay(&app, "SBX2001", &payers[0].1, BOND).await;
     pay(&app, "SBX2002", &payers[1].1, BOND - 1).await; // flagged short: goes back too
     let tid = TenderId::parse(&id).unwrap();
+    past_the_deadline(&app, &id).await;
     let contract = app.now();
     let made = bidhall::bonds::service::contract_signed(&app.app, &tid, contract)
         .await
@@ -453,6 +483,7 @@ async fn a_bond_is_forfeited_only_on_a_legal_ground_by_the_owner_or_agent() {
         .as_str()
         .unwrap()
         .to_string();
+    past_the_deadline(&app, &id).await;
     let url = format!("/api/tenders/{id}/bonds/forfeit");
     let body = |ground: &str, reason: &str| json!({"tenderer_id": org, "bond": "bid", "lot_id": lot, "ground": ground, "reason": reason});
     for login in ["tenderer1", "owner2", "agent2", "supervisor", "platform"] {

@@ -1,6 +1,6 @@
 // End-to-end: a tenderer obtains the documents, follows the tender page's "保证金" link, asks for its
 // sub-account and sees it after the page reloads, and has a guarantee that is not JSON and one from
-// an unregistered issuer refused in words; the agent follows "保证金台账" to the tender's bonds; the
+// an unregistered issuer refused in words; the agent follows "保证金台账" and is told it is confidential until the opening (法22); the
 // trading centre follows its "保证金总账" link and reconciles a quiet day's statement clean. Uses the
 // system Chromium (never downloads one).
 //
@@ -138,8 +138,10 @@ async function agent(browser, tender) {
   step = 'agent: following the bonds ledger link';
   await page.goto(`${BASE}/tenders/${tender}`);
   await Promise.all([page.waitForURL(`${BASE}/tenders/${tender}/bonds`), page.click('#bonds-link')]);
-  await page.waitForSelector('#bond-lines');
-  await page.waitForSelector('#totals');
+  // Bidding is open: who paid a bond stays hidden from the owner's side until the opening (法22).
+  step = 'agent: the bonds ledger is confidential before the opening';
+  const title = (await page.textContent('section.message h1')).trim();
+  if (title !== '开标前不公开') throw new Error(`expected the confidentiality notice, got "${title}"`);
 }
 
 async function platform(browser) {
