@@ -491,12 +491,26 @@ async fn ledger_page(app: &AppState, page: &Page, pasted: Option<String>) -> Res
         .collect::<Vec<_>>();
     let names = tenderer_names(app, ids.into_iter()).await;
     let now = app.clock.now();
+    let daily: Vec<Value> = match app.store.reconciliations(30).await {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "bank": r.bank, "day": r.day, "matched": r.matched,
+                    "differences": r.differences.as_array().map_or(0, Vec::len),
+                    "ran_at": crate::web::format::beijing(&r.ran_at.to_rfc3339()),
+                })
+            })
+            .collect(),
+        Err(e) => return page.store_failed(e),
+    };
     let ctx = context! {
         hall => &hall,
         names => names,
         balances => balances,
         refunds => refund_rows(&hall.refunds, now),
         reconciled => reconciled,
+        daily => daily,
     };
     page.render(StatusCode::OK, "ledger.html", ctx)
 }

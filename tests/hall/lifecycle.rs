@@ -331,4 +331,10 @@ async fn a_tender_runs_from_publication_to_contract_and_refunds_and_every_fen_re
     );
     let ledger = app.get("/api/ledger", Some(&platform)).await;
     assert_eq!(ledger.body["trial_balance_fen"], 0, "{:?}", ledger.body);
+    // The trading centre's ledger page lists the days reconciled, none with a difference.
+    let page = app.get("/ledger", Some(&platform)).await;
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains(r#"id="daily-reconciliations""#), "{html}");
+    assert!(html.contains(r#"data-differences="0""#));
+    assert!(!html.contains(r#"data-differences="1""#));
 }
