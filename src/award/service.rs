@@ -830,7 +830,25 @@ pub async fn issue_notice(
         winner = c["org_id"]
             .as_str()
             .map(|o| (OrgId::from_stored(o.to_owned()), required, due));
-        Ok((vec![public("award_notice_issued", issued.clone())], Vec::new()))
+        let mut events = vec![public("award_notice_issued", issued.clone())];
+        // 法45: the result goes to every tenderer not awarded, each told on its own.
+        let mut told: Vec<&str> = Vec::new();
+        for org in s.tenderers.iter().map(String::as_str) {
+            if Some(org) == c["org_id"].as_str() || told.contains(&org) {
+                continue;
+            }
+            told.push(org);
+            events.push(Pending {
+                kind: "result_notified",
+                audience: Audience::Party(OrgId::from_stored(org.to_owned())),
+                body: json!({
+                    "org_id": org, "result": "not_awarded", "winner_line": c["line"],
+                    "winner_org_name": c["org_name"], "price_fen": c["price_fen"],
+                    "notified_at": now.to_rfc3339(),
+                }),
+            });
+        }
+        Ok((events, Vec::new()))
     })
     .await?;
     // The winner now pays its performance bond into its sub-account like a bid bond.
@@ -1011,8 +1029,20 @@ pub async fn view(
         _ if insider => s.report.as_ref().map(|r| r.0.clone()),
         _ => None,
     };
+    // A tenderer that bid reads its own result once the notice is out (法45).
+    let my_result = match (actor, &s.notice) {
+        (Some(a), Some((_, n, _))) if s.bid_by(a.org_id.as_str()) => {
+            Some(if n["org_id"].as_str() == Some(a.org_id.as_str()) {
+                "awarded"
+            } else {
+                "not_awarded"
+            })
+        }
+        _ => None,
+    };
     Ok(json!({
         "stage": s.stage(),
+        "my_result": my_result,
         "committee": committee,
         "report_sha256": report_sha,
         "candidates": candidates,

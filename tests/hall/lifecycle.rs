@@ -226,6 +226,19 @@ async fn a_tender_runs_from_publication_to_contract_and_refunds_and_every_fen_re
         .position(|w| notice.body["org_id"] == w.org.as_str())
         .unwrap();
     assert_eq!(winner, 1, "the lowest price wins");
+    // 法45: the others are told the result, each its own.
+    for (i, who) in bidders.iter().enumerate() {
+        let token = app.sign_in(&who.login).await;
+        let view = app
+            .get(format!("/api/tenders/{}/award", b.tender), Some(&token))
+            .await;
+        let want = if i == winner {
+            "awarded"
+        } else {
+            "not_awarded"
+        };
+        assert_eq!(view.body["my_result"], want, "{:?}", view.body);
+    }
     let performance = 96_000_000 * 5 / 100;
     assert_eq!(notice.body["performance_bond_fen"], performance);
 
