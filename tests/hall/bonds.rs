@@ -630,40 +630,9 @@ async fn a_withdrawn_bid_s_bond_is_instructed_back_within_five_days() {
     assert_eq!(mine.body["bonds"][0]["held_fen"], 0);
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start_demo(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", url)
-        .env("BIDHALL_DATA_DIR", dir)
-        .env("BIDHALL_REFUND_SENDER_MS", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-        {
-            if r.status() == StatusCode::OK {
-                return child;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
+    let settings = [("BIDHALL_REFUND_SENDER_MS", "0".to_string())];
+    crate::crash::serve(dir, url, port, &["--demo"], &settings).await
 }
 
 async fn send_signed(
@@ -693,7 +662,7 @@ async fn send_signed(
 async fn a_killed_server_loses_no_answered_notification_and_takes_no_bond_twice() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _pg) = fresh_database(dir.path()).await;
-    let port = free_port();
+    let port = crate::crash::free_port();
     let mut server = start_demo(dir.path(), &url, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();

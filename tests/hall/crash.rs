@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -16,32 +16,40 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
+/// A real `bidhall serve` on `port` over `url` and `dir`, with the extra flags and settings given;
+/// ready when it returns, killed when dropped.
+pub(crate) async fn serve(
+    dir: &std::path::Path,
+    url: &str,
+    port: u16,
+    flags: &[&str],
+    settings: &[(&str, String)],
+) -> tokio::process::Child {
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(flags)
         .env("DATABASE_URL", url)
         .env("BIDHALL_DATA_DIR", dir)
-        .env("BIDHALL_CHECKPOINT_MS", "100")
         .env("RUST_LOG", "warn")
+        .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-        {
-            if r.status() == StatusCode::OK {
-                return child;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
+    wait_ready(&format!("http://127.0.0.1:{port}/readyz")).await;
+    child
+}
+
+async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
+    serve(
+        dir,
+        url,
+        port,
+        &[],
+        &[("BIDHALL_CHECKPOINT_MS", "100".into())],
+    )
+    .await
 }
 
 fn registration(i: usize) -> serde_json::Value {
@@ -278,21 +286,12 @@ async fn start_hall_with_bank(
     port: u16,
     bank_port: u16,
 ) -> tokio::process::Child {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", url)
-        .env("BIDHALL_DATA_DIR", dir)
-        .env("BIDHALL_BANKS", format!("SBX=http://127.0.0.1:{bank_port}"))
-        .env("BIDHALL_REFUND_SENDER_MS", "20")
-        .env("BIDHALL_DRAW_CONDUCTOR_MS", "0")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    wait_ready(&format!("http://127.0.0.1:{port}/readyz")).await;
-    child
+    let settings = [
+        ("BIDHALL_BANKS", format!("SBX=http://127.0.0.1:{bank_port}")),
+        ("BIDHALL_REFUND_SENDER_MS", "20".into()),
+        ("BIDHALL_DRAW_CONDUCTOR_MS", "0".into()),
+    ];
+    serve(dir, url, port, &[], &settings).await
 }
 
 async fn wait_ready(url: &str) {
