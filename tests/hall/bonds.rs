@@ -10,7 +10,7 @@ use bidhall::domain::{OrgId, TenderId, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const BOND: i64 = 2_000_000;
+pub(crate) const BOND: i64 = 2_000_000;
 
 fn sbx_secret(app: &TestApp) -> Secret {
     app.app
@@ -68,7 +68,10 @@ async fn pay(app: &TestApp, txn: &str, sub_account: &str, fen: i64) -> Reply {
 }
 
 /// A published tender and the given tenderers, each with the documents and its sub-account.
-async fn tender_with_payers(app: &TestApp, logins: &[&str]) -> (String, Vec<(String, String)>) {
+pub(crate) async fn tender_with_payers(
+    app: &TestApp,
+    logins: &[&str],
+) -> (String, Vec<(String, String)>) {
     let agent = app.sign_in("agent").await;
     let t = app.publish_tender(&agent, "保证金").await;
     let id = t["id"].as_str().unwrap().to_string();

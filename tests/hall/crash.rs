@@ -339,27 +339,10 @@ async fn a_hall_killed_while_notifications_and_refunds_are_in_flight_loses_nothi
         a.draw_conductor_ms = 0;
     })
     .await;
-    let agent = app.sign_in("agent").await;
-    let tender = app.publish_tender(&agent, "断电演练").await;
-    let id = tender["id"].as_str().unwrap().to_owned();
-    let bond = tender["spec"]["lots"][0]["bid_bond_fen"].as_i64().unwrap();
-    let mut subs = Vec::new();
-    for login in ["tenderer1", "tenderer2", "tenderer3"] {
-        let token = app.sign_in(login).await;
-        let r = app
-            .post(format!("/api/tenders/{id}/obtain"), Some(&token), json!({}))
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        let r = app
-            .post(
-                format!("/api/tenders/{id}/sub-account"),
-                Some(&token),
-                json!({}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        subs.push(r.body["sub_account"].as_str().unwrap().to_owned());
-    }
+    let (id, payers) =
+        crate::bonds::tender_with_payers(&app, &["tenderer1", "tenderer2", "tenderer3"]).await;
+    let bond = crate::bonds::BOND;
+    let subs: Vec<String> = payers.into_iter().map(|(_, sub)| sub).collect();
 
     let dir = &app.args.store.data_dir;
     let url = app.args.store.database_url();
