@@ -69,6 +69,16 @@ async fn fold(app: &AppState, id: &TenderId) -> Result<AwardState, AwardError> {
     Ok(AwardState::fold(&app.store.award_events(id).await?))
 }
 
+/// The tenderer the contract was signed with, once it is recorded (the bonds' side returns its
+/// performance bond when the owner says the contract is performed).
+pub async fn contracted_with(app: &AppState, id: &TenderId) -> Result<Option<OrgId>, AwardError> {
+    let s = fold(app, id).await?;
+    Ok(s.contract
+        .as_ref()
+        .and_then(|c| c["org_id"].as_str())
+        .map(|o| OrgId::from_stored(o.to_owned())))
+}
+
 /// Who acts, for the audit log: a user, or a committee member (who has no account).
 #[derive(Clone)]
 enum By {

@@ -76,6 +76,8 @@ pub enum BondsError {
         field: &'static str,
         value: InvalidValue,
     },
+    #[error("no_contract: the contract is not recorded yet")]
+    NoContract,
     #[error("busy: the bonds of this tenderer kept changing; try again")]
     Busy,
     #[error(transparent)]
@@ -720,6 +722,73 @@ pub async fn contract_signed(
         }
     }
     Ok(made)
+}
+
+/// How long the hall gives itself to return money the law sets no date for: a performance bond
+/// once the contract is performed (the contract's own terms govern; the hall does not hold it
+/// longer), and a receipt that names no tender.
+const PROMPT_RETURN_DAYS: i64 = 5;
+
+/// The owner (or its agent) says the contract is performed: the winner's performance bond goes
+/// back (its forfeiture is only for non-performance, 法 第六十条). Only after the contract.
+pub async fn performance_completed(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+) -> Result<Option<RefundInstructionId>, BondsError> {
+    let t = tender(app, id).await?;
+    if !manages(actor, &t) {
+        return Err(BondsError::Forbidden(
+            "the owner or its agent says when the contract is performed",
+        ));
+    }
+    let winner = crate::award::service::contracted_with(app, id)
+        .await
+        .map_err(|e| corrupt(e))?
+        .ok_or(BondsError::NoContract)?;
+    let due = RefundDue {
+        due: app.clock.now().plus_days(PROMPT_RETURN_DAYS),
+        article: "合同履行完毕（履约保证金按合同约定退还）",
+    };
+    let of = RefundOf::Bond(Bond::Performance {
+        tender: id.clone(),
+        tenderer: winner.clone(),
+    });
+    instruct(app, Some((id.clone(), winner)), of, due).await
+}
+
+/// The trading centre returns a receipt that named no tender (a mistyped or unknown sub-account)
+/// to whoever paid it. A receipt flagged on a tender goes back with the tender's bonds instead.
+pub async fn refund_unidentified(
+    app: &AppState,
+    actor: &Actor,
+    bank: &str,
+    bank_txn_id: &str,
+) -> Result<Option<RefundInstructionId>, BondsError> {
+    if actor.role != Role::Platform {
+        return Err(BondsError::Forbidden(
+            "the trading centre returns money that names no tender",
+        ));
+    }
+    let bank = bank_of(app, bank)?.code;
+    let txn = BankTxnId::parse(bank_txn_id).map_err(|value| BondsError::Invalid {
+        field: "bank_txn_id",
+        value,
+    })?;
+    let stored = app.store.ledger_transactions(None).await?;
+    let unscoped = stored.iter().any(|s| {
+        s.tenderer.is_none()
+            && matches!(s.transaction.key(), crate::bonds::IdempotencyKey::Bank { bank: b, txn: t } if *b == bank && *t == txn)
+            && matches!(s.transaction.memo(), Memo::Unidentified { .. })
+    });
+    if !unscoped {
+        return Err(BondsError::NotFound);
+    }
+    let due = RefundDue {
+        due: app.clock.now().plus_days(PROMPT_RETURN_DAYS),
+        article: "无法识别的来款，原路退回",
+    };
+    instruct(app, None, RefundOf::Unidentified { bank, txn }, due).await
 }
 
 /// A tenderer withdrew its bid for a lot by written notice before the deadline (条例 第三十五条):

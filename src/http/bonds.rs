@@ -26,7 +26,35 @@ pub fn router() -> Router<AppState> {
         .route("/api/tenders/{id}/my-bonds", get(my_bonds))
         .route("/api/tenders/{id}/bonds/ledger", get(tender_ledger))
         .route("/api/tenders/{id}/bonds/forfeit", post(forfeit))
+        .route(
+            "/api/tenders/{id}/bonds/performance-completed",
+            post(performance_completed),
+        )
+        .route(
+            "/api/ledger/receipts/{bank}/{txn}/refund",
+            post(refund_unidentified),
+        )
         .route("/api/ledger", get(hall_ledger))
+}
+
+/// The owner's side says the contract is performed: the performance bond goes back.
+async fn performance_completed(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let made = service::performance_completed(&app, &actor, &tender_id(&id)?).await?;
+    Ok(Json(serde_json::json!({ "instruction_id": made })))
+}
+
+/// The trading centre returns a receipt that named no tender to its payer.
+async fn refund_unidentified(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path((bank, txn)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let made = service::refund_unidentified(&app, &actor, &bank, &txn).await?;
+    Ok(Json(serde_json::json!({ "instruction_id": made })))
 }
 
 fn tender_id(s: &str) -> Result<TenderId, ApiError> {

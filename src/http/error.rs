@@ -200,6 +200,7 @@ impl From<crate::bonds::service::BondsError> for ApiError {
             B::NotFound => ApiError::not_found("tender"),
             B::Forbidden(why) => ApiError::forbidden(why),
             B::NotObtained => ApiError::new(StatusCode::FORBIDDEN, "not_obtained", message),
+            B::NoContract => ApiError::new(StatusCode::CONFLICT, "no_contract", message),
             B::ConfidentialUntilOpening { .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "confidential_until_opening", message)
             }

@@ -150,6 +150,21 @@ async fn a_tender_runs_from_publication_to_contract_and_refunds_and_every_fen_re
     assert_eq!(flagged[0]["reason"], "short");
     assert_eq!(flagged[0]["amount_fen"], bond - 1);
     let payment_day = app.now();
+    // A payment to a mistyped sub-account names no tender: flagged, kept in suspense.
+    let mut mistyped = subs[0].clone();
+    let last = mistyped.pop().unwrap().to_digit(10).unwrap();
+    mistyped.push(char::from_digit((last + 1) % 10, 10).unwrap());
+    let stray = transfer(&app, &accounts[0], &mistyped, 12_345).await;
+    let platform = app.sign_in("platform").await;
+    until("the stray payment flagged", || async {
+        let l = app.get("/api/ledger", Some(&platform)).await;
+        l.body["flagged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["bank_txn_id"] == stray.as_str() && r["reason"] == "unknown_sub_account")
+    })
+    .await;
 
     // The opening: every bond received, by transfer into the ledger.
     conclude_opening(&app, &b, &mut bidders).await;
@@ -295,17 +310,58 @@ async fn a_tender_runs_from_publication_to_contract_and_refunds_and_every_fen_re
     })
     .await;
     assert!(app.now() <= contract_at.plus_millis(5 * DAY_MS));
+
+    // The stray payment goes back on the trading centre's word, once.
+    let stray_path = format!("/api/ledger/receipts/SBX/{stray}/refund");
+    let r = app.post(&stray_path, Some(&w.token), json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            "/api/ledger/receipts/SBX/SBX00000000000000/refund",
+            Some(&platform),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.post(&stray_path, Some(&platform), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["instruction_id"].is_string());
+    let r = app.post(&stray_path, Some(&platform), json!({})).await;
+    assert_eq!(
+        r.body["instruction_id"],
+        Value::Null,
+        "nothing more to return"
+    );
+
+    // The contract is performed: the owner's side returns the performance bond.
+    let path = format!("/api/tenders/{}/bonds/performance-completed", b.tender);
+    let r = app.post(&path, Some(&w.token), json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.post(&path, Some(&owner), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    until(
+        "the stray payment and the performance bond paid back",
+        || async {
+            let l = app.get("/api/ledger", Some(&platform)).await;
+            l.body["refunds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["state"] == "paid")
+                && l.body["refunds"].as_array().unwrap().len() == prices.len() + 3
+        },
+    )
+    .await;
     for (i, account) in accounts.iter().enumerate() {
-        let kept = if i == winner { performance } else { 0 };
         assert_eq!(
             balance(&app, account).await,
-            start - kept,
-            "tenderer {i} has every fen back but the performance bond"
+            start,
+            "tenderer {i} has every fen back"
         );
     }
     let winner_view = my_bonds(&app, &b, &w).await;
     assert_eq!(held(&winner_view, "bid"), 0);
-    assert_eq!(held(&winner_view, "performance"), performance);
+    assert_eq!(held(&winner_view, "performance"), 0);
 
     // Each day with movements reconciles with the bank's statement, with no difference.
     app.clock.advance_millis(DAY_MS);
@@ -325,8 +381,8 @@ async fn a_tender_runs_from_publication_to_contract_and_refunds_and_every_fen_re
         matched += r.body["matched"].as_i64().unwrap();
         day = day.plus_millis(DAY_MS);
     }
-    // 4 bonds, 1 short payment, 1 performance bond, 5 refunds
-    assert_eq!(matched, 11);
+    // 4 bonds, 1 short payment, 1 stray payment, 1 performance bond, and their 7 refunds
+    assert_eq!(matched, 14);
     let stored = app
         .get("/api/ledger/reconciliations", Some(&platform))
         .await;
