@@ -744,7 +744,7 @@ pub async fn performance_completed(
     }
     let winner = crate::award::service::contracted_with(app, id)
         .await
-        .map_err(|e| corrupt(e))?
+        .map_err(corrupt)?
         .ok_or(BondsError::NoContract)?;
     let due = RefundDue {
         due: app.clock.now().plus_days(PROMPT_RETURN_DAYS),
