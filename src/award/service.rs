@@ -69,14 +69,39 @@ async fn fold(app: &AppState, id: &TenderId) -> Result<AwardState, AwardError> {
     Ok(AwardState::fold(&app.store.award_events(id).await?))
 }
 
-/// The tenderer the contract was signed with, once it is recorded (the bonds' side returns its
-/// performance bond when the owner says the contract is performed).
-pub async fn contracted_with(app: &AppState, id: &TenderId) -> Result<Option<OrgId>, AwardError> {
-    let s = fold(app, id).await?;
-    Ok(s.contract
-        .as_ref()
-        .and_then(|c| c["org_id"].as_str())
-        .map(|o| OrgId::from_stored(o.to_owned())))
+/// The owner (or its agent) records that the contract is performed: the tender is completed. A
+/// second call changes nothing. Returns the tenderer the contract was with.
+pub async fn record_performance(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+) -> Result<OrgId, AwardError> {
+    let t = tender(app, id).await?;
+    if !manages(actor, &t) {
+        return Err(Refusal::Forbidden(
+            "the owner or its agent records the contract's performance",
+        )
+        .into());
+    }
+    let mut with = None;
+    act(app, id, By::User(actor.into()), |_, s, now| {
+        s.require(&[Stage::Contracted, Stage::Completed])?;
+        with = s
+            .contract
+            .as_ref()
+            .and_then(|c| c["org_id"].as_str())
+            .map(str::to_owned);
+        if s.stage() == Stage::Completed {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let body = json!({ "org_id": with, "performed_at": now.to_rfc3339() });
+        Ok((vec![public("contract_performed", body)], Vec::new()))
+    })
+    .await?;
+    with.map(OrgId::from_stored)
+        .ok_or(AwardError::Store(StoreError::Unavailable(
+            "a contract without its tenderer".into(),
+        )))
 }
 
 /// Who acts, for the audit log: a user, or a committee member (who has no account).
@@ -651,7 +676,12 @@ pub async fn final_report(
     };
     let insider = member.is_some_and(|m| &m.tender_id == id)
         || actor.is_some_and(|a| manages(a, &t) || is_supervisor(a, &t));
-    if !insider && !matches!(s.stage(), Stage::Awarded | Stage::Contracted) {
+    if !insider
+        && !matches!(
+            s.stage(),
+            Stage::Awarded | Stage::Contracted | Stage::Completed
+        )
+    {
         return Err(Refusal::Forbidden(
             "the evaluation report is public once the award notice is issued",
         )
@@ -1035,7 +1065,9 @@ pub async fn view(
         })
     });
     let report_sha = match s.stage() {
-        Stage::Awarded | Stage::Contracted => s.report.as_ref().map(|r| r.0.clone()),
+        Stage::Awarded | Stage::Contracted | Stage::Completed => {
+            s.report.as_ref().map(|r| r.0.clone())
+        }
         _ if insider => s.report.as_ref().map(|r| r.0.clone()),
         _ => None,
     };

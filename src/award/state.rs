@@ -28,6 +28,8 @@ pub enum Stage {
     Publicised,
     Awarded,
     Contracted,
+    /// The owner's side says the contract is performed; the performance bond goes back.
+    Completed,
     Failed,
 }
 
@@ -41,6 +43,7 @@ impl Stage {
             Stage::Publicised => "publicised",
             Stage::Awarded => "awarded",
             Stage::Contracted => "contracted",
+            Stage::Completed => "completed",
             Stage::Failed => "failed",
         }
     }
@@ -333,6 +336,7 @@ impl AwardState {
                 self.stage = Some(Stage::Contracted);
                 self.contract = Some(b.clone());
             }
+            "contract_performed" => self.stage = Some(Stage::Completed),
             _ => {}
         }
     }

@@ -742,10 +742,14 @@ pub async fn performance_completed(
             "the owner or its agent says when the contract is performed",
         ));
     }
-    let winner = crate::award::service::contracted_with(app, id)
+    let winner = crate::award::service::record_performance(app, actor, id)
         .await
-        .map_err(corrupt)?
-        .ok_or(BondsError::NoContract)?;
+        .map_err(|e| match e {
+            crate::award::service::AwardError::Refused(
+                crate::award::state::Refusal::WrongStage { .. },
+            ) => BondsError::NoContract,
+            e => corrupt(e),
+        })?;
     let due = RefundDue {
         due: app.clock.now().plus_days(PROMPT_RETURN_DAYS),
         article: "合同履行完毕（履约保证金按合同约定退还）",

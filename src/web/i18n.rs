@@ -406,6 +406,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("award_stage_publicised", "中标候选人公示中", "Candidates publicised"),
     ("award_stage_awarded", "已发出中标通知书", "Award notice issued"),
     ("award_stage_contracted", "合同已签订", "Contract signed"),
+    ("award_stage_completed", "合同已履行完毕", "Contract performed"),
     ("award_stage_failed", "招标失败", "Failed"),
     ("award_committee_members", "评标委员会人数", "Committee members"),
     ("award_candidates", "中标候选人（按排名）", "Candidates, ranked"),

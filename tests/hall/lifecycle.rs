@@ -339,6 +339,12 @@ async fn a_tender_runs_from_publication_to_contract_and_refunds_and_every_fen_re
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app.post(&path, Some(&owner), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let public = app
+        .get(format!("/api/tenders/{}/award", b.tender), None)
+        .await;
+    assert_eq!(public.body["stage"], "completed", "{:?}", public.body);
+    let again = app.post(&path, Some(&owner), json!({})).await;
+    assert_eq!(again.body["instruction_id"], Value::Null, "once");
     until(
         "the stray payment and the performance bond paid back",
         || async {
