@@ -724,6 +724,48 @@ pub async fn contract_signed(
     Ok(made)
 }
 
+/// The award's steps the bonds act on, caught up: a notice whose performance bond is not yet
+/// expected, a contract whose refunds are not yet instructed. Both are normally done right after
+/// the award's event is committed; this repairs a crash in between, and returns a receipt flagged
+/// on a contracted tender after the contract. Idempotent (a second run writes nothing); returns
+/// the refunds it instructed. A watcher runs it beside the refund sender.
+pub async fn follow_award(app: &AppState) -> Result<usize, BondsError> {
+    let now = app.clock.now();
+    let notices = app
+        .store
+        .award_events_of_kind("award_notice_issued", now.plus_days(-31))
+        .await?;
+    for (tender, e) in notices {
+        let amount = e.body["performance_bond_fen"].as_i64().unwrap_or(0);
+        let org = e.body["org_id"].as_str();
+        let due = e.body["contract_due"]
+            .as_str()
+            .and_then(|d| Timestamp::parse(d).ok());
+        let (Some(org), Some(due), true) = (org, due, amount > 0) else {
+            continue;
+        };
+        let org = OrgId::from_stored(org.to_owned());
+        if app
+            .store
+            .performance_bond_expected(&tender, &org)
+            .await?
+            .is_none()
+        {
+            let amount = Money::from_fen(amount).map_err(corrupt)?;
+            expect_performance_bond(app, &tender, &org, amount, due).await?;
+        }
+    }
+    let mut made = 0;
+    let contracts = app
+        .store
+        .award_events_of_kind("contract_recorded", now.plus_days(-6))
+        .await?;
+    for (tender, e) in contracts {
+        made += contract_signed(app, &tender, e.at).await?.len();
+    }
+    Ok(made)
+}
+
 /// How long the hall gives itself to return money the law sets no date for: a performance bond
 /// once the contract is performed (the contract's own terms govern; the hall does not hold it
 /// longer), and a receipt that names no tender.

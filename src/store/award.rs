@@ -35,6 +35,12 @@ pub trait AwardStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The tender's award events, oldest first.
     async fn award_events(&self, tender: &TenderId) -> Result<Vec<AwardEvent>, StoreError>;
+    /// Every tender's events of `kind` at or after `since`, oldest first.
+    async fn award_events_of_kind(
+        &self,
+        kind: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(TenderId, AwardEvent)>, StoreError>;
     /// The tender and seat of an unused code, if there is one with this digest.
     async fn find_evaluation_code(
         &self,
@@ -150,6 +156,24 @@ impl AwardStore for SqlStore {
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(event).collect()
+    }
+
+    async fn award_events_of_kind(
+        &self,
+        kind: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(TenderId, AwardEvent)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tender_id, seq, at, kind, audience, party_org, body FROM award_events \
+             WHERE kind = $1 AND at >= $2 ORDER BY at, tender_id, seq",
+        )
+        .bind(kind.to_owned())
+        .bind(since.millis())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((TenderId::from_stored(r.try_get("tender_id")?), event(r)?)))
+            .collect()
     }
 
     async fn find_evaluation_code(

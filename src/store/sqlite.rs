@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reconciliations",
         include_str!("../../migrations/sqlite/0010_reconciliations.sql"),
     ),
+    (
+        11,
+        "award events by kind",
+        include_str!("../../migrations/sqlite/0011_award_events_by_kind.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -973,3 +973,92 @@ async fn payments_racing_for_the_same_bond_make_it_once() {
         .clone();
     assert_eq!(bond["balance_fen"], BOND);
 }
+
+#[tokio::test]
+async fn the_bonds_catch_up_with_an_award_whose_follow_up_was_lost() {
+    use bidhall::award::AwardEvent;
+    use bidhall::opening::Audience;
+    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let (id, payers) = tender_with_payers(&app, &["tenderer1", "tenderer2"]).await;
+    pay(&app, "SBX5001", &payers[0].1, BOND).await;
+    pay(&app, "SBX5002", &payers[1].1, BOND).await;
+    let winner = crate::bids::org_of(&app, &payers[0].0).await;
+    past_the_deadline(&app, &id).await;
+    let tid = TenderId::parse(&id).unwrap();
+    // The award's notice and contract are committed, but the hall stopped before the bonds
+    // acted on them: no performance bond expected, no refund instructed.
+    let notice_at = app.now();
+    let event = |seq: i64, kind: &str, body: Value| AwardEvent {
+        seq,
+        at: app.now(),
+        kind: kind.into(),
+        audience: Audience::Public,
+        body,
+    };
+    let audit = || {
+        bidhall::auditlog::AuditEvent::new(
+            "award_event",
+            Some(&tid),
+            bidhall::auditlog::AuditActor::System,
+            app.now(),
+            json!({}),
+        )
+    };
+    let notice = json!({ "org_id": winner, "line": 1, "price_fen": 96_000_000,
+        "performance_bond_fen": 4_800_000,
+        "contract_due": notice_at.plus_days(30).to_rfc3339() });
+    app.app
+        .store
+        .append_award_events(
+            &tid,
+            0,
+            vec![event(1, "award_notice_issued", notice)],
+            vec![audit()],
+            vec![],
+            app.now(),
+        )
+        .await
+        .unwrap();
+    app.advance_days(2);
+    let contract_at = app.now();
+    app.app
+        .store
+        .append_award_events(
+            &tid,
+            1,
+            vec![event(2, "contract_recorded", json!({ "org_id": winner }))],
+            vec![audit()],
+            vec![],
+            app.now(),
+        )
+        .await
+        .unwrap();
+    assert!(app.app.store.refunds(Some(&tid)).await.unwrap().is_empty());
+
+    let made = bidhall::bonds::service::follow_award(&app.app)
+        .await
+        .unwrap();
+    assert_eq!(made, 2, "both bid bonds, the winner's included");
+    let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
+    assert!(refunds.iter().all(|r| r.due_by == contract_at.plus_days(5)));
+    let expected = app
+        .app
+        .store
+        .performance_bond_expected(&tid, &OrgId::from_stored(winner.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        expected.map(|(m, _)| m.fen()),
+        Some(4_800_000),
+        "the winner's performance bond is expected"
+    );
+    // A second run finds nothing to do and writes nothing.
+    let log = app.log_size().await;
+    assert_eq!(
+        bidhall::bonds::service::follow_award(&app.app)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(app.log_size().await, log);
+}
