@@ -74,7 +74,12 @@ pub fn mount_demo(
         app.shutdown.clone(),
     )?;
     tracing::info!("sandbox bank at http://{hall}/sandbox-bank");
-    Ok(router.nest("/sandbox-bank", super::http::router(bank, "/sandbox-bank")))
+    Ok(router
+        .nest("/sandbox-bank", super::http::router(bank, "/sandbox-bank"))
+        .route(
+            "/sandbox-bank/",
+            axum::routing::get(|| async { axum::response::Redirect::permanent("/sandbox-bank") }),
+        ))
 }
 
 pub async fn run(args: SandboxBankArgs) -> Result<(), String> {

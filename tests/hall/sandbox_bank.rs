@@ -19,6 +19,12 @@ async fn a_demo_hall_serves_the_sandbox_bank_and_its_signed_statements() {
     let app = TestApp::spawn_with(|a| a.demo = true).await;
     let page = app.get("/sandbox-bank", None).await;
     assert_eq!(page.status, StatusCode::OK);
+    let typed = app.get("/sandbox-bank/", None).await;
+    assert_eq!(
+        typed.status,
+        StatusCode::OK,
+        "a trailing slash leads to the same page"
+    );
     assert!(page.body.as_str().unwrap().contains("网上银行 sandbox"));
 
     let r = app
