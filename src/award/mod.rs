@@ -10,27 +10,7 @@ pub mod report;
 pub mod service;
 pub mod state;
 
-use crate::domain::Timestamp;
-use crate::opening::Audience;
-use serde_json::Value;
-
-/// One stored event of a tender's evaluation and award. `Hall` events are the committee's and
-/// the host's; `Party` events concern one tenderer; `Public` events are on the tender's page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AwardEvent {
-    pub seq: i64,
-    pub at: Timestamp,
-    pub kind: String,
-    pub audience: Audience,
-    pub body: Value,
-}
-
-impl AwardEvent {
-    /// The RFC 8785 bytes the audit log's entry hashes (the audience is not part of them).
-    pub fn canonical(&self) -> Vec<u8> {
-        crate::canonical::to_canonical_vec(&serde_json::json!({
-            "seq": self.seq, "at": self.at.to_rfc3339(), "kind": self.kind, "body": self.body,
-        }))
-        .expect("an event serialises")
-    }
-}
+/// One stored event of a tender's evaluation and award: the same shape, audiences and canonical
+/// bytes as the opening's. `Hall` events are the committee's and the host's; `Party` events
+/// concern one tenderer; `Public` events are on the tender's page.
+pub type AwardEvent = crate::opening::OpeningEvent;

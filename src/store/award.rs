@@ -2,13 +2,13 @@
 //! only). Events are appended only after the last one the caller folded (`Conflict` otherwise), so
 //! two writers cannot both decide the next step.
 
+use super::opening::{append_after, event};
 use super::sql::{append_audit, SqlStore};
 use super::StoreError;
 use crate::auditlog::AuditEvent;
 use crate::award::member::MemberSession;
 use crate::award::AwardEvent;
 use crate::domain::{TenderId, Timestamp};
-use crate::opening::Audience;
 use async_trait::async_trait;
 use sqlx::Row;
 
@@ -63,20 +63,6 @@ pub trait AwardStore: Send + Sync {
     ) -> Result<Option<MemberSession>, StoreError>;
 }
 
-fn event(r: &sqlx::any::AnyRow) -> Result<AwardEvent, StoreError> {
-    let audience: String = r.try_get("audience")?;
-    let party: Option<String> = r.try_get("party_org")?;
-    let body: String = r.try_get("body")?;
-    Ok(AwardEvent {
-        seq: r.try_get("seq")?,
-        at: Timestamp::from_stored(r.try_get("at")?),
-        kind: r.try_get("kind")?,
-        audience: Audience::from_stored(&audience, party)
-            .ok_or_else(|| StoreError::Unavailable(format!("unknown audience {audience}")))?,
-        body: serde_json::from_str(&body).map_err(|e| StoreError::Unavailable(e.to_string()))?,
-    })
-}
-
 #[async_trait]
 impl AwardStore for SqlStore {
     async fn append_award_events(
@@ -92,33 +78,7 @@ impl AwardStore for SqlStore {
         self.commit
             .run(move |c, log| {
                 Box::pin(async move {
-                    let last: i64 = sqlx::query(
-                        "SELECT COALESCE(MAX(seq), 0) AS last FROM award_events WHERE tender_id = $1",
-                    )
-                    .bind(tender.clone())
-                    .fetch_one(&mut *c)
-                    .await?
-                    .try_get("last")?;
-                    if last != after {
-                        return Err(StoreError::Conflict(format!(
-                            "the award moved on to event {last}"
-                        )));
-                    }
-                    for e in &events {
-                        sqlx::query(
-                            "INSERT INTO award_events (tender_id, seq, at, kind, audience, party_org, body) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        )
-                        .bind(tender.clone())
-                        .bind(e.seq)
-                        .bind(e.at.millis())
-                        .bind(e.kind.clone())
-                        .bind(e.audience.as_str())
-                        .bind(e.audience.party().map(|o| o.to_string()))
-                        .bind(e.body.to_string())
-                        .execute(&mut *c)
-                        .await?;
-                    }
+                    append_after(c, "award_events", "award", &tender, after, &events).await?;
                     for code in &codes {
                         sqlx::query(
                             "DELETE FROM evaluation_codes WHERE tender_id = $1 AND seat = $2 AND used_at IS NULL",

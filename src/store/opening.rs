@@ -39,7 +39,8 @@ pub trait OpeningStore: Send + Sync {
     async fn bonds(&self, tender: &TenderId) -> Result<Vec<BondReceipt>, StoreError>;
 }
 
-fn event(r: &sqlx::any::AnyRow) -> Result<OpeningEvent, StoreError> {
+/// A stored event row of `opening_events` or `award_events` (the same columns).
+pub(super) fn event(r: &sqlx::any::AnyRow) -> Result<OpeningEvent, StoreError> {
     let audience: String = r.try_get("audience")?;
     let party: Option<String> = r.try_get("party_org")?;
     let body: String = r.try_get("body")?;
@@ -51,6 +52,46 @@ fn event(r: &sqlx::any::AnyRow) -> Result<OpeningEvent, StoreError> {
             .ok_or_else(|| StoreError::Unavailable(format!("unknown audience {audience}")))?,
         body: serde_json::from_str(&body).map_err(|e| StoreError::Unavailable(e.to_string()))?,
     })
+}
+
+/// Inserts `events` into `table` (`opening_events` or `award_events`, the same columns) if the
+/// tender's last event there is still `after`; `Conflict` naming `what` otherwise.
+pub(super) async fn append_after(
+    c: &mut sqlx::AnyConnection,
+    table: &str,
+    what: &str,
+    tender: &str,
+    after: i64,
+    events: &[OpeningEvent],
+) -> Result<(), StoreError> {
+    let last: i64 = sqlx::query(&format!(
+        "SELECT COALESCE(MAX(seq), 0) AS last FROM {table} WHERE tender_id = $1"
+    ))
+    .bind(tender.to_owned())
+    .fetch_one(&mut *c)
+    .await?
+    .try_get("last")?;
+    if last != after {
+        return Err(StoreError::Conflict(format!(
+            "the {what} moved on to event {last}"
+        )));
+    }
+    for e in events {
+        sqlx::query(&format!(
+            "INSERT INTO {table} (tender_id, seq, at, kind, audience, party_org, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(tender.to_owned())
+        .bind(e.seq)
+        .bind(e.at.millis())
+        .bind(e.kind.clone())
+        .bind(e.audience.as_str())
+        .bind(e.audience.party().map(|o| o.to_string()))
+        .bind(e.body.to_string())
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -67,33 +108,7 @@ impl OpeningStore for SqlStore {
         self.commit
             .run(move |c, log| {
                 Box::pin(async move {
-                    let last: i64 = sqlx::query(
-                        "SELECT COALESCE(MAX(seq), 0) AS last FROM opening_events WHERE tender_id = $1",
-                    )
-                    .bind(tender.clone())
-                    .fetch_one(&mut *c)
-                    .await?
-                    .try_get("last")?;
-                    if last != after {
-                        return Err(StoreError::Conflict(format!(
-                            "the opening moved on to event {last}"
-                        )));
-                    }
-                    for e in &events {
-                        sqlx::query(
-                            "INSERT INTO opening_events (tender_id, seq, at, kind, audience, party_org, body) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        )
-                        .bind(tender.clone())
-                        .bind(e.seq)
-                        .bind(e.at.millis())
-                        .bind(e.kind.clone())
-                        .bind(e.audience.as_str())
-                        .bind(e.audience.party().map(|o| o.to_string()))
-                        .bind(e.body.to_string())
-                        .execute(&mut *c)
-                        .await?;
-                    }
+                    append_after(c, "opening_events", "opening", &tender, after, &events).await?;
                     for a in &audits {
                         append_audit(log, a)?;
                     }
