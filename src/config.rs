@@ -225,6 +225,10 @@ pub struct ServeArgs {
     /// `text` (default) or `json` logs.
     #[arg(long, env = "BIDHALL_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// The bearer token a metrics scraper sends for `/metrics` (otherwise only a signed-in
+    /// trading-centre user sees them). Never logged.
+    #[arg(long, env = "BIDHALL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "BIDHALL_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -430,6 +434,7 @@ impl ServeArgs {
             max_document_mib: 200,
             session_hours: 12,
             log_format: "text".into(),
+            metrics_token: None,
             secure_cookies: false,
             log: LogArgs {
                 log_origin: "bidhall.localhost/log".into(),

@@ -17,6 +17,9 @@ pub enum AuditActor {
     /// A tenderer whose identity stays confidential until the opening (法 art. 22): the entry
     /// carries SHA-256(salt ‖ org id) and the salt is published at the opening.
     Committed { commitment: String },
+    /// A sealed entry (docs/audit-log.md, "Sealed entries"): the tender, the actor and the
+    /// payload are inside the commitment, disclosed at the opening.
+    Sealed { commitment: String },
     /// The hall itself (a deadline passing, a demo load).
     System,
 }
@@ -40,6 +43,31 @@ pub struct AuditEvent {
     pub actor: AuditActor,
     pub at: Timestamp,
     pub payload: serde_json::Value,
+    /// For a sealed entry, what the hall keeps to disclose at the opening; never in the entry.
+    #[serde(skip)]
+    pub disclosure: Option<Disclosure>,
+}
+
+/// The facts behind a sealed entry: stored beside the log, served from the tender's opening on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disclosure {
+    pub tender: TenderId,
+    pub salt: [u8; 32],
+    /// RFC 8785 bytes of `{"actor", "payload", "tender"}`: exactly what the commitment hashes.
+    pub facts: Vec<u8>,
+}
+
+/// The label that keeps a sealed entry's commitment apart from every other hash in the hall.
+pub const SEALED_LABEL: &str = "bidhall-log/1 sealed";
+
+/// `SHA-256(lp(SEALED_LABEL) ‖ salt ‖ facts)`, hex.
+pub fn sealed_commitment(salt: &[u8; 32], facts: &[u8]) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(&(SEALED_LABEL.len() as u32).to_be_bytes());
+    ctx.update(SEALED_LABEL.as_bytes());
+    ctx.update(salt);
+    ctx.update(facts);
+    hex::encode(ctx.finish())
 }
 
 impl AuditEvent {
@@ -56,6 +84,75 @@ impl AuditEvent {
             actor,
             at,
             payload,
+            disclosure: None,
+        }
+    }
+
+    /// An entry about a tenderer while who bids is confidential (招标投标法 第二十二条): the log
+    /// shows its type, its time and a commitment; which tender, who and what are disclosed at
+    /// the tender's opening. Each entry has its own salt, so two entries cannot be linked.
+    pub fn sealed(
+        kind: &'static str,
+        tender: &TenderId,
+        actor: AuditActor,
+        at: Timestamp,
+        payload: serde_json::Value,
+    ) -> Self {
+        let mut salt = [0u8; 32];
+        crate::identity::session::fill_random(&mut salt);
+        Self::sealed_with_salt(kind, tender, actor, at, payload, salt)
+    }
+
+    /// [`AuditEvent::sealed`] with a given salt (test vectors).
+    pub fn sealed_with_salt(
+        kind: &'static str,
+        tender: &TenderId,
+        actor: AuditActor,
+        at: Timestamp,
+        payload: serde_json::Value,
+        salt: [u8; 32],
+    ) -> Self {
+        let facts = crate::canonical::to_canonical_vec(&serde_json::json!({
+            "actor": actor, "payload": payload, "tender": tender,
+        }))
+        .expect("facts serialise");
+        AuditEvent {
+            kind,
+            tender: None,
+            actor: AuditActor::Sealed {
+                commitment: sealed_commitment(&salt, &facts),
+            },
+            at,
+            payload: serde_json::json!({}),
+            disclosure: Some(Disclosure {
+                tender: tender.clone(),
+                salt,
+                facts,
+            }),
+        }
+    }
+
+    /// Sealed while `at` is before the tender's bid deadline, plain from then on.
+    pub fn about_a_tenderer(
+        kind: &'static str,
+        tender: &TenderId,
+        deadline: Timestamp,
+        actor: AuditActor,
+        at: Timestamp,
+        payload: serde_json::Value,
+    ) -> Self {
+        if at < deadline {
+            Self::sealed(kind, tender, actor, at, payload)
+        } else {
+            Self::new(kind, Some(tender), actor, at, payload)
+        }
+    }
+
+    /// The commitment of a sealed entry.
+    pub fn sealed_as(&self) -> Option<&str> {
+        match &self.actor {
+            AuditActor::Sealed { commitment } => Some(commitment),
+            _ => None,
         }
     }
 
@@ -102,6 +199,51 @@ mod tests {
         assert_eq!(c, commitment(&salt, "org-1"));
         assert_ne!(c, commitment(&salt, "org-2"));
         assert_ne!(c, commitment(&[8u8; 32], "org-1"));
+    }
+
+    #[test]
+    fn a_sealed_entry_names_neither_tender_nor_actor_and_its_disclosure_checks() {
+        let tender = TenderId::from_stored("0190f5d2-0000-7000-8000-0000000000aa".into());
+        let org = OrgId::from_stored("0190f5d2-0000-7000-8000-000000000001".into());
+        let actor = AuditActor::User {
+            user_id: UserId::from_stored("0190f5d2-0000-7000-8000-000000000002".into()),
+            org_id: org,
+            role: Role::Tenderer,
+        };
+        let at = Timestamp::parse("2027-03-01T02:00:00Z").unwrap();
+        let e = AuditEvent::sealed_with_salt(
+            "sub_account_opened",
+            &tender,
+            actor,
+            at,
+            serde_json::json!({"bank": "SBX", "sub_account": "8801089892966438763"}),
+            [1u8; 32],
+        );
+        let d = e.disclosure.clone().unwrap();
+        // docs/audit-log.md, "Sealed entries": the test vector
+        assert_eq!(
+            String::from_utf8(d.facts.clone()).unwrap(),
+            r#"{"actor":{"kind":"user","org_id":"0190f5d2-0000-7000-8000-000000000001","role":"tenderer","user_id":"0190f5d2-0000-7000-8000-000000000002"},"payload":{"bank":"SBX","sub_account":"8801089892966438763"},"tender":"0190f5d2-0000-7000-8000-0000000000aa"}"#
+        );
+        let entry = String::from_utf8(e.canonical_bytes()).unwrap();
+        assert_eq!(
+            entry,
+            format!(
+                r#"{{"actor":{{"commitment":"{}","kind":"sealed"}},"at":"2027-03-01T02:00:00.000Z","payload":{{}},"type":"sub_account_opened"}}"#,
+                sealed_commitment(&[1u8; 32], &d.facts)
+            )
+        );
+        assert_eq!(
+            e.sealed_as().unwrap(),
+            "742e2d560b244366b290eec824db801858ea35f59084c1bb8b4f7ed2bb4ff050"
+        );
+        for secret in [
+            "0190f5d2-0000-7000-8000-0000000000aa",
+            "000000000001",
+            "8801089892966438763",
+        ] {
+            assert!(!entry.contains(secret), "{entry}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod disclosures;
 pub mod event;
 pub mod export;
 pub mod merkle;

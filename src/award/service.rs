@@ -17,8 +17,8 @@ use crate::lottery::{DrawKind, DrawState};
 use crate::opening::state::{OpeningState, Phase};
 use crate::opening::Audience;
 use crate::store::{IssuedCode, StoreError};
+use crate::tenders::access::{self, Action, Relations};
 use crate::tenders::model::{EvaluationMethod, Tender, TenderState};
-use crate::tenders::service::manages;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -77,7 +77,7 @@ pub async fn record_performance(
     id: &TenderId,
 ) -> Result<OrgId, AwardError> {
     let t = tender(app, id).await?;
-    if !manages(actor, &t) {
+    if !Relations::of(Some(actor), &t).manages() {
         return Err(Refusal::Forbidden(
             "the owner or its agent records the contract's performance",
         )
@@ -179,22 +179,19 @@ fn bounded(text: &str, field: &str, max: usize) -> Result<String, Refusal> {
     Ok(t.to_string())
 }
 
-fn is_supervisor(actor: &Actor, t: &Tender) -> bool {
-    actor.role == Role::Supervisor && actor.org_id == t.spec.supervisor_org_id
+/// Those who run or supervise the tender: they see the report and every objection.
+fn insider(actor: Option<&Actor>, t: &Tender) -> bool {
+    let r = Relations::of(actor, t);
+    r.manages() || r.supervisor
 }
 
 /// The host of the evaluation: the tender's agent, or its owner when it has none.
 pub fn host_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
-    let host = match &t.agent_org_id {
-        Some(agent) => actor.role == Role::Agent && &actor.org_id == agent,
-        None => manages(actor, t),
-    };
-    if host {
-        Ok(())
-    } else {
-        Err(Refusal::Forbidden(
-            "only the tender's agent (or its owner, when it has no agent) does this",
-        ))
+    let r = Relations::of(Some(actor), t);
+    match access::may(Action::HostEvaluation, &r, t, t.spec.schedule.bid_deadline) {
+        Ok(()) => Ok(()),
+        Err(access::Denied::Forbidden(why)) => Err(Refusal::Forbidden(why)),
+        Err(_) => Err(Refusal::Forbidden("only the tender's host does this")),
     }
 }
 
@@ -674,8 +671,7 @@ pub async fn final_report(
         }
         .into());
     };
-    let insider = member.is_some_and(|m| &m.tender_id == id)
-        || actor.is_some_and(|a| manages(a, &t) || is_supervisor(a, &t));
+    let insider = member.is_some_and(|m| &m.tender_id == id) || insider(actor, &t);
     if !insider
         && !matches!(
             s.stage(),
@@ -813,7 +809,7 @@ pub async fn answer(
     input: TextInput,
 ) -> Result<bool, AwardError> {
     let t = tender(app, id).await?;
-    if !manages(actor, &t) {
+    if !Relations::of(Some(actor), &t).manages() {
         return Err(
             Refusal::Forbidden("only the tender's owner or agent answers objections").into(),
         );
@@ -1037,7 +1033,7 @@ pub async fn view(
 ) -> Result<Value, AwardError> {
     let t = tender(app, id).await?;
     let s = fold(app, id).await?;
-    let insider = actor.is_some_and(|a| manages(a, &t) || is_supervisor(a, &t));
+    let insider = insider(actor, &t);
     let objections: Vec<&super::state::Objection> = s
         .objections
         .iter()

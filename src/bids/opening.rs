@@ -240,8 +240,8 @@ pub async fn decrypt(
     id: &TenderId,
 ) -> Result<Vec<BidOutcome>, BidError> {
     let tender = closed_tender(app, id).await?;
-    let may = crate::tenders::service::manages(actor, &tender)
-        || (actor.role == Role::Supervisor && actor.org_id == tender.spec.supervisor_org_id);
+    let r = crate::tenders::access::Relations::of(Some(actor), &tender);
+    let may = r.manages() || r.supervisor;
     if !may {
         return Err(BidError::Forbidden(
             "the opening is run by the tender's host and watched by its supervisor".into(),

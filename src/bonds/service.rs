@@ -17,8 +17,8 @@ use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::{InvalidValue, Money, OrgId, TenderId, Timestamp};
 use crate::identity::{Actor, Role};
 use crate::store::{LedgerWrite, NotificationRow, RefundRow, StoreError, StoredTransaction};
+use crate::tenders::access::{self, Action, Denied, Relations};
 use crate::tenders::model::{Tender, TenderState};
-use crate::tenders::service::manages;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ pub enum BondsError {
     #[error("not_obtained: only a tenderer that obtained the tender documents pays a bond")]
     NotObtained,
     /// 法 第二十二条: who is bidding stays unknown to the owner and its agent until the opening.
-    #[error("confidential_until_opening: the owner and its agent see who paid a bond once the bids are opened, at {deadline} (招标投标法 第二十二条)")]
+    #[error("who paid a bond is told to the tender's owner, agent and supervisor once the bids are opened, at {} Beijing time (招标投标法 第二十二条)", .deadline.shanghai())]
     ConfidentialUntilOpening { deadline: Timestamp },
     #[error("unknown_bank: no bank {0} is configured")]
     UnknownBank(String),
@@ -82,6 +82,17 @@ pub enum BondsError {
     Busy,
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl From<Denied> for BondsError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Hidden => BondsError::NotFound,
+            Denied::SignIn => BondsError::Forbidden("sign in first"),
+            Denied::Forbidden(why) => BondsError::Forbidden(why),
+            Denied::UntilOpening { deadline } => BondsError::ConfidentialUntilOpening { deadline },
+        }
+    }
 }
 
 impl From<StoreError> for BondsError {
@@ -116,6 +127,11 @@ pub async fn ledger(app: &AppState) -> Result<Ledger, BondsError> {
 /// One tender's ledger: every transaction that moves its bonds or its flagged receipts.
 pub async fn tender_ledger_of(app: &AppState, tender: &TenderId) -> Result<Ledger, BondsError> {
     rebuild(&app.store.ledger_transactions(Some(tender)).await?)
+}
+
+/// The tender's bid deadline: what concerns a tenderer before it is sealed in the log.
+async fn deadline_of(app: &AppState, id: &TenderId) -> Result<Timestamp, BondsError> {
+    Ok(app.store.get_tender(id).await?.spec.schedule.bid_deadline)
 }
 
 async fn tender(app: &AppState, id: &TenderId) -> Result<Tender, BondsError> {
@@ -231,14 +247,14 @@ pub async fn sub_account(
         return Err(BondsError::Forbidden("bonds are paid by tenderers"));
     }
     let t = tender(app, id).await?;
-    let Some(obtained) = app.store.find_obtained(id, &actor.org_id).await? else {
+    if app.store.find_obtained(id, &actor.org_id).await?.is_none() {
         return Err(BondsError::NotObtained);
-    };
+    }
     let row = match app.store.sub_account_of(id, &actor.org_id).await? {
         Some(row) => row,
         None => {
             let bank = app.banks.default_bank().ok_or(BondsError::NoBank)?;
-            open(app, &bank, &t, &actor.org_id, &obtained.commitment).await?
+            open(app, &bank, &t, actor).await?
         }
     };
     Ok(PayingIn {
@@ -262,9 +278,9 @@ async fn open(
     app: &AppState,
     bank: &BankEndpoint,
     t: &Tender,
-    tenderer: &OrgId,
-    commitment: &str,
+    who: &Actor,
 ) -> Result<crate::store::SubAccountRow, BondsError> {
+    let tenderer = &who.org_id;
     let secret = app.banks.hall_secret();
     for attempt in 0..ATTEMPTS as u32 {
         let number = SubAccount::derive(secret, &bank.prefix, &t.id, tenderer, attempt);
@@ -276,13 +292,12 @@ async fn open(
             attempt: i64::from(attempt),
             opened_at: app.clock.now(),
         };
-        // Before the opening the log must not say who: the tenderer appears by its commitment.
-        let audit = AuditEvent::new(
+        // Before the opening the log must not say who, nor for which tender (法 第二十二条).
+        let audit = AuditEvent::about_a_tenderer(
             "sub_account_opened",
-            Some(&t.id),
-            AuditActor::Committed {
-                commitment: commitment.to_owned(),
-            },
+            &t.id,
+            t.spec.schedule.bid_deadline,
+            who.into(),
             row.opened_at,
             json!({ "bank": bank.code, "sub_account": row.number }),
         );
@@ -364,9 +379,11 @@ pub async fn ingest_notification(
             }
             Err(_) => None,
         };
+        let mut deadline = None;
         let (mut ledger, after, expected, scope) = match &owner {
             Some(o) => {
                 let t = app.store.get_tender(&o.tender).await?;
+                deadline = Some((t.id.clone(), t.spec.schedule.bid_deadline));
                 let (stored, after) = app.store.ledger_scope(&o.tender, &o.tenderer).await?;
                 (
                     rebuild(&stored)?,
@@ -394,7 +411,7 @@ pub async fn ingest_notification(
                     reason: reason.code().to_owned(),
                 },
                 Some(reason.code().to_owned()),
-                serde_json::to_value(reason).unwrap_or_default(),
+                public_detail(reason),
             ),
             Memo::BondReceived { bond, .. } => (
                 "bond_received",
@@ -406,16 +423,22 @@ pub async fn ingest_notification(
         };
         // Amounts and the sub-account, never the payer's account number; before the opening
         // the log must not name the tenderer either (法 第二十二条).
-        let audit = AuditEvent::new(
-            kind,
-            scope.as_ref().map(|(t, _)| t),
-            AuditActor::System,
-            app.clock.now(),
-            json!({
-                "bank": bank.code, "bank_txn_id": n.bank_txn_id(), "sub_account": n.sub_account(),
-                "amount_fen": n.amount().fen(), "value_time": n.value_time(), "detail": detail,
-            }),
-        );
+        let facts = json!({
+            "bank": bank.code, "bank_txn_id": n.bank_txn_id(), "sub_account": n.sub_account(),
+            "amount_fen": n.amount().fen(), "value_time": n.value_time(), "detail": detail,
+        });
+        let now = app.clock.now();
+        let audit = match &deadline {
+            Some((tender, deadline)) => AuditEvent::about_a_tenderer(
+                kind,
+                tender,
+                *deadline,
+                AuditActor::System,
+                now,
+                facts,
+            ),
+            None => AuditEvent::new(kind, None, AuditActor::System, now, facts),
+        };
         let w = LedgerWrite {
             scope,
             after,
@@ -446,6 +469,18 @@ pub async fn ingest_notification(
         }
     }
     Err(BondsError::Busy)
+}
+
+/// Why a receipt was flagged, as the public log may say it: the bond it concerns by kind and lot,
+/// never by tenderer (docs/bonds.md §7.4; 招标投标法 第二十二条).
+fn public_detail(reason: &SuspenseReason) -> serde_json::Value {
+    let mut detail = serde_json::to_value(reason).unwrap_or_default();
+    let bond = match reason {
+        SuspenseReason::AlreadyHeld { bond } | SuspenseReason::AfterDeadline { bond, .. } => bond,
+        _ => return detail,
+    };
+    detail["bond"] = json!({ "kind": bond_kind(bond), "lot": bond_lot(bond) });
+    detail
 }
 
 fn bond_kind(b: &Bond) -> &'static str {
@@ -610,14 +645,20 @@ async fn instruct(
             return Err(corrupt("a refund that is not instructed"));
         };
         let amount = t.postings()[0].amount();
-        let audit = AuditEvent::new(
-            "refund_instructed",
-            scope.as_ref().map(|(t, _)| t),
-            AuditActor::System,
-            now,
-            json!({ "instruction_id": id, "bank": bank, "amount_fen": amount.fen(),
-                    "due_by": due.due, "article": due.article }),
-        );
+        let facts = json!({ "instruction_id": id, "bank": bank, "amount_fen": amount.fen(),
+                            "due_by": due.due, "article": due.article });
+        // A refund before the opening (a withdrawn bid's bond) would say that someone bid.
+        let audit = match &scope {
+            Some((tender, _)) => AuditEvent::about_a_tenderer(
+                "refund_instructed",
+                tender,
+                deadline_of(app, tender).await?,
+                AuditActor::System,
+                now,
+                facts,
+            ),
+            None => AuditEvent::new("refund_instructed", None, AuditActor::System, now, facts),
+        };
         let w = LedgerWrite {
             scope: scope.clone(),
             after,
@@ -779,7 +820,7 @@ pub async fn performance_completed(
     id: &TenderId,
 ) -> Result<Option<RefundInstructionId>, BondsError> {
     let t = tender(app, id).await?;
-    if !manages(actor, &t) {
+    if !Relations::of(Some(actor), &t).manages() {
         return Err(BondsError::Forbidden(
             "the owner or its agent says when the contract is performed",
         ));
@@ -902,7 +943,7 @@ pub async fn forfeit(
     input: ForfeitInput,
 ) -> Result<Forfeiture, BondsError> {
     let t = tender(app, id).await?;
-    if !manages(actor, &t) {
+    if !Relations::of(Some(actor), &t).manages() {
         return Err(BondsError::Forbidden(
             "bonds are forfeited by the tender's owner or its agent",
         ));
@@ -1207,16 +1248,8 @@ pub async fn tender_bonds(
     id: &TenderId,
 ) -> Result<BondsView, BondsError> {
     let t = tender(app, id).await?;
-    let supervisor = actor.role == Role::Supervisor && actor.org_id == t.spec.supervisor_org_id;
-    if !(manages(actor, &t) || supervisor || actor.role == Role::Platform) {
-        return Err(BondsError::Forbidden(
-            "a tender's bonds are seen by its owner, its agent, its supervisor and the trading centre",
-        ));
-    }
-    let deadline = t.spec.schedule.bid_deadline;
-    if !(supervisor || actor.role == Role::Platform) && app.clock.now() < deadline {
-        return Err(BondsError::ConfidentialUntilOpening { deadline });
-    }
+    let r = Relations::of(Some(actor), &t);
+    access::may(Action::SeeTenderBonds, &r, &t, app.clock.now())?;
     let stored = app.store.ledger_transactions(Some(id)).await?;
     Ok(BondsView {
         tender_id: id.to_string(),

@@ -3,8 +3,9 @@
 //! a tenderer's identity.
 
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, MaybeUser};
 use crate::app::AppState;
+use crate::auditlog::disclosures::{disclosures, DisclosureError, DisclosureView};
 use crate::auditlog::merkle::Hash;
 use crate::auditlog::offline::Receipt;
 use crate::auditlog::service::{self, LogError};
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/log/proofs/consistency", get(consistency))
         .route("/api/log/receipts/{index}", get(receipt))
         .route("/api/log/cosignatures", post(cosign))
+        .route("/api/tenders/{id}/log/sealed", get(sealed))
 }
 
 impl From<LogError> for ApiError {
@@ -322,4 +324,27 @@ async fn cosign(
         StatusCode::CREATED,
         Json(json!({ "size": c.size, "witness": witness })),
     ))
+}
+
+impl From<DisclosureError> for ApiError {
+    fn from(e: DisclosureError) -> Self {
+        match e {
+            DisclosureError::Access(d) => d.into(),
+            DisclosureError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// The facts and salts of the tender's sealed entries, from its opening on.
+#[utoipa::path(get, path = "/api/tenders/{id}/log/sealed", tag = "audit log",
+    params(("id" = String, Path, description = "The tender")),
+    responses((status = 200, body = [DisclosureView]),
+        (status = 403, description = "confidential_until_opening"), (status = 404)))]
+pub(super) async fn sealed(
+    State(app): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<DisclosureView>>, ApiError> {
+    let id = TenderId::parse(&id).map_err(|_| ApiError::not_found("tender"))?;
+    Ok(Json(disclosures(&app, actor.as_ref(), &id).await?))
 }

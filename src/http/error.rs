@@ -6,6 +6,7 @@ use crate::domain::InvalidValue;
 use crate::identity::service::AuthError;
 use crate::identity::IdentityError;
 use crate::store::StoreError;
+use crate::tenders::access::Denied;
 use crate::tenders::service::TenderError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -138,6 +139,22 @@ impl From<IdentityError> for ApiError {
     }
 }
 
+/// The access policy's refusals, the same on every route (docs/api.md, "Errors").
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        let message = d.to_string();
+        match d {
+            Denied::Hidden => ApiError::not_found("tender"),
+            Denied::SignIn => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message),
+            Denied::Forbidden(why) => ApiError::forbidden(why),
+            Denied::UntilOpening { deadline } => {
+                ApiError::new(StatusCode::FORBIDDEN, "confidential_until_opening", message)
+                    .with_details(json!({ "deadline": deadline }))
+            }
+        }
+    }
+}
+
 impl From<TenderError> for ApiError {
     fn from(e: TenderError) -> Self {
         let message = e.to_string();
@@ -184,6 +201,7 @@ impl From<TenderError> for ApiError {
                     .with_details(json!({ "limit_bytes": limit_bytes }))
             }
             T::NotObtained => ApiError::forbidden(message),
+            T::Access(d) => d.into(),
             T::Blob(detail) => ApiError::internal(detail),
         }
     }

@@ -42,7 +42,7 @@ use utoipa::OpenApi;
         notices::search,
         auditlog::checkpoint_text, auditlog::tile, auditlog::key, auditlog::sign_checkpoint,
         auditlog::entries, auditlog::entry, auditlog::inclusion, auditlog::consistency,
-        auditlog::receipt, auditlog::cosign,
+        auditlog::receipt, auditlog::cosign, auditlog::sealed,
         draws::rules, draws::submit_agent, draws::list_agents, draws::agent_dossier,
         draws::review_agent, draws::record_qualification, draws::record_credit, draws::list_credit,
         draws::register_expert, draws::list_experts, draws::request_draw, draws::list_draws,

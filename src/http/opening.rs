@@ -51,6 +51,7 @@ impl From<OpeningError> for ApiError {
         match e {
             OpeningError::NotFound => ApiError::not_found("tender"),
             OpeningError::Bid(b) => b.into(),
+            OpeningError::Access(d) => d.into(),
             OpeningError::Store(s) => s.into(),
             OpeningError::Refused(r) => {
                 let message = r.to_string();
@@ -545,7 +546,7 @@ mod tests {
         let tenderer = Viewer {
             hall: false,
             role: "tenderer",
-            org: Some(a),
+            org: Some(a.clone()),
         };
         assert_eq!(
             run(stored.clone(), 0, vec![], 16, tenderer).await,
@@ -556,6 +557,22 @@ mod tests {
             role: "host",
             org: None,
         };
-        assert_eq!(run(stored, 0, vec![], 16, host).await, vec![1, 2, 3, 4]);
+        assert_eq!(
+            run(stored, 0, vec![], 16, host.clone()).await,
+            vec![1, 2, 3, 4]
+        );
+        // A tenderer's own event before the box closes: itself alone (法 第二十二条).
+        let own = vec![ev(1, Audience::Public), ev(2, Audience::Own(a.clone()))];
+        assert_eq!(run(own.clone(), 0, vec![], 16, host).await, vec![1]);
+        assert_eq!(
+            run(own.clone(), 0, vec![], 16, Viewer::public()).await,
+            vec![1]
+        );
+        let tenderer = Viewer {
+            hall: false,
+            role: "tenderer",
+            org: Some(a),
+        };
+        assert_eq!(run(own, 0, vec![], 16, tenderer).await, vec![1, 2]);
     }
 }

@@ -1,8 +1,13 @@
 //! Operations: liveness, readiness (the store answers), Prometheus metrics and the per-route
 //! request counter and latency histogram that feed them.
 
+use super::error::ApiError;
+use super::extract::MaybeUser;
 use crate::app::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use crate::identity::Role;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -46,11 +51,43 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
-async fn metrics_text() -> impl IntoResponse {
+/// The metrics are the operator's: per-route counts would tell, while bidding is open, how many
+/// obtained documents or submitted bids (招标投标法 第二十二条). A scraper sends
+/// `Authorization: Bearer <BIDHALL_METRICS_TOKEN>`; a signed-in trading-centre user may look too.
+async fn metrics_text(State(app): State<AppState>, mut parts: Parts) -> Response {
+    let bearer = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let scraper = match (bearer, app.config.metrics_token.as_deref()) {
+        (Some(given), Some(token)) => same_secret(given, token),
+        _ => false,
+    };
+    if !scraper {
+        match MaybeUser::from_request_parts(&mut parts, &app).await {
+            Ok(MaybeUser(Some(actor))) if actor.role == Role::Platform => {}
+            Ok(MaybeUser(Some(_))) => {
+                return ApiError::forbidden("the metrics are the trading centre's").into_response()
+            }
+            Ok(MaybeUser(None)) => return ApiError::unauthenticated().into_response(),
+            Err(e) => return e.into_response(),
+        }
+    }
     (
-        [("content-type", "text/plain; version=0.0.4")],
+        [
+            ("content-type", "text/plain; version=0.0.4"),
+            ("cache-control", "no-store"),
+        ],
         prometheus().render(),
     )
+        .into_response()
+}
+
+/// Compares two secrets by their digests, so the time taken says nothing about the secret.
+fn same_secret(a: &str, b: &str) -> bool {
+    let d = |x: &str| ring::digest::digest(&ring::digest::SHA256, x.as_bytes());
+    d(a).as_ref() == d(b).as_ref()
 }
 
 /// Counts requests and times them, labelled by the route pattern (never the raw path, whose ids

@@ -16,7 +16,7 @@ use crate::draws::{
 use crate::identity::{Actor, Role};
 use crate::registry::{agent_exclusions, expert_exclusions, AgentFilter, Conflicts, ExpertFilter};
 use crate::store::StoreError;
-use crate::tenders::service::manages;
+use crate::tenders::access::Relations;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -235,7 +235,7 @@ async fn target(
                     StoreError::NotFound => LotteryError::NotFound("tender"),
                     e => e.into(),
                 })?;
-            if !manages(actor, &tender) {
+            if !Relations::of(Some(actor), &tender).manages() {
                 return Err(LotteryError::Forbidden(
                     "only the tender's agent or owner requests its expert draw",
                 ));

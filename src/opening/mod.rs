@@ -20,6 +20,10 @@ pub enum Audience {
     Hall,
     /// One tenderer (and the hall).
     Party(OrgId),
+    /// One tenderer alone: what it does before the box closes, such as signing in to the lobby,
+    /// would tell the hall that it bid (招标投标法 第二十二条). At the close the hall is told the
+    /// list in one `sign_ins_disclosed` event.
+    Own(OrgId),
 }
 
 impl Audience {
@@ -28,6 +32,7 @@ impl Audience {
             Audience::Public => "public",
             Audience::Hall => "hall",
             Audience::Party(_) => "party",
+            Audience::Own(_) => "own",
         }
     }
 
@@ -36,13 +41,14 @@ impl Audience {
             ("public", _) => Some(Audience::Public),
             ("hall", _) => Some(Audience::Hall),
             ("party", Some(o)) => Some(Audience::Party(OrgId::from_stored(o))),
+            ("own", Some(o)) => Some(Audience::Own(OrgId::from_stored(o))),
             _ => None,
         }
     }
 
     pub fn party(&self) -> Option<&OrgId> {
         match self {
-            Audience::Party(o) => Some(o),
+            Audience::Party(o) | Audience::Own(o) => Some(o),
             _ => None,
         }
     }
@@ -108,6 +114,7 @@ impl Viewer {
             Audience::Public => true,
             Audience::Hall => self.hall,
             Audience::Party(o) => self.hall || self.org.as_ref() == Some(o),
+            Audience::Own(o) => self.org.as_ref() == Some(o),
         }
     }
 }

@@ -14,8 +14,8 @@ use crate::bonds::{BondReceipt, BondStatus};
 use crate::domain::{LotId, Money, OrgId, TenderId, Timestamp};
 use crate::identity::{Actor, Role};
 use crate::store::StoreError;
+use crate::tenders::access::{self, Action, Denied, Relations};
 use crate::tenders::model::{CustodianKind, Tender, TenderState};
-use crate::tenders::service::manages;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -29,6 +29,8 @@ pub enum OpeningError {
     NotFound,
     #[error(transparent)]
     Refused(#[from] Refusal),
+    #[error(transparent)]
+    Access(#[from] Denied),
     #[error(transparent)]
     Bid(#[from] BidError),
     #[error(transparent)]
@@ -90,34 +92,22 @@ pub async fn all_events(app: &AppState, id: &TenderId) -> Result<Vec<OpeningEven
     }
 }
 
-fn is_supervisor(actor: &Actor, t: &Tender) -> bool {
-    actor.role == Role::Supervisor && actor.org_id == t.spec.supervisor_org_id
-}
-
-/// Who the actor is to this tender's opening.
+/// Who the actor is to this tender's opening, as the access policy says.
 pub fn viewer(actor: Option<&Actor>, t: &Tender) -> Viewer {
-    match actor {
-        None => Viewer::public(),
-        Some(a) if manages(a, t) => Viewer {
-            hall: true,
-            role: "host",
-            org: Some(a.org_id.clone()),
-        },
-        Some(a) if is_supervisor(a, t) => Viewer {
-            hall: true,
-            role: "supervisor",
-            org: Some(a.org_id.clone()),
-        },
-        Some(a) if a.role == Role::Tenderer => Viewer {
-            hall: false,
-            role: "tenderer",
-            org: Some(a.org_id.clone()),
-        },
-        Some(a) => Viewer {
-            hall: false,
-            role: "public",
-            org: Some(a.org_id.clone()),
-        },
+    let r = Relations::of(actor, t);
+    let (hall, role) = if r.manages() {
+        (true, "host")
+    } else if r.supervisor {
+        (true, "supervisor")
+    } else if r.role == Some(Role::Tenderer) {
+        (false, "tenderer")
+    } else {
+        (false, "public")
+    };
+    Viewer {
+        hall,
+        role,
+        org: actor.map(|a| a.org_id.clone()),
     }
 }
 
@@ -150,17 +140,28 @@ async fn append(
             body: p.body,
         })
         .collect();
+    // What concerns one tenderer (its sign-in in the lobby) is sealed until the box closes.
+    let deadline = if events.iter().any(|e| e.audience.party().is_some()) {
+        Some(app.store.get_tender(id).await?.spec.schedule.bid_deadline)
+    } else {
+        None
+    };
     let audits = events
         .iter()
         .map(|e| {
             let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &e.canonical()));
-            AuditEvent::new(
-                "opening_event",
-                Some(id),
-                actor.clone(),
-                now,
-                json!({ "seq": e.seq, "event": e.kind, "sha256": sha }),
-            )
+            let facts = json!({ "seq": e.seq, "event": e.kind, "sha256": sha });
+            match (e.audience.party(), deadline) {
+                (Some(_), Some(deadline)) => AuditEvent::about_a_tenderer(
+                    "opening_event",
+                    id,
+                    deadline,
+                    actor.clone(),
+                    now,
+                    facts,
+                ),
+                _ => AuditEvent::new("opening_event", Some(id), actor.clone(), now, facts),
+            }
         })
         .collect();
     app.store
@@ -274,6 +275,15 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
                 .map(|(i, b)| json!({ "n": i + 1, "lot_id": b.lot_id, "commitment": b.commitment }))
                 .collect();
             p.push(public("box_closed", json!({ "count": bids.len(), "order": order })));
+            // Who signed in from the lobby, kept from the hall until now (法 第二十二条).
+            let lobby: Vec<&crate::opening::state::Participant> = s
+                .participants
+                .iter()
+                .filter(|p| matches!(p.audience, Audience::Own(_)))
+                .collect();
+            if !lobby.is_empty() {
+                p.push(hall("sign_ins_disclosed", json!({ "participants": lobby })));
+            }
             phase = Phase::Closed;
             if bids.len() < 3 {
                 p.push(public(
@@ -532,8 +542,10 @@ pub async fn sign_in(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Val
     let org = actor.org_id.to_string();
     let audience = if v.hall {
         Audience::Public
-    } else {
+    } else if access::hall_knows_the_tenderers(&t, app.clock.now()) {
         Audience::Party(actor.org_id.clone())
+    } else {
+        Audience::Own(actor.org_id.clone())
     };
     let body = json!({ "org_id": org, "org_name": actor.org_name, "role": v.role });
     act(app, id, actor.into(), |_, s, _, _| {
@@ -562,20 +574,23 @@ pub async fn sign_in(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Val
     Ok(body)
 }
 
-fn host_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
-    if manages(actor, t) {
-        Ok(())
-    } else {
-        Err(Refusal::Forbidden("only the tender's host does this"))
-    }
+/// The access policy's answer for the ceremony's actions (when they may happen is the
+/// ceremony's phase, checked by each).
+fn allowed(actor: &Actor, t: &Tender, action: Action) -> Result<(), Denied> {
+    access::may(
+        action,
+        &Relations::of(Some(actor), t),
+        t,
+        t.spec.schedule.bid_deadline,
+    )
 }
 
-fn supervisor_only(actor: &Actor, t: &Tender) -> Result<(), Refusal> {
-    if is_supervisor(actor, t) {
-        Ok(())
-    } else {
-        Err(Refusal::Forbidden("only the tender's supervisor does this"))
-    }
+fn host_only(actor: &Actor, t: &Tender) -> Result<(), Denied> {
+    allowed(actor, t, Action::HostOpening)
+}
+
+fn supervisor_only(actor: &Actor, t: &Tender) -> Result<(), Denied> {
+    allowed(actor, t, Action::SuperviseOpening)
 }
 
 fn bounded(text: &str, field: &str, max: usize) -> Result<String, Refusal> {
@@ -876,12 +891,13 @@ pub async fn record_bond(
         received_at: app.clock.now(),
     };
     // The log learns that a bond arrived, not from whom: bidders stay unknown until the opening.
-    let audit = AuditEvent::new(
+    let audit = AuditEvent::about_a_tenderer(
         "bond_recorded",
-        Some(id),
+        id,
+        t.spec.schedule.bid_deadline,
         actor.into(),
         receipt.received_at,
-        json!({ "receipt": receipt.id, "lot": receipt.lot_id, "amount_fen": amount.fen() }),
+        json!({ "receipt": receipt.id, "lot": receipt.lot_id, "org": receipt.org_id, "amount_fen": amount.fen() }),
     );
     match app.store.record_bond(&receipt, &audit).await {
         Err(StoreError::Conflict(_)) => Err(Refusal::BadInput(format!(
@@ -903,11 +919,11 @@ pub async fn bonds(
     id: &TenderId,
 ) -> Result<Vec<BondReceipt>, OpeningError> {
     let t = tender(app, id).await?;
-    if !(actor.role == Role::Platform || viewer(Some(actor), &t).hall) {
-        return Err(Refusal::Forbidden(
-            "bonds are seen by the trading centre, the host and the supervisor",
-        )
-        .into());
-    }
+    access::may(
+        Action::SeeTenderBonds,
+        &Relations::of(Some(actor), &t),
+        &t,
+        app.clock.now(),
+    )?;
     Ok(app.store.bonds(id).await?)
 }

@@ -155,6 +155,17 @@ impl OpeningState {
                 at: e.at.to_rfc3339(),
                 audience: e.audience.clone(),
             }),
+            "sign_ins_disclosed" => {
+                for p in b["participants"].as_array().into_iter().flatten() {
+                    self.participants.push(Participant {
+                        org_id: text(p, "org_id"),
+                        org_name: text(p, "org_name"),
+                        role: text(p, "role"),
+                        at: text(p, "at"),
+                        audience: e.audience.clone(),
+                    });
+                }
+            }
             "box_closed" => {
                 self.phase = Some(Phase::Closed);
                 self.count = b["count"].as_i64();

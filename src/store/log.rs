@@ -19,6 +19,14 @@ pub struct StoredCheckpoint {
     pub created_at: Timestamp,
 }
 
+/// A sealed entry's facts, as the disclosure route serves them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedEntry {
+    pub index: i64,
+    pub salt: Vec<u8>,
+    pub facts: Vec<u8>,
+}
+
 #[async_trait]
 pub trait LogStore: Send + Sync {
     /// How many entries the log holds.
@@ -44,6 +52,8 @@ pub trait LogStore: Send + Sync {
         at: Timestamp,
     ) -> Result<(), StoreError>;
     async fn cosignatures(&self, size: i64) -> Result<Vec<String>, StoreError>;
+    /// The disclosures of the tender's sealed entries, oldest first.
+    async fn sealed_entries(&self, tender: &TenderId) -> Result<Vec<SealedEntry>, StoreError>;
 }
 
 /// A stored 32-byte hash.
@@ -211,6 +221,22 @@ impl LogStore for SqlStore {
                 })
             })
             .await
+    }
+
+    async fn sealed_entries(&self, tender: &TenderId) -> Result<Vec<SealedEntry>, StoreError> {
+        sqlx::query("SELECT idx, salt, facts FROM audit_sealed WHERE tender_id = $1 ORDER BY idx")
+            .bind(tender.to_string())
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(SealedEntry {
+                    index: r.try_get("idx")?,
+                    salt: r.try_get("salt")?,
+                    facts: r.try_get("facts")?,
+                })
+            })
+            .collect()
     }
 
     async fn cosignatures(&self, size: i64) -> Result<Vec<String>, StoreError> {

@@ -6,6 +6,7 @@
 
 use super::log::to_hash;
 use super::StoreError;
+use crate::auditlog::event::Disclosure;
 use crate::auditlog::merkle::{self, Hash};
 use crate::auditlog::AuditEvent;
 use sqlx::{AnyConnection, Row};
@@ -20,6 +21,8 @@ struct PendingEntry {
     kind: &'static str,
     bytes: Vec<u8>,
     at: i64,
+    /// A sealed entry's facts, kept beside the log until the tender's opening discloses them.
+    disclosure: Option<Disclosure>,
 }
 
 pub struct LogBuffer {
@@ -90,6 +93,7 @@ impl LogBuffer {
             kind: event.kind,
             bytes,
             at: event.at.millis(),
+            disclosure: event.disclosure.clone(),
         });
         self.size += 1;
         Ok(index)
@@ -141,6 +145,19 @@ impl LogBuffer {
                     .bind(e.at);
             }
             q.execute(&mut *conn).await?;
+        }
+        for e in &self.entries {
+            if let Some(d) = &e.disclosure {
+                sqlx::query(
+                    "INSERT INTO audit_sealed (idx, tender_id, salt, facts) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(e.index)
+                .bind(d.tender.to_string())
+                .bind(d.salt.to_vec())
+                .bind(d.facts.clone())
+                .execute(&mut *conn)
+                .await?;
+            }
         }
         for chunk in self.hashes.chunks(ROWS_PER_INSERT) {
             let values = (0..chunk.len())

@@ -33,7 +33,7 @@ pub use bonds::{
 };
 pub use draws::DrawStore;
 pub use guarantees::GuaranteeStore;
-pub use log::{LogStore, StoredCheckpoint};
+pub use log::{LogStore, SealedEntry, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 pub use reconciliations::{ReconciliationStore, StoredReconciliation};
 use std::sync::Arc;

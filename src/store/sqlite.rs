@@ -63,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "award events by kind",
         include_str!("../../migrations/sqlite/0011_award_events_by_kind.sql"),
     ),
+    (
+        12,
+        "sealed log entries",
+        include_str!("../../migrations/sqlite/0012_sealed_log_entries.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

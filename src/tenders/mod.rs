@@ -1,6 +1,7 @@
 //! Tenders: projects, lots, schedules, the legal checks on publication and amendment, the public
 //! notice board and who obtained the documents.
 
+pub mod access;
 pub mod board;
 pub mod law;
 pub mod model;

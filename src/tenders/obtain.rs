@@ -2,6 +2,7 @@
 //! the audit log sees only a salted commitment, and only the platform — and after the opening the
 //! agent and the supervisor — may list them.
 
+use crate::auditlog::AuditEvent;
 use crate::domain::{OrgId, TenderId, Timestamp};
 use serde::Serialize;
 
@@ -11,21 +12,24 @@ pub struct Obtained {
     pub org_id: OrgId,
     #[serde(skip)]
     pub salt: [u8; 32],
-    /// SHA-256(salt ‖ org id), as written in the audit log.
+    /// The commitment of the sealed log entry (docs/audit-log.md, "Sealed entries").
     pub commitment: String,
     pub obtained_at: Timestamp,
 }
 
 impl Obtained {
-    pub fn new(tender_id: TenderId, org_id: OrgId, now: Timestamp) -> Self {
-        let mut salt = [0u8; 32];
-        crate::identity::session::fill_random(&mut salt);
-        let commitment = crate::auditlog::event::commitment(&salt, org_id.as_str());
+    /// What the hall keeps of an obtain logged as the sealed entry `audit`: its commitment and
+    /// salt, given to the tenderer and, after the opening, to whoever may list the obtainers.
+    pub fn new(tender_id: TenderId, org_id: OrgId, now: Timestamp, audit: &AuditEvent) -> Self {
+        let d = audit
+            .disclosure
+            .as_ref()
+            .expect("an obtain is logged as a sealed entry");
         Obtained {
             tender_id,
             org_id,
-            salt,
-            commitment,
+            salt: d.salt,
+            commitment: audit.sealed_as().unwrap_or_default().to_owned(),
             obtained_at: now,
         }
     }

@@ -2,6 +2,7 @@
 //! documents. Each checks who may act on this tender, then the law, then writes one transaction
 //! with its audit entry. Never returns a half-done change.
 
+use super::access::{self, Action, Denied, Relations};
 use super::law::{check_amendment, check_publication, Violation};
 use super::model::{
     Amendment, AmendmentKind, CustodianKind, DocumentState, Project, Tender, TenderChanges,
@@ -9,7 +10,7 @@ use super::model::{
 };
 use super::obtain::Obtained;
 use crate::app::AppState;
-use crate::auditlog::{AuditActor, AuditEvent};
+use crate::auditlog::AuditEvent;
 use crate::blobs::{BlobError, ByteStream};
 use crate::domain::{
     AmendmentId, DocumentId, InvalidValue, Line, OrgId, ProjectId, Prose, TenderId, Timestamp,
@@ -44,6 +45,8 @@ pub enum TenderError {
     #[error("file storage failed: {0}")]
     Blob(String),
     #[error(transparent)]
+    Access(#[from] Denied),
+    #[error(transparent)]
     Store(StoreError),
 }
 
@@ -67,32 +70,24 @@ fn forbidden(why: &str) -> TenderError {
     TenderError::Forbidden(why.into())
 }
 
-/// Is the actor the tender's owner or its appointed agent (the parties who run a tender)?
-pub fn manages(actor: &Actor, tender: &Tender) -> bool {
-    match actor.role {
-        Role::Owner => actor.org_id == tender.owner_org_id,
-        Role::Agent => tender.agent_org_id.as_ref() == Some(&actor.org_id),
-        _ => false,
-    }
-}
-
-/// May the actor see the tender at all? Published and cancelled tenders are public; a draft only
-/// to those who run it and to the platform.
-pub fn may_see(actor: Option<&Actor>, tender: &Tender) -> bool {
-    tender.state != TenderState::Draft
-        || actor.is_some_and(|a| manages(a, tender) || a.role == Role::Platform)
+/// The access policy's answer as this capability's error.
+fn check(
+    app: &AppState,
+    action: Action,
+    r: &Relations,
+    tender: &Tender,
+) -> Result<(), TenderError> {
+    access::may(action, r, tender, app.clock.now()).map_err(TenderError::from)
 }
 
 async fn load_managed(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Tender, TenderError> {
     let tender = app.store.get_tender(id).await?;
-    if !may_see(Some(actor), &tender) {
-        return Err(TenderError::NotFound);
-    }
-    if !manages(actor, &tender) {
-        return Err(forbidden(
-            "only the tender's owner and its appointed agent may change it",
-        ));
-    }
+    check(
+        app,
+        Action::Manage,
+        &Relations::of(Some(actor), &tender),
+        &tender,
+    )?;
     Ok(tender)
 }
 
@@ -615,10 +610,14 @@ pub async fn documents(
     id: &TenderId,
 ) -> Result<Vec<TenderDocument>, TenderError> {
     let tender = app.store.get_tender(id).await?;
-    if !may_see(actor, &tender) {
-        return Err(TenderError::NotFound);
-    }
-    let all = actor.is_some_and(|a| manages(a, &tender) || a.role == Role::Platform);
+    let r = Relations::of(actor, &tender);
+    check(app, Action::SeeTender, &r, &tender)?;
+    let all = access::allows(
+        Action::ReadDocument { issued: false },
+        &r,
+        &tender,
+        app.clock.now(),
+    );
     let docs = app.store.list_documents(id).await?;
     Ok(docs
         .into_iter()
@@ -635,29 +634,30 @@ pub async fn open_document(
 ) -> Result<(TenderDocument, tokio::fs::File), TenderError> {
     let doc = app.store.get_document(id).await?;
     let tender = app.store.get_tender(&doc.tender_id).await?;
-    if !may_see(Some(actor), &tender) {
-        return Err(TenderError::NotFound);
-    }
-    let privileged = manages(actor, &tender)
-        || actor.role == Role::Platform
-        || (actor.role == Role::Supervisor && actor.org_id == tender.spec.supervisor_org_id);
-    if !privileged {
-        if doc.state != DocumentState::Published {
-            return Err(TenderError::NotFound);
-        }
-        if actor.role != Role::Tenderer {
-            return Err(forbidden(
-                "tender documents are issued to tenderers who obtain them",
-            ));
-        }
-        if app
-            .store
-            .find_obtained(&tender.id, &actor.org_id)
-            .await?
-            .is_none()
-        {
+    let issued = doc.state == DocumentState::Published;
+    let r = Relations::of(Some(actor), &tender);
+    check(app, Action::SeeTender, &r, &tender)?;
+    if !access::allows(
+        Action::ReadDocument { issued },
+        &r,
+        &tender,
+        app.clock.now(),
+    ) {
+        let obtained = actor.role == Role::Tenderer
+            && app
+                .store
+                .find_obtained(&tender.id, &actor.org_id)
+                .await?
+                .is_some();
+        if actor.role == Role::Tenderer && issued && !obtained {
             return Err(TenderError::NotObtained);
         }
+        check(
+            app,
+            Action::ReadDocument { issued },
+            &r.with_obtained(obtained),
+            &tender,
+        )?;
     }
     let file = app
         .blobs
@@ -689,13 +689,13 @@ pub async fn obtain(
     actor: &Actor,
     id: &TenderId,
 ) -> Result<ObtainReceipt, TenderError> {
-    if actor.role != Role::Tenderer {
-        return Err(forbidden("tender documents are obtained by tenderers"));
-    }
     let tender = app.store.get_tender(id).await?;
-    if !may_see(Some(actor), &tender) {
-        return Err(TenderError::NotFound);
-    }
+    check(
+        app,
+        Action::ObtainDocuments,
+        &Relations::of(Some(actor), &tender),
+        &tender,
+    )?;
     let now = app.clock.now();
     let s = &tender.spec.schedule;
     let on_sale = tender.state == TenderState::Published && s.docs_from <= now && now < s.docs_to;
@@ -711,16 +711,15 @@ pub async fn obtain(
         Err(crate::registry::service::RegistryError::Store(e)) => return Err(e.into()),
         Err(e) => return Err(TenderError::Forbidden(e.to_string())),
     }
-    let o = Obtained::new(tender.id.clone(), actor.org_id.clone(), now);
-    let audit = AuditEvent::new(
+    // Sealed: the log learns neither who nor for which tender until the opening (法 第二十二条).
+    let audit = AuditEvent::sealed(
         "tender_documents_obtained",
-        Some(&tender.id),
-        AuditActor::Committed {
-            commitment: o.commitment.clone(),
-        },
+        &tender.id,
+        actor.into(),
         now,
         json!({}),
     );
+    let o = Obtained::new(tender.id.clone(), actor.org_id.clone(), now, &audit);
     let first_time = app.store.record_obtained(&o, &audit).await?;
     let o = if first_time {
         o
@@ -758,18 +757,12 @@ pub async fn obtainers(
     id: &TenderId,
 ) -> Result<Vec<Obtainer>, TenderError> {
     let tender = app.store.get_tender(id).await?;
-    if !may_see(Some(actor), &tender) {
-        return Err(TenderError::NotFound);
-    }
-    let now = app.clock.now();
-    let party = manages(actor, &tender)
-        || (actor.role == Role::Supervisor && actor.org_id == tender.spec.supervisor_org_id);
-    let allowed = actor.role == Role::Platform || (party && tender.is_past_opening(now));
-    if !allowed {
-        return Err(forbidden(
-            "who obtained the documents stays confidential until the opening (法 第二十二条)",
-        ));
-    }
+    check(
+        app,
+        Action::SeeObtainers,
+        &Relations::of(Some(actor), &tender),
+        &tender,
+    )?;
     let mut out = Vec::new();
     for o in app.store.list_obtained(id).await? {
         let org_name = app
@@ -799,9 +792,12 @@ pub async fn view(
     id: &TenderId,
 ) -> Result<Tender, TenderError> {
     let tender = app.store.get_tender(id).await?;
-    if !may_see(actor, &tender) {
-        return Err(TenderError::NotFound);
-    }
+    check(
+        app,
+        Action::SeeTender,
+        &Relations::of(actor, &tender),
+        &tender,
+    )?;
     Ok(tender)
 }
 

@@ -7,8 +7,9 @@ use super::tender::org_names;
 use super::views::{script_json, Page};
 use crate::app::AppState;
 use crate::bids::custodian_org;
-use crate::domain::{TenderId, Timestamp};
+use crate::domain::Timestamp;
 use crate::identity::{Actor, Role};
+use crate::tenders::access::Action;
 use crate::tenders::model::{Tender, TenderState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -104,20 +105,8 @@ pub fn custodian_context(
     }
 }
 
-/// The published (or cancelled) tender, or the response that refuses the page.
-async fn visible_tender(app: &AppState, page: &Page, id: &str) -> Result<Tender, Response> {
-    let Ok(id) = TenderId::parse(id) else {
-        return Err(page.not_found());
-    };
-    match app.store.get_tender(&id).await {
-        Ok(t) if t.state != TenderState::Draft => Ok(t),
-        Ok(_) => Err(page.not_found()),
-        Err(e) => Err(page.store_failed(e)),
-    }
-}
-
 pub async fn bid(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
-    let tender = match visible_tender(&app, &page, &id).await {
+    let tender = match page.tender(&app, &id, Action::SeeOpening).await {
         Ok(t) => t,
         Err(resp) => return resp,
     };
@@ -150,7 +139,7 @@ pub async fn custodian(
     page: Page,
     Path(id): Path<String>,
 ) -> Response {
-    let tender = match visible_tender(&app, &page, &id).await {
+    let tender = match page.tender(&app, &id, Action::SeeOpening).await {
         Ok(t) => t,
         Err(resp) => return resp,
     };

@@ -16,8 +16,9 @@ use crate::bonds::service::{
 };
 use crate::bonds::statement::Statement;
 use crate::bonds::Bond;
-use crate::domain::{OrgId, TenderId, Timestamp};
-use crate::tenders::model::{Tender, TenderState};
+use crate::domain::{OrgId, Timestamp};
+use crate::tenders::access::Action;
+use crate::tenders::model::Tender;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -30,18 +31,6 @@ use std::collections::BTreeMap;
 /// Where a signed-out visitor goes.
 fn to_sign_in() -> Response {
     Redirect::to("/signin").into_response()
-}
-
-/// A published or cancelled tender; a draft has no bonds.
-async fn visible_tender(app: &AppState, page: &Page, id: &str) -> Result<Tender, Response> {
-    let Ok(id) = TenderId::parse(id) else {
-        return Err(page.not_found());
-    };
-    match app.store.get_tender(&id).await {
-        Ok(t) if t.state != TenderState::Draft => Ok(t),
-        Ok(_) => Err(page.not_found()),
-        Err(e) => Err(page.store_failed(e)),
-    }
 }
 
 /// The page for a refusal of the bonds' use cases.
@@ -227,7 +216,7 @@ pub async fn bond(State(app): State<AppState>, page: Page, Path(id): Path<String
     let Some(actor) = page.actor.clone() else {
         return to_sign_in();
     };
-    let tender = match visible_tender(&app, &page, &id).await {
+    let tender = match page.tender(&app, &id, Action::SeeOpening).await {
         Ok(t) => t,
         Err(resp) => return resp,
     };
@@ -358,7 +347,7 @@ pub async fn tender_bonds(
     let Some(actor) = page.actor.clone() else {
         return to_sign_in();
     };
-    let tender = match visible_tender(&app, &page, &id).await {
+    let tender = match page.tender(&app, &id, Action::SeeOpening).await {
         Ok(t) => t,
         Err(resp) => return resp,
     };

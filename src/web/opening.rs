@@ -7,25 +7,13 @@
 use super::bidbox::held_indexes;
 use super::views::{script_json, Page};
 use crate::app::AppState;
-use crate::domain::TenderId;
 use crate::opening::service::{self, OpeningError};
-use crate::tenders::model::{Tender, TenderState};
+use crate::tenders::access::Action;
+use crate::tenders::model::Tender;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{context, Value};
-
-/// A published (or cancelled) tender; a draft has no opening.
-async fn visible_tender(app: &AppState, page: &Page, id: &str) -> Result<Tender, Response> {
-    let Ok(id) = TenderId::parse(id) else {
-        return Err(page.not_found());
-    };
-    match app.store.get_tender(&id).await {
-        Ok(t) if t.state != TenderState::Draft => Ok(t),
-        Ok(_) => Err(page.not_found()),
-        Err(e) => Err(page.store_failed(e)),
-    }
-}
 
 /// The hall page's context (pure, for the tests): the tender for the header, and for the script
 /// the tender id and whether the viewer holds a custodian key (its link to the custodian page).
@@ -72,7 +60,7 @@ fn fault_of(fault: &str) -> (String, Option<u32>) {
 }
 
 pub async fn report(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
-    let tender = match visible_tender(&app, &page, &id).await {
+    let tender = match page.tender(&app, &id, Action::SeeOpening).await {
         Ok(t) => t,
         Err(resp) => return resp,
     };
@@ -100,7 +88,7 @@ pub async fn report(State(app): State<AppState>, page: Page, Path(id): Path<Stri
 }
 
 pub async fn hall(State(app): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
-    let tender = match visible_tender(&app, &page, &id).await {
+    let tender = match page.tender(&app, &id, Action::SeeOpening).await {
         Ok(t) => t,
         Err(resp) => return resp,
     };

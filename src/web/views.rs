@@ -5,8 +5,11 @@
 use super::format;
 use super::i18n::{self, Lang, LANG_COOKIE};
 use crate::app::AppState;
+use crate::domain::TenderId;
 use crate::http::extract::MaybeUser;
 use crate::identity::{Actor, Role};
+use crate::tenders::access::{self, Action, Denied, Relations};
+use crate::tenders::model::Tender;
 use axum::extract::FromRequestParts;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -295,6 +298,39 @@ impl Page {
             body => i18n::t(self.lang, body_id),
         };
         self.render(status, "message.html", ctx)
+    }
+
+    /// The tender at `id` when the access policy lets this page's viewer `action` it, or the page
+    /// that refuses (a draft, for those who do not run it, does not exist).
+    pub async fn tender(
+        &self,
+        app: &AppState,
+        id: &str,
+        action: Action,
+    ) -> Result<Tender, Response> {
+        let Ok(id) = TenderId::parse(id) else {
+            return Err(self.not_found());
+        };
+        let tender = app
+            .store
+            .get_tender(&id)
+            .await
+            .map_err(|e| self.store_failed(e))?;
+        let r = Relations::of(self.actor.as_ref(), &tender);
+        match access::may(action, &r, &tender, app.clock.now()) {
+            Ok(()) => Ok(tender),
+            Err(Denied::Hidden) => Err(self.not_found()),
+            Err(Denied::SignIn) => Err(self.message(
+                StatusCode::UNAUTHORIZED,
+                "signin_needed_title",
+                "signin_needed_body",
+            )),
+            Err(Denied::Forbidden(_)) | Err(Denied::UntilOpening { .. }) => Err(self.message(
+                StatusCode::FORBIDDEN,
+                "not_for_you_title",
+                "not_for_you_body",
+            )),
+        }
     }
 
     pub fn not_found(&self) -> Response {

@@ -165,10 +165,13 @@ async fn every_tender_mutation_lands_exactly_one_entry() {
             "tender_document_uploaded",
             "tender_published",
             "tender_amended",
-            "tender_documents_obtained",
             "tender_cancelled"
         ]
     );
+    // The obtain is a sealed entry: not found by tender, and a tender cancelled before its
+    // opening keeps it sealed (法 第二十二条).
+    let sealed = app.get(format!("/api/tenders/{id}/log/sealed"), None).await;
+    assert_eq!(sealed.code(), "confidential_until_opening");
 }
 
 #[tokio::test]

@@ -55,7 +55,7 @@ fn note(txn: &str, sub_account: &str, fen: i64, value_time: Timestamp) -> Vec<u8
 }
 
 /// The sandbox bank notifies a credit now (on the hall's clock), properly signed.
-async fn pay(app: &TestApp, txn: &str, sub_account: &str, fen: i64) -> Reply {
+pub(crate) async fn pay(app: &TestApp, txn: &str, sub_account: &str, fen: i64) -> Reply {
     let now = app.now();
     post_signed(
         app,
@@ -329,8 +329,8 @@ async fn ledger_views_are_refused_to_the_wrong_role_and_to_an_unrelated_owner() 
     let (id, payers) = tender_with_payers(&app, &["tenderer1"]).await;
     pay(&app, "SBX1001", &payers[0].1, BOND).await;
     let url = format!("/api/tenders/{id}/bonds/ledger");
-    // 法22: until the opening the owner and its agent do not learn who is bidding.
-    for login in ["agent", "owner"] {
+    // 法22: until the opening the owner, its agent and the supervisor do not learn who is bidding.
+    for login in ["agent", "owner", "supervisor"] {
         let t = app.sign_in(login).await;
         let r = app.get(&url, Some(&t)).await;
         assert_eq!(
@@ -339,10 +339,11 @@ async fn ledger_views_are_refused_to_the_wrong_role_and_to_an_unrelated_owner() 
             "{login}"
         );
     }
-    for (login, before) in [("supervisor", true), ("platform", true)]
-        .into_iter()
-        .chain([("agent", false), ("owner", false), ("supervisor", false)])
-    {
+    for (login, before) in [("platform", true)].into_iter().chain([
+        ("agent", false),
+        ("owner", false),
+        ("supervisor", false),
+    ]) {
         if !before {
             past_the_deadline(&app, &id).await;
         }

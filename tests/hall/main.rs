@@ -8,6 +8,7 @@ mod award;
 mod bids;
 mod bond_pages;
 mod bonds;
+mod confidential;
 mod crash;
 mod draws;
 mod guarantees;

@@ -5,26 +5,51 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
-async fn health_readiness_and_metrics_answer() {
-    let app = TestApp::spawn().await;
+async fn health_and_readiness_answer_anyone_and_metrics_only_the_operator() {
+    let app =
+        TestApp::spawn_with(|c| c.metrics_token = Some("scrape-secret-0123456789".into())).await;
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
     assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
     app.get("/api/notices", None).await;
-    let m = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(m.contains("http_requests_total"), "{m}");
-    assert!(
-        m.contains("route=\"/api/notices\""),
-        "routes are labelled by pattern"
+    let metrics = |bearer: Option<String>| {
+        let mut req = app.client.get(format!("{}/metrics", app.base));
+        if let Some(b) = bearer {
+            req = req.header("authorization", format!("Bearer {b}"));
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    // Per-route counts say how many obtained documents or bid (法 第二十二条): not public.
+    let (status, text) = metrics(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!text.contains("http_requests_total"));
+    assert_eq!(
+        metrics(Some("wrong-secret".into())).await.0,
+        StatusCode::UNAUTHORIZED
     );
-    assert!(m.contains("http_request_duration_seconds_bucket"));
+    for login in ["tenderer1", "agent", "supervisor"] {
+        let token = app.sign_in(login).await;
+        assert_eq!(
+            metrics(Some(token)).await.0,
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
+    }
+    for bearer in [
+        "scrape-secret-0123456789".to_string(),
+        app.sign_in("platform").await,
+    ] {
+        let (status, m) = metrics(Some(bearer)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(m.contains("http_requests_total"), "{m}");
+        assert!(
+            m.contains("route=\"/api/notices\""),
+            "routes are labelled by pattern"
+        );
+        assert!(m.contains("http_request_duration_seconds_bucket"));
+    }
 }
 
 #[tokio::test]

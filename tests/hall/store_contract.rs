@@ -174,11 +174,21 @@ async fn obtaining_twice_is_recorded_once() {
     let id = bidhall::domain::TenderId::parse(t["id"].as_str().unwrap()).unwrap();
     let store: &dyn Store = &*app.app.store;
     let org = OrgId::parse(&app.org_id("tenderer", "华建").await).unwrap();
-    let o = bidhall::tenders::obtain::Obtained::new(id.clone(), org.clone(), app.now());
-    let ev = event("tender_documents_obtained", app.now());
+    let sealed = || {
+        bidhall::auditlog::AuditEvent::sealed(
+            "tender_documents_obtained",
+            &id,
+            bidhall::auditlog::AuditActor::System,
+            app.now(),
+            serde_json::json!({}),
+        )
+    };
+    let ev = sealed();
+    let o = bidhall::tenders::obtain::Obtained::new(id.clone(), org.clone(), app.now(), &ev);
     assert!(store.record_obtained(&o, &ev).await.unwrap());
-    let o2 = bidhall::tenders::obtain::Obtained::new(id.clone(), org.clone(), app.now());
-    assert!(!store.record_obtained(&o2, &ev).await.unwrap());
+    let ev2 = sealed();
+    let o2 = bidhall::tenders::obtain::Obtained::new(id.clone(), org.clone(), app.now(), &ev2);
+    assert!(!store.record_obtained(&o2, &ev2).await.unwrap());
     let kept = store.find_obtained(&id, &org).await.unwrap().unwrap();
     assert_eq!(
         kept.commitment, o.commitment,

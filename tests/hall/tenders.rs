@@ -507,9 +507,19 @@ async fn who_obtained_the_documents_stays_confidential_until_the_opening() {
         .collect();
     assert_eq!(obtained.len(), 1);
     let text = String::from_utf8(obtained[0].entry.clone()).unwrap();
+    let id = t["id"].as_str().unwrap();
     assert!(
         !text.contains(&tenderer_org)
-            && text.contains(receipt.body["commitment"].as_str().unwrap())
+            && !text.contains(id)
+            && text.contains(receipt.body["commitment"].as_str().unwrap()),
+        "{text}"
+    );
+    assert!(obtained[0].tender.is_none(), "not countable per tender");
+    // the facts stay sealed until the opening
+    let sealed = format!("/api/tenders/{id}/log/sealed");
+    assert_eq!(
+        app.get(&sealed, None).await.code(),
+        "confidential_until_opening"
     );
     // after the opening the agent and supervisor see it, and the salt opens the commitment
     app.advance_days(26);
@@ -521,10 +531,24 @@ async fn who_obtained_the_documents_stays_confidential_until_the_opening() {
         app.get(&path, Some(&supervisor)).await.status,
         StatusCode::OK
     );
-    let salt = hex::decode(list.body[0]["salt"].as_str().unwrap()).unwrap();
-    let salt: [u8; 32] = salt.try_into().unwrap();
+    // anyone, signed out, now reads the sealed entry's facts and checks its commitment
+    let disclosed = app.get(&sealed, None).await;
+    assert_eq!(disclosed.status, StatusCode::OK, "{:?}", disclosed.body);
+    let d = &disclosed.body[0];
+    assert_eq!(d["index"], obtained[0].index);
+    assert_eq!(d["facts"]["tender"], id);
+    assert_eq!(d["facts"]["actor"]["org_id"], tenderer_org.as_str());
+    assert_eq!(d["salt"], list.body[0]["salt"]);
+    let salt: [u8; 32] = hex::decode(d["salt"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    use base64::Engine;
+    let facts = base64::engine::general_purpose::STANDARD
+        .decode(d["facts_b64"].as_str().unwrap())
+        .unwrap();
     assert_eq!(
-        bidhall::auditlog::event::commitment(&salt, &tenderer_org),
+        bidhall::auditlog::event::sealed_commitment(&salt, &facts),
         list.body[0]["commitment"].as_str().unwrap()
     );
 }

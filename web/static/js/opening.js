@@ -71,6 +71,14 @@ export function foldEvents(state, event) {
         s.participants.push({ org_id: b.org_id, org_name: b.org_name, role: b.role, at });
       }
       break;
+    case 'sign_ins_disclosed':
+      // The tenderers who signed in from the lobby, told to the hall when the box closes.
+      for (const p of b.participants ?? []) {
+        if (!s.participants.some((q) => q.org_id === p.org_id && q.role === p.role)) {
+          s.participants.push({ org_id: p.org_id, org_name: p.org_name, role: p.role, at: p.at });
+        }
+      }
+      break;
     case 'box_closed':
       advance(s, 'closed');
       s.count = b.count ?? (b.order ?? []).length;

@@ -42,6 +42,26 @@ function ceremony() {
   ];
 }
 
+test('the hall learns who signed in from the lobby only when the box closes (法22)', () => {
+  clock = Date.parse('2027-03-26T01:00:00.000Z');
+  const lobby = [
+    ev(1, 'lobby_opened', { deadline: '2027-03-26T01:30:00.000Z' }),
+    ev(2, 'signed_in', { org_id: 'host-org', org_name: '招标代理', role: 'host' }),
+  ];
+  // The host's stream in the lobby: no tenderer yet (its sign-in went to itself alone).
+  assert.deepEqual(foldAll(emptyState(), lobby).participants.map((p) => p.role), ['host']);
+  const closed = [
+    ...lobby,
+    ev(4, 'box_closed', { count: 3, order: [] }),
+    ev(5, 'sign_ins_disclosed', { participants: [{ org_id: ORG.a, org_name: '甲公司', role: 'tenderer', at: '2027-03-26T01:05:00.000Z' }] }),
+  ];
+  const s = foldAll(emptyState(), closed);
+  assert.deepEqual(s.participants.map((p) => p.org_name), ['招标代理', '甲公司']);
+  // The tenderer's own stream already had its sign-in: no duplicate.
+  const own = foldAll(emptyState(), [...lobby, ev(3, 'signed_in', { org_id: ORG.a, org_name: '甲公司', role: 'tenderer' }), ev(4, 'box_closed', { count: 3, order: [] })]);
+  assert.equal(own.participants.length, 2);
+});
+
 test('a whole ceremony folds into the hall view', () => {
   const events = ceremony();
   const s = foldAll(emptyState(), events);

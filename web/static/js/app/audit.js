@@ -253,6 +253,8 @@ function actorText(actor) {
     }
     case 'committed':
       return `${t('js_actor_committed')} ${String(actor.commitment ?? '').slice(0, 12)}…`;
+    case 'sealed':
+      return `${t('js_actor_sealed')} ${String(actor.commitment ?? '').slice(0, 12)}…`;
     case 'system':
       return t('js_actor_system');
     default:

@@ -303,6 +303,7 @@ function eventDetail(e) {
   switch (e.kind) {
     case 'signed_in': return `${b.org_name ?? ''} (${label('js_opening_role_', b.role)})`;
     case 'box_closed': return `${t('js_opening_count')} ${b.count}`;
+    case 'sign_ins_disclosed': return (b.participants ?? []).map((p) => p.org_name ?? '').join('、');
     case 'opening_failed': return b.message ?? '';
     case 'shares_released': return `#${b.custodian}${b.by ? ` ${b.by}` : ''}`;
     case 'bid_announced': return `${b.n} · ${b.org_name ?? ''}${b.status === 'opened' && b.price_fen != null ? ` · ${formatYuan(b.price_fen)}` : ` · ${b.reason ?? ''}`}`;
