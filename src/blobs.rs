@@ -42,8 +42,8 @@ pub struct LocalDir {
 impl LocalDir {
     pub fn new(root: impl Into<PathBuf>) -> std::io::Result<Self> {
         let root = root.into();
-        std::fs::create_dir_all(root.join("tmp"))?;
-        std::fs::create_dir_all(root.join("sha256"))?;
+        crate::keyfile::private_dir(&root.join("tmp"))?;
+        crate::keyfile::private_dir(&root.join("sha256"))?;
         Ok(LocalDir { root })
     }
 
@@ -67,8 +67,17 @@ impl BlobStore for LocalDir {
         let result = async {
             // Writes are gathered into 1 MiB before they go to the file: each tokio file write is
             // a trip to the blocking pool, and HTTP bodies arrive in small pieces.
-            let mut file =
-                tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::create(&tmp).await?);
+            let mut file = tokio::io::BufWriter::with_capacity(
+                1 << 20,
+                tokio::fs::OpenOptions::from(
+                    crate::keyfile::private_options()
+                        .write(true)
+                        .create_new(true)
+                        .clone(),
+                )
+                .open(&tmp)
+                .await?,
+            );
             let mut hash = ring::digest::Context::new(&ring::digest::SHA256);
             let mut size: u64 = 0;
             while let Some(chunk) = body.next().await {
@@ -102,7 +111,12 @@ impl BlobStore for LocalDir {
             .parent()
             .expect("blob paths have a parent")
             .to_path_buf();
-        tokio::fs::create_dir_all(&dir).await?;
+        {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || crate::keyfile::private_dir(&dir))
+                .await
+                .map_err(std::io::Error::other)??;
+        }
         tokio::fs::rename(&tmp, &target).await?;
         fsync_dir(&dir).await?;
         Ok(stored)

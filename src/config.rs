@@ -204,6 +204,17 @@ impl StoreArgs {
             None => format!("sqlite://{}", self.data_dir.join("bidhall.db").display()),
         }
     }
+
+    /// The SQLite database file, when the store is one.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?
+            .split('?')
+            .next()?;
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -28,7 +28,11 @@ pub enum StartError {
 
 /// Opens the store and file storage named by `args` and builds the application state.
 pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    crate::keyfile::private_dir(&args.store.data_dir)?;
     let store = store::open(&args.store.database_url()).await?;
+    if let Some(db) = args.store.sqlite_file() {
+        crate::keyfile::private_file(&db)?;
+    }
     let blobs = Arc::new(LocalDir::new(args.store.data_dir.join("blobs"))?);
     let keys = LogKeys::load_or_create(
         &args.log.key_file(&args.store),

@@ -94,7 +94,7 @@ impl LogKeys {
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::keyfile::private_dir(dir)?;
     }
     crate::keyfile::write_private(path, format!("{text}\n").as_bytes())
 }

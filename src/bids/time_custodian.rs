@@ -16,7 +16,7 @@ pub struct TimeCustodian {
 impl TimeCustodian {
     /// Opens the key directory, creating it and the identity key on first use.
     pub fn open(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        crate::keyfile::private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let id_path = dir.join("identity.p8");
         let rng = SystemRandom::new();
         let pkcs8 = match std::fs::read(&id_path) {

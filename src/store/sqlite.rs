@@ -124,7 +124,7 @@ fn create_parent_dir(url: &str) -> Result<(), StoreError> {
     }
     if let Some(parent) = std::path::Path::new(path).parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            crate::keyfile::private_dir(parent).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create the data directory: {e}"))
             })?;
         }

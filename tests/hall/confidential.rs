@@ -233,3 +233,36 @@ async fn before_the_opening_the_public_log_cannot_count_a_tender_s_obtains_accou
     let disclosed = app.get(&sealed, None).await;
     assert_eq!(disclosed.body.as_array().unwrap().len(), 6);
 }
+
+/// Who bid is in the data directory (its database, the sealed bids): no other local user reads it.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fresh_data_directory_and_its_files_are_the_hall_s_user_s_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn_with(|c| c.store.data_dir = c.store.data_dir.join("fresh")).await;
+    let b = open_box(&app).await;
+    bids_in(&app, &b, &[Some(98_000_000)], &[]).await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let data = app.args.store.data_dir.clone();
+    assert_eq!(mode(&data), 0o700, "{}", data.display());
+    if let Some(db) = app.args.store.sqlite_file() {
+        assert_eq!(mode(&db), 0o600, "{}", db.display());
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![data.join("blobs")];
+    while let Some(d) = dirs.pop() {
+        assert_eq!(mode(&d) & 0o077, 0, "{} is open to others", d.display());
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    assert!(!files.is_empty(), "the sealed bid is stored");
+    for f in files {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+}
