@@ -251,6 +251,45 @@ fn every_tamper_case_fails_at_its_documented_step() {
     }
 }
 
+/// A sealed draw of two members whose positions do not follow the ids' order ("B" at position 1),
+/// with openings consistent with every commitment: only `opening_out_of_order` catches it.
+pub(crate) fn positions_out_of_order() -> Transcript {
+    let pool = Pool::new([Candidate::new("B", "乙"), Candidate::new("A", "甲")]).expect("pool");
+    let sealed = SealedPool::seal("d-order", &pool, || [3u8; 32]).expect("sealed");
+    let mut swapped = sealed.openings();
+    swapped.swap(0, 1);
+    for (k, o) in swapped.iter_mut().enumerate() {
+        o.position = k as u32 + 1;
+    }
+    let commitments = [sealed.commitments()[1], sealed.commitments()[0]];
+    let mut t = Transcript::conduct_sealed(
+        Announcement {
+            draw_id: "d-order".into(),
+            purpose: "评标专家抽取 (positions out of order)".into(),
+            select_count: 1,
+            reserve_count: 0,
+            parties: vec!["platform".into()],
+            deadlines: Deadlines {
+                commit: "2026-01-01T00:00:00Z".into(),
+                reveal: "2026-01-01T00:00:01Z".into(),
+                beacon: None,
+            },
+            missed_reveal_rule: MissedRevealRule::FailDraw,
+            beacon: None,
+        },
+        &commitments,
+        &[(
+            "platform".into(),
+            commitment("d-order", "platform", &[1; 32]).expect("c"),
+        )],
+        &[("platform".into(), [1; 32])],
+        None,
+    )
+    .expect("conducts");
+    t.openings = Some(swapped);
+    t
+}
+
 #[test]
 fn opening_refuses_what_does_not_match_and_leaves_the_transcript_sealed() {
     let (mut t, sealed) = sealed_transcript();
@@ -262,40 +301,13 @@ fn opening_refuses_what_does_not_match_and_leaves_the_transcript_sealed() {
         Err("opening_mismatch")
     );
     assert_eq!(t, before);
-    // An opening set in a different position order, consistent with its own commitments, would
-    // need a different sealed pool; and positions not following the ids' order are refused.
-    let pool = Pool::new([Candidate::new("B", "乙"), Candidate::new("A", "甲")]).expect("pool");
-    let sealed = SealedPool::seal("d", &pool, || [3u8; 32]).expect("sealed");
-    let mut swapped = sealed.openings();
-    swapped.swap(0, 1);
-    let (c0, c1) = (sealed.commitments()[1], sealed.commitments()[0]);
-    let mut t = Transcript::conduct_sealed(
-        Announcement {
-            draw_id: "d".into(),
-            purpose: "p".into(),
-            select_count: 1,
-            reserve_count: 0,
-            parties: vec!["p".into()],
-            deadlines: Deadlines {
-                commit: "2026-01-01T00:00:00Z".into(),
-                reveal: "2026-01-01T00:00:01Z".into(),
-                beacon: None,
-            },
-            missed_reveal_rule: MissedRevealRule::FailDraw,
-            beacon: None,
-        },
-        &[c0, c1],
-        &[("p".into(), commitment("d", "p", &[1; 32]).expect("c"))],
-        &[("p".into(), [1; 32])],
-        None,
-    )
-    .expect("conducts");
-    for (k, o) in swapped.iter_mut().enumerate() {
-        o.position = k as u32 + 1;
-    }
+    let t = positions_out_of_order();
     assert_eq!(
-        t.open(swapped).map_err(|e| e.step()),
-        Err("opening_out_of_order")
+        verify(&t),
+        Err(crate::draws::DrawVerifyError::OpeningOutOfOrder {
+            position: 1,
+            next: 2
+        })
     );
 }
 
