@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "award events by kind",
         include_str!("../../migrations/postgres/0011_award_events_by_kind.sql"),
     ),
+    (
+        12,
+        "draw sealed pools",
+        include_str!("../../migrations/postgres/0012_draw_sealed_pools.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
