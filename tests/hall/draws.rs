@@ -1666,9 +1666,45 @@ async fn an_expert_draw_keeps_the_committee_secret_until_the_award_notice_then_o
         };
         assert_eq!(status, refused, "{viewer} reads the openings");
     }
+    // An expert declines: the platform (which hears from the experts) records it by position; a
+    // note naming the expert would publish the name, so it is refused.
+    let first = verify_json(&transcript_bytes(&app, &draw).await).expect("verifies");
+    let DrawOutcome::Completed { selected, .. } = first.outcome else {
+        panic!("the draw completed")
+    };
+    let k: usize = selected[0].parse().unwrap();
+    let declined = openings[k - 1]["name"].as_str().unwrap().to_string();
+    let platform = app.sign_in("platform").await;
+    let replace = format!("/api/draws/{draw}/replace");
+    let note = format!("{declined}书面放弃");
+    let r = app
+        .post(
+            &replace,
+            Some(&platform),
+            json!({ "replaced": selected[0], "reason": "declined", "note": note }),
+        )
+        .await;
+    assert_eq!(
+        r.body["error"]["details"]["rule"], "names_an_expert",
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post(
+            &replace,
+            Some(&platform),
+            json!({ "replaced": selected[0], "reason": "declined", "note": "书面放弃" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let seen = draw_as_seen(&app, &draw, None).await;
+    assert_no_expert_shown(&seen, &who, "the public, after a replacement");
+
     // ...yet anyone can re-run it: the transcript verifies over positions in the sealed pool.
-    let verified =
-        verify_json(&transcript_bytes(&app, &draw).await).expect("sealed transcript verifies");
+    let bytes = transcript_bytes(&app, &draw).await;
+    let verified = verify_json(&bytes).expect("sealed transcript verifies");
+    let t: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(t["replacements"][0]["replaced"], selected[0].as_str());
     assert!(verified.sealed && verified.opened.is_empty());
     let DrawOutcome::Completed { panel, .. } = verified.outcome else {
         panic!("the draw completed")
@@ -1678,6 +1714,10 @@ async fn an_expert_draw_keeps_the_committee_secret_until_the_award_notice_then_o
         openings[k - 1]["name"].as_str().unwrap().to_string()
     };
     let mut panel_names: Vec<String> = panel.iter().map(named).collect();
+    assert!(
+        !panel_names.contains(&declined),
+        "the first reserve took the seat"
+    );
 
     // The host forms the committee with the names the hall keeps, and they stay secret.
     conclude_opening(&app, &b, &mut bidders).await;
