@@ -254,16 +254,20 @@ pub async fn form_committee(
     }
     let (seated, reserves) = panel(transcript);
     check_composition(seated.len(), input.owner_representatives.len())?;
-    let name_of = |eid: &str| {
-        transcript
-            .pool
-            .iter()
-            .find(|c| c.id == eid)
-            .map_or_else(String::new, |c| c.name.clone())
+    // The draw's result names positions when its pool is sealed (法37); the host gets the names
+    // from the platform's store, never from a public record.
+    let pool = crate::lottery::service::pool_members(app, &draw)
+        .await
+        .map_err(|e| AwardError::Store(StoreError::Unavailable(e.to_string())))?;
+    let who = |h: &str| {
+        (pool.get(h)).map_or((h.to_string(), String::new()), |c| {
+            (c.id.clone(), c.name.clone())
+        })
     };
+    let name_of = |h: &str| who(h).1;
     let mut members: Vec<Value> = seated
         .iter()
-        .map(|e| json!({ "kind": "expert", "expert_id": e, "name": name_of(e) }))
+        .map(|e| json!({ "kind": "expert", "expert_id": who(e).0, "name": name_of(e) }))
         .collect();
     members.extend(
         input.owner_representatives.iter().map(
@@ -275,7 +279,7 @@ pub async fn form_committee(
     }
     let reserves: Vec<Value> = reserves
         .iter()
-        .map(|e| json!({ "expert_id": e, "name": name_of(e) }))
+        .map(|e| json!({ "expert_id": who(e).0, "name": name_of(e) }))
         .collect();
     let bids: Vec<Value> = opening
         .lines
@@ -887,6 +891,11 @@ pub async fn issue_notice(
         Ok((events, Vec::new()))
     })
     .await?;
+    // 法37, 条例: the result is determined, so the committee's sealed expert pool is opened (the
+    // draw watcher retries if this fails).
+    if let Err(e) = crate::lottery::service::open_sealed_pools(app, id).await {
+        tracing::warn!(tender = %id, error = %e, "opening the sealed expert pool failed");
+    }
     // The winner now pays its performance bond into its sub-account like a bid bond.
     if let Some((org, required, due)) = winner.filter(|(_, r, _)| r.fen() > 0) {
         crate::bonds::service::expect_performance_bond(app, id, &org, required, due).await?;

@@ -208,7 +208,11 @@ pub async fn run(args: DrawBenchArgs) -> Result<(), BenchError> {
         .as_str()
         .ok_or_else(|| err("no draw id"))?
         .to_string();
-    let pool_size = d["pool"]["candidates"].as_array().map_or(0, Vec::len);
+    // An expert pool is sealed (docs/draw.md section 10): its size is its commitments'.
+    let pool_size = d["pool"]["sealed"]
+        .as_array()
+        .or_else(|| d["pool"]["candidates"].as_array())
+        .map_or(0, Vec::len);
 
     // 2. three commitments, 3. three reveals
     let secrets: Vec<[u8; 32]> = (0..tokens.len())
@@ -278,17 +282,15 @@ pub async fn run(args: DrawBenchArgs) -> Result<(), BenchError> {
     std::hint::black_box(&verified);
 
     // the baseline: SHA-256 of the canonical pool list, and building that list (NFC, sort) first
-    let t_doc: Value = serde_json::from_slice(&bytes).map_err(err)?;
-    let candidates: Vec<Candidate> = t_doc["pool"]
-        .as_array()
-        .ok_or_else(|| err("no pool"))?
-        .iter()
-        .map(|c| {
-            Candidate::new(
-                c["id"].as_str().unwrap_or(""),
-                c["name"].as_str().unwrap_or(""),
-            )
-        })
+    // (the names of a sealed pool come from the hall's own store, as the platform reads them)
+    let candidates: Vec<Candidate> = app
+        .store
+        .sealed_pool(&id)
+        .await
+        .map_err(err)?
+        .openings
+        .into_iter()
+        .map(|o| Candidate::new(o.id, o.name))
         .collect();
     let t = Instant::now();
     let pool = Pool::new(candidates).map_err(err)?;

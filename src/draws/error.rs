@@ -14,6 +14,8 @@ pub enum DrawError {
     ForbiddenCharacter { id: String, field: PoolField },
     #[error("candidate id {id:?} appears more than once in the pool")]
     DuplicateCandidate { id: String },
+    #[error("sealed pool positions {first} and {second} carry the same commitment")]
+    DuplicateCommitment { first: usize, second: usize },
     #[error("party {party:?} contributes more than once")]
     DuplicateParty { party: String },
     #[error("the {field} is {len} bytes, more than a u32 length prefix can describe")]
@@ -123,6 +125,17 @@ pub enum DrawVerifyError {
         number: usize,
         problem: ReplacementProblem,
     },
+    #[error("opening {number} (in the order listed): {problem}")]
+    OpeningInvalid {
+        number: usize,
+        problem: &'static str,
+    },
+    #[error("the opening of position {position} does not match its commitment in the sealed pool")]
+    OpeningMismatch { position: usize },
+    #[error("position {position} of the sealed pool has no opening")]
+    OpeningMissing { position: usize },
+    #[error("positions {position} and {next}: the opened ids are not in bytewise order, so the positions were not assigned by the pool's line order")]
+    OpeningOutOfOrder { position: usize, next: usize },
 }
 
 impl DrawVerifyError {
@@ -160,6 +173,10 @@ impl DrawVerifyError {
             DrawVerifyError::SelectionMismatch { .. } => "selection_mismatch",
             DrawVerifyError::ReserveMismatch { .. } => "reserve_mismatch",
             DrawVerifyError::ReplacementInvalid { .. } => "replacement_invalid",
+            DrawVerifyError::OpeningInvalid { .. } => "opening_invalid",
+            DrawVerifyError::OpeningMismatch { .. } => "opening_mismatch",
+            DrawVerifyError::OpeningMissing { .. } => "opening_missing",
+            DrawVerifyError::OpeningOutOfOrder { .. } => "opening_out_of_order",
         }
     }
 }

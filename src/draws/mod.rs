@@ -7,6 +7,7 @@ mod deadline;
 mod error;
 pub mod pool;
 pub mod protocol;
+pub mod sealed;
 pub mod transcript;
 pub mod verify;
 
@@ -15,6 +16,10 @@ pub use pool::{pool_hash, pool_lines, Candidate, Pool, PoolField};
 pub use protocol::{
     commitment, derive_seed, shuffle, SeedInput, Selection, Stream, ALGORITHM, COMMIT_DOMAIN,
     SECRET_LEN,
+};
+pub use sealed::{
+    handle_position, member_commitment, position_handle, sealed_lines, sealed_pool_hash, Opening,
+    SealedPool, MEMBER_DOMAIN,
 };
 pub use transcript::{
     Announcement, Beacon, BeaconSpec, Commitment, Deadlines, DrawResult, MissedRevealRule,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::draws::canonical::to_canonical_vec;
 use crate::draws::protocol::SECRET_LEN;
+use crate::draws::sealed::{sealed_pool_hash, Opening};
 use crate::draws::verify::rerun;
 use crate::draws::{verify, Candidate, DrawOutcome, DrawVerifyError, Pool, ALGORITHM};
 
@@ -26,14 +27,22 @@ pub struct Transcript {
     pub deadlines: Deadlines,
     pub missed_reveal_rule: MissedRevealRule,
     pub beacon: Option<Beacon>,
-    pub pool: Vec<Candidate>,
+    /// The open pool, `{id, name}` in line order; absent exactly when the pool is sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Vec<Candidate>>,
+    /// The sealed pool (expert draws, 法37): member commitments, hex, in position order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_pool: Option<Vec<String>>,
+    /// The sealed pool's openings, published when the result is determined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openings: Option<Vec<Opening>>,
     pub pool_hash: String,
     pub commitments: Vec<Commitment>,
     pub reveals: Vec<Reveal>,
     pub missed_reveals: Vec<String>,
     /// Absent when the draw failed.
     pub seed: Option<String>,
-    /// Absent when the draw failed.
+    /// Absent when the draw failed. Over a sealed pool it names positions ("1", "2", …).
     pub result: Option<DrawResult>,
     pub replacements: Vec<Replacement>,
     /// Audit-log entries and inclusion proofs added by the platform; the verifier ignores them.
@@ -112,6 +121,12 @@ pub struct Replacement {
     pub note: Option<String>,
 }
 
+/// The frozen pool as it enters a transcript: open (candidates) or sealed (commitments, hex).
+enum FrozenSide {
+    Open(Vec<Candidate>, [u8; SECRET_LEN]),
+    Sealed(Vec<String>, [u8; SECRET_LEN]),
+}
+
 /// The beacon as announced, before its value exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeaconSpec {
@@ -145,12 +160,43 @@ impl Transcript {
         reveals: &[(String, [u8; SECRET_LEN])],
         beacon_value: Option<&[u8]>,
     ) -> Result<Transcript, DrawVerifyError> {
+        let frozen = FrozenSide::Open(pool.candidates().to_vec(), pool.hash());
+        Self::run(announcement, frozen, commitments, reveals, beacon_value)
+    }
+
+    /// As `conduct`, over a sealed pool given by its members' commitments in position order
+    /// (`docs/draw.md`, "Sealed pools"): the result names positions, and no id or name appears.
+    pub fn conduct_sealed(
+        announcement: Announcement,
+        sealed: &[[u8; SECRET_LEN]],
+        commitments: &[(String, [u8; SECRET_LEN])],
+        reveals: &[(String, [u8; SECRET_LEN])],
+        beacon_value: Option<&[u8]>,
+    ) -> Result<Transcript, DrawVerifyError> {
+        let frozen = FrozenSide::Sealed(
+            sealed.iter().map(hex::encode).collect(),
+            sealed_pool_hash(sealed),
+        );
+        Self::run(announcement, frozen, commitments, reveals, beacon_value)
+    }
+
+    fn run(
+        announcement: Announcement,
+        frozen: FrozenSide,
+        commitments: &[(String, [u8; SECRET_LEN])],
+        reveals: &[(String, [u8; SECRET_LEN])],
+        beacon_value: Option<&[u8]>,
+    ) -> Result<Transcript, DrawVerifyError> {
         let missed: Vec<String> = announcement
             .parties
             .iter()
             .filter(|p| !reveals.iter().any(|(r, _)| r == *p))
             .cloned()
             .collect();
+        let (pool, sealed_pool, hash) = match frozen {
+            FrozenSide::Open(candidates, hash) => (Some(candidates), None, hash),
+            FrozenSide::Sealed(commitments, hash) => (None, Some(commitments), hash),
+        };
         let mut transcript = Transcript {
             algorithm: ALGORITHM.to_owned(),
             draw_id: announcement.draw_id,
@@ -165,8 +211,10 @@ impl Transcript {
                 round: b.round,
                 value: beacon_value.map(hex::encode),
             }),
-            pool: pool.candidates().to_vec(),
-            pool_hash: hex::encode(pool.hash()),
+            pool,
+            sealed_pool,
+            openings: None,
+            pool_hash: hex::encode(hash),
             commitments: commitments
                 .iter()
                 .map(|(party, c)| Commitment {
@@ -201,6 +249,22 @@ impl Transcript {
         }
         verify(&transcript)?;
         Ok(transcript)
+    }
+
+    /// Publishes the sealed pool's openings (one per position) once the result is determined. The
+    /// transcript is re-verified with them, every opening against its commitment; on error it is
+    /// unchanged.
+    pub fn open(&mut self, openings: Vec<Opening>) -> Result<(), DrawVerifyError> {
+        let mut candidate = self.clone();
+        candidate.openings = Some(openings);
+        verify(&candidate)?;
+        *self = candidate;
+        Ok(())
+    }
+
+    /// Whether the pool is published as commitments only.
+    pub fn is_sealed(&self) -> bool {
+        self.sealed_pool.is_some()
     }
 
     /// Records that `replaced` (currently on the panel) declined or was disqualified, brings in the

@@ -7,8 +7,10 @@ use std::fmt;
 
 use crate::draws::deadline::parse_utc;
 use crate::draws::protocol::{commitment, derive_seed, shuffle, SeedInput, Stream, SECRET_LEN};
+use crate::draws::sealed::{member_commitment, position_handle, sealed_pool_hash, Opening};
 use crate::draws::{
-    DrawError, DrawVerifyError, MissedRevealRule, Pool, ReplacementProblem, Transcript, ALGORITHM,
+    Candidate, DrawError, DrawVerifyError, MissedRevealRule, Pool, ReplacementProblem, Transcript,
+    ALGORITHM,
 };
 
 /// A transcript that re-ran to the same values.
@@ -17,6 +19,11 @@ pub struct VerifiedDraw {
     pub draw_id: String,
     pub pool_hash: [u8; SECRET_LEN],
     pub pool_size: usize,
+    /// The pool is sealed: the result and replacements name positions ("1", "2", …).
+    pub sealed: bool,
+    /// The sealed pool's members in position order, each checked against its commitment; empty
+    /// for an open pool and for a sealed pool not yet opened.
+    pub opened: Vec<Candidate>,
     /// Parties whose reveal entered the seed, in seed order (bytewise by id).
     pub revealed: Vec<String>,
     pub missed: Vec<String>,
@@ -71,12 +78,33 @@ impl fmt::Display for VerifiedDraw {
             "draw {}: transcript verified ({ALGORITHM})",
             self.draw_id
         )?;
-        writeln!(
-            f,
-            "pool: {} candidates, hash {}",
-            self.pool_size,
-            hex::encode(self.pool_hash)
-        )?;
+        if self.sealed {
+            writeln!(
+                f,
+                "pool: {} sealed members (commitments only), hash {}",
+                self.pool_size,
+                hex::encode(self.pool_hash)
+            )?;
+            if self.opened.is_empty() {
+                writeln!(
+                    f,
+                    "names: not yet opened; the result names positions in the sealed pool"
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "names: all {} openings match their commitments",
+                    self.opened.len()
+                )?;
+            }
+        } else {
+            writeln!(
+                f,
+                "pool: {} candidates, hash {}",
+                self.pool_size,
+                hex::encode(self.pool_hash)
+            )?;
+        }
         writeln!(f, "revealed: {}", list(&self.revealed))?;
         if !self.missed.is_empty() {
             writeln!(f, "missed the reveal: {}", list(&self.missed))?;
@@ -89,12 +117,13 @@ impl fmt::Display for VerifiedDraw {
                 panel,
                 reserves_left,
             } => {
+                let named = |items: &[String]| list(&self.named(items));
                 writeln!(f, "seed: {}", hex::encode(seed))?;
-                writeln!(f, "selected: {}", list(selected))?;
-                writeln!(f, "reserves: {}", list(reserves))?;
+                writeln!(f, "selected: {}", named(selected))?;
+                writeln!(f, "reserves: {}", named(reserves))?;
                 if panel != selected {
-                    writeln!(f, "after replacements: {}", list(panel))?;
-                    writeln!(f, "reserves left: {}", list(reserves_left))?;
+                    writeln!(f, "after replacements: {}", named(panel))?;
+                    writeln!(f, "reserves left: {}", named(reserves_left))?;
                 }
                 Ok(())
             }
@@ -102,6 +131,30 @@ impl fmt::Display for VerifiedDraw {
                 writeln!(f, "the draw FAILED publicly: {reason}; it has no result")
             }
         }
+    }
+}
+
+impl VerifiedDraw {
+    /// Result handles as a person reads them: ids, or for a sealed pool "#position", followed by
+    /// the opened id and name once the pool is opened.
+    pub fn named(&self, handles: &[String]) -> Vec<String> {
+        if !self.sealed {
+            return handles.to_vec();
+        }
+        handles
+            .iter()
+            .map(|h| {
+                let opened = h
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|p| p.checked_sub(1))
+                    .and_then(|k| self.opened.get(k));
+                match opened {
+                    Some(c) => format!("#{h} {} ({})", c.name, c.id),
+                    None => format!("#{h}"),
+                }
+            })
+            .collect()
     }
 }
 
@@ -222,12 +275,87 @@ pub fn verify(t: &Transcript) -> Result<VerifiedDraw, DrawVerifyError> {
             *reserves_left = reserves[next..].to_vec();
         }
     }
+    if let (Some(sealed), Some(openings)) = (&t.sealed_pool, &t.openings) {
+        draw.opened = check_openings(&t.draw_id, sealed, openings)?;
+    }
     Ok(draw)
+}
+
+/// Step 20: every position of the sealed pool opened exactly once, each opening matching its
+/// commitment, and the opened ids in bytewise order along the positions.
+fn check_openings(
+    draw_id: &str,
+    sealed: &[String],
+    openings: &[Opening],
+) -> Result<Vec<Candidate>, DrawVerifyError> {
+    let mut opened: Vec<Option<Candidate>> = vec![None; sealed.len()];
+    for (k, o) in openings.iter().enumerate() {
+        let invalid = |problem| DrawVerifyError::OpeningInvalid {
+            number: k + 1,
+            problem,
+        };
+        let position = o.position as usize;
+        if position == 0 || position > sealed.len() {
+            return Err(invalid("its position is not in the sealed pool"));
+        }
+        if opened[position - 1].is_some() {
+            return Err(invalid("its position was opened before"));
+        }
+        let salt = decode_fixed(&format!("salt of opening {}", k + 1), &o.salt)?;
+        // The same rules as an open pool's candidates (section 3.1).
+        let candidate = Pool::new([Candidate::new(o.id.clone(), o.name.clone())])
+            .map_err(DrawVerifyError::PoolInvalid)?
+            .candidates()[0]
+            .clone();
+        let recomputed =
+            member_commitment(draw_id, &o.id, &o.name, &salt).map_err(protocol_error)?;
+        if hex::encode(recomputed) != sealed[position - 1] {
+            return Err(DrawVerifyError::OpeningMismatch { position });
+        }
+        opened[position - 1] = Some(candidate);
+    }
+    let mut members = Vec::with_capacity(sealed.len());
+    for (k, slot) in opened.into_iter().enumerate() {
+        members.push(slot.ok_or(DrawVerifyError::OpeningMissing { position: k + 1 })?);
+    }
+    let mut ids: Vec<&str> = members.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(DrawVerifyError::PoolInvalid(
+            DrawError::DuplicateCandidate {
+                id: pair[0].to_owned(),
+            },
+        ));
+    }
+    if let Some(k) = members.windows(2).position(|w| w[0].id >= w[1].id) {
+        return Err(DrawVerifyError::OpeningOutOfOrder {
+            position: k + 1,
+            next: k + 2,
+        });
+    }
+    Ok(members)
 }
 
 /// Every check that does not look at the recorded seed, result or replacements, then the re-run
 /// itself. `Transcript::conduct` uses it to fill those in, so both sides share one computation.
 pub(crate) fn rerun(t: &Transcript) -> Result<VerifiedDraw, DrawVerifyError> {
+    // Step 0, the shape serde cannot express: one pool, open or sealed; openings only if sealed.
+    let malformed = |reason: &str| DrawVerifyError::MalformedTranscript {
+        reason: reason.to_owned(),
+    };
+    match (&t.pool, &t.sealed_pool) {
+        (Some(_), Some(_)) => {
+            return Err(malformed(
+                "the transcript carries both an open pool and a sealed pool",
+            ))
+        }
+        (None, None) => return Err(malformed("the transcript carries no pool")),
+        _ => {}
+    }
+    if t.openings.is_some() && t.sealed_pool.is_none() {
+        return Err(malformed("openings belong to a sealed pool only"));
+    }
+
     // Step 1: the announcement.
     if t.algorithm != ALGORITHM {
         return Err(DrawVerifyError::BadAlgorithm {
@@ -260,9 +388,32 @@ pub(crate) fn rerun(t: &Transcript) -> Result<VerifiedDraw, DrawVerifyError> {
         return Err(DrawVerifyError::ExcludeWithoutBeacon);
     }
 
-    // Step 2: the frozen pool.
-    let pool = Pool::new(t.pool.iter().cloned()).map_err(DrawVerifyError::PoolInvalid)?;
-    let pool_hash = pool.hash();
+    // Step 2: the frozen pool, open (candidates) or sealed (commitments in position order). The
+    // draw runs over `handles`: the ids in line order, or the positions "1" … "N".
+    let (pool_hash, handles) = match (&t.pool, &t.sealed_pool) {
+        (Some(candidates), _) => {
+            let pool =
+                Pool::new(candidates.iter().cloned()).map_err(DrawVerifyError::PoolInvalid)?;
+            (pool.hash(), pool.ids())
+        }
+        (None, sealed) => {
+            let sealed = sealed.as_deref().unwrap_or_default();
+            let mut commitments = Vec::with_capacity(sealed.len());
+            for (k, c) in sealed.iter().enumerate() {
+                commitments.push(decode_fixed(&format!("sealed_pool[{}]", k + 1), c)?);
+            }
+            let mut sorted: Vec<(&[u8; SECRET_LEN], usize)> = commitments.iter().zip(1..).collect();
+            sorted.sort_unstable();
+            if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
+                let (first, second) = (w[0].1.min(w[1].1), w[0].1.max(w[1].1));
+                return Err(DrawVerifyError::PoolInvalid(
+                    DrawError::DuplicateCommitment { first, second },
+                ));
+            }
+            let handles = (1..=commitments.len()).map(position_handle).collect();
+            (sealed_pool_hash(&commitments), handles)
+        }
+    };
     if decode_fixed("pool_hash", &t.pool_hash)? != pool_hash {
         return Err(DrawVerifyError::PoolHashMismatch {
             expected: hex::encode(pool_hash),
@@ -270,9 +421,9 @@ pub(crate) fn rerun(t: &Transcript) -> Result<VerifiedDraw, DrawVerifyError> {
         });
     }
     let needed = t.select_count as usize + t.reserve_count as usize;
-    if pool.len() < needed {
+    if handles.len() < needed {
         return Err(DrawVerifyError::PoolTooSmall {
-            pool: pool.len(),
+            pool: handles.len(),
             needed,
         });
     }
@@ -357,7 +508,7 @@ pub(crate) fn rerun(t: &Transcript) -> Result<VerifiedDraw, DrawVerifyError> {
             let seed = derive_seed(&t.draw_id, &pool_hash, &inputs, beacon_value.as_deref())
                 .map_err(protocol_error)?;
             let selection = shuffle(
-                &pool.ids(),
+                &handles,
                 t.select_count as usize,
                 t.reserve_count as usize,
                 &mut Stream::new(&seed),
@@ -375,7 +526,9 @@ pub(crate) fn rerun(t: &Transcript) -> Result<VerifiedDraw, DrawVerifyError> {
     Ok(VerifiedDraw {
         draw_id: t.draw_id.clone(),
         pool_hash,
-        pool_size: pool.len(),
+        pool_size: handles.len(),
+        sealed: t.sealed_pool.is_some(),
+        opened: Vec::new(),
         revealed: revealed_ids,
         missed: t.missed_reveals.clone(),
         outcome,

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/draws/{id}/conduct", post(conduct))
         .route("/api/draws/{id}/replace", post(replace))
         .route("/api/draws/{id}/transcript", get(transcript))
+        .route("/api/draws/{id}/openings", get(openings))
 }
 
 impl From<RegistryError> for ApiError {
@@ -370,4 +371,20 @@ async fn transcript(
 ) -> Result<impl IntoResponse, ApiError> {
     let bytes = lottery::transcript(&app, &id).await?;
     Ok(([(CONTENT_TYPE, "application/json")], bytes))
+}
+
+/// The sealed pool's secret side — each member's position, id, name and salt, and the exclusions
+/// with whom they concern — for the platform only, which notifies the experts drawn (法37: the
+/// committee is secret until the result is determined; then the openings are in the transcript).
+#[utoipa::path(get, path = "/api/draws/{id}/openings", tag = "draws",
+    responses((status = 200, body = Object), (status = 403), (status = 404)))]
+async fn openings(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let secret = lottery::openings(&app, &actor, &id).await?;
+    Ok(Json(
+        json!({ "openings": secret.openings, "excluded": secret.excluded }),
+    ))
 }

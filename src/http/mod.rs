@@ -47,7 +47,7 @@ use utoipa::OpenApi;
         draws::review_agent, draws::record_qualification, draws::record_credit, draws::list_credit,
         draws::register_expert, draws::list_experts, draws::request_draw, draws::list_draws,
         draws::view_draw, draws::commit, draws::reveal, draws::beacon, draws::conduct,
-        draws::replace, draws::transcript,
+        draws::replace, draws::transcript, draws::openings,
         bids::custodians, bids::register_key, bids::time_custodian_key, bids::submit,
         bids::withdraw, bids::mine, bids::sealed_shares, bids::release, bids::decrypt,
         bids::record, bids::envelope,

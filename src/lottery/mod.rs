@@ -8,7 +8,9 @@ pub mod drand;
 pub mod service;
 
 use crate::domain::{OrgId, ProjectId, TenderId, Timestamp};
-use crate::draws::{Announcement, BeaconSpec, Candidate, Deadlines, MissedRevealRule, Transcript};
+use crate::draws::{
+    Announcement, BeaconSpec, Candidate, Deadlines, MissedRevealRule, Opening, Transcript,
+};
 use crate::registry::{AgentFilter, Exclusion, ExpertFilter};
 use serde::{Deserialize, Serialize};
 
@@ -56,15 +58,31 @@ pub struct AnnouncedBeacon {
     pub deadline: Timestamp,
 }
 
-/// A candidate left out of the pool, with why.
+/// A candidate left out of the pool, with why. In a sealed expert pool the id and the name are
+/// empty (and not serialised) until the pool is opened: only the reasons are public.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Excluded {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     pub reasons: Vec<Exclusion>,
 }
 
+impl Excluded {
+    /// The same exclusion without whom it concerns, as a sealed pool publishes it.
+    pub fn anonymous(&self) -> Excluded {
+        Excluded {
+            id: String::new(),
+            name: String::new(),
+            reasons: self.reasons.clone(),
+        }
+    }
+}
+
 /// The pool as frozen: the canonical candidate list, its hash and every exclusion with its reasons.
+/// An expert draw's pool is sealed (法37, 条例): `candidates` stays empty and `sealed` lists the
+/// members' commitments in position order until the pool is opened at the result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FrozenPool {
     #[schema(value_type = Vec<Object>)]
@@ -73,6 +91,33 @@ pub struct FrozenPool {
     pub excluded: Vec<Excluded>,
     #[schema(value_type = String)]
     pub frozen_at: Timestamp,
+    /// Hex commitments of a sealed pool, in position order (position 1 first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Vec<String>>,
+    /// When a sealed pool was opened (the result determined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub opened_at: Option<Timestamp>,
+}
+
+/// The secret side of a sealed pool, kept by the platform alone until the opening: every member's
+/// opening (position, id, name, salt) and the exclusions with whom they concern. Never serialised
+/// into a response, a page, a log line or an audit entry before the pool is opened.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct SealedSecret {
+    pub openings: Vec<Opening>,
+    pub excluded: Vec<Excluded>,
+}
+
+impl std::fmt::Debug for SealedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SealedSecret({} openings, {} excluded)",
+            self.openings.len(),
+            self.excluded.len()
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -155,6 +200,16 @@ impl DrawRecord {
             }
             DrawState::Open => Phase::ReadyToConduct,
         }
+    }
+
+    /// The pool is published as commitments only (an expert draw, 法37).
+    pub fn is_sealed(&self) -> bool {
+        self.pool.as_ref().is_some_and(|p| p.sealed.is_some())
+    }
+
+    /// A sealed pool whose openings were published.
+    pub fn is_opened(&self) -> bool {
+        self.pool.as_ref().is_some_and(|p| p.opened_at.is_some())
     }
 
     pub fn is_party(&self, org: &OrgId) -> bool {

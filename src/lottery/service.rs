@@ -5,13 +5,14 @@
 use super::drand::{self, DrandRound};
 use super::{
     AnnouncedBeacon, DrawKind, DrawRecord, DrawState, Excluded, FrozenPool, PartyValue, Phase,
+    SealedSecret,
 };
 use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::{InvalidValue, Line, OrgId, ProjectId, TenderId, Timestamp};
 use crate::draws::{
     canonical::to_canonical_vec, commitment, Candidate, MissedRevealRule, Pool, ReplacementReason,
-    Transcript, SECRET_LEN,
+    SealedPool, Transcript, SECRET_LEN,
 };
 use crate::identity::{Actor, Role};
 use crate::registry::{agent_exclusions, expert_exclusions, AgentFilter, Conflicts, ExpertFilter};
@@ -410,6 +411,20 @@ pub async fn request_draw(
             needed,
         });
     }
+    let sealed = req.kind == DrawKind::Expert;
+    if sealed {
+        let everyone = pool
+            .candidates()
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str()))
+            .chain(
+                target
+                    .excluded
+                    .iter()
+                    .map(|e| (e.id.as_str(), e.name.as_str())),
+            );
+        refuse_naming("purpose", req.purpose.as_str(), everyone)?;
+    }
 
     // 1. announce
     let mut d = DrawRecord {
@@ -451,12 +466,46 @@ pub async fn request_draw(
     );
     app.store.create_draw(&d, &audit).await?;
 
-    // 2. freeze the pool
+    // 2. freeze the pool: an expert pool sealed (docs/draw.md, "Sealed pools"), names kept apart
+    if sealed {
+        let sealed_pool = SealedPool::seal(&d.id, &pool, || {
+            let mut salt = [0u8; SECRET_LEN];
+            crate::identity::session::fill_random(&mut salt);
+            salt
+        })
+        .map_err(|e| LotteryError::Protocol(e.to_string()))?;
+        let frozen = FrozenPool {
+            hash: hex::encode(sealed_pool.hash()),
+            candidates: Vec::new(),
+            excluded: target.excluded.iter().map(Excluded::anonymous).collect(),
+            frozen_at: now,
+            sealed: Some(sealed_pool.commitments().iter().map(hex::encode).collect()),
+            opened_at: None,
+        };
+        let audit = event(
+            "draw_pool_frozen",
+            &d,
+            AuditActor::System,
+            now,
+            json!({ "pool_hash": frozen.hash, "pool_size": sealed_pool.len(), "sealed": frozen.sealed, "excluded": frozen.excluded }),
+        );
+        let secret = SealedSecret {
+            openings: sealed_pool.openings(),
+            excluded: target.excluded,
+        };
+        d.pool = Some(frozen);
+        d.state = DrawState::Open;
+        d.version += 1;
+        app.store.freeze_sealed_pool(&d, &secret, &audit).await?;
+        return Ok(d);
+    }
     let frozen = FrozenPool {
         hash: hex::encode(pool.hash()),
         candidates: pool.candidates().to_vec(),
         excluded: target.excluded,
         frozen_at: now,
+        sealed: None,
+        opened_at: None,
     };
     let audit = event(
         "draw_pool_frozen",
@@ -470,6 +519,26 @@ pub async fn request_draw(
     d.version += 1;
     app.store.save_draw(&d, &audit).await?;
     Ok(d)
+}
+
+/// Refuses `text` (a purpose or a replacement's note, both public at once) when it names any
+/// member of a sealed pool by id or name: 法37 keeps them secret until the result is determined.
+fn refuse_naming<'a>(
+    field: &str,
+    text: &str,
+    members: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<(), LotteryError> {
+    let named = |s: &str| !s.trim().is_empty() && text.contains(s.trim());
+    for (id, name) in members {
+        if named(id) || named(name) {
+            return Err(invalid(
+                field,
+                "names_an_expert",
+                "the evaluation experts are secret until the result is determined (招标投标法 第三十七条): name no expert here",
+            ));
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -764,6 +833,14 @@ pub fn spawn_conductor(app: AppState, every: std::time::Duration) -> tokio::task
                 }
                 Err(e) => tracing::warn!(error = %e, "conducting due draws failed"),
             }
+            match open_due_pools(&app).await {
+                Ok(done) => {
+                    for d in done {
+                        tracing::info!(draw = %d.id, "sealed expert pool opened at the result");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "opening sealed pools failed"),
+            }
         }
     })
 }
@@ -776,8 +853,6 @@ async fn run_draw(
 ) -> Result<DrawRecord, LotteryError> {
     in_phase(&d, now, Phase::ReadyToConduct, "conducting the draw")?;
     let pool_record = d.pool.clone().expect("an open draw has a frozen pool");
-    let pool =
-        Pool::new(pool_record.candidates).map_err(|e| LotteryError::Protocol(e.to_string()))?;
     let pairs = |vs: Vec<PartyValue>| -> Result<Vec<(String, [u8; SECRET_LEN])>, LotteryError> {
         vs.into_iter()
             .map(|v| Ok((v.party.to_string(), hex32("stored value", &v.value)?)))
@@ -789,13 +864,32 @@ async fn run_draw(
         Some(v) => Some(hex::decode(v).map_err(|e| LotteryError::Protocol(e.to_string()))?),
         None => None,
     };
-    let t = Transcript::conduct(
-        d.announcement(),
-        &pool,
-        &commitments,
-        &reveals,
-        beacon.as_deref(),
-    )
+    let t = match &pool_record.sealed {
+        Some(sealed) => {
+            let sealed = sealed
+                .iter()
+                .map(|c| hex32("stored sealed pool", c))
+                .collect::<Result<Vec<_>, _>>()?;
+            Transcript::conduct_sealed(
+                d.announcement(),
+                &sealed,
+                &commitments,
+                &reveals,
+                beacon.as_deref(),
+            )
+        }
+        None => {
+            let pool = Pool::new(pool_record.candidates)
+                .map_err(|e| LotteryError::Protocol(e.to_string()))?;
+            Transcript::conduct(
+                d.announcement(),
+                &pool,
+                &commitments,
+                &reveals,
+                beacon.as_deref(),
+            )
+        }
+    }
     .map_err(|e| LotteryError::Protocol(e.to_string()))?;
     let (kind, payload) = match &t.result {
         Some(r) => (
@@ -822,6 +916,7 @@ async fn run_draw(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceSelectee {
+    /// The selectee's id, or in a sealed pool its position ("3").
     pub replaced: String,
     #[schema(value_type = String)]
     pub reason: ReplacementReason,
@@ -838,13 +933,31 @@ pub async fn replace(
     r: ReplaceSelectee,
 ) -> Result<DrawRecord, LotteryError> {
     let mut d = load(app, draw).await?;
-    if d.requested_by != actor.org_id {
+    // Experts answer the platform, which alone knows who holds a sealed position.
+    let platform_for_experts = d.kind == DrawKind::Expert && actor.role == Role::Platform;
+    if d.requested_by != actor.org_id && !platform_for_experts {
         return Err(LotteryError::Forbidden(
-            "only the draw's requester records a replacement",
+            "only the draw's requester (or, for experts, the platform) records a replacement",
         ));
     }
     let now = app.clock.now();
     in_phase(&d, now, Phase::Completed, "replacing a selectee")?;
+    if d.is_sealed() && !d.is_opened() {
+        if let Some(note) = r.note.as_ref() {
+            let secret = app.store.sealed_pool(&d.id).await?;
+            let everyone = secret
+                .openings
+                .iter()
+                .map(|o| (o.id.as_str(), o.name.as_str()))
+                .chain(
+                    secret
+                        .excluded
+                        .iter()
+                        .map(|e| (e.id.as_str(), e.name.as_str())),
+                );
+            refuse_naming("note", note.as_str(), everyone)?;
+        }
+    }
     let mut t = d
         .transcript
         .clone()
@@ -937,4 +1050,144 @@ pub async fn transcript(app: &AppState, draw: &str) -> Result<Vec<u8>, LotteryEr
     }
     t.audit = Some(audit);
     to_canonical_vec(&t).map_err(|e| LotteryError::Protocol(e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// sealed expert pools (法37, 条例): names only once the result is determined
+
+/// The secret side of a sealed pool, for the platform alone (it notifies the experts drawn).
+pub async fn openings(
+    app: &AppState,
+    actor: &Actor,
+    draw: &str,
+) -> Result<SealedSecret, LotteryError> {
+    if actor.role != Role::Platform {
+        return Err(LotteryError::Forbidden(
+            "the evaluation experts are secret until the result is determined (招标投标法 第三十七条); only the platform sees the sealed pool",
+        ));
+    }
+    let d = load(app, draw).await?;
+    if !d.is_sealed() {
+        return Err(LotteryError::NotFound("sealed pool"));
+    }
+    Ok(app.store.sealed_pool(&d.id).await?)
+}
+
+/// Who each handle of the draw's result is — an id of an open pool, or a position ("3") of a
+/// sealed one — with the name. For the award's host forming the committee; never published.
+pub async fn pool_members(
+    app: &AppState,
+    d: &DrawRecord,
+) -> Result<std::collections::HashMap<String, Candidate>, LotteryError> {
+    if d.is_sealed() {
+        let secret = app.store.sealed_pool(&d.id).await?;
+        return Ok(secret
+            .openings
+            .into_iter()
+            .map(|o| {
+                (
+                    crate::draws::position_handle(o.position as usize),
+                    Candidate::new(o.id, o.name),
+                )
+            })
+            .collect());
+    }
+    let candidates = d
+        .transcript
+        .as_ref()
+        .and_then(|t| t.pool.clone())
+        .or_else(|| d.pool.as_ref().map(|p| p.candidates.clone()))
+        .unwrap_or_default();
+    Ok(candidates.into_iter().map(|c| (c.id.clone(), c)).collect())
+}
+
+/// Opens the sealed pool of every conducted expert draw of `tender`: the result is determined
+/// (the award notice is issued). Each draw's transcript gets the openings of every member,
+/// verified against their commitments, and its record the names and the exclusions; logged as
+/// `draw_pool_opened`. Idempotent: an opened pool is left alone. Returns the draws opened.
+pub async fn open_sealed_pools(
+    app: &AppState,
+    tender: &TenderId,
+) -> Result<Vec<DrawRecord>, LotteryError> {
+    let mut done = Vec::new();
+    for id in app.store.unopened_sealed_pools().await? {
+        let d = load(app, &id).await?;
+        if d.tender_id.as_ref() != Some(tender) {
+            continue;
+        }
+        if let Some(d) = open_one(app, d).await? {
+            done.push(d);
+        }
+    }
+    Ok(done)
+}
+
+/// What the watcher does on every tick: opens the sealed pools whose tender's award notice was
+/// issued, in case the notice's own call did not (a crash in between, or a draw conducted later).
+pub async fn open_due_pools(app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {
+    let mut done = Vec::new();
+    for id in app.store.unopened_sealed_pools().await? {
+        let d = load(app, &id).await?;
+        let Some(tender) = d.tender_id.clone() else {
+            continue;
+        };
+        if !result_determined(app, &tender).await? {
+            continue;
+        }
+        if let Some(d) = open_one(app, d).await? {
+            done.push(d);
+        }
+    }
+    Ok(done)
+}
+
+/// 条例: the result is determined when the award notice is issued. A tender that fails or is
+/// cancelled keeps its committee secret (`docs/draw.md`, "When the pool is opened").
+async fn result_determined(app: &AppState, tender: &TenderId) -> Result<bool, LotteryError> {
+    let events = app.store.award_events(tender).await?;
+    Ok(crate::award::state::AwardState::fold(&events)
+        .notice
+        .is_some())
+}
+
+async fn open_one(app: &AppState, mut d: DrawRecord) -> Result<Option<DrawRecord>, LotteryError> {
+    if !matches!(d.state, DrawState::Completed | DrawState::Failed) || d.is_opened() {
+        return Ok(None);
+    }
+    let secret = app.store.sealed_pool(&d.id).await?;
+    let now = app.clock.now();
+    let mut t = d
+        .transcript
+        .clone()
+        .expect("a conducted draw has a transcript");
+    t.open(secret.openings.clone())
+        .map_err(|e| LotteryError::Protocol(format!("the sealed pool does not open: {e}")))?;
+    d.transcript = Some(t);
+    if let Some(pool) = d.pool.as_mut() {
+        pool.candidates = secret
+            .openings
+            .iter()
+            .map(|o| Candidate::new(o.id.clone(), o.name.clone()))
+            .collect();
+        pool.excluded = secret.excluded.clone();
+        pool.opened_at = Some(now);
+    }
+    d.version += 1;
+    let audit = event(
+        "draw_pool_opened",
+        &d,
+        AuditActor::System,
+        now,
+        json!({
+            "reason": "award_notice_issued",
+            "openings": secret.openings,
+            "excluded": secret.excluded,
+        }),
+    );
+    match app.store.open_sealed_pool(&d, now, &audit).await {
+        Ok(()) => Ok(Some(d)),
+        // Opened (or replaced) by someone else meanwhile; the next tick looks again.
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

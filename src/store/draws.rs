@@ -7,7 +7,7 @@ use super::sql::{append_audit, SqlStore};
 use super::StoreError;
 use crate::auditlog::AuditEvent;
 use crate::domain::OrgId;
-use crate::lottery::{DrawRecord, DrawState, PartyValue};
+use crate::lottery::{DrawRecord, DrawState, PartyValue, SealedSecret};
 use crate::registry::{
     AgentHistoryEntry, AgentRecord, AgentStatus, CreditRecord, Expert, Qualification,
 };
@@ -88,6 +88,28 @@ pub trait DrawStore: Send + Sync {
     async fn draw_reveals(&self, draw: &str) -> Result<Vec<PartyValue>, StoreError>;
     /// The audit-log indices of the draw's entries, in order.
     async fn draw_audit_indices(&self, draw: &str) -> Result<Vec<i64>, StoreError>;
+
+    // sealed pools (expert draws, 法37)
+    /// Writes `d` (as `save_draw`) with its pool sealed, and keeps the pool's secret side apart
+    /// from every public record; one transaction with the audit entry.
+    async fn freeze_sealed_pool(
+        &self,
+        d: &DrawRecord,
+        secret: &SealedSecret,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    /// The secret side of a draw's sealed pool; `NotFound` if the draw's pool is not sealed.
+    async fn sealed_pool(&self, draw: &str) -> Result<SealedSecret, StoreError>;
+    /// The draws whose sealed pool is not opened yet.
+    async fn unopened_sealed_pools(&self) -> Result<Vec<String>, StoreError>;
+    /// Writes `d` (as `save_draw`), now carrying its openings, and marks its sealed pool opened;
+    /// `Conflict` if it was opened or changed meanwhile.
+    async fn open_sealed_pool(
+        &self,
+        d: &DrawRecord,
+        at: crate::domain::Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
@@ -135,7 +157,7 @@ impl SqlStore {
             .await
     }
 
-    /// As `write_all`, for a draw: the first statement must change exactly one row, and the entry's
+    /// As `write_all`, for a draw: the statement must change exactly one row, and the entry's
     /// index is remembered for the draw's transcript.
     async fn write_draw(
         &self,
@@ -144,18 +166,41 @@ impl SqlStore {
         conflict: &'static str,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
+        self.write_draw_all(draw, vec![(q, conflict)], audit).await
+    }
+
+    /// As `write_draw`, with several statements, each of which must change exactly one row.
+    async fn write_draw_all(
+        &self,
+        draw: &str,
+        qs: Vec<(Q<'static>, &'static str)>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let (audit, draw) = (audit.clone(), draw.to_string());
         self.commit
             .run(move |c, log| {
                 Box::pin(async move {
-                    if q.execute(&mut *c).await?.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(conflict.into()));
+                    for (q, conflict) in qs {
+                        if q.execute(&mut *c).await?.rows_affected() != 1 {
+                            return Err(StoreError::Conflict(conflict.into()));
+                        }
                     }
                     let idx = append_audit(log, &audit)?;
                     remember(c, &draw, idx).await
                 })
             })
             .await
+    }
+
+    fn versioned_update(d: &DrawRecord) -> Result<Q<'static>, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE draws SET state = $1, version = $2, record = $3 WHERE id = $4 AND version = $5",
+        )
+        .bind(d.state.as_str())
+        .bind(d.version)
+        .bind(to_json(d)?)
+        .bind(d.id.clone())
+        .bind(d.version - 1))
     }
 
     async fn records<T: DeserializeOwned>(&self, q: Q<'_>) -> Result<Vec<T>, StoreError> {
@@ -374,14 +419,7 @@ impl DrawStore for SqlStore {
     }
 
     async fn save_draw(&self, d: &DrawRecord, audit: &AuditEvent) -> Result<(), StoreError> {
-        let q = sqlx::query(
-            "UPDATE draws SET state = $1, version = $2, record = $3 WHERE id = $4 AND version = $5",
-        )
-        .bind(d.state.as_str())
-        .bind(d.version)
-        .bind(to_json(d)?)
-        .bind(d.id.clone())
-        .bind(d.version - 1);
+        let q = Self::versioned_update(d)?;
         self.write_draw(&d.id, q, "the draw was changed by someone else", audit)
             .await
     }
@@ -452,5 +490,70 @@ impl DrawStore for SqlStore {
         rows.iter()
             .map(|r| r.try_get::<i64, _>("idx").map_err(StoreError::from))
             .collect()
+    }
+
+    async fn freeze_sealed_pool(
+        &self,
+        d: &DrawRecord,
+        secret: &SealedSecret,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let update = Self::versioned_update(d)?;
+        let insert = sqlx::query(
+            "INSERT INTO draw_sealed_pools (draw_id, opened_at, record) VALUES ($1, NULL, $2)",
+        )
+        .bind(d.id.clone())
+        .bind(to_json(secret)?);
+        self.write_draw_all(
+            &d.id,
+            vec![
+                (update, "the draw was changed by someone else"),
+                (insert, "the draw's pool is already sealed"),
+            ],
+            audit,
+        )
+        .await
+    }
+
+    async fn sealed_pool(&self, draw: &str) -> Result<SealedSecret, StoreError> {
+        self.record(
+            sqlx::query("SELECT record FROM draw_sealed_pools WHERE draw_id = $1")
+                .bind(draw.to_string()),
+        )
+        .await
+    }
+
+    async fn unopened_sealed_pools(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT draw_id FROM draw_sealed_pools WHERE opened_at IS NULL ORDER BY draw_id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("draw_id").map_err(StoreError::from))
+            .collect()
+    }
+
+    async fn open_sealed_pool(
+        &self,
+        d: &DrawRecord,
+        at: crate::domain::Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let update = Self::versioned_update(d)?;
+        let mark = sqlx::query(
+            "UPDATE draw_sealed_pools SET opened_at = $1 WHERE draw_id = $2 AND opened_at IS NULL",
+        )
+        .bind(at.millis())
+        .bind(d.id.clone());
+        self.write_draw_all(
+            &d.id,
+            vec![
+                (update, "the draw was changed by someone else"),
+                (mark, "the draw's pool was opened already"),
+            ],
+            audit,
+        )
+        .await
     }
 }

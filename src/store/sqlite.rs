@@ -68,6 +68,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sealed log entries",
         include_str!("../../migrations/sqlite/0012_sealed_log_entries.sql"),
     ),
+    (
+        13,
+        "draw sealed pools",
+        include_str!("../../migrations/sqlite/0013_draw_sealed_pools.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

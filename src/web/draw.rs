@@ -1,6 +1,7 @@
 //! The public page of one draw: its announcement, frozen pool with every exclusion's reason, who
 //! committed and revealed, the result, and a button that re-runs the transcript in the browser.
-//! Named parties commit and reveal from here with randomness made by their own browser.
+//! Named parties commit and reveal from here with randomness made by their own browser. An expert
+//! draw's pool is sealed (法37): the page says so and shows positions until the result is determined.
 
 use super::views::{script_json, Page};
 use crate::app::AppState;
@@ -28,6 +29,8 @@ pub async fn draw(State(app): State<AppState>, page: Page, Path(id): Path<String
                     "org": page.actor.as_ref().map(|a| a.org_id.to_string()),
                     "parties": parties,
                 })),
+                sealed => d.is_sealed() && !d.is_opened(),
+                opened => d.is_opened(),
                 purpose => d.purpose,
             };
             page.render(StatusCode::OK, "draw.html", ctx)

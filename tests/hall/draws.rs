@@ -960,8 +960,34 @@ async fn an_expert_draw_recuses_conflicted_experts_and_says_why() {
     );
     let r = app.post("/api/draws", Some(&agent), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    assert_eq!(r.body["pool"]["candidates"].as_array().unwrap().len(), 3);
-    let reasons: Vec<(String, String)> = r.body["pool"]["excluded"]
+    // The pool is sealed (法37): the requester sees three commitments and the exclusions' reasons,
+    // but no expert's name, in the pool or among the excluded.
+    assert_eq!(r.body["pool"]["sealed"].as_array().unwrap().len(), 3);
+    assert_eq!(r.body["pool"]["candidates"], json!([]));
+    for (name, ..) in &specs {
+        assert!(
+            !r.body.to_string().contains(name),
+            "{name} leaks to the requester"
+        );
+    }
+    let draw = r.body["id"].as_str().unwrap();
+    let openings = format!("/api/draws/{draw}/openings");
+    assert_eq!(
+        app.get(&openings, Some(&agent)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let secret = app.get(&openings, Some(&platform)).await;
+    assert_eq!(secret.status, StatusCode::OK, "{:?}", secret.body);
+    let mut pooled: Vec<&str> = secret.body["openings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    pooled.sort();
+    assert_eq!(pooled, ["专家一", "专家三", "专家二"]);
+    // the platform sees whom each exclusion concerns, and why
+    let reasons: Vec<(String, String)> = secret.body["excluded"]
         .as_array()
         .unwrap()
         .iter()
@@ -972,7 +998,12 @@ async fn an_expert_draw_recuses_conflicted_experts_and_says_why() {
             )
         })
         .collect();
-    // the demo's own expert pool (other specialties) is excluded too; this test's experts are 专家*
+    // the requester sees the same reasons, with nobody named
+    let anonymous = r.body["pool"]["excluded"].as_array().unwrap();
+    assert_eq!(anonymous.len(), reasons.len());
+    assert!(anonymous
+        .iter()
+        .all(|e| e.get("name").is_none() && e.get("id").is_none()));
     let mut reasons: Vec<(String, String)> = reasons
         .into_iter()
         .filter(|(name, _)| name.starts_with("专家"))
@@ -1502,4 +1533,332 @@ async fn a_drand_beacon_is_entered_as_its_round_checked_against_quicknet_and_rec
     bare["audit"] = json!([]);
     let (ok, text) = verify(&bare);
     assert!(!ok && text.contains("do not carry it"), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 法37, 条例: an expert draw's pool is sealed until the result is determined
+
+/// Everything about a draw that `token` can read: its page in both languages, the draw, the list
+/// of draws and, once conducted, the transcript (which carries the draw's audit entries).
+async fn draw_as_seen(app: &TestApp, draw: &str, token: Option<&str>) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    for path in [
+        format!("/draws/{draw}"),
+        format!("/draws/{draw}?lang=en"),
+        format!("/api/draws/{draw}"),
+        "/api/draws".to_string(),
+        format!("/api/draws/{draw}/transcript"),
+    ] {
+        let r = app.get(&path, token).await;
+        if path.ends_with("/transcript") && r.code() == "wrong_phase" {
+            continue;
+        }
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+        let text = match r.body {
+            Value::String(s) => s,
+            v => v.to_string(),
+        };
+        seen.push((path, text));
+    }
+    seen
+}
+
+/// (id, name) of every member of the sealed pool and every expert excluded from it, and the
+/// pool's openings as the platform holds them.
+async fn sealed_secret(app: &TestApp, draw: &str) -> (Vec<(String, String)>, Value) {
+    let platform = app.sign_in("platform").await;
+    let r = app
+        .get(format!("/api/draws/{draw}/openings"), Some(&platform))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let mut who = Vec::new();
+    for list in ["openings", "excluded"] {
+        for m in r.body[list].as_array().unwrap() {
+            who.push((
+                m["id"].as_str().unwrap().to_string(),
+                m["name"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    (who, r.body["openings"].clone())
+}
+
+fn assert_no_expert_shown(seen: &[(String, String)], who: &[(String, String)], viewer: &str) {
+    for (path, text) in seen {
+        for (id, name) in who {
+            assert!(
+                !text.contains(id.as_str()),
+                "{path} shows {viewer} the id of {name}"
+            );
+            assert!(
+                !text.contains(name.as_str()),
+                "{path} shows {viewer} the name {name}"
+            );
+        }
+    }
+}
+
+async fn transcript_bytes(app: &TestApp, draw: &str) -> Vec<u8> {
+    let r = app
+        .client
+        .get(format!("{}/api/draws/{draw}/transcript", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn an_expert_draw_keeps_the_committee_secret_until_the_award_notice_then_opens_every_name() {
+    use crate::award::{
+        codes, committee, conclude_opening, declare, expert_draw, mark, member_sign_in, post_award,
+        sign_all,
+    };
+    use crate::opening::{bids_in, relogin};
+    let app = TestApp::by_hand().await;
+    let b = crate::bids::open_box_with(&app, json!({})).await;
+    let draw = expert_draw(&app, &b.tender).await;
+    let (who, openings) = sealed_secret(&app, &draw).await;
+    let pool_size = openings.as_array().unwrap().len();
+    assert!(
+        pool_size >= 7 && who.len() > pool_size,
+        "pool and exclusions"
+    );
+    let mut bidders = bids_in(
+        &app,
+        &b,
+        &[Some(98_000_000), Some(96_000_000), Some(97_000_000)],
+        &[],
+    )
+    .await;
+
+    // Before the result: nobody but the platform sees a name or an id of the pool or of the
+    // excluded — signed out, the owner, the agent (who requested the draw and hosts the
+    // evaluation), the supervisor (a party) and a tenderer.
+    let viewers = [
+        ("the public", None),
+        ("the owner", Some(app.sign_in("owner").await)),
+        ("the agent", Some(app.sign_in("agent").await)),
+        ("the supervisor", Some(app.sign_in("supervisor").await)),
+        ("a tenderer", Some(bidders[0].token.clone())),
+    ];
+    for (viewer, token) in &viewers {
+        let seen = draw_as_seen(&app, &draw, token.as_deref()).await;
+        assert_eq!(seen.len(), 5, "the transcript is published");
+        assert_no_expert_shown(&seen, &who, viewer);
+        assert!(
+            seen[0].1.contains("评标专家名单在中标结果确定前保密"),
+            "{viewer}: zh notice"
+        );
+        assert!(
+            seen[1].1.contains("secret until the result is determined"),
+            "{viewer}: en notice"
+        );
+        let status = app
+            .get(format!("/api/draws/{draw}/openings"), token.as_deref())
+            .await
+            .status;
+        let refused = if token.is_some() {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(status, refused, "{viewer} reads the openings");
+    }
+    // An expert declines: the platform (which hears from the experts) records it by position; a
+    // note naming the expert would publish the name, so it is refused.
+    let first = verify_json(&transcript_bytes(&app, &draw).await).expect("verifies");
+    let DrawOutcome::Completed { selected, .. } = first.outcome else {
+        panic!("the draw completed")
+    };
+    let k: usize = selected[0].parse().unwrap();
+    let declined = openings[k - 1]["name"].as_str().unwrap().to_string();
+    let platform = app.sign_in("platform").await;
+    let replace = format!("/api/draws/{draw}/replace");
+    let note = format!("{declined}书面放弃");
+    let r = app
+        .post(
+            &replace,
+            Some(&platform),
+            json!({ "replaced": selected[0], "reason": "declined", "note": note }),
+        )
+        .await;
+    assert_eq!(
+        r.body["error"]["details"]["rule"], "names_an_expert",
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post(
+            &replace,
+            Some(&platform),
+            json!({ "replaced": selected[0], "reason": "declined", "note": "书面放弃" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let seen = draw_as_seen(&app, &draw, None).await;
+    assert_no_expert_shown(&seen, &who, "the public, after a replacement");
+
+    // ...yet anyone can re-run it: the transcript verifies over positions in the sealed pool.
+    let bytes = transcript_bytes(&app, &draw).await;
+    let verified = verify_json(&bytes).expect("sealed transcript verifies");
+    let t: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(t["replacements"][0]["replaced"], selected[0].as_str());
+    assert!(verified.sealed && verified.opened.is_empty());
+    let DrawOutcome::Completed { panel, .. } = verified.outcome else {
+        panic!("the draw completed")
+    };
+    let named = |h: &String| {
+        let k: usize = h.parse().expect("a sealed result names positions");
+        openings[k - 1]["name"].as_str().unwrap().to_string()
+    };
+    let mut panel_names: Vec<String> = panel.iter().map(named).collect();
+    assert!(
+        !panel_names.contains(&declined),
+        "the first reserve took the seat"
+    );
+
+    // The host forms the committee with the names the hall keeps, and they stay secret.
+    conclude_opening(&app, &b, &mut bidders).await;
+    let agent = app.sign_in("agent").await;
+    let formed = committee(&app, &b, &agent, json!([])).await;
+    assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
+    let mut seated: Vec<String> = formed.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    seated.sort();
+    panel_names.sort();
+    assert_eq!(seated, panel_names, "the committee is the draw's panel");
+    let seen = draw_as_seen(&app, &draw, Some(&bidders[1].token)).await;
+    assert_no_expert_shown(&seen, &who, "a tenderer, after the committee is formed");
+
+    // The evaluation, the candidates' publicity (条例54) and the owner's award notice.
+    let mut members = Vec::new();
+    for (_, code) in codes(&formed) {
+        members.push(member_sign_in(&app, &code).await);
+    }
+    for m in &members {
+        assert_eq!(declare(&app, &b, m, false).await.status, StatusCode::OK);
+        for line in 1..=3 {
+            let r = mark(&app, &b, m, line, true, json!([])).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        }
+    }
+    sign_all(&app, &b, &members).await;
+    let until = app.now().plus_millis(3 * bidhall::domain::DAY_MS);
+    let r = post_award(
+        &app,
+        &b,
+        &agent,
+        "award/candidates",
+        json!({ "count": 3, "until": until.to_rfc3339() }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.clock
+        .advance_millis(3 * bidhall::domain::DAY_MS + HOUR_MS);
+    relogin(&app, &mut bidders).await;
+    let seen = draw_as_seen(&app, &draw, None).await;
+    assert_no_expert_shown(&seen, &who, "the public, during the publicity");
+    let owner = app.sign_in("owner").await;
+    let notice = post_award(&app, &b, &owner, "award/notice", json!({})).await;
+    assert_eq!(notice.status, StatusCode::OK, "{:?}", notice.body);
+
+    // The result is determined: every member's opening is public and checks against its
+    // commitment; the page names the positions.
+    let bytes = transcript_bytes(&app, &draw).await;
+    let verified = verify_json(&bytes).expect("the opened transcript verifies");
+    assert_eq!(verified.opened.len(), pool_size);
+    let t: Value = serde_json::from_slice(&bytes).unwrap();
+    let sealed = t["sealed_pool"].as_array().unwrap();
+    for o in t["openings"].as_array().unwrap() {
+        let salt: [u8; 32] = hex::decode(o["salt"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let c = bidhall::draws::member_commitment(
+            &draw,
+            o["id"].as_str().unwrap(),
+            o["name"].as_str().unwrap(),
+            &salt,
+        )
+        .unwrap();
+        let k = o["position"].as_u64().unwrap() as usize;
+        assert_eq!(sealed[k - 1], hex::encode(c), "position {k} opens");
+    }
+    assert_eq!(t["openings"], openings, "the openings the platform kept");
+    assert!(t["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["entry"]["type"] == "draw_pool_opened"));
+    let public = app.get(format!("/api/draws/{draw}"), None).await.body;
+    let shown: Vec<&str> = public["draw"]["pool"]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for name in &panel_names {
+        assert!(shown.contains(&name.as_str()), "{name} is published");
+    }
+    let page = draw_as_seen(&app, &draw, None).await;
+    assert!(page[0].1.contains(r#"id="d-opened-notice">中标结果已确定"#));
+    assert!(!page[0].1.contains("d-sealed-notice"));
+    // Opening is once: the watcher finds nothing left to open.
+    assert!(bidhall::lottery::service::open_due_pools(&app.app)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_agent_draw_shows_its_pool_by_name_at_once_and_an_expert_purpose_may_not_name_an_expert()
+{
+    let app = TestApp::by_hand().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let r = app.request_agent_draw(&owner, json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let draw = r.body["id"].as_str().unwrap();
+    assert!(r.body["pool"].get("sealed").is_none());
+    let seen = draw_as_seen(&app, draw, None).await;
+    for name in ["辽宁正信招标代理有限公司", "沈阳宏达工程咨询有限公司"] {
+        assert!(seen[2].1.contains(name), "an agent draw's pool is public");
+    }
+    assert!(!seen[0].1.contains("d-sealed-notice"));
+    let platform = app.sign_in("platform").await;
+    assert_eq!(
+        app.get(format!("/api/draws/{draw}/openings"), Some(&platform))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A purpose is published at once, so it may not name an expert of the pool (the demo's 杨振华).
+    let agent = app.sign_in("agent").await;
+    let tender = app.publish_tender(&agent, "专家抽取事由测试").await;
+    let before = app.log_size().await;
+    let r = app
+        .post(
+            "/api/draws",
+            Some(&agent),
+            json!({
+                "kind": "expert", "tender_id": tender["id"], "purpose": "评标专家抽取（杨振华回避）",
+                "select": 3, "reserves": 1, "expert_filter": { "specialties": ["A01", "A03"] },
+                "commit_deadline": app.hours(1), "reveal_deadline": app.hours(2),
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(
+        r.body["error"]["details"]["rule"], "names_an_expert",
+        "{:?}",
+        r.body
+    );
+    assert_eq!(app.log_size().await, before, "nothing is logged");
 }

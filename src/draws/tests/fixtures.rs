@@ -140,8 +140,78 @@ pub(crate) fn cases() -> Vec<Case> {
     let new_c = commitment(&draw_id, "platform", &new_r).expect("commitment");
     let failed = to_value(&with_reveals(0, &["platform", "owner"]));
     let excluded = to_value(&with_reveals(1, &["supervisor"]));
+    let sealed = to_value(&super::sealed::sealed_transcript().0);
+    let opened = to_value(&super::sealed::opened_transcript());
 
     vec![
+        Case {
+            name: "a sealed pool before the opening",
+            transcript: sealed.clone(),
+            expect: Completed,
+        },
+        Case {
+            name: "a sealed pool opened, with a replacement by position",
+            transcript: opened.clone(),
+            expect: Completed,
+        },
+        Case {
+            name: "a sealed result naming an expert id instead of a position",
+            transcript: variant(&sealed, |v| {
+                set_str(&mut v["result"]["selected"][0], "EX-0230")
+            }),
+            expect: Step("selection_mismatch"),
+        },
+        Case {
+            name: "two sealed positions with the same commitment",
+            transcript: variant(&sealed, |v| {
+                v["sealed_pool"][1] = v["sealed_pool"][0].clone()
+            }),
+            expect: Step("pool_invalid"),
+        },
+        Case {
+            name: "a sealed commitment in upper-case hex",
+            transcript: variant(&sealed, |v| {
+                let c = v["sealed_pool"][2].as_str().expect("hex").to_uppercase();
+                v["sealed_pool"][2] = json!(c);
+            }),
+            expect: Step("malformed_hex"),
+        },
+        Case {
+            name: "neither an open nor a sealed pool",
+            transcript: variant(&sealed, |v| {
+                v.as_object_mut().expect("object").remove("sealed_pool");
+            }),
+            expect: Step("malformed_transcript"),
+        },
+        Case {
+            name: "openings on an open pool",
+            transcript: variant(&base, |v| v["openings"] = json!([])),
+            expect: Step("malformed_transcript"),
+        },
+        Case {
+            name: "an opening with a tab in its name",
+            transcript: variant(&opened, |v| {
+                set_str(&mut v["openings"][0]["name"], "张\t伟")
+            }),
+            expect: Step("pool_invalid"),
+        },
+        Case {
+            name: "an opening whose position is not an integer",
+            transcript: variant(&opened, |v| v["openings"][0]["position"] = json!("1")),
+            expect: Step("malformed_transcript"),
+        },
+        Case {
+            name: "sealed positions not in the ids' order",
+            transcript: to_value(&super::sealed::positions_out_of_order()),
+            expect: Step("opening_out_of_order"),
+        },
+        Case {
+            name: "a sealed replacement naming a position not on the panel",
+            transcript: variant(&opened, |v| {
+                set_str(&mut v["replacements"][0]["replaced"], "1")
+            }),
+            expect: Step("replacement_invalid"),
+        },
         Case {
             name: "as recorded",
             transcript: base.clone(),

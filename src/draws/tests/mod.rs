@@ -2,6 +2,7 @@
 //! statistical check of uniformity. Test-only helpers live here; nothing here ships.
 
 mod fixtures;
+mod sealed;
 mod stats;
 mod tamper;
 mod vectors;

@@ -5,6 +5,7 @@
 
 export const ALGORITHM = 'bidhall-draw/1';
 export const COMMIT_DOMAIN = 'bidhall-draw/1/commit';
+export const MEMBER_DOMAIN = 'bidhall-draw/1/pool-member';
 export const SECRET_LEN = 32;
 
 const TWO_64 = 1n << 64n;
@@ -135,6 +136,25 @@ export async function poolHash(candidates) {
   return sha256(poolLines(candidates));
 }
 
+// ---- sealed pools (expert draws: names secret until the result is determined) ----
+
+/** c_i = SHA-256(lp("bidhall-draw/1/pool-member") ‖ lp(draw id) ‖ lp(id) ‖ lp(NFC(name)) ‖ salt_i) */
+export async function memberCommitment(drawId, id, name, salt) {
+  if (!(salt instanceof Uint8Array) || salt.length !== SECRET_LEN) {
+    fail('wrong_length', `a member's salt must be exactly ${SECRET_LEN} bytes`);
+  }
+  return sha256(concat([lp(utf8(MEMBER_DOMAIN)), lp(utf8(drawId)), lp(utf8(id)), lp(utf8(name.normalize('NFC'))), salt]));
+}
+
+/** The sealed pool's bytes: decimal(i) ‖ TAB ‖ "sealed" ‖ TAB ‖ hex(c_i) ‖ LF for i = 1 … N. */
+export function sealedLines(commitments) {
+  return utf8(commitments.map((c, k) => `${k + 1}\tsealed\t${typeof c === 'string' ? c : bytesToHex(c)}\n`).join(''));
+}
+
+export async function sealedPoolHash(commitments) {
+  return sha256(sealedLines(commitments));
+}
+
 // ---- commitments and the seed ----
 
 /** c_j = SHA-256(lp("bidhall-draw/1/commit") ‖ lp(draw id) ‖ lp(party id) ‖ r_j) */
@@ -238,8 +258,8 @@ export function canonicalJson(value) {
 
 const TOP_KEYS = {
   algorithm: 'string', draw_id: 'string', purpose: 'string', select_count: 'u32', reserve_count: 'u32',
-  parties: 'strings', deadlines: 'deadlines', missed_reveal_rule: 'rule', beacon: '?beacon', pool: 'pool',
-  pool_hash: 'string', commitments: 'commitments', reveals: 'reveals', missed_reveals: 'strings',
+  parties: 'strings', deadlines: 'deadlines', missed_reveal_rule: 'rule', beacon: '?beacon', pool: '?pool',
+  sealed_pool: '?strings', openings: '?openings', pool_hash: 'string', commitments: 'commitments', reveals: 'reveals', missed_reveals: 'strings',
   seed: '?string', result: '?result', replacements: 'replacements', audit: '?array',
 };
 
@@ -294,6 +314,9 @@ function checkShape(t) {
       case 'pool':
         array(v, where, (c, w) => object(c, w, { id: 'string', name: 'string' }));
         break;
+      case 'openings':
+        array(v, where, (c, w) => object(c, w, { position: 'u32', id: 'string', name: 'string', salt: 'string' }));
+        break;
       case 'commitments':
         array(v, where, (c, w) => object(c, w, { party: 'string', commitment: 'string' }));
         break;
@@ -311,6 +334,11 @@ function checkShape(t) {
     }
   };
   object(t, 'transcript', TOP_KEYS);
+  const hasPool = t.pool != null;
+  const hasSealed = t.sealed_pool != null;
+  if (hasPool && hasSealed) bad('transcript', 'both an open pool and a sealed pool');
+  if (!hasPool && !hasSealed) bad('transcript', 'no pool');
+  if (t.openings != null && !hasSealed) bad('transcript.openings', 'openings belong to a sealed pool only');
 }
 
 const DEADLINE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
@@ -367,15 +395,29 @@ async function run(t) {
     fail('exclude_without_beacon', 'leaving out a party who misses its reveal needs a beacon');
   }
 
-  // Step 2: the frozen pool.
-  const pool = canonicalPool(t.pool);
-  const hash = await sha256(utf8(pool.map((c) => `${c.id}\t${c.name}\n`).join('')));
+  // Step 2: the frozen pool, open (ids in line order) or sealed (positions "1" … "N").
+  let hash;
+  let handles;
+  if (t.pool != null) {
+    const pool = canonicalPool(t.pool);
+    hash = await sha256(utf8(pool.map((c) => `${c.id}\t${c.name}\n`).join('')));
+    handles = pool.map((c) => c.id);
+  } else {
+    const seen = new Map();
+    t.sealed_pool.forEach((c, k) => {
+      fixedHex(c, `sealed_pool[${k + 1}]`);
+      if (seen.has(c)) fail('pool_invalid', `sealed pool positions ${seen.get(c)} and ${k + 1} carry the same commitment`);
+      seen.set(c, k + 1);
+    });
+    hash = await sealedPoolHash(t.sealed_pool);
+    handles = t.sealed_pool.map((_, k) => String(k + 1));
+  }
   if (!bytesEqual(fixedHex(t.pool_hash, 'pool_hash'), hash)) {
     fail('pool_hash_mismatch', `the pool hashes to ${bytesToHex(hash)} but the transcript says ${t.pool_hash}`);
   }
   const needed = t.select_count + t.reserve_count;
-  if (pool.length < needed) {
-    fail('pool_too_small', `the pool has ${pool.length} candidates but the draw needs ${needed}`);
+  if (handles.length < needed) {
+    fail('pool_too_small', `the pool has ${handles.length} candidates but the draw needs ${needed}`);
   }
 
   // Step 3: commitments.
@@ -419,6 +461,7 @@ async function run(t) {
 
   const base = {
     drawId: t.draw_id,
+    sealed: t.sealed_pool != null,
     poolHash: bytesToHex(hash),
     revealed: inputs.map((i) => i.party).sort(compareIds),
     missed: [...t.missed_reveals],
@@ -428,16 +471,47 @@ async function run(t) {
 
   // Steps 6 and 7: the seed, the stream and the partial Fisher–Yates.
   const s = await seed({ drawId: t.draw_id, poolHash: hash, reveals: inputs, beacon: beaconValue });
-  const order = await shuffle(pool.map((c) => c.id), t.select_count, t.reserve_count, await Stream.create(s));
+  const order = await shuffle(handles, t.select_count, t.reserve_count, await Stream.create(s));
   return { ...base, seed: s, ...order };
 }
 
-function compareResult(t, draw) {
+/** Step 20: every position opened once, each opening matching its commitment, ids in order. */
+async function checkOpenings(t) {
+  if (t.sealed_pool == null || t.openings == null) return [];
+  const n = t.sealed_pool.length;
+  const opened = new Array(n).fill(null);
+  for (const [k, o] of t.openings.entries()) {
+    if (o.position < 1 || o.position > n) fail('opening_invalid', `opening ${k + 1}: its position is not in the sealed pool`);
+    if (opened[o.position - 1] !== null) fail('opening_invalid', `opening ${k + 1}: its position was opened before`);
+    const salt = fixedHex(o.salt, `salt of opening ${k + 1}`);
+    const [member] = canonicalPool([{ id: o.id, name: o.name }]);
+    if (bytesToHex(await memberCommitment(t.draw_id, o.id, o.name, salt)) !== t.sealed_pool[o.position - 1]) {
+      fail('opening_mismatch', `the opening of position ${o.position} does not match its commitment in the sealed pool`);
+    }
+    opened[o.position - 1] = member;
+  }
+  const missing = opened.indexOf(null);
+  if (missing >= 0) fail('opening_missing', `position ${missing + 1} of the sealed pool has no opening`);
+  const keys = opened.map((c) => utf8(c.id));
+  const sorted = keys.slice().sort(compareBytes);
+  for (let k = 1; k < sorted.length; k++) {
+    if (bytesEqual(sorted[k - 1], sorted[k])) fail('pool_invalid', 'an opened candidate id appears more than once');
+  }
+  for (let k = 1; k < keys.length; k++) {
+    if (compareBytes(keys[k - 1], keys[k]) >= 0) {
+      fail('opening_out_of_order', `positions ${k} and ${k + 1}: the opened ids are not in bytewise order`);
+    }
+  }
+  return opened;
+}
+
+async function compareResult(t, draw) {
   if (draw.failure) {
     for (const [field, present] of [['seed', t.seed != null], ['result', t.result != null], ['replacement', t.replacements.length > 0]]) {
       if (present) fail('failed_draw_has_result', `the draw failed, yet the transcript carries a ${field}: a failed draw has no result and is never re-run`);
     }
-    return { ok: true, outcome: 'failed', reason: draw.failure, drawId: draw.drawId, poolHash: draw.poolHash, revealed: draw.revealed, missed: draw.missed, selected: [], reserves: [], panel: [], reservesLeft: [] };
+    const opened = await checkOpenings(t);
+    return { ok: true, outcome: 'failed', reason: draw.failure, drawId: draw.drawId, sealed: draw.sealed, opened, poolHash: draw.poolHash, revealed: draw.revealed, missed: draw.missed, selected: [], reserves: [], panel: [], reservesLeft: [] };
   }
   if (t.seed == null) fail('seed_missing', 'the transcript has no seed');
   if (!bytesEqual(fixedHex(t.seed, 'seed'), draw.seed)) {
@@ -473,9 +547,11 @@ function compareResult(t, draw) {
     panel[seat] = reserves[next];
     next += 1;
   });
+  const opened = await checkOpenings(t);
   return {
-    ok: true, outcome: 'completed', drawId: draw.drawId, poolHash: draw.poolHash, revealed: draw.revealed,
-    missed: draw.missed, seed: bytesToHex(draw.seed), selected, reserves, panel, reservesLeft: reserves.slice(next),
+    ok: true, outcome: 'completed', drawId: draw.drawId, sealed: draw.sealed, opened, poolHash: draw.poolHash,
+    revealed: draw.revealed, missed: draw.missed, seed: bytesToHex(draw.seed), selected, reserves, panel,
+    reservesLeft: reserves.slice(next),
   };
 }
 
@@ -489,7 +565,7 @@ function parse(json) {
 
 /**
  * Re-runs a transcript (JSON text, bytes or an already parsed object). Resolves to
- * { ok: true, outcome: 'completed' | 'failed', selected, reserves, panel, … } or
+ * { ok: true, outcome: 'completed' | 'failed', selected, reserves, panel, sealed, opened, … } or
  * { ok: false, step, message } naming the first step that differs.
  */
 export async function verifyTranscript(json) {
@@ -500,7 +576,7 @@ export async function verifyTranscript(json) {
     } catch (e) {
       fail('malformed_transcript', `not JSON: ${e.message}`);
     }
-    return compareResult(t, await run(t));
+    return await compareResult(t, await run(t));
   } catch (e) {
     if (e instanceof DrawError) return { ok: false, step: e.step, message: e.message };
     throw e;

@@ -5,14 +5,18 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 
 import {
-  ALGORITHM, DrawError, Stream, bytesToHex, canonicalJson, commitment, hexToBytes, poolHash,
-  poolLines, seed, shuffle, uniform, verifyTranscript,
+  ALGORITHM, DrawError, MEMBER_DOMAIN, Stream, bytesToHex, canonicalJson, commitment, hexToBytes,
+  memberCommitment, poolHash, poolLines, sealedLines, sealedPoolHash, seed, shuffle, uniform,
+  verifyTranscript,
 } from '../../static/js/draw.js';
 
 const vectorsUrl = new URL('../../../docs/vectors/draw-v1.json', import.meta.url);
 const vectors = JSON.parse(await readFile(vectorsUrl, 'utf8'));
 const transcriptText = await readFile(new URL('./fixtures/draw-transcript.json', import.meta.url), 'utf8');
 const cases = JSON.parse(await readFile(new URL('./fixtures/draw-cases.json', import.meta.url), 'utf8')).cases;
+
+const sealedUrl = new URL('../../../docs/vectors/draw-sealed-pool.json', import.meta.url);
+const sealed = JSON.parse(await readFile(sealedUrl, 'utf8'));
 
 const decoder = new TextDecoder();
 
@@ -141,6 +145,69 @@ for (const c of cases) {
     } else {
       assert.equal(got.ok, false, 'expected a failure');
       assert.equal(got.step, c.expect.step, got.message);
+    }
+  });
+}
+
+// ---- sealed pools (docs/vectors/draw-sealed-pool.json, computed by an independent implementation) ----
+
+test('sealed pool: every member commitment, the lines and the pool hash', async () => {
+  assert.equal(sealed.member_domain, MEMBER_DOMAIN);
+  const commitments = [];
+  for (const m of sealed.members) {
+    const c = await memberCommitment(sealed.draw_id, m.id, m.name, hexToBytes(m.salt_hex));
+    assert.equal(bytesToHex(c), m.commitment_hex, m.id);
+    commitments.push(c);
+  }
+  assert.equal(decoder.decode(sealedLines(commitments)), sealed.sealed_lines_utf8);
+  assert.equal(bytesToHex(await sealedPoolHash(commitments)), sealed.pool_hash_hex);
+  // A sealed line has two tabs; an open pool's line has one: the two can never be confused.
+  for (const line of sealed.sealed_lines_utf8.trimEnd().split('\n')) assert.equal(line.split('\t').length, 3);
+});
+
+test('sealed pool: the transcript before the opening verifies and names only positions', async () => {
+  const got = await verifyTranscript(sealed.transcript_sealed);
+  assert.equal(got.ok, true, got.message);
+  assert.equal(got.sealed, true);
+  assert.deepEqual(got.opened, []);
+  assert.equal(got.poolHash, sealed.pool_hash_hex);
+  assert.equal(got.seed, sealed.seed_hex);
+  assert.deepEqual(got.selected, sealed.selected);
+  assert.deepEqual(got.reserves, sealed.reserve_order);
+  for (const m of sealed.members) {
+    assert.ok(!sealed.transcript_sealed.includes(m.id), `${m.id} leaks`);
+    assert.ok(!sealed.transcript_sealed.includes(m.name_nfc), `${m.name_nfc} leaks`);
+    assert.ok(!sealed.transcript_sealed.includes(m.salt_hex), 'a salt leaks');
+  }
+  assert.equal(canonicalJson(JSON.parse(sealed.transcript_sealed)), sealed.transcript_sealed);
+});
+
+test('sealed pool: after the opening every position maps to its checked name', async () => {
+  const got = await verifyTranscript(sealed.transcript_opened);
+  assert.equal(got.ok, true, got.message);
+  assert.equal(got.opened.length, sealed.members.length);
+  assert.deepEqual(got.selected.map((h) => got.opened[Number(h) - 1].name), sealed.selected_names);
+  // The declined selectee's seat goes to the first reserve.
+  assert.deepEqual(got.panel, [sealed.selected[0], sealed.reserve_order[0], sealed.selected[2]]);
+});
+
+function tampered(edits) {
+  const doc = JSON.parse(sealed.transcript_opened);
+  for (const { path, value } of edits) {
+    let at = doc;
+    for (const step of path.slice(0, -1)) at = at[step];
+    at[path[path.length - 1]] = structuredClone(value);
+  }
+  return doc;
+}
+
+for (const c of sealed.tamper) {
+  test(`sealed pool tampered: ${c.name}`, async () => {
+    const got = await verifyTranscript(tampered(c.set));
+    if (c.step === null) assert.equal(got.ok, true, `${got.step}: ${got.message}`);
+    else {
+      assert.equal(got.ok, false, 'expected a failure');
+      assert.equal(got.step, c.step, got.message);
     }
   });
 }

@@ -1,9 +1,11 @@
 // A draw's public page: polls the draw's state, lets a named party commit and reveal with 32 bytes
 // made by this browser (crypto.getRandomValues, kept in localStorage until revealed), and re-runs
 // the published transcript here with draw.js, never trusting the server's verdict. Names and
-// reasons only ever reach the page through textContent.
+// reasons only ever reach the page through textContent. An expert draw's pool is sealed until the
+// result is determined: the page shows positions (第 n 号) and commitments, and names once opened.
 
 import { api, t, pageData } from './api.js';
+import { rfc3339ToLocal } from './format.js';
 import { bytesToHex, commitment, hexToBytes, verifyTranscript } from '../draw.js';
 
 const $ = (id) => document.getElementById(id);
@@ -29,20 +31,38 @@ function status(text, kind = 'info') {
 
 let names = new Map();
 
+/** Beijing time for an RFC 3339 instant, as the pages show times. */
+function beijing(rfc) {
+  const local = rfc3339ToLocal(rfc);
+  return local ? `${local.replace('T', ' ')} (${t('js_draw_beijing')})` : '—';
+}
+
+const position = (n) => t('js_draw_position').replace('{n}', n);
+
 function render(view) {
   const d = view.draw;
-  names = new Map((d.pool?.candidates ?? []).map((c) => [c.id, c.name]));
-  const label = (id) => (names.has(id) ? `${names.get(id)} (${id})` : id);
-  $('d-phase').textContent = view.phase;
+  const sealed = d.pool?.sealed ?? null;
+  const candidates = d.pool?.candidates ?? [];
+  // A sealed pool's result names positions "1" … "N"; once opened, position k is candidates[k - 1].
+  names = sealed
+    ? new Map(candidates.map((c, k) => [String(k + 1), `${position(k + 1)} · ${c.name} (${c.id})`]))
+    : new Map(candidates.map((c) => [c.id, `${c.name} (${c.id})`]));
+  const label = (h) => names.get(h) ?? (sealed ? position(h) : h);
+  $('d-phase').textContent = t(`js_draw_phase_${view.phase}`);
   $('d-counts').textContent = `${d.select_count} (${d.reserve_count})`;
-  $('d-deadlines').textContent = `${d.commit_deadline} / ${d.reveal_deadline}`;
-  $('d-rule').textContent = d.missed_reveal_rule;
+  $('d-deadlines').textContent = `${beijing(d.commit_deadline)} / ${beijing(d.reveal_deadline)}`;
+  $('d-rule').textContent = t(`js_draw_rule_${d.missed_reveal_rule}`);
   $('d-beacon').textContent = d.beacon
-    ? `${d.beacon.source} #${d.beacon.round} @ ${d.beacon.deadline}${d.beacon_value ? ` = ${d.beacon_value}` : ''}`
+    ? `${d.beacon.source} #${d.beacon.round} @ ${beijing(d.beacon.deadline)}${d.beacon_value ? ` = ${d.beacon_value}` : ''}`
     : '—';
   $('d-pool-hash').textContent = d.pool?.hash ?? '—';
-  fill($('d-pool'), (d.pool?.candidates ?? []).map((c) => `${c.name} (${c.id})`));
-  fill($('d-excluded'), (d.pool?.excluded ?? []).map((e) => `${e.name} (${e.id}): ${e.reasons.map((r) => r.code).join(', ')}`));
+  fill($('d-pool'), sealed && candidates.length === 0
+    ? sealed.map((c, k) => `${position(k + 1)} · ${t('js_draw_commitment')} ${c}`)
+    : candidates.map((c, k) => label(sealed ? String(k + 1) : c.id)));
+  const reasons = (e) => e.reasons.map((r) => t(`js_draw_excluded_${r.code}`)).join('、');
+  fill($('d-excluded'), (d.pool?.excluded ?? []).map((e) => (e.id
+    ? `${e.name} (${e.id}): ${reasons(e)}`
+    : `${t('js_draw_name_withheld')}: ${reasons(e)}`)));
 
   const committed = new Set(view.commitments.map((c) => c.party));
   const revealed = new Set(view.reveals.map((c) => c.party));
@@ -69,7 +89,7 @@ function render(view) {
   if (tr?.result) {
     fill($('d-selected'), tr.result.selected.map(label));
     fill($('d-reserves'), tr.result.reserves.map(label));
-    fill($('d-replacements'), tr.replacements.map((r) => `${label(r.replaced)} → ${label(r.replacement)} (${r.reason})`));
+    fill($('d-replacements'), tr.replacements.map((r) => `${label(r.replaced)} → ${label(r.replacement)} (${t(`js_draw_reason_${r.reason}`)})`));
   }
   $('d-transcript').href = `/api/draws/${encodeURIComponent(drawId)}/transcript`;
 }
