@@ -33,6 +33,9 @@ pub struct SandboxBankArgs {
     /// How often queued notifications are looked at, in milliseconds.
     #[arg(long, env = "BIDHALL_SANDBOX_BANK_DELIVER_MS", default_value_t = 1000)]
     pub deliver_ms: u64,
+    /// Mark the page's account cookies `Secure` (set when served over HTTPS).
+    #[arg(long, env = "BIDHALL_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
 }
 
 /// Opens the bank in `data_dir` and starts delivering its notifications to `hall`.
@@ -75,7 +78,10 @@ pub fn mount_demo(
     )?;
     tracing::info!("sandbox bank at http://{hall}/sandbox-bank");
     Ok(router
-        .nest("/sandbox-bank", super::http::router(bank, "/sandbox-bank"))
+        .nest(
+            "/sandbox-bank",
+            super::http::router(bank, "/sandbox-bank", app.config.secure_cookies),
+        )
         .route(
             "/sandbox-bank/",
             axum::routing::get(|| async { axum::response::Redirect::permanent("/sandbox-bank") }),
@@ -101,7 +107,7 @@ pub async fn run(args: SandboxBankArgs) -> Result<(), String> {
         let _ = tokio::signal::ctrl_c().await;
         stop.cancel();
     });
-    axum::serve(listener, super::http::router(bank, ""))
+    axum::serve(listener, super::http::router(bank, "", args.secure_cookies))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .map_err(|e| e.to_string())

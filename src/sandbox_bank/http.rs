@@ -1,31 +1,43 @@
-//! The sandbox bank's HTTP face, nestable at any prefix: payer accounts and transfers for the
-//! demo and tests, the hall-facing refund and statement endpoints of docs/bonds.md §5.2, and a
+//! The sandbox bank's HTTP face, nestable at any prefix: payer accounts and transfers, each behind
+//! its account's access code (a bearer header for the API, an HttpOnly cookie for the page); the
+//! hall-facing refund and statement endpoints of docs/bonds.md §5.2, signed by the hall; and a
 //! plain HTML page (网上银行). Handlers only translate; the rules are in the bank.
 
-use super::{page, BankError, SandboxBank};
+use super::access::AccessCode;
+use super::{page, AccountView, BankError, SandboxBank};
 use crate::http::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
 
 pub const TIMESTAMP_HEADER: &str = "Bidhall-Timestamp";
 pub const SIGNATURE_HEADER: &str = "Bidhall-Signature";
 
+/// The page's cookies are named this ‖ the account number; each holds that account's code.
+const COOKIE_PREFIX: &str = "sbx_acct_";
+/// How many accounts one browser's cookies are read for.
+const MAX_HELD: usize = 20;
+/// A page cookie lasts 30 days; the payer can sign in again with the code at any time.
+const COOKIE_MAX_AGE_SECS: i64 = 30 * 24 * 3600;
+
 #[derive(Clone)]
 struct Bank {
     bank: Arc<SandboxBank>,
     /// Where the router is nested, for the page's links and form actions.
     prefix: Arc<str>,
+    /// Mark the page's cookies `Secure` (served over HTTPS).
+    secure_cookies: bool,
 }
 
 /// The bank's routes, to be served at `prefix` (`""` when it runs on its own).
-pub fn router(bank: Arc<SandboxBank>, prefix: &str) -> Router {
+pub fn router(bank: Arc<SandboxBank>, prefix: &str, secure_cookies: bool) -> Router {
     let routes = Router::new()
         .route("/accounts", post(open_account))
         .route("/accounts/{account}", get(account))
@@ -36,27 +48,108 @@ pub fn router(bank: Arc<SandboxBank>, prefix: &str) -> Router {
         .route("/guarantee-issuer", get(guarantee_issuer))
         .route("/form/accounts", post(form_open_account))
         .route("/form/transfers", post(form_transfer))
+        .route("/form/sign-in", post(form_sign_in))
+        .route("/form/sign-out", post(form_sign_out))
         .route("/", get(home));
     routes.with_state(Bank {
         bank,
         prefix: prefix.trim_end_matches('/').into(),
+        secure_cookies,
     })
+}
+
+fn status_of(e: &BankError) -> StatusCode {
+    match e {
+        BankError::UnknownAccount(_) => StatusCode::NOT_FOUND,
+        BankError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        BankError::InsufficientFunds { .. }
+        | BankError::InvalidAmount
+        | BankError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        BankError::Signature(s) if s.code() == "malformed" => StatusCode::BAD_REQUEST,
+        BankError::Signature(_) => StatusCode::UNAUTHORIZED,
+        BankError::Conflicting(_) => StatusCode::CONFLICT,
+        BankError::Journal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 impl From<BankError> for ApiError {
     fn from(e: BankError) -> Self {
         let message = e.to_string();
-        let status = match &e {
-            BankError::UnknownAccount(_) => StatusCode::NOT_FOUND,
-            BankError::InsufficientFunds { .. }
-            | BankError::InvalidAmount
-            | BankError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            BankError::Signature(s) if s.code() == "malformed" => StatusCode::BAD_REQUEST,
-            BankError::Signature(_) => StatusCode::UNAUTHORIZED,
-            BankError::Conflicting(_) => StatusCode::CONFLICT,
-            BankError::Journal(_) => return ApiError::internal(message),
+        if let BankError::Journal(_) = e {
+            return ApiError::internal(message);
+        }
+        ApiError::new(status_of(&e), e.code(), message)
+    }
+}
+
+/// Nothing a payer sees (an account, an access code) is kept by a cache.
+const NO_STORE: [(axum::http::HeaderName, &str); 1] = [(CACHE_CONTROL, "no-store")];
+
+/// The access code an API request carries for `account`: none → `401 unauthenticated`; one that is
+/// not a code at all opens nothing, like a wrong one.
+fn bearer(headers: &HeaderMap, account: &str) -> Result<AccessCode, BankError> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, code)| code)
+        .ok_or(BankError::Unauthenticated)?;
+    AccessCode::parse(value).ok_or_else(|| BankError::UnknownAccount(account.to_owned()))
+}
+
+/// The (account, code) pairs this browser's cookies hold, as it sent them: not yet checked.
+fn cookie_codes(headers: &HeaderMap) -> Vec<(String, AccessCode)> {
+    let mut held = Vec::new();
+    for h in headers.get_all(COOKIE) {
+        for pair in h.to_str().unwrap_or("").split(';') {
+            let Some((name, value)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            let Some(account) = name.strip_prefix(COOKIE_PREFIX) else {
+                continue;
+            };
+            if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            if let Some(code) = AccessCode::parse(value) {
+                if held.len() < MAX_HELD && !held.iter().any(|(a, _)| a == account) {
+                    held.push((account.to_owned(), code));
+                }
+            }
+        }
+    }
+    held
+}
+
+/// The accounts this browser's cookies open; a stale or wrong cookie shows nothing.
+fn held_accounts(b: &Bank, headers: &HeaderMap) -> Vec<AccountView> {
+    cookie_codes(headers)
+        .iter()
+        .filter_map(|(account, code)| b.bank.account(account, code).ok())
+        .collect()
+}
+
+impl Bank {
+    fn cookie(&self, account: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+        let path = if self.prefix.is_empty() {
+            "/"
+        } else {
+            &self.prefix
         };
-        ApiError::new(status, e.code(), message)
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{COOKIE_PREFIX}{account}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+        ))
+        .expect("digits, a code and a path are ASCII")
+    }
+
+    fn keep(&self, account: &str, code: &AccessCode) -> HeaderValue {
+        self.cookie(account, code.expose(), COOKIE_MAX_AGE_SECS)
+    }
+
+    fn forget(&self, account: &str) -> HeaderValue {
+        self.cookie(account, "", 0)
     }
 }
 
@@ -74,20 +167,32 @@ struct NewAccount {
     balance_fen: i64,
 }
 
+#[derive(Serialize)]
+struct Opened<'a> {
+    #[serde(flatten)]
+    view: &'a AccountView,
+    /// Given this once; the bank keeps only its digest.
+    access_code: &'a str,
+}
+
 async fn open_account(State(b): State<Bank>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
     let input: NewAccount = crate::http::extract::parse_json(&body)?;
-    let view = b.bank.open_account(&input.name, input.balance_fen)?;
-    Ok((StatusCode::CREATED, Json(view)))
+    let opened = b.bank.open_account(&input.name, input.balance_fen)?;
+    let body = Opened {
+        view: &opened.view,
+        access_code: opened.access_code.expose(),
+    };
+    Ok((StatusCode::CREATED, NO_STORE, Json(body)).into_response())
 }
 
 async fn account(
     State(b): State<Bank>,
+    headers: HeaderMap,
     Path(number): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    b.bank
-        .account(&number)
-        .map(Json)
-        .ok_or_else(|| BankError::UnknownAccount(number).into())
+    let code = bearer(&headers, &number)?;
+    let view = b.bank.account(&number, &code)?;
+    Ok((NO_STORE, Json(view)))
 }
 
 #[derive(Deserialize)]
@@ -98,11 +203,20 @@ struct NewTransfer {
     amount_fen: i64,
 }
 
-async fn transfer(State(b): State<Bank>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+async fn transfer(
+    State(b): State<Bank>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    // Who asks comes before what is asked: a stranger learns nothing from a refusal of the body.
+    if headers.get(AUTHORIZATION).is_none() {
+        return Err(BankError::Unauthenticated.into());
+    }
     let t: NewTransfer = crate::http::extract::parse_json(&body)?;
+    let code = bearer(&headers, &t.from_account)?;
     let id = b
         .bank
-        .transfer(&t.from_account, &t.to_sub_account, t.amount_fen)?;
+        .transfer(&t.from_account, &code, &t.to_sub_account, t.amount_fen)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "bank_txn_id": id.as_str() })),
@@ -146,8 +260,8 @@ async fn statement(
         .into_response())
 }
 
-async fn home(State(b): State<Bank>) -> Html<String> {
-    Html(page::render(&b.prefix, &b.bank.accounts(), None))
+async fn home(State(b): State<Bank>, headers: HeaderMap) -> Response {
+    page(&b, &headers, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
@@ -156,14 +270,68 @@ struct AccountForm {
     balance_yuan: String,
 }
 
-async fn form_open_account(State(b): State<Bank>, Form(f): Form<AccountForm>) -> Response {
+/// Opens an account and shows its code this once; the browser keeps it in a cookie.
+async fn form_open_account(
+    State(b): State<Bank>,
+    headers: HeaderMap,
+    Form(f): Form<AccountForm>,
+) -> Response {
     let outcome = page::yuan_to_fen(&f.balance_yuan)
         .ok_or(BankError::InvalidAmount)
         .and_then(|fen| b.bank.open_account(&f.name, fen));
+    let opened = match outcome {
+        Ok(opened) => opened,
+        Err(e) => return refused(&b, &headers, e),
+    };
+    let mut held = held_accounts(&b, &headers);
+    held.retain(|a| a.account != opened.view.account);
+    held.push(opened.view.clone());
+    let html = page::render(
+        &b.prefix,
+        &page::View {
+            held: &held,
+            message: None,
+            opened: Some((&opened.view.account, opened.access_code.expose())),
+        },
+    );
+    let cookie = b.keep(&opened.view.account, &opened.access_code);
+    (StatusCode::OK, NO_STORE, [(SET_COOKIE, cookie)], Html(html)).into_response()
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    account: String,
+    access_code: String,
+}
+
+/// Number and code → the browser keeps the code; a wrong pair says only that it is wrong.
+async fn form_sign_in(
+    State(b): State<Bank>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let account = f.account.trim();
+    let outcome = AccessCode::parse(&f.access_code)
+        .ok_or_else(|| BankError::UnknownAccount(account.to_owned()))
+        .and_then(|code| b.bank.account(account, &code).map(|_| code));
     match outcome {
-        Ok(_) => Redirect::to(&page::home(&b.prefix)).into_response(),
-        Err(e) => page_with(&b, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+        Ok(code) => (
+            NO_STORE,
+            [(SET_COOKIE, b.keep(account, &code))],
+            Redirect::to(&page::home(&b.prefix)),
+        )
+            .into_response(),
+        Err(e) => refused(&b, &headers, e),
     }
+}
+
+/// Forgets every account this browser holds.
+async fn form_sign_out(State(b): State<Bank>, headers: HeaderMap) -> Response {
+    let mut out = HeaderMap::new();
+    for (account, _) in cookie_codes(&headers) {
+        out.append(SET_COOKIE, b.forget(&account));
+    }
+    (out, Redirect::to(&page::home(&b.prefix))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -173,29 +341,57 @@ struct TransferForm {
     amount_yuan: String,
 }
 
-async fn form_transfer(State(b): State<Bank>, Form(f): Form<TransferForm>) -> Response {
-    let outcome = page::yuan_to_fen(&f.amount_yuan)
-        .ok_or(BankError::InvalidAmount)
-        .and_then(|fen| {
-            b.bank
-                .transfer(f.from_account.trim(), f.to_sub_account.trim(), fen)
+/// A transfer from one of the accounts this browser holds, with the code its cookie keeps.
+async fn form_transfer(
+    State(b): State<Bank>,
+    headers: HeaderMap,
+    Form(f): Form<TransferForm>,
+) -> Response {
+    let from = f.from_account.trim();
+    let outcome = cookie_codes(&headers)
+        .into_iter()
+        .find(|(account, _)| account == from)
+        .map(|(_, code)| code)
+        .ok_or_else(|| BankError::UnknownAccount(from.to_owned()))
+        .and_then(|code| {
+            let fen = page::yuan_to_fen(&f.amount_yuan).ok_or(BankError::InvalidAmount)?;
+            b.bank.transfer(from, &code, f.to_sub_account.trim(), fen)
         });
     match outcome {
-        Ok(id) => page_with(
+        Ok(id) => page(
             &b,
+            &headers,
             StatusCode::OK,
-            &format!("转账成功 transfer done: {}", id.as_str()),
+            Some(&format!(
+                "转账成功，交易号 {}（transfer done）",
+                id.as_str()
+            )),
         ),
-        Err(e) => page_with(&b, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+        Err(e) => refused(&b, &headers, e),
     }
 }
 
-fn page_with(b: &Bank, status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Html(page::render(&b.prefix, &b.bank.accounts(), Some(message))),
-    )
-        .into_response()
+/// The page again, saying in the payer's words why the bank refused; the detail of an internal
+/// failure goes to the log only.
+fn refused(b: &Bank, headers: &HeaderMap, e: BankError) -> Response {
+    if let BankError::Journal(j) = &e {
+        tracing::error!(error = %j, "the sandbox bank could not journal a request");
+    }
+    page(b, headers, status_of(&e), Some(&page::refusal(&e)))
+}
+
+/// The page with the accounts this browser holds, and nothing of anyone else's.
+fn page(b: &Bank, headers: &HeaderMap, status: StatusCode, message: Option<&str>) -> Response {
+    let held = held_accounts(b, headers);
+    let html = page::render(
+        &b.prefix,
+        &page::View {
+            held: &held,
+            message,
+            opened: None,
+        },
+    );
+    (status, NO_STORE, Html(html)).into_response()
 }
 
 /// The bank signs a bid guarantee (电子保函) for the demo.

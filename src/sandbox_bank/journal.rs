@@ -2,6 +2,7 @@
 //! answers, replayed on start. A line torn by a crash mid-write is dropped (it was never
 //! answered); any other unreadable line stops the bank rather than guess.
 
+use super::access::AccessDigest;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
@@ -11,11 +12,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
+    /// A payer account. `access_sha256` is the SHA-256 of its access code, never the code; lines
+    /// written before codes existed have none, and their accounts stay locked (no code opens them).
     AccountOpened {
         account: String,
         name: String,
         balance_fen: i64,
         at_ms: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        access_sha256: Option<AccessDigest>,
     },
     /// A payer's transfer into the hall's clearing account, to a sub-account.
     Transferred {
@@ -156,6 +161,25 @@ mod tests {
         j.append(&e).unwrap();
         let (_, events) = Journal::open(&path).unwrap();
         assert_eq!(events, vec![e.clone(), e]);
+    }
+
+    #[test]
+    fn an_account_opened_before_access_codes_still_replays_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::fs::write(
+            &path,
+            "{\"event\":\"account_opened\",\"account\":\"62220201000000000001\",\"name\":\"某公司\",\"balance_fen\":100,\"at_ms\":0}\n",
+        )
+        .unwrap();
+        let (_, events) = Journal::open(&path).unwrap();
+        assert!(matches!(
+            &events[..],
+            [Event::AccountOpened {
+                access_sha256: None,
+                ..
+            }]
+        ));
     }
 
     #[test]

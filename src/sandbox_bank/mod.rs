@@ -3,7 +3,10 @@
 //! account and its statement lines, pays refunds the hall instructs, and queues signed
 //! notifications to the hall. It knows nothing of bonds: every sub-account number is accepted.
 //! Its state is a fold over its journal, so a crash loses nothing it answered (docs/sandbox-bank.md).
+//! A payer account opens only with its own access code: it must never show one payer's name,
+//! balance or transfers to anyone else, nor move its money for them (招标投标法 第二十二条).
 
+pub mod access;
 pub mod cli;
 pub mod delivery;
 pub mod http;
@@ -17,6 +20,7 @@ use crate::bonds::statement::{LineRef, Statement, StatementDate, StatementLine};
 use crate::clock::Clock;
 use crate::domain::money::MAX_FEN;
 use crate::domain::{Money, Timestamp};
+use access::{AccessCode, AccessDigest};
 use journal::{Event, Journal, JournalError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -31,8 +35,11 @@ pub const SANDBOX_CODE: &str = "SBX";
 /// Why the bank refused a request. Never carries the secret.
 #[derive(Debug, thiserror::Error)]
 pub enum BankError {
-    #[error("unknown_account: no account {0} at this bank")]
+    /// No such account, or not this code's: the same answer, so numbers cannot be probed.
+    #[error("unknown_account: no account {0} at this bank opens with this access code")]
     UnknownAccount(String),
+    #[error("unauthenticated: give the account's access code (网银口令) as Authorization: Bearer <code>")]
+    Unauthenticated,
     #[error("insufficient_funds: the account holds {balance_fen} fen, the transfer needs {amount_fen} fen")]
     InsufficientFunds { balance_fen: i64, amount_fen: i64 },
     #[error("invalid_amount: an amount is a whole number of fen between 1 and {MAX_FEN}")]
@@ -51,6 +58,7 @@ impl BankError {
     pub fn code(&self) -> &'static str {
         match self {
             BankError::UnknownAccount(_) => "unknown_account",
+            BankError::Unauthenticated => "unauthenticated",
             BankError::InsufficientFunds { .. } => "insufficient_funds",
             BankError::InvalidAmount => "invalid_amount",
             BankError::InvalidField { .. } => "invalid_field",
@@ -76,6 +84,20 @@ pub struct AccountView {
     pub name: String,
     pub balance_fen: i64,
     pub history: Vec<HistoryLine>,
+}
+
+/// A new account and its access code, which the bank gives out this once and never again.
+#[derive(Debug)]
+pub struct OpenedAccount {
+    pub view: AccountView,
+    pub access_code: AccessCode,
+}
+
+#[derive(Debug, Clone)]
+struct Account {
+    view: AccountView,
+    /// `None` for an account journaled before access codes: nothing opens it.
+    access: Option<AccessDigest>,
 }
 
 /// Which endpoint of the hall a queued message goes to (docs/bonds.md §5.1).
@@ -113,7 +135,7 @@ struct RefundRecord {
 /// The bank's state: a fold over its journal, nothing else.
 #[derive(Debug, Default)]
 struct State {
-    accounts: BTreeMap<String, AccountView>,
+    accounts: BTreeMap<String, Account>,
     clearing_fen: i64,
     lines: Vec<StatementLine>,
     refunds: HashMap<String, RefundRecord>,
@@ -138,19 +160,23 @@ impl State {
                 name,
                 balance_fen,
                 at_ms,
+                access_sha256,
             } => {
                 self.accounts.insert(
                     account.clone(),
-                    AccountView {
-                        account: account.clone(),
-                        name: name.clone(),
-                        balance_fen: *balance_fen,
-                        history: vec![HistoryLine {
-                            at: Timestamp::from_stored(*at_ms),
-                            amount_fen: *balance_fen,
-                            bank_txn_id: None,
-                            memo: "开户 account opened".into(),
-                        }],
+                    Account {
+                        view: AccountView {
+                            account: account.clone(),
+                            name: name.clone(),
+                            balance_fen: *balance_fen,
+                            history: vec![HistoryLine {
+                                at: Timestamp::from_stored(*at_ms),
+                                amount_fen: *balance_fen,
+                                bank_txn_id: None,
+                                memo: "开户 account opened".into(),
+                            }],
+                        },
+                        access: *access_sha256,
                     },
                 );
             }
@@ -163,7 +189,7 @@ impl State {
             } => {
                 self.txns += 1;
                 let at = Timestamp::from_stored(*at_ms);
-                let payer = self.accounts.get_mut(from_account);
+                let payer = self.accounts.get_mut(from_account).map(|a| &mut a.view);
                 let payer_name = payer.as_ref().map(|p| p.name.clone()).unwrap_or_default();
                 if let Some(p) = payer {
                     p.balance_fen -= amount_fen;
@@ -211,7 +237,7 @@ impl State {
                 self.txns += 1;
                 let at = Timestamp::from_stored(*at_ms);
                 self.clearing_fen -= amount_fen;
-                if let Some(p) = self.accounts.get_mut(to_account) {
+                if let Some(p) = self.accounts.get_mut(to_account).map(|a| &mut a.view) {
                     p.balance_fen += amount_fen;
                     p.history.push(HistoryLine {
                         at,
@@ -437,12 +463,14 @@ impl SandboxBank {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Opens a payer account with a starting balance (the sandbox's way of having money).
-    pub fn open_account(&self, name: &str, balance_fen: i64) -> Result<AccountView, BankError> {
+    /// Opens a payer account with a starting balance (the sandbox's way of having money). The
+    /// access code in the answer is the only copy: the journal keeps its digest.
+    pub fn open_account(&self, name: &str, balance_fen: i64) -> Result<OpenedAccount, BankError> {
         let name = field("name", name, 200)?;
         if !(0..=MAX_FEN).contains(&balance_fen) {
             return Err(BankError::InvalidAmount);
         }
+        let access_code = AccessCode::generate();
         let mut inner = self.lock();
         let account = format!("62220201{:011}", inner.state.accounts.len() + 1);
         let event = Event::AccountOpened {
@@ -450,17 +478,37 @@ impl SandboxBank {
             name,
             balance_fen,
             at_ms: self.now().millis(),
+            access_sha256: Some(access_code.digest()),
         };
         self.record(&mut inner, event)?;
-        Ok(inner.state.accounts[&account].clone())
+        Ok(OpenedAccount {
+            view: inner.state.accounts[&account].view.clone(),
+            access_code,
+        })
     }
 
-    pub fn account(&self, account: &str) -> Option<AccountView> {
-        self.lock().state.accounts.get(account).cloned()
+    /// The account, to the holder of its access code only.
+    pub fn account(&self, account: &str, code: &AccessCode) -> Result<AccountView, BankError> {
+        let inner = self.lock();
+        Ok(Self::opened(&inner, account, code)?.view.clone())
     }
 
-    pub fn accounts(&self) -> Vec<AccountView> {
-        self.lock().state.accounts.values().cloned().collect()
+    /// The account if `code` opens it; a missing account, a locked one and a wrong code are
+    /// refused alike, after the same digest comparison.
+    fn opened<'i>(
+        inner: &'i Inner,
+        account: &str,
+        code: &AccessCode,
+    ) -> Result<&'i Account, BankError> {
+        let found = inner.state.accounts.get(account);
+        let digest = found
+            .and_then(|a| a.access)
+            .unwrap_or_else(AccessDigest::nothing);
+        let opens = digest.opens_with(code);
+        match found {
+            Some(a) if opens => Ok(a),
+            _ => Err(BankError::UnknownAccount(account.to_owned())),
+        }
     }
 
     /// What the bank holds for the hall.
@@ -470,9 +518,11 @@ impl SandboxBank {
 
     /// A payer's transfer to a sub-account: debits the payer, credits the hall's clearing account,
     /// books the statement line and queues the signed notification.
+    /// Only the holder of the payer account's access code can make it.
     pub fn transfer(
         &self,
         from_account: &str,
+        code: &AccessCode,
         to_sub_account: &str,
         amount_fen: i64,
     ) -> Result<BankTxnId, BankError> {
@@ -484,11 +534,7 @@ impl SandboxBank {
             });
         }
         let mut inner = self.lock();
-        let payer = inner
-            .state
-            .accounts
-            .get(from_account)
-            .ok_or_else(|| BankError::UnknownAccount(from_account.to_owned()))?;
+        let payer = &Self::opened(&inner, from_account, code)?.view;
         if payer.balance_fen < amount_fen {
             return Err(BankError::InsufficientFunds {
                 balance_fen: payer.balance_fen,

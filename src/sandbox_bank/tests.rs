@@ -38,6 +38,19 @@ impl Fixture {
         }
     }
 
+    /// The account's holder pays `fen` to the test's sub-account.
+    fn pay(&self, a: &OpenedAccount, fen: i64) -> Result<BankTxnId, BankError> {
+        self.bank
+            .transfer(&a.view.account, &a.access_code, SUB, fen)
+    }
+
+    fn balance(&self, a: &OpenedAccount) -> i64 {
+        self.bank
+            .account(&a.view.account, &a.access_code)
+            .unwrap()
+            .balance_fen
+    }
+
     /// Drops the bank as a crash would and opens it again from its journal.
     fn crash_and_reopen(&mut self) {
         let reopened = open(&self.journal, &self.clock);
@@ -76,23 +89,98 @@ fn a_transfer_needs_the_money_and_an_account() {
         .open_account("江苏某建设工程有限公司", 1_000)
         .unwrap();
     assert!(matches!(
-        f.bank.transfer(&a.account, SUB, 1_001),
+        f.pay(&a, 1_001),
         Err(BankError::InsufficientFunds {
             balance_fen: 1_000,
             amount_fen: 1_001
         })
     ));
     assert!(matches!(
-        f.bank.transfer("62220201999999999999", SUB, 1),
+        f.bank
+            .transfer("62220201999999999999", &a.access_code, SUB, 1),
+        Err(BankError::UnknownAccount(_))
+    ));
+    assert!(matches!(f.pay(&a, 0), Err(BankError::InvalidAmount)));
+    assert_eq!(f.balance(&a), 1_000);
+    assert_eq!(f.bank.clearing_balance(), 0);
+    assert!(f.bank.pending().is_empty());
+}
+
+#[test]
+fn an_account_opens_only_with_its_own_access_code() {
+    let f = Fixture::new();
+    let a = f.bank.open_account("江苏甲建设有限公司", 50_000).unwrap();
+    let b = f.bank.open_account("浙江乙工程有限公司", 80_000).unwrap();
+    // Another payer's code, or one never issued, opens nothing and moves nothing; the refusal is
+    // the same as for an account that does not exist.
+    for code in [&b.access_code, &access::AccessCode::generate()] {
+        assert!(matches!(
+            f.bank.account(&a.view.account, code),
+            Err(BankError::UnknownAccount(_))
+        ));
+        assert!(matches!(
+            f.bank.transfer(&a.view.account, code, SUB, 1_000),
+            Err(BankError::UnknownAccount(_))
+        ));
+    }
+    assert_eq!(f.balance(&a), 50_000);
+    assert_eq!(f.bank.clearing_balance(), 0);
+    assert!(f.bank.pending().is_empty());
+    f.pay(&a, 1_000).unwrap();
+    assert_eq!(f.balance(&a), 49_000);
+    assert_eq!(f.balance(&b), 80_000);
+}
+
+#[test]
+fn the_journal_keeps_only_the_access_codes_digest() {
+    let mut f = Fixture::new();
+    let a = f.bank.open_account("某公司", 1_000).unwrap();
+    let journal = std::fs::read_to_string(&f.journal).unwrap();
+    assert!(!journal.contains(a.access_code.expose()));
+    assert!(!journal.contains(&a.access_code.expose()[4..]));
+    assert!(journal.contains(&String::from(a.access_code.digest())));
+    f.crash_and_reopen();
+    assert_eq!(
+        f.balance(&a),
+        1_000,
+        "the code still opens it after a replay"
+    );
+}
+
+#[test]
+fn an_account_journaled_before_access_codes_replays_but_stays_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal_path(dir.path());
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let old = "6222020100000000001";
+    std::fs::write(
+        &journal,
+        format!("{{\"event\":\"account_opened\",\"account\":\"{old}\",\"name\":\"旧账户\",\"balance_fen\":5000,\"at_ms\":0}}\n"),
+    )
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(start()));
+    let f = Fixture {
+        bank: open(&journal, &clock),
+        _dir: dir,
+        journal,
+        clock,
+    };
+    let any = access::AccessCode::generate();
+    assert!(matches!(
+        f.bank.account(old, &any),
         Err(BankError::UnknownAccount(_))
     ));
     assert!(matches!(
-        f.bank.transfer(&a.account, SUB, 0),
-        Err(BankError::InvalidAmount)
+        f.bank.transfer(old, &any, SUB, 1),
+        Err(BankError::UnknownAccount(_))
     ));
-    assert_eq!(f.bank.account(&a.account).unwrap().balance_fen, 1_000);
+    // New accounts are numbered after it, and the hall can still refund to it.
+    let b = f.bank.open_account("新账户", 10).unwrap();
+    assert_eq!(b.view.account, "6222020100000000002");
+    f.pay(&b, 10).unwrap();
+    let body = refund_body("R-old", 10, old);
+    assert_eq!(signed_refund(&f, &body).unwrap().status, "accepted");
     assert_eq!(f.bank.clearing_balance(), 0);
-    assert!(f.bank.pending().is_empty());
 }
 
 #[test]
@@ -102,9 +190,9 @@ fn a_transfer_moves_the_money_books_a_line_and_queues_a_signed_notification() {
         .bank
         .open_account("江苏某建设工程有限公司", 3_000_000)
         .unwrap();
-    let id = f.bank.transfer(&a.account, SUB, 2_000_000).unwrap();
+    let id = f.pay(&a, 2_000_000).unwrap();
     assert_eq!(id.as_str(), "SBX20270301000001");
-    assert_eq!(f.bank.account(&a.account).unwrap().balance_fen, 1_000_000);
+    assert_eq!(f.balance(&a), 1_000_000);
     assert_eq!(f.bank.clearing_balance(), 2_000_000);
     let q = f.bank.due(start());
     assert_eq!(q.len(), 1);
@@ -120,7 +208,7 @@ fn a_transfer_moves_the_money_books_a_line_and_queues_a_signed_notification() {
     .unwrap();
     assert_eq!(n.sub_account(), SUB);
     assert_eq!(n.payer_name(), "江苏某建设工程有限公司");
-    assert_eq!(n.payer_account(), a.account);
+    assert_eq!(n.payer_account(), a.view.account);
     let s = f
         .bank
         .statement(StatementDate::parse("2027-03-01").unwrap());
@@ -137,8 +225,8 @@ fn a_transfer_moves_the_money_books_a_line_and_queues_a_signed_notification() {
 fn a_refund_instruction_is_paid_once_whatever_the_retries() {
     let f = Fixture::new();
     let payer = f.bank.open_account("某公司", 500_000).unwrap();
-    f.bank.transfer(&payer.account, SUB, 500_000).unwrap();
-    let body = refund_body("R-1", 500_000, &payer.account);
+    f.pay(&payer, 500_000).unwrap();
+    let body = refund_body("R-1", 500_000, &payer.view.account);
     let first = signed_refund(&f, &body).unwrap();
     assert_eq!(
         first,
@@ -149,9 +237,9 @@ fn a_refund_instruction_is_paid_once_whatever_the_retries() {
     );
     f.clock.advance_millis(10 * SECOND_MS);
     assert_eq!(signed_refund(&f, &body).unwrap(), first);
-    assert_eq!(f.bank.account(&payer.account).unwrap().balance_fen, 500_000);
+    assert_eq!(f.balance(&payer), 500_000);
     assert_eq!(f.bank.clearing_balance(), 0);
-    let other = refund_body("R-1", 400_000, &payer.account);
+    let other = refund_body("R-1", 400_000, &payer.view.account);
     assert!(matches!(
         signed_refund(&f, &other),
         Err(BankError::Conflicting(_))
@@ -263,11 +351,7 @@ impl Courier for StubHall {
 
 fn one_transfer(f: &Fixture) -> String {
     let a = f.bank.open_account("某公司", 1_000).unwrap();
-    f.bank
-        .transfer(&a.account, SUB, 1_000)
-        .unwrap()
-        .as_str()
-        .to_owned()
+    f.pay(&a, 1_000).unwrap().as_str().to_owned()
 }
 
 #[test]
@@ -380,11 +464,11 @@ async fn a_final_refusal_stops_the_retries_but_a_stale_timestamp_is_signed_again
 async fn after_a_crash_nothing_answered_is_lost_and_a_replayed_refund_is_not_paid_twice() {
     let mut f = Fixture::new();
     let payer = f.bank.open_account("某公司", 900_000).unwrap();
-    let t1 = f.bank.transfer(&payer.account, SUB, 300_000).unwrap();
-    let t2 = f.bank.transfer(&payer.account, SUB, 200_000).unwrap();
+    let t1 = f.pay(&payer, 300_000).unwrap();
+    let t2 = f.pay(&payer, 200_000).unwrap();
     let hall = StubHall::new(vec![(200, r#"{"outcome":"recorded"}"#)]);
     f.bank.deliver_due(&hall, start()).await.unwrap();
-    let body = refund_body("R-9", 300_000, &payer.account);
+    let body = refund_body("R-9", 300_000, &payer.view.account);
     signed_refund(&f, &body).unwrap();
     let before = f
         .bank
@@ -392,7 +476,7 @@ async fn after_a_crash_nothing_answered_is_lost_and_a_replayed_refund_is_not_pai
 
     f.crash_and_reopen();
 
-    assert_eq!(f.bank.account(&payer.account).unwrap().balance_fen, 700_000);
+    assert_eq!(f.balance(&payer), 700_000);
     assert_eq!(f.bank.clearing_balance(), 200_000);
     assert_eq!(
         f.bank
@@ -412,9 +496,9 @@ async fn after_a_crash_nothing_answered_is_lost_and_a_replayed_refund_is_not_pai
     // The hall retries its instruction after the restart: same answer, paid once.
     f.clock.advance_millis(60 * SECOND_MS);
     assert_eq!(signed_refund(&f, &body).unwrap().status, "accepted");
-    assert_eq!(f.bank.account(&payer.account).unwrap().balance_fen, 700_000);
+    assert_eq!(f.balance(&payer), 700_000);
     // New transaction ids carry on after the replayed ones.
-    let t3 = f.bank.transfer(&payer.account, SUB, 1).unwrap();
+    let t3 = f.pay(&payer, 1).unwrap();
     assert_eq!(t3.as_str(), "SBX20270301000004");
 }
 

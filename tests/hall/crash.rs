@@ -380,11 +380,12 @@ async fn a_hall_killed_while_notifications_and_refunds_are_in_flight_loses_nothi
             .json()
             .await
             .unwrap();
-        payers.push(r["account"].as_str().unwrap().to_owned());
+        let account = r["account"].as_str().unwrap().to_owned();
+        payers.push((account, r["access_code"].as_str().unwrap().to_owned()));
     }
     let mut sent = 0;
     for round in 0..20 {
-        for (i, payer) in payers.iter().enumerate() {
+        for (i, (payer, code)) in payers.iter().enumerate() {
             let amount = if round == 0 {
                 bond
             } else {
@@ -392,6 +393,7 @@ async fn a_hall_killed_while_notifications_and_refunds_are_in_flight_loses_nothi
             };
             let r = client
                 .post(format!("{bank}/transfers"))
+                .bearer_auth(code)
                 .json(&json!({ "from_account": payer, "to_sub_account": subs[i], "amount_fen": amount }))
                 .send()
                 .await
@@ -451,9 +453,10 @@ async fn a_hall_killed_while_notifications_and_refunds_are_in_flight_loses_nothi
     eprintln!("refunds: {pending_at_kill} of {sent} not yet paid when the hall was killed");
 
     // Every payer has exactly its money back: nothing lost, nothing paid twice.
-    for payer in &payers {
+    for (payer, code) in &payers {
         let r: serde_json::Value = client
             .get(format!("{bank}/accounts/{payer}"))
+            .bearer_auth(code)
             .send()
             .await
             .unwrap()

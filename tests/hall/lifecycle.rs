@@ -33,7 +33,13 @@ where
     panic!("gave up waiting: {what}");
 }
 
-async fn open_bank_account(app: &TestApp, name: &str, fen: i64) -> String {
+/// A payer at the sandbox bank: its account and the access code only it holds.
+struct Payer {
+    account: String,
+    code: String,
+}
+
+async fn open_bank_account(app: &TestApp, name: &str, fen: i64) -> Payer {
     let r = app
         .post(
             "/sandbox-bank/accounts",
@@ -42,25 +48,31 @@ async fn open_bank_account(app: &TestApp, name: &str, fen: i64) -> String {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body["account"].as_str().unwrap().to_owned()
+    Payer {
+        account: r.body["account"].as_str().unwrap().to_owned(),
+        code: r.body["access_code"].as_str().unwrap().to_owned(),
+    }
 }
 
-async fn transfer(app: &TestApp, from: &str, to_sub_account: &str, fen: i64) -> String {
+async fn transfer(app: &TestApp, from: &Payer, to_sub_account: &str, fen: i64) -> String {
     let r = app
         .post(
             "/sandbox-bank/transfers",
-            None,
-            json!({ "from_account": from, "to_sub_account": to_sub_account, "amount_fen": fen }),
+            Some(&from.code),
+            json!({ "from_account": from.account, "to_sub_account": to_sub_account, "amount_fen": fen }),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     r.body["bank_txn_id"].as_str().unwrap().to_owned()
 }
 
-async fn balance(app: &TestApp, account: &str) -> i64 {
-    app.get(format!("/sandbox-bank/accounts/{account}"), None)
-        .await
-        .body["balance_fen"]
+async fn balance(app: &TestApp, payer: &Payer) -> i64 {
+    app.get(
+        format!("/sandbox-bank/accounts/{}", payer.account),
+        Some(&payer.code),
+    )
+    .await
+    .body["balance_fen"]
         .as_i64()
         .unwrap()
 }
