@@ -4,17 +4,17 @@
 
 use super::error::ApiError;
 use super::extract::{ApiJson, AuthUser, MaybeUser};
+use crate::app::AppState;
 use crate::award::member::{MemberSession, TOKEN_PREFIX};
 use crate::bids::documents::{self, DocumentReader};
-use crate::identity::Actor;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use crate::app::AppState;
 use crate::bids::opening::{self, BidOutcome, OpenedBidRecord, Release, SealedShareView};
 use crate::bids::service::{self, BidError, BidReceipt, CustodianView, NewCustodianKey};
 use crate::bids::{Bid, CustodianKey};
 use crate::domain::TenderId;
+use crate::identity::Actor;
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};

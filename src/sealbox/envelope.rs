@@ -368,10 +368,7 @@ pub(crate) fn announced_key_bytes(
 }
 
 /// v2's key of the documents segment (the attachments archive).
-pub(crate) fn documents_key(
-    ck: &[u8; CONTENT_KEY_LEN],
-    envelope_id: &[u8],
-) -> Zeroizing<[u8; 32]> {
+pub(crate) fn documents_key(ck: &[u8; CONTENT_KEY_LEN], envelope_id: &[u8]) -> Zeroizing<[u8; 32]> {
     derive_key(ck, envelope_id, LABEL_DOCUMENTS)
 }
 
@@ -407,7 +404,11 @@ pub(crate) fn signature_message(version: u8, signed_part: &[u8]) -> Vec<u8> {
 const V2_EXTRA_LEN: usize = 8 + COMMITMENT_LEN;
 
 fn header_len_for(version: u8, params: &SealParams) -> usize {
-    let extra = if version == VERSION_2 { V2_EXTRA_LEN } else { 0 };
+    let extra = if version == VERSION_2 {
+        V2_EXTRA_LEN
+    } else {
+        0
+    };
     extra
         + PREFIX_LEN
         + 12

@@ -17,8 +17,8 @@ mod tests;
 pub use envelope::{
     announced_key, announced_key_commitment, check_announced_key, check_released_share,
     check_sealed_for, open_announced, open_documents, open_payload, open_share, rebuild_key, seal,
-    seal_deterministic, seal_v2, seal_v2_deterministic, verify_signature, AnnouncedKey,
-    ContentKey, CustodianRecord, Header, ReleasedShare, SealParams, SealRandomness, SealedSummary,
+    seal_deterministic, seal_v2, seal_v2_deterministic, verify_signature, AnnouncedKey, ContentKey,
+    CustodianRecord, Header, ReleasedShare, SealParams, SealRandomness, SealedSummary,
 };
 pub use error::{EnvelopeError, Fault};
 pub use keys::{

@@ -234,7 +234,10 @@ fn compute(case: &Value) -> Computed {
         Some(h) => hx(h),
         None => super::pattern(d["length"].as_u64().unwrap() as usize),
     };
-    assert_eq!(hex::encode(sha256(&documents)), d["sha256"].as_str().unwrap());
+    assert_eq!(
+        hex::encode(sha256(&documents)),
+        d["sha256"].as_str().unwrap()
+    );
     if let Some(files) = d.get("tar_files") {
         let mut w = TarWriter::documents(Vec::new());
         for f in files.as_array().unwrap() {
@@ -392,15 +395,7 @@ fn tamper_cases(case: &Value, c: &Computed) -> Value {
 /// Offset of the announced-key commitment in a v2 header: after the fixed fields and before the
 /// custodian records.
 fn commitment_offset(h: &Header) -> usize {
-    12 + 12
-        + h.tender_id().len()
-        + h.lot_id().len()
-        + h.tenderer_id().len()
-        + 16
-        + 2
-        + 4
-        + 8
-        + 8
+    12 + 12 + h.tender_id().len() + h.lot_id().len() + h.tenderer_id().len() + 16 + 2 + 4 + 8 + 8
 }
 
 fn write_vectors() {
@@ -548,7 +543,10 @@ fn v2_tamper_cases_give_the_documented_errors() {
     let all: Vec<u8> = (1..=resealed.n()).collect();
     let ck = envelope::rebuild_key(&resealed, &shares_of(&resealed, &c, &all)).unwrap();
     let e = envelope::announced_key(&resealed, &ck).unwrap_err();
-    assert_eq!(err_name(&e), t[2]["rust_error_after_rebuild"].as_str().unwrap());
+    assert_eq!(
+        err_name(&e),
+        t[2]["rust_error_after_rebuild"].as_str().unwrap()
+    );
     assert_eq!(e.fault(), Some(Fault::Tenderer));
     assert!(matches!(
         envelope::check_announced_key(&resealed, &key),
@@ -608,7 +606,10 @@ fn the_announced_key_does_not_open_the_documents() {
         Err(EnvelopeError::KeyDoesNotMatchHeader)
     ));
     // The documents key is neither the announced key nor derivable from it without CK.
-    assert_ne!(case["expected"]["documents_key"], case["expected"]["announced_key"]);
+    assert_ne!(
+        case["expected"]["documents_key"],
+        case["expected"]["announced_key"]
+    );
     // And no plaintext of the documents appears in the envelope.
     let needle = b"Technical proposal";
     assert!(!c.envelope.windows(needle.len()).any(|w| w == needle));
@@ -643,8 +644,8 @@ fn v2_round_trips_large_documents_and_refuses_a_lower_threshold() {
         envelope::rebuild_key(&header, &two),
         Err(EnvelopeError::NotEnoughShares { .. })
     ));
-    let ck = envelope::rebuild_key(&header, &super::released(&header, &t, &[1, 2, 4]).unwrap())
-        .unwrap();
+    let ck =
+        envelope::rebuild_key(&header, &super::released(&header, &t, &[1, 2, 4]).unwrap()).unwrap();
     let key = envelope::announced_key(&header, &ck).unwrap();
     let mut bid = Vec::new();
     envelope::open_announced(&header, &key, &mut reader, &mut bid).unwrap();
