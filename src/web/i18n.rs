@@ -854,6 +854,27 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("js_fault", "责任方：", "fault:"),
     ("js_nothing_to_release", "没有可释放的份额", "nothing to release"),
     ("js_released", "已释放份额：", "Shares released:"),
+    // The bid documents page (web/documents.rs, bid-documents.js).
+    ("docs_title", "开标一览与投标文件", "Announced lines and bid documents"),
+    ("docs_lead", "开标后，任何人都可用公布的唱标密钥核对每一行唱标内容与签收的密封投标文件一致；投标文件本身（技术标、商务标、已标价清单等）不公开。", "After the opening anyone can check each announced line against its receipted sealed envelope with the published announced key; the bid documents themselves (technical and commercial proposals, priced bills) are not public."),
+    ("docs_needs_js", "核对与阅读需要启用 JavaScript。", "Checking and reading need JavaScript."),
+    ("docs_bids", "投标", "Bids"),
+    ("docs_who", "只有评标委员会成员、招标人、招标代理机构、监督人和投标人本单位可以阅读投标文件（招标投标法第三十八条、第四十四条）；评标专家请先在评标室用评标码登录。", "Only the evaluation committee, the owner, the agent, the supervisor and the bidder itself may read bid documents (Tendering Law arts. 38 and 44); committee members sign in with their evaluation code in the evaluation room first."),
+    ("docs_bidder", "投标人", "Bidder"),
+    ("docs_price", "投标报价", "Price"),
+    ("docs_version", "封装版本", "Envelope"),
+    ("docs_verify", "公开核验", "Public check"),
+    ("docs_documents", "投标文件", "Bid documents"),
+    ("docs_verify_button", "核验唱标", "Check the line"),
+    ("docs_read_button", "阅读投标文件", "Read the documents"),
+    ("docs_verified", "✓ 唱标密钥与签名承诺一致，解密的 bid.json 与开标记录一致", "✓ the announced key matches the signed commitment and the decrypted bid.json matches the record"),
+    ("docs_v1_sha_only", "✓ 与回执的 SHA-256 一致；第 1 版封装无法公开解密（份额不公开）", "✓ the SHA-256 matches the receipt; a version 1 envelope cannot be decrypted by the public (shares are not published)"),
+    ("docs_mismatch", "✗ 不一致：", "✗ mismatch:"),
+    ("docs_not_opened", "未开启", "not opened"),
+    ("docs_sign_in", "请先登录（评标专家请在评标室用评标码登录）。", "Sign in first (committee members: with the evaluation code in the evaluation room)."),
+    ("docs_refused", "无权阅读：", "Not entitled:"),
+    ("docs_files", "个文件", "file(s)"),
+    ("docs_no_files", "没有附件", "no attachments"),
 ];
 
 #[cfg(test)]
