@@ -142,6 +142,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web/static/js/app/bid-documents.js"),
     ),
     (
+        "/static/js/app/announced.js",
+        JS,
+        include_bytes!("../../web/static/js/app/announced.js"),
+    ),
+    (
         "/static/js/app/award-desk.js",
         JS,
         include_bytes!("../../web/static/js/app/award-desk.js"),
