@@ -1,5 +1,5 @@
-//! The bid box's command-line clients: `bidhall seal`, `bidhall custodian keygen|release` and
-//! `bidhall receipt verify`. They run on the tenderer's or custodian's own machine: keys are read
+//! The bid box's command-line clients: `bidhall seal`, `bidhall custodian keygen|release`,
+//! `bidhall receipt verify` and `bidhall bid verify`. They run on the tenderer's or custodian's own machine: keys are read
 //! from local files and never sent; only public keys, envelopes and released shares travel.
 
 use super::receipt::ReceiptBody;
@@ -45,7 +45,9 @@ pub(crate) async fn get_json(
     Ok(body)
 }
 
-/// Seals bid.json and the attachments for the tender's registered custodians, on this machine.
+/// Seals bid.json and the attachments for the tender's registered custodians, on this machine, as a
+/// version 2 envelope: bid.json in the announced segment (its key is published after the opening),
+/// the attachments archive in the documents segment (read only by the entitled).
 pub async fn seal(args: SealArgs) -> Result<(), String> {
     let (c, base, token) = client(&args.client)?;
     let me = get_json(&c, &format!("{base}/api/me"), Some(&token)).await?;
@@ -89,7 +91,7 @@ pub async fn seal(args: SealArgs) -> Result<(), String> {
     let bid_text = std::fs::read(&args.bid).map_err(|e| format!("{}: {e}", args.bid.display()))?;
     serde_json::from_slice::<Value>(&bid_text)
         .map_err(|e| format!("{}: not JSON: {e}", args.bid.display()))?;
-    let mut sizes = vec![bid_text.len() as u64];
+    let mut sizes = Vec::new();
     for a in &args.attachments {
         sizes.push(
             std::fs::metadata(a)
@@ -97,13 +99,11 @@ pub async fn seal(args: SealArgs) -> Result<(), String> {
                 .len(),
         );
     }
-    let payload_len = archive_len(sizes);
+    let documents_len = archive_len(sizes);
     let (mut writer, reader) = chunk_pipe();
     let attachments = args.attachments.clone();
     let producer = std::thread::spawn(move || -> Result<(), String> {
-        let mut tar = TarWriter::new(&mut writer);
-        tar.append("bid.json", bid_text.len() as u64, &bid_text[..])
-            .map_err(|e| e.to_string())?;
+        let mut tar = TarWriter::documents(&mut writer);
         for a in &attachments {
             let name = a
                 .file_name()
@@ -119,11 +119,12 @@ pub async fn seal(args: SealArgs) -> Result<(), String> {
     });
     let out =
         std::fs::File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let summary = envelope::seal(
+    let summary = envelope::seal_v2(
         &params,
         &signer,
+        &bid_text,
         reader,
-        payload_len,
+        documents_len,
         BufWriter::new(out),
         &rng,
     )
@@ -266,8 +267,11 @@ pub fn receipt(cmd: ReceiptCommand) -> Result<(), String> {
     }
 }
 
-/// Re-checks an opening from the public record: for each bid, the envelope's SHA-256, the content
-/// key rebuilt from the released shares, the decryption, and `bid.json` against the record.
+/// Re-checks an opening from the public record, as anyone can: for each bid, the envelope's
+/// SHA-256 against the receipted one; for a v2 envelope, the published announced key against the
+/// signed header's commitment, the announced segment decrypted with it, and `bid.json` against the
+/// record. The documents stay sealed; released shares are not public, so a v1 envelope (one key for
+/// everything) and a failed bid can no longer be re-decrypted by the public, which it says.
 pub async fn bid(cmd: BidCommand) -> Result<(), String> {
     let BidCommand::Verify { url, tender } = cmd;
     let c = reqwest::Client::new();
@@ -306,7 +310,7 @@ pub async fn bid(cmd: BidCommand) -> Result<(), String> {
     Ok(())
 }
 
-fn check_bid(r: &Value, envelope_bytes: &[u8]) -> Result<String, String> {
+pub(crate) fn check_bid(r: &Value, envelope_bytes: &[u8]) -> Result<String, String> {
     let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, envelope_bytes));
     if r["envelope_sha256"] != json!(sha) {
         return Err("the envelope's SHA-256 differs from the receipted one".into());
@@ -315,46 +319,49 @@ fn check_bid(r: &Value, envelope_bytes: &[u8]) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let header = Header::parse(envelope_bytes.get(..len).ok_or("envelope too short")?)
         .map_err(|e| e.to_string())?;
-    let mut shares = Vec::new();
-    for s in r["shares"].as_array().into_iter().flatten() {
-        let raw =
-            hex::decode(s["share"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
-        let share = envelope::ReleasedShare::from_bytes(&raw).map_err(|e| e.to_string())?;
-        envelope::check_released_share(&header, share.index, &share)
-            .map_err(|e| format!("published share {}: {e}", share.index))?;
-        shares.push(share);
+    if r["version"].as_u64() != Some(u64::from(header.version())) {
+        return Err(format!(
+            "the record says version {} but the envelope is version {}",
+            r["version"],
+            header.version()
+        ));
     }
     let recorded = &r["outcome"];
-    let key = match envelope::rebuild_key(&header, &shares) {
-        Ok(k) => k,
-        Err(e) if recorded["status"] == "failed" => return Ok(format!("fails as recorded ({e})")),
-        Err(e) => return Err(format!("cannot rebuild the key: {e}")),
-    };
-    let mut payload = Vec::new();
-    if let Err(e) = envelope::open_payload(&header, &key, &envelope_bytes[len..], &mut payload) {
-        return if recorded["status"] == "failed" {
-            Ok(format!("fails as recorded ({e})"))
-        } else {
-            Err(format!("does not decrypt: {e}"))
-        };
+    let status = recorded["status"].as_str().unwrap_or("waiting");
+    if header.version() == 1 {
+        return Ok(format!(
+            "version 1 envelope, SHA-256 matches the receipt; recorded {status}; not re-decryptable by the public (one key opens the whole bid, and released shares are not published)"
+        ));
     }
-    let mut tar = crate::sealbox::tar::TarReader::new(&payload[..]);
-    let first = tar
-        .next_entry()
-        .map_err(|e| e.to_string())?
-        .ok_or("empty archive")?;
-    let mut text = String::new();
-    if first.name == "bid.json" {
-        tar.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    if status != "opened" {
+        return Ok(match status {
+            "failed" => format!(
+                "failed as recorded ({}; fault: {}); the public cannot re-check a failure (released shares are not published)",
+                recorded["reason"].as_str().unwrap_or("?"),
+                recorded["fault"].as_str().unwrap_or("none")
+            ),
+            other => format!("not opened yet ({other})"),
+        });
     }
-    let bid: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if recorded["status"] == "opened" && recorded["bid"] != bid {
+    let key_hex = r["announced_key"]
+        .as_str()
+        .ok_or("an opened version 2 bid has no announced key in the record")?;
+    let key: [u8; 32] = hex::decode(key_hex)
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or("the announced key is not 32 bytes of hex")?;
+    let key = envelope::AnnouncedKey::from_bytes(key);
+    envelope::check_announced_key(&header, &key).map_err(|e| e.to_string())?;
+    let mut announced = Vec::new();
+    envelope::open_announced(&header, &key, &envelope_bytes[len..], &mut announced)
+        .map_err(|e| format!("the announced segment does not decrypt: {e}"))?;
+    let bid: Value = serde_json::from_slice(&announced)
+        .map_err(|_| "the announced segment is not JSON".to_string())?;
+    if recorded["bid"] != bid {
         return Err("the decrypted bid.json differs from the recorded one".into());
     }
     Ok(format!(
-        "opens with {} shares; bid.json {}",
-        shares.len(),
-        bid
+        "announced key matches the signed header's commitment; bid.json {bid} matches the record; the documents stay sealed"
     ))
 }
 

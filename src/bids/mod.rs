@@ -104,5 +104,6 @@ pub struct Bid {
 }
 pub mod cli;
 pub mod closing;
+pub mod documents;
 pub mod opening;
 pub mod time_custodian;

@@ -3,6 +3,8 @@
 //! (a mismatch is refused and names the custodian); the time-release custodian releases by
 //! itself; with k valid shares a bid's content key is rebuilt in memory only and the bid
 //! decrypted. A bid that cannot be opened is recorded with its reason and the party at fault.
+//! What becomes public is the announced line and, for a v2 envelope, its announced key; never a
+//! released share (k of them rebuild the content key, which opens the bid documents).
 
 use super::service::BidError;
 use super::time_custodian::TimeCustodian;
@@ -21,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::io::Read;
 
-async fn closed_tender(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
+pub(crate) async fn closed_tender(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
     let t = app.store.get_tender(id).await?;
     if t.state != TenderState::Published {
         return Err(BidError::NotFound);
@@ -281,12 +283,13 @@ pub async fn decrypt_ready(app: &AppState, tender: &Tender) -> Result<Vec<BidOut
     let opened: Vec<Result<(String, Value), BidError>> = stream::iter(ready)
         .map(|(bid, mine)| async move {
             let outcome = open_one(app, &bid, mine).await?;
+            // The log is public: it gets the public outcome, with the announced key.
             let audit = AuditEvent::new(
                 "bid_opened",
                 Some(&bid.tender_id),
                 AuditActor::System,
                 app.clock.now(),
-                json!({ "bid": bid.commitment, "outcome": outcome }),
+                json!({ "bid": bid.commitment, "outcome": public_outcome(&outcome) }),
             );
             match app
                 .store
@@ -363,72 +366,148 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// Rebuilds the key, decrypts the payload and reads `bid.json`; every failure is attributed.
+/// Where the hall keeps a bid's decrypted documents after the opening (v2: the attachments
+/// archive; v1: the whole bid archive). Only entitled readers are served from here.
+pub(crate) fn opened_path(app: &AppState, bid: &Bid) -> std::path::PathBuf {
+    app.config
+        .store
+        .data_dir
+        .join("opened")
+        .join(bid.tender_id.as_str())
+        .join(format!("{}.tar", bid.id))
+}
+
+/// Reads `bid.json` from the front of a v1 bid archive.
+fn bid_json_of_archive(tar: &mut TarReader<std::fs::File>) -> Option<Value> {
+    match tar.next_entry() {
+        Ok(Some(entry)) if entry.name == "bid.json" && entry.size <= 1024 * 1024 => {
+            let mut text = String::new();
+            match tar.read_to_string(&mut text) {
+                Ok(_) => serde_json::from_str::<Value>(&text).ok(),
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Rebuilds the key, decrypts the envelope and reads `bid.json` — from the archive (v1) or the
+/// announced segment (v2, whose announced key is recorded for publication); every failure is
+/// attributed. The stored bytes are checked against the receipt before any failure is blamed on
+/// a party.
 async fn open_one(
     app: &AppState,
     bid: &Bid,
     shares: Vec<ReleasedShare>,
 ) -> Result<Value, BidError> {
     let (header, file) = open_envelope(app, bid).await?;
-    let dir = app
-        .config
-        .store
-        .data_dir
-        .join("opened")
-        .join(bid.tender_id.as_str());
-    let target = dir.join(format!("{}.tar", bid.id));
+    let target = opened_path(app, bid);
+    let dir = target.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let expected_sha = bid.envelope_sha256.clone();
     tokio::task::spawn_blocking(move || -> Result<Value, BidError> {
         let failed = |fault: Option<Fault>, reason: String| {
             json!({ "status": "failed", "fault": fault.map(|f| f.to_string()), "reason": reason })
         };
-        let key = match envelope::rebuild_key(&header, &shares) {
-            Ok(k) => k,
-            Err(e) => return Ok(failed(e.fault(), e.to_string())),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| BidError::Storage(e.to_string()))?;
+        let version = header.version();
         let mut reader = HashingReader::new(file);
         reader.update(header.as_bytes());
+        let receipted = |reader: HashingReader<std::fs::File>| {
+            if reader.finish() == expected_sha {
+                Ok(())
+            } else {
+                // Storage, not a party, changed the bytes: the hall must not open (or blame anyone
+                // for) what it did not receipt.
+                Err(BidError::Storage(
+                    "the stored envelope no longer matches its receipt".into(),
+                ))
+            }
+        };
+        let key = match envelope::rebuild_key(&header, &shares) {
+            Ok(k) => k,
+            Err(e) => {
+                receipted(reader)?;
+                return Ok(failed(e.fault(), e.to_string()));
+            }
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| BidError::Storage(e.to_string()))?;
         let tmp = target.with_extension("part");
         let out = std::fs::File::create(&tmp).map_err(|e| BidError::Storage(e.to_string()))?;
-        if let Err(e) = envelope::open_payload(&header, &key, &mut reader, out) {
+        let mut announced = Vec::new();
+        let mut announced_key = None;
+        let opened = if version == envelope::VERSION_2 {
+            envelope::announced_key(&header, &key).and_then(|k| {
+                envelope::open_announced(&header, &k, &mut reader, &mut announced)?;
+                announced_key = Some(hex::encode(k.expose_secret()));
+                envelope::open_documents(&header, &key, &mut reader, out)
+            })
+        } else {
+            envelope::open_payload(&header, &key, &mut reader, out)
+        };
+        if let Err(e) = opened {
             let _ = std::fs::remove_file(&tmp);
+            receipted(reader)?;
             return Ok(failed(e.fault(), e.to_string()));
         }
-        if reader.finish() != expected_sha {
-            // Storage, not a party, changed the bytes: the hall must not open what it did not receipt.
+        if let Err(e) = receipted(reader) {
             let _ = std::fs::remove_file(&tmp);
-            return Err(BidError::Storage(
-                "the stored envelope no longer matches its receipt".into(),
-            ));
+            return Err(e);
         }
         std::fs::rename(&tmp, &target).map_err(|e| BidError::Storage(e.to_string()))?;
         let opened = std::fs::File::open(&target).map_err(|e| BidError::Storage(e.to_string()))?;
-        let mut tar = TarReader::new(opened);
-        let bid_json = match tar.next_entry() {
-            Ok(Some(entry)) if entry.name == "bid.json" && entry.size <= 1024 * 1024 => {
-                let mut text = String::new();
-                match tar.read_to_string(&mut text) {
-                    Ok(_) => serde_json::from_str::<Value>(&text).ok(),
-                    Err(_) => None,
-                }
-            }
-            _ => None,
+        let (bid_json, mut tar) = if version == envelope::VERSION_2 {
+            (
+                serde_json::from_slice::<Value>(&announced).ok(),
+                TarReader::documents(opened),
+            )
+        } else {
+            let mut tar = TarReader::new(opened);
+            (bid_json_of_archive(&mut tar), tar)
         };
         let mut files = Vec::new();
         while let Ok(Some(entry)) = tar.next_entry() {
             files.push(json!({ "name": entry.name, "size": entry.size }));
         }
         Ok(match bid_json {
-            Some(bid) => json!({ "status": "opened", "bid": bid, "attachments": files }),
+            Some(bid) => {
+                let mut outcome = json!({
+                    "status": "opened", "version": version, "bid": bid, "attachments": files,
+                });
+                if let Some(k) = announced_key {
+                    outcome["announced_key"] = k.into();
+                }
+                outcome
+            }
             None => failed(
                 Some(Fault::Tenderer),
-                "the payload does not start with a readable bid.json".into(),
+                if version == envelope::VERSION_2 {
+                    "the announced segment is not a readable bid.json".into()
+                } else {
+                    "the payload does not start with a readable bid.json".into()
+                },
             ),
         })
     })
     .await
     .map_err(|e| BidError::Storage(e.to_string()))?
+}
+
+/// What of an outcome is public: the status, the announced bid.json, the announced key (v2), the
+/// reason and fault of a failure — not the list of attachments, which belongs to the documents.
+pub fn public_outcome(outcome: &Value) -> Value {
+    let mut public = serde_json::Map::new();
+    for key in [
+        "status",
+        "version",
+        "bid",
+        "announced_key",
+        "reason",
+        "fault",
+    ] {
+        if let Some(v) = outcome.get(key) {
+            public.insert(key.into(), v.clone());
+        }
+    }
+    Value::Object(public)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -442,35 +521,50 @@ pub struct OpenedBidRecord {
     pub commitment: String,
     pub envelope_sha256: String,
     pub size: i64,
-    /// Released shares: custodian index and hex of index ‖ share ‖ salt.
-    #[schema(value_type = Vec<Object>)]
-    pub shares: Vec<Value>,
-    /// The recorded outcome, once decrypted.
+    /// The envelope format, 1 or 2 (docs/sealed-envelope.md).
+    pub version: u8,
+    /// Which custodians released their share (the shares themselves are never published).
+    pub released_by: Vec<u8>,
+    /// v2, once opened: hex of the announced key, which the signed header commits to and which
+    /// opens the envelope's announced segment (bid.json) and nothing else.
+    pub announced_key: Option<String>,
+    /// The public part of the recorded outcome, once decrypted: status, bid.json, reason, fault.
     #[schema(value_type = Option<Object>)]
     pub outcome: Option<Value>,
 }
 
-/// The public record of the opening: every counted bid, its bidder and salt, the released shares
-/// and the outcome, so anyone can re-derive each content key and re-decrypt each envelope.
+/// The public record of the opening: every counted bid, its bidder and salt, who released, the
+/// outcome and, for v2 envelopes, the announced key — so anyone can check each announced line
+/// against its receipted envelope. Released shares are not in it: k of them rebuild the content
+/// key, which opens the bid documents (docs/opening.md §5).
 pub async fn record(app: &AppState, id: &TenderId) -> Result<Vec<OpenedBidRecord>, BidError> {
     closed_tender(app, id).await?;
     let shares = app.store.released_shares(id).await?;
     let outcomes = app.store.openings(id).await?;
-    Ok(app
-        .store
-        .counted_bids(id)
-        .await?
-        .into_iter()
-        .map(|b| OpenedBidRecord {
-            shares: shares
-                .iter()
-                .filter(|(bid, _, _)| *bid == b.id)
-                .map(|(_, i, hex)| json!({ "index": i, "share": hex }))
-                .collect(),
-            outcome: outcomes
-                .iter()
-                .find(|(bid, _)| *bid == b.id)
-                .map(|(_, o)| o.clone()),
+    let mut out = Vec::new();
+    for b in app.store.counted_bids(id).await? {
+        let outcome = outcomes
+            .iter()
+            .find(|(bid, _)| *bid == b.id)
+            .map(|(_, o)| public_outcome(o));
+        let version = match outcome.as_ref().and_then(|o| o["version"].as_u64()) {
+            Some(v) => v as u8,
+            None => header_of(app, &b).await?.version(),
+        };
+        let mut released_by: Vec<u8> = shares
+            .iter()
+            .filter(|(bid, _, _)| *bid == b.id)
+            .map(|(_, i, _)| *i)
+            .collect();
+        released_by.sort_unstable();
+        out.push(OpenedBidRecord {
+            announced_key: outcome
+                .as_ref()
+                .and_then(|o| o["announced_key"].as_str())
+                .map(str::to_string),
+            outcome,
+            version,
+            released_by,
             bid_id: b.id,
             lot_id: b.lot_id,
             org_id: b.org_id.to_string(),
@@ -478,12 +572,15 @@ pub async fn record(app: &AppState, id: &TenderId) -> Result<Vec<OpenedBidRecord
             commitment: b.commitment,
             envelope_sha256: b.envelope_sha256,
             size: b.size,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
-/// A counted bid's envelope, for re-checking the opening (public once the box is closed: it is
-/// ciphertext, and the record's released shares are what open it).
+/// A counted bid's envelope, for re-checking the opening; public once the box is closed. It is
+/// ciphertext under keys derived from the content key, which needs k shares that are never
+/// published: of a v2 envelope anyone opens only the announced segment, with the published
+/// announced key; of a v1 envelope, nothing — its SHA-256 still checks the receipt.
 pub async fn envelope_file(
     app: &AppState,
     id: &TenderId,

@@ -53,6 +53,10 @@ pub enum BidError {
         "custodian {custodian}'s share for bid {bid_id} does not match the tenderer's commitment"
     )]
     ShareMismatch { bid_id: String, custodian: u8 },
+    #[error("sign in first: bid documents are not public")]
+    SignInFirst,
+    #[error("this bid's documents are not available: it has not been opened, or could not be")]
+    DocumentsUnavailable,
     #[error("storage failed: {0}")]
     Storage(String),
     #[error(transparent)]

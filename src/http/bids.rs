@@ -1,14 +1,20 @@
-//! Routes of the sealed bid box: custodian keys, sealed-bid upload (streamed), withdrawal, and a
-//! tenderer's own bids. Nothing here lists another party's bids.
+//! Routes of the sealed bid box: custodian keys, sealed-bid upload (streamed), withdrawal, a
+//! tenderer's own bids, and after the opening the public record, the envelopes, and the bid
+//! documents for the entitled only. Nothing here lists another party's bids before the opening.
 
 use super::error::ApiError;
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{ApiJson, AuthUser, MaybeUser};
 use crate::app::AppState;
+use crate::award::member::{MemberSession, TOKEN_PREFIX};
+use crate::bids::documents::{self, DocumentReader};
 use crate::bids::opening::{self, BidOutcome, OpenedBidRecord, Release, SealedShareView};
 use crate::bids::service::{self, BidError, BidReceipt, CustodianView, NewCustodianKey};
 use crate::bids::{Bid, CustodianKey};
 use crate::domain::TenderId;
+use crate::identity::Actor;
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -36,6 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/tenders/{id}/opening/decrypt", post(decrypt))
         .route("/api/tenders/{id}/opening/record", get(record))
         .route("/api/tenders/{id}/opening/envelopes/{bid}", get(envelope))
+        .route(
+            "/api/tenders/{id}/opening/documents/{bid}",
+            get(bid_documents),
+        )
 }
 
 impl From<BidError> for ApiError {
@@ -73,6 +83,10 @@ impl From<BidError> for ApiError {
             B::ShareMismatch { bid_id, custodian } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "share_mismatch", message)
                     .with_details(json!({ "bid_id": bid_id, "custodian": custodian }))
+            }
+            B::SignInFirst => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message),
+            B::DocumentsUnavailable => {
+                ApiError::new(StatusCode::CONFLICT, "documents_unavailable", message)
             }
             B::Storage(detail) => ApiError::internal(detail),
             B::Store(s) => s.into(),
@@ -229,6 +243,78 @@ async fn envelope(
                 "application/octet-stream".to_string(),
             ),
             (axum::http::header::CONTENT_LENGTH, bid.size.to_string()),
+        ],
+        body,
+    ))
+}
+
+/// Who asks for bid documents: a committee member (its `bhm_` token), a signed-in user, or
+/// nobody. A token that is present but not valid is refused (401), never taken for the public.
+struct Reader(Option<Actor>, Option<MemberSession>);
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let member = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .filter(|t| t.starts_with(TOKEN_PREFIX))
+            .map(str::to_string);
+        if let Some(token) = member {
+            let m = crate::award::service::member(app, &token).await?;
+            return Ok(Reader(None, Some(m)));
+        }
+        Ok(Reader(
+            MaybeUser::from_request_parts(parts, app).await?.0,
+            None,
+        ))
+    }
+}
+
+/// A bid's decrypted documents (a tar archive: v2 the attachments, v1 the whole bid archive),
+/// for the tender's committee members, owner, agent and supervisor and the bidder itself only
+/// (`bids::documents::may_read_bid_documents`); 401 signed out, 403 anyone else.
+#[utoipa::path(get, path = "/api/tenders/{id}/opening/documents/{bid}", tag = "bid box",
+    responses((status = 200, content_type = "application/x-tar"), (status = 401), (status = 403),
+        (status = 404), (status = 409, description = "too_early, documents_unavailable")))]
+async fn bid_documents(
+    State(app): State<AppState>,
+    Reader(actor, member): Reader,
+    Path((id, bid)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let reader = match (&member, &actor) {
+        (Some(m), _) => DocumentReader::Member(m),
+        (None, Some(a)) => DocumentReader::User(a),
+        (None, None) => DocumentReader::Public,
+    };
+    let (bid, version, file) =
+        documents::documents_file(&app, reader, &tender_id(&id)?, &bid).await?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .len();
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/x-tar".to_string(),
+            ),
+            (axum::http::header::CONTENT_LENGTH, len.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"bid-{}-documents.tar\"", bid.id),
+            ),
+            // Confidential: no shared cache may keep a copy.
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                axum::http::HeaderName::from_static("x-bidhall-envelope-version"),
+                version.to_string(),
+            ),
         ],
         body,
     ))

@@ -50,7 +50,7 @@ use utoipa::OpenApi;
         draws::replace, draws::transcript, draws::openings,
         bids::custodians, bids::register_key, bids::time_custodian_key, bids::submit,
         bids::withdraw, bids::mine, bids::sealed_shares, bids::release, bids::decrypt,
-        bids::record, bids::envelope,
+        bids::record, bids::envelope, bids::bid_documents,
         opening::state, opening::events, opening::socket, opening::sign_in, opening::open_window,
         opening::confirm, opening::object, opening::answer, opening::suspend, opening::resume,
         opening::conclude, opening::report, opening::record_bond, opening::bonds,

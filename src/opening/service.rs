@@ -477,6 +477,7 @@ fn announcement(n: i64, b: &crate::bids::Bid, name: &str, outcome: &Value, bond:
         "n": n, "lot_id": b.lot_id, "org_id": b.org_id.to_string(), "org_name": name,
         "commitment": b.commitment, "bond": bond, "status": "failed",
         "price_fen": null, "duration_days": null, "quality": null, "reason": null, "fault": null,
+        "announced_key": null,
     });
     if outcome["status"] != "opened" {
         line["reason"] = outcome["reason"].clone();
@@ -500,6 +501,7 @@ fn announcement(n: i64, b: &crate::bids::Bid, name: &str, outcome: &Value, bond:
         return line;
     };
     line["status"] = "opened".into();
+    line["announced_key"] = outcome["announced_key"].clone();
     line["price_fen"] = price.into();
     line["duration_days"] = bid["duration_days"].clone();
     line["quality"] = match (&bid["quality_commitment"], &bid["quality"]) {

@@ -1,6 +1,8 @@
-//! Envelope format v1: the header's bytes, sealing, a custodian opening its share, the server
-//! checking released shares, rebuilding the content key and opening the payload. Never holds a
-//! whole payload in memory; never lets a share, salt or content key reach an error or Debug text.
+//! Envelope formats v1 and v2 (docs/sealed-envelope.md): the header's bytes, sealing, a custodian
+//! opening its share, the server checking released shares, rebuilding the content key and opening
+//! the payload — in v2 the announced segment (bid.json, under a key that is published after the
+//! opening) apart from the documents segment (under a key that never leaves the hall). Never holds
+//! a whole payload in memory; never lets a share, salt or key reach an error or Debug text.
 
 use crate::sealbox::error::EnvelopeError;
 use crate::sealbox::hpke;
@@ -20,6 +22,8 @@ use zeroize::{Zeroize, Zeroizing};
 /// First seven bytes of every envelope; the eighth is the version.
 pub const MAGIC: [u8; 7] = *b"BHSEAL\0";
 pub const VERSION: u8 = 1;
+/// Version 2 seals the announced fields and the bid documents under separate keys.
+pub const VERSION_2: u8 = 2;
 /// Bytes of magic, version and the header-length field that precede everything else.
 pub const PREFIX_LEN: usize = 12;
 pub const ENVELOPE_ID_LEN: usize = 16;
@@ -34,14 +38,43 @@ pub const RECORD_LEN: usize =
 pub const MAC_LEN: usize = 32;
 /// Tender, lot and tenderer ids are 1 to 255 bytes of UTF-8.
 pub const MAX_ID_LEN: usize = 255;
-/// The largest header v1 can produce (255 custodians, 255-byte ids) is 54 465 bytes.
+/// The largest header v1 can produce (255 custodians, 255-byte ids) is 54 465 bytes, v2 54 505.
 pub const MAX_HEADER_LEN: usize = 65_536;
+/// A v2 announced segment (bid.json) is at most 1 MiB of plaintext.
+pub const MAX_ANNOUNCED_LEN: u64 = 1 << 20;
 
-const LABEL_SHARE: &[u8] = b"bidhall-sealbox/1 share";
-const LABEL_COMMIT: &[u8] = b"bidhall-sealbox/1 commit";
+/// The labels that differ between versions, so no value of one version passes for the other's.
+struct Labels {
+    share: &'static [u8],
+    commit: &'static [u8],
+    mac: &'static [u8],
+    signature: &'static [u8],
+}
+
+const V1_LABELS: Labels = Labels {
+    share: b"bidhall-sealbox/1 share",
+    commit: b"bidhall-sealbox/1 commit",
+    mac: b"bidhall-sealbox/1 header-mac",
+    signature: b"bidhall-sealbox/1 signature",
+};
+const V2_LABELS: Labels = Labels {
+    share: b"bidhall-sealbox/2 share",
+    commit: b"bidhall-sealbox/2 commit",
+    mac: b"bidhall-sealbox/2 header-mac",
+    signature: b"bidhall-sealbox/2 signature",
+};
 const LABEL_PAYLOAD: &[u8] = b"bidhall-sealbox/1 payload";
-const LABEL_MAC: &[u8] = b"bidhall-sealbox/1 header-mac";
-const LABEL_SIGNATURE: &[u8] = b"bidhall-sealbox/1 signature";
+const LABEL_ANNOUNCED: &[u8] = b"bidhall-sealbox/2 announced";
+const LABEL_DOCUMENTS: &[u8] = b"bidhall-sealbox/2 documents";
+const LABEL_ANNOUNCED_KEY: &[u8] = b"bidhall-sealbox/2 announced-key";
+
+fn labels(version: u8) -> &'static Labels {
+    if version == VERSION_2 {
+        &V2_LABELS
+    } else {
+        &V1_LABELS
+    }
+}
 
 /// What a tenderer seals for: which tender and lot, who it is, and the tender's custodians in
 /// their published order (custodian i is `custodians[i - 1]`).
@@ -129,22 +162,29 @@ pub struct CustodianRecord {
     pub sealed_share: [u8; SEALED_SHARE_LEN],
 }
 
-/// A parsed envelope header. It keeps its exact bytes, since the MAC and signature cover them.
+/// A parsed envelope header (v1 or v2). It keeps its exact bytes, since the MAC and signature
+/// cover them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Header {
     bytes: Vec<u8>,
+    version: u8,
     tender_id: String,
     lot_id: String,
     tenderer_id: String,
     envelope_id: [u8; ENVELOPE_ID_LEN],
     k: u8,
+    /// v1: the whole payload; v2: the documents segment's plaintext.
     payload_len: u64,
+    /// v2 only: bid.json's length and the commitment to the key it is sealed under.
+    announced_len: u64,
+    announced_commitment: Option<[u8; COMMITMENT_LEN]>,
     custodians: Vec<CustodianRecord>,
 }
 
 impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Header")
+            .field("version", &self.version)
             .field("tender_id", &self.tender_id)
             .field("lot_id", &self.lot_id)
             .field("tenderer_id", &self.tenderer_id)
@@ -152,6 +192,7 @@ impl fmt::Debug for Header {
             .field("n", &self.custodians.len())
             .field("k", &self.k)
             .field("payload_len", &self.payload_len)
+            .field("announced_len", &self.announced_len)
             .finish()
     }
 }
@@ -227,6 +268,28 @@ impl fmt::Debug for ContentKey {
     }
 }
 
+/// The key of a v2 envelope's announced segment. Secret until the opening; the hall publishes it
+/// then, and anyone checks it against the commitment in the signed header (`check_announced_key`).
+/// It opens bid.json and nothing else: the documents are under another key derived from CK.
+#[derive(Clone)]
+pub struct AnnouncedKey(Zeroizing<[u8; 32]>);
+
+impl AnnouncedKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AnnouncedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AnnouncedKey([redacted])")
+    }
+}
+
 fn id_field(field: &'static str, value: &str) -> Result<(), EnvelopeError> {
     if value.is_empty() || value.len() > MAX_ID_LEN {
         return Err(EnvelopeError::InvalidField {
@@ -237,10 +300,16 @@ fn id_field(field: &'static str, value: &str) -> Result<(), EnvelopeError> {
     Ok(())
 }
 
-/// HPKE `info` for custodian i: binds the share to this tender, lot, envelope and position.
-pub(crate) fn share_info(tender_id: &str, lot_id: &str, envelope_id: &[u8], index: u8) -> Vec<u8> {
+/// HPKE `info` for custodian i: binds the share to this version, tender, lot, envelope and position.
+pub(crate) fn share_info(
+    version: u8,
+    tender_id: &str,
+    lot_id: &str,
+    envelope_id: &[u8],
+    index: u8,
+) -> Vec<u8> {
     let mut info = Vec::with_capacity(64 + tender_id.len() + lot_id.len());
-    put_lp(&mut info, LABEL_SHARE);
+    put_lp(&mut info, labels(version).share);
     put_lp(&mut info, tender_id.as_bytes());
     put_lp(&mut info, lot_id.as_bytes());
     put_lp(&mut info, envelope_id);
@@ -251,6 +320,7 @@ pub(crate) fn share_info(tender_id: &str, lot_id: &str, envelope_id: &[u8], inde
 /// SHA-256(lp(label) ‖ lp(envelope id) ‖ u8 i ‖ share ‖ salt). The 256-bit salt travels only
 /// inside the HPKE ciphertext, so the commitment reveals nothing about the share.
 pub(crate) fn share_commitment(
+    version: u8,
     envelope_id: &[u8],
     index: u8,
     share: &[u8; SECRET_LEN],
@@ -258,7 +328,7 @@ pub(crate) fn share_commitment(
 ) -> [u8; COMMITMENT_LEN] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     let mut prefix = Vec::with_capacity(64);
-    put_lp(&mut prefix, LABEL_COMMIT);
+    put_lp(&mut prefix, labels(version).commit);
     put_lp(&mut prefix, envelope_id);
     prefix.push(index);
     ctx.update(&prefix);
@@ -284,23 +354,63 @@ pub(crate) fn derive_key(
     out
 }
 
+/// v1's one payload key.
 pub(crate) fn payload_key(ck: &[u8; CONTENT_KEY_LEN], envelope_id: &[u8]) -> Zeroizing<[u8; 32]> {
     derive_key(ck, envelope_id, LABEL_PAYLOAD)
 }
 
-pub(crate) fn mac_key(ck: &[u8; CONTENT_KEY_LEN], envelope_id: &[u8]) -> Zeroizing<[u8; 32]> {
-    derive_key(ck, envelope_id, LABEL_MAC)
+/// v2's key of the announced segment (bid.json).
+pub(crate) fn announced_key_bytes(
+    ck: &[u8; CONTENT_KEY_LEN],
+    envelope_id: &[u8],
+) -> Zeroizing<[u8; 32]> {
+    derive_key(ck, envelope_id, LABEL_ANNOUNCED)
 }
 
-pub(crate) fn signature_message(signed_part: &[u8]) -> Vec<u8> {
+/// v2's key of the documents segment (the attachments archive).
+pub(crate) fn documents_key(ck: &[u8; CONTENT_KEY_LEN], envelope_id: &[u8]) -> Zeroizing<[u8; 32]> {
+    derive_key(ck, envelope_id, LABEL_DOCUMENTS)
+}
+
+pub(crate) fn mac_key(
+    version: u8,
+    ck: &[u8; CONTENT_KEY_LEN],
+    envelope_id: &[u8],
+) -> Zeroizing<[u8; 32]> {
+    derive_key(ck, envelope_id, labels(version).mac)
+}
+
+/// SHA-256(lp("bidhall-sealbox/2 announced-key") ‖ lp(envelope id) ‖ announced key): what the
+/// signed v2 header carries, so a published announced key can be checked by anyone. AES-GCM does
+/// not commit to its key; this does.
+pub fn announced_key_commitment(envelope_id: &[u8], key: &[u8; 32]) -> [u8; COMMITMENT_LEN] {
+    let mut msg = Vec::with_capacity(96);
+    put_lp(&mut msg, LABEL_ANNOUNCED_KEY);
+    put_lp(&mut msg, envelope_id);
+    msg.extend_from_slice(key);
+    let mut out = [0u8; COMMITMENT_LEN];
+    out.copy_from_slice(digest::digest(&digest::SHA256, &msg).as_ref());
+    out
+}
+
+pub(crate) fn signature_message(version: u8, signed_part: &[u8]) -> Vec<u8> {
     let mut msg = Vec::with_capacity(signed_part.len() + 40);
-    put_lp(&mut msg, LABEL_SIGNATURE);
+    put_lp(&mut msg, labels(version).signature);
     msg.extend_from_slice(signed_part);
     msg
 }
 
-fn header_len_for(params: &SealParams) -> usize {
-    PREFIX_LEN
+/// v2 adds the announced length and the announced-key commitment to v1's fixed fields.
+const V2_EXTRA_LEN: usize = 8 + COMMITMENT_LEN;
+
+fn header_len_for(version: u8, params: &SealParams) -> usize {
+    let extra = if version == VERSION_2 {
+        V2_EXTRA_LEN
+    } else {
+        0
+    };
+    extra
+        + PREFIX_LEN
         + 12
         + params.tender_id.len()
         + params.lot_id.len()
@@ -343,8 +453,9 @@ fn validate_params(params: &SealParams, payload_len: u64) -> Result<u8, Envelope
     Ok(n)
 }
 
-/// Seals `payload_len` bytes read from `payload` for the tender's custodians and writes the
-/// envelope (header ‖ body) to `out`, one 64 KiB chunk at a time.
+/// Seals `payload_len` bytes read from `payload` for the tender's custodians and writes a
+/// version 1 envelope (header ‖ body) to `out`, one 64 KiB chunk at a time. New bids are sealed
+/// with `seal_v2`; v1 stays for envelopes already receipted and for its test vectors.
 ///
 /// The length is needed up front because the signed header states it, which lets the server
 /// reject a truncated upload before it issues a receipt; the reader must yield exactly that many.
@@ -374,6 +485,91 @@ pub fn seal(
 pub fn seal_deterministic(
     params: &SealParams,
     signing_key: &TendererSigningKey,
+    payload: impl Read,
+    payload_len: u64,
+    out: impl Write,
+    randomness: &SealRandomness,
+    rng: &dyn SecureRandom,
+) -> Result<SealedSummary, EnvelopeError> {
+    seal_with(
+        VERSION,
+        params,
+        signing_key,
+        None,
+        payload,
+        payload_len,
+        out,
+        randomness,
+        rng,
+    )
+}
+
+/// Seals a version 2 envelope: `announced` (bid.json, the 开标一览表 fields read out at the
+/// opening, at most 1 MiB) under the announced key, and `documents_len` bytes of `documents` (the
+/// attachments archive) under the documents key, both derived from one content key. After the
+/// opening the hall publishes the announced key; the documents stay readable only with CK.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_v2(
+    params: &SealParams,
+    signing_key: &TendererSigningKey,
+    announced: &[u8],
+    documents: impl Read,
+    documents_len: u64,
+    out: impl Write,
+    rng: &dyn SecureRandom,
+) -> Result<SealedSummary, EnvelopeError> {
+    let n = validate_params(params, documents_len)?;
+    let randomness = SealRandomness::generate(n, params.k, rng)?;
+    seal_v2_deterministic(
+        params,
+        signing_key,
+        announced,
+        documents,
+        documents_len,
+        out,
+        &randomness,
+        rng,
+    )
+}
+
+/// `seal_v2` with every random value given (test vectors); only the signature varies.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_v2_deterministic(
+    params: &SealParams,
+    signing_key: &TendererSigningKey,
+    announced: &[u8],
+    documents: impl Read,
+    documents_len: u64,
+    out: impl Write,
+    randomness: &SealRandomness,
+    rng: &dyn SecureRandom,
+) -> Result<SealedSummary, EnvelopeError> {
+    if announced.len() as u64 > MAX_ANNOUNCED_LEN {
+        return Err(EnvelopeError::InvalidParams(
+            "the announced fields are larger than 1 MiB",
+        ));
+    }
+    seal_with(
+        VERSION_2,
+        params,
+        signing_key,
+        Some(announced),
+        documents,
+        documents_len,
+        out,
+        randomness,
+        rng,
+    )
+}
+
+/// Both versions: the header (v2 with the announced length and key commitment), then the body —
+/// v1 one STREAM of the payload, v2 the announced STREAM followed by the documents STREAM.
+#[allow(clippy::too_many_arguments)]
+fn seal_with(
+    version: u8,
+    params: &SealParams,
+    signing_key: &TendererSigningKey,
+    announced: Option<&[u8]>,
     mut payload: impl Read,
     payload_len: u64,
     mut out: impl Write,
@@ -395,10 +591,10 @@ pub fn seal_deterministic(
     )
     .map_err(|_| EnvelopeError::InvalidParams("coefficients must be 32 * (k - 1) bytes"))?;
 
-    let header_len = header_len_for(params);
+    let header_len = header_len_for(version, params);
     let mut bytes = Vec::with_capacity(header_len);
     bytes.extend_from_slice(&MAGIC);
-    bytes.push(VERSION);
+    bytes.push(version);
     bytes.extend_from_slice(&(header_len as u32).to_be_bytes());
     put_lp(&mut bytes, params.tender_id.as_bytes());
     put_lp(&mut bytes, params.lot_id.as_bytes());
@@ -407,7 +603,14 @@ pub fn seal_deterministic(
     bytes.push(n);
     bytes.push(params.k);
     bytes.extend_from_slice(&(CHUNK_SIZE as u32).to_be_bytes());
-    bytes.extend_from_slice(&payload_len.to_be_bytes());
+    if let Some(announced) = announced {
+        bytes.extend_from_slice(&(announced.len() as u64).to_be_bytes());
+        bytes.extend_from_slice(&payload_len.to_be_bytes());
+        let key = announced_key_bytes(&r.content_key, &r.envelope_id);
+        bytes.extend_from_slice(&announced_key_commitment(&r.envelope_id, &key));
+    } else {
+        bytes.extend_from_slice(&payload_len.to_be_bytes());
+    }
 
     for (pos, (custodian, share)) in params.custodians.iter().zip(&shares).enumerate() {
         let index = share.x;
@@ -415,7 +618,13 @@ pub fn seal_deterministic(
         let mut plain = Zeroizing::new([0u8; SECRET_LEN + SALT_LEN]);
         plain[..SECRET_LEN].copy_from_slice(&share.y);
         plain[SECRET_LEN..].copy_from_slice(salt);
-        let info = share_info(&params.tender_id, &params.lot_id, &r.envelope_id, index);
+        let info = share_info(
+            version,
+            &params.tender_id,
+            &params.lot_id,
+            &r.envelope_id,
+            index,
+        );
         let (enc, sealed) = hpke::seal(
             custodian.point(),
             &info,
@@ -426,17 +635,23 @@ pub fn seal_deterministic(
         .map_err(|_| EnvelopeError::InvalidParams("HPKE could not seal to a custodian key"))?;
         bytes.push(index);
         bytes.extend_from_slice(&custodian.fingerprint());
-        bytes.extend_from_slice(&share_commitment(&r.envelope_id, index, &share.y, salt));
+        bytes.extend_from_slice(&share_commitment(
+            version,
+            &r.envelope_id,
+            index,
+            &share.y,
+            salt,
+        ));
         bytes.extend_from_slice(&enc);
         bytes.extend_from_slice(&sealed);
     }
     drop(shares);
 
-    let mac_key = mac_key(&r.content_key, &r.envelope_id);
+    let mac_key = mac_key(version, &r.content_key, &r.envelope_id);
     let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &*mac_key), &bytes);
     bytes.extend_from_slice(mac.as_ref());
     let signature = signing_key
-        .sign(&signature_message(&bytes), rng)
+        .sign(&signature_message(version, &bytes), rng)
         .map_err(|_| EnvelopeError::Randomness)?;
     bytes.extend_from_slice(&signature);
     // Parsing what was just written proves the writer and the strict parser agree.
@@ -445,11 +660,22 @@ pub fn seal_deterministic(
     let mut hash = digest::Context::new(&digest::SHA256);
     hash.update(&bytes);
     out.write_all(&bytes)?;
-    let key = stream::payload_cipher(&payload_key(&r.content_key, &r.envelope_id))?;
-    stream::encrypt(&key, payload_len, &mut payload, &mut out, &mut hash)?;
+    match announced {
+        None => {
+            let key = stream::payload_cipher(&payload_key(&r.content_key, &r.envelope_id))?;
+            stream::encrypt(&key, payload_len, &mut payload, &mut out, &mut hash)?;
+        }
+        Some(announced) => {
+            let key = stream::payload_cipher(&announced_key_bytes(&r.content_key, &r.envelope_id))?;
+            let mut from = announced;
+            stream::encrypt(&key, announced.len() as u64, &mut from, &mut out, &mut hash)?;
+            let key = stream::payload_cipher(&documents_key(&r.content_key, &r.envelope_id))?;
+            stream::encrypt(&key, payload_len, &mut payload, &mut out, &mut hash)?;
+        }
+    }
     out.flush()?;
 
-    let body_len = stream::body_len(payload_len);
+    let body_len = header.body_len();
     let mut envelope_sha256 = [0u8; 32];
     envelope_sha256.copy_from_slice(hash.finish().as_ref());
     Ok(SealedSummary {
@@ -483,7 +709,7 @@ impl Header {
             return Err(EnvelopeError::BadMagic);
         }
         let version = *prefix.get(7).ok_or(EnvelopeError::BadMagic)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_2 {
             return Err(EnvelopeError::UnsupportedVersion(version));
         }
         let len_bytes: [u8; 4] = prefix
@@ -497,7 +723,7 @@ impl Header {
         if declared > MAX_HEADER_LEN {
             return Err(EnvelopeError::InvalidField {
                 field: "header_len",
-                reason: "larger than any v1 header",
+                reason: "larger than any v1 or v2 header",
             });
         }
         Ok(declared)
@@ -513,6 +739,7 @@ impl Header {
                 actual: bytes.len() as u64,
             });
         }
+        let version = bytes[7];
         let mut c = Cursor::new(bytes);
         c.take(PREFIX_LEN);
         let tender_id = id_from(field(c.lp(), "tender_id")?, "tender_id")?;
@@ -536,16 +763,38 @@ impl Header {
         if field(c.u32(), "chunk_size")? != CHUNK_SIZE as u32 {
             return Err(EnvelopeError::InvalidField {
                 field: "chunk_size",
-                reason: "version 1 uses 65536-byte chunks",
+                reason: "versions 1 and 2 use 65536-byte chunks",
             });
         }
-        let payload_len = field(c.u64(), "payload_len")?;
+        let announced_len = if version == VERSION_2 {
+            let len = field(c.u64(), "announced_len")?;
+            if len > MAX_ANNOUNCED_LEN {
+                return Err(EnvelopeError::InvalidField {
+                    field: "announced_len",
+                    reason: "larger than 1 MiB",
+                });
+            }
+            len
+        } else {
+            0
+        };
+        let payload_field = if version == VERSION_2 {
+            "documents_len"
+        } else {
+            "payload_len"
+        };
+        let payload_len = field(c.u64(), payload_field)?;
         if payload_len > MAX_PAYLOAD_LEN {
             return Err(EnvelopeError::InvalidField {
-                field: "payload_len",
+                field: payload_field,
                 reason: "larger than 1 TiB",
             });
         }
+        let announced_commitment = if version == VERSION_2 {
+            Some(field(c.array(), "announced_key_commitment")?)
+        } else {
+            None
+        };
         let mut custodians: Vec<CustodianRecord> = Vec::with_capacity(n.into());
         for expected in 1..=n {
             let index = field(c.u8(), "custodian.index")?;
@@ -590,12 +839,15 @@ impl Header {
         debug_assert_eq!(c.position(), bytes.len());
         Ok(Header {
             bytes: bytes.to_vec(),
+            version,
             tender_id,
             lot_id,
             tenderer_id,
             envelope_id,
             k,
             payload_len,
+            announced_len,
+            announced_commitment,
             custodians,
         })
     }
@@ -626,6 +878,10 @@ impl Header {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
+    /// 1 or 2: the format of this envelope (docs/sealed-envelope.md).
+    pub fn version(&self) -> u8 {
+        self.version
+    }
     pub fn tender_id(&self) -> &str {
         &self.tender_id
     }
@@ -648,12 +904,33 @@ impl Header {
     pub fn chunk_size(&self) -> u32 {
         CHUNK_SIZE as u32
     }
+    /// Plaintext bytes sealed in the body: v1 the payload, v2 the announced and documents
+    /// segments together.
     pub fn payload_len(&self) -> u64 {
+        self.payload_len + self.announced_len
+    }
+    /// v2: bid.json's length in bytes; v1 has no announced segment.
+    pub fn announced_len(&self) -> Option<u64> {
+        (self.version == VERSION_2).then_some(self.announced_len)
+    }
+    /// v2: the documents segment's plaintext length; v1: the whole payload's.
+    pub fn documents_len(&self) -> u64 {
         self.payload_len
+    }
+    /// v2: the commitment to the announced key, covered by the MAC and the signature.
+    pub fn announced_key_commitment(&self) -> Option<&[u8; COMMITMENT_LEN]> {
+        self.announced_commitment.as_ref()
+    }
+    /// v2: bytes of the announced segment, which starts right after the header.
+    pub fn announced_segment_len(&self) -> Option<u64> {
+        self.announced_len().map(stream::body_len)
     }
     /// Exact length of the ciphertext that must follow this header.
     pub fn body_len(&self) -> u64 {
-        stream::body_len(self.payload_len)
+        match self.announced_segment_len() {
+            Some(announced) => announced + stream::body_len(self.payload_len),
+            None => stream::body_len(self.payload_len),
+        }
     }
     /// Exact length of the whole envelope; the server checks an upload against it.
     pub fn envelope_len(&self) -> u64 {
@@ -677,7 +954,7 @@ impl Header {
     }
 
     fn mac_matches(&self, content_key: &[u8; CONTENT_KEY_LEN]) -> bool {
-        let key = mac_key(content_key, &self.envelope_id);
+        let key = mac_key(self.version, content_key, &self.envelope_id);
         hmac::verify(
             &hmac::Key::new(hmac::HMAC_SHA256, &*key),
             &self.bytes[..self.mac_offset()],
@@ -693,7 +970,10 @@ pub fn verify_signature(
     tenderer: &TendererPublicKey,
 ) -> Result<(), EnvelopeError> {
     let signed = &header.bytes[..header.bytes.len() - SIGNATURE_LEN];
-    if tenderer.verify(&signature_message(signed), header.signature()) {
+    if tenderer.verify(
+        &signature_message(header.version, signed),
+        header.signature(),
+    ) {
         Ok(())
     } else {
         Err(EnvelopeError::BadSignature)
@@ -747,6 +1027,7 @@ pub fn open_share(
         return Err(EnvelopeError::WrongCustodianKey { index });
     }
     let info = share_info(
+        header.version,
         &header.tender_id,
         &header.lot_id,
         &header.envelope_id,
@@ -764,7 +1045,13 @@ pub fn open_share(
     };
     released.share.copy_from_slice(&plain[..SECRET_LEN]);
     released.salt.copy_from_slice(&plain[SECRET_LEN..]);
-    let commitment = share_commitment(&header.envelope_id, index, &released.share, &released.salt);
+    let commitment = share_commitment(
+        header.version,
+        &header.envelope_id,
+        index,
+        &released.share,
+        &released.salt,
+    );
     if !ct_eq(&commitment, &record.commitment) {
         return Err(EnvelopeError::ShareNotCommitted { index });
     }
@@ -780,7 +1067,13 @@ pub fn check_released_share(
     let record = header
         .custodian(index)
         .ok_or(EnvelopeError::NoSuchCustodian { index })?;
-    let commitment = share_commitment(&header.envelope_id, index, &released.share, &released.salt);
+    let commitment = share_commitment(
+        header.version,
+        &header.envelope_id,
+        index,
+        &released.share,
+        &released.salt,
+    );
     if released.index != index || !ct_eq(&commitment, &record.commitment) {
         return Err(EnvelopeError::ShareMismatch { index });
     }
@@ -844,6 +1137,12 @@ pub fn open_payload(
     mut ciphertext: impl Read,
     mut out: impl Write,
 ) -> Result<u64, EnvelopeError> {
+    if header.version != VERSION {
+        return Err(EnvelopeError::WrongVersion {
+            version: header.version,
+            reason: "has two segments: open them with open_announced and open_documents",
+        });
+    }
     if !header.mac_matches(content_key.expose_secret()) {
         return Err(EnvelopeError::KeyDoesNotMatchHeader);
     }
@@ -852,6 +1151,85 @@ pub fn open_payload(
         &header.envelope_id,
     ))?;
     let written = stream::decrypt(&key, header.payload_len, &mut ciphertext, &mut out)?;
+    out.flush()?;
+    Ok(written)
+}
+
+fn require_v2(header: &Header, reason: &'static str) -> Result<(), EnvelopeError> {
+    if header.version == VERSION_2 {
+        Ok(())
+    } else {
+        Err(EnvelopeError::WrongVersion {
+            version: header.version,
+            reason,
+        })
+    }
+}
+
+/// The hall's step after `rebuild_key` on a v2 envelope: derive the announced key from CK and
+/// check it against the tenderer's commitment. CK passed the MAC, which covers the commitment, so
+/// only the tenderer can have written a commitment that does not fit (`AnnouncedKeyNotCommitted`).
+pub fn announced_key(
+    header: &Header,
+    content_key: &ContentKey,
+) -> Result<AnnouncedKey, EnvelopeError> {
+    require_v2(header, "has no announced key")?;
+    if !header.mac_matches(content_key.expose_secret()) {
+        return Err(EnvelopeError::KeyDoesNotMatchHeader);
+    }
+    let key = announced_key_bytes(content_key.expose_secret(), &header.envelope_id);
+    let committed = announced_key_commitment(&header.envelope_id, &key);
+    match header.announced_commitment {
+        Some(c) if ct_eq(&c, &committed) => Ok(AnnouncedKey(key)),
+        _ => Err(EnvelopeError::AnnouncedKeyNotCommitted),
+    }
+}
+
+/// Anyone's check of a published announced key: it must be the one the signed header commits to
+/// (`AnnouncedKeyMismatch` otherwise: the publisher's error, not a party's fault in the opening).
+pub fn check_announced_key(header: &Header, key: &AnnouncedKey) -> Result<(), EnvelopeError> {
+    require_v2(header, "has no announced key")?;
+    let committed = announced_key_commitment(&header.envelope_id, key.expose_secret());
+    match header.announced_commitment {
+        Some(c) if ct_eq(&c, &committed) => Ok(()),
+        _ => Err(EnvelopeError::AnnouncedKeyMismatch),
+    }
+}
+
+/// Decrypts a v2 envelope's announced segment (bid.json) from `body`, the bytes right after the
+/// header, with a key checked against the header's commitment first. Reads exactly the announced
+/// segment and leaves `body` at the documents segment. Anyone can do this after the opening.
+pub fn open_announced(
+    header: &Header,
+    key: &AnnouncedKey,
+    mut body: impl Read,
+    mut out: impl Write,
+) -> Result<u64, EnvelopeError> {
+    check_announced_key(header, key)?;
+    let cipher = stream::payload_cipher(key.expose_secret())?;
+    let written = stream::decrypt_segment(&cipher, header.announced_len, &mut body, &mut out)?;
+    out.flush()?;
+    Ok(written)
+}
+
+/// Decrypts a v2 envelope's documents segment — the bytes after the announced segment — with the
+/// documents key derived from CK, then requires the end of the input. Output written before an
+/// error must be discarded.
+pub fn open_documents(
+    header: &Header,
+    content_key: &ContentKey,
+    mut rest: impl Read,
+    mut out: impl Write,
+) -> Result<u64, EnvelopeError> {
+    require_v2(header, "has no documents segment")?;
+    if !header.mac_matches(content_key.expose_secret()) {
+        return Err(EnvelopeError::KeyDoesNotMatchHeader);
+    }
+    let cipher = stream::payload_cipher(&documents_key(
+        content_key.expose_secret(),
+        &header.envelope_id,
+    ))?;
+    let written = stream::decrypt(&cipher, header.payload_len, &mut rest, &mut out)?;
     out.flush()?;
     Ok(written)
 }

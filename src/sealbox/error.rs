@@ -61,6 +61,10 @@ pub enum EnvelopeError {
     NotEnoughShares { have: usize, need: usize },
     #[error("this content key does not belong to this envelope")]
     KeyDoesNotMatchHeader,
+    #[error("this announced key is not the one the tenderer committed to in the envelope header")]
+    AnnouncedKeyMismatch,
+    #[error("a version {version} envelope {reason}")]
+    WrongVersion { version: u8, reason: &'static str },
     #[error("the system random number generator failed")]
     Randomness,
     #[error("I/O error: {0}")]
@@ -89,6 +93,8 @@ pub enum EnvelopeError {
     PayloadTruncated { chunk: u64 },
     #[error("ciphertext continues after the last payload chunk")]
     TrailingCiphertext,
+    #[error("the announced key derived from the content key does not match the tenderer's commitment in the header")]
+    AnnouncedKeyNotCommitted,
 }
 
 impl EnvelopeError {
@@ -105,7 +111,8 @@ impl EnvelopeError {
             | HeaderMac
             | ChunkCorrupt { .. }
             | PayloadTruncated { .. }
-            | TrailingCiphertext => Some(Fault::Tenderer),
+            | TrailingCiphertext
+            | AnnouncedKeyNotCommitted => Some(Fault::Tenderer),
             BadMagic
             | UnsupportedVersion(_)
             | HeaderLength { .. }
@@ -117,6 +124,8 @@ impl EnvelopeError {
             | DuplicateShare { .. }
             | NotEnoughShares { .. }
             | KeyDoesNotMatchHeader
+            | AnnouncedKeyMismatch
+            | WrongVersion { .. }
             | Randomness
             | Io(_) => None,
         }

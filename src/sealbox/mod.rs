@@ -15,9 +15,10 @@ mod wire;
 mod tests;
 
 pub use envelope::{
-    check_released_share, check_sealed_for, open_payload, open_share, rebuild_key, seal,
-    seal_deterministic, verify_signature, ContentKey, CustodianRecord, Header, ReleasedShare,
-    SealParams, SealRandomness, SealedSummary,
+    announced_key, announced_key_commitment, check_announced_key, check_released_share,
+    check_sealed_for, open_announced, open_documents, open_payload, open_share, rebuild_key, seal,
+    seal_deterministic, seal_v2, seal_v2_deterministic, verify_signature, AnnouncedKey, ContentKey,
+    CustodianRecord, Header, ReleasedShare, SealParams, SealRandomness, SealedSummary,
 };
 pub use error::{EnvelopeError, Fault};
 pub use keys::{

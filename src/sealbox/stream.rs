@@ -93,8 +93,26 @@ pub(crate) fn encrypt(
 }
 
 /// Decrypts the body of an envelope whose header declares `payload_len`, writing each chunk's
-/// plaintext only after its tag verified. Returns the number of plaintext bytes written.
+/// plaintext only after its tag verified, then requires the end of the input. Returns the number
+/// of plaintext bytes written.
 pub(crate) fn decrypt(
+    key: &LessSafeKey,
+    payload_len: u64,
+    ciphertext: &mut impl Read,
+    out: &mut impl Write,
+) -> Result<u64, EnvelopeError> {
+    let written = decrypt_segment(key, payload_len, ciphertext, out)?;
+    let mut probe = [0u8; 1];
+    if read_full(ciphertext, &mut probe)? != 0 {
+        return Err(EnvelopeError::TrailingCiphertext);
+    }
+    Ok(written)
+}
+
+/// Decrypts one STREAM of `payload_len` plaintext bytes and stops right after its last chunk,
+/// leaving the reader at whatever follows (a version 2 envelope's announced segment is followed
+/// by its documents segment).
+pub(crate) fn decrypt_segment(
     key: &LessSafeKey,
     payload_len: u64,
     ciphertext: &mut impl Read,
@@ -119,10 +137,6 @@ pub(crate) fn decrypt(
             .map_err(|_| EnvelopeError::ChunkCorrupt { chunk: index })?;
         out.write_all(plain)?;
         written += plain.len() as u64;
-    }
-    let mut probe = [0u8; 1];
-    if read_full(ciphertext, &mut probe)? != 0 {
-        return Err(EnvelopeError::TrailingCiphertext);
     }
     Ok(written)
 }

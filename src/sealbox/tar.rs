@@ -1,5 +1,6 @@
-//! The bid payload as a minimal ustar archive: `bid.json` first, then attachments; regular files
-//! only, names of at most 100 bytes of UTF-8. Never writes or accepts links, absolute paths,
+//! The bid payload as a minimal ustar archive: `bid.json` first, then attachments (v1), or the
+//! attachments alone (a v2 documents segment, possibly empty); regular files only, names of at
+//! most 100 bytes of UTF-8. Never writes or accepts links, absolute paths,
 //! `..` components or duplicate names, so unpacking it can never escape its folder.
 
 use crate::sealbox::wire::read_full;
@@ -106,6 +107,7 @@ fn header_block(name: &str, size: u64) -> [u8; BLOCK_LEN] {
 pub struct TarWriter<W: Write> {
     out: W,
     names: Vec<String>,
+    bid_json_first: bool,
 }
 
 impl<W: Write> TarWriter<W> {
@@ -113,13 +115,23 @@ impl<W: Write> TarWriter<W> {
         Self {
             out,
             names: Vec::new(),
+            bid_json_first: true,
+        }
+    }
+
+    /// A v2 documents archive: the attachments only, in the same format, and it may be empty.
+    pub fn documents(out: W) -> Self {
+        Self {
+            out,
+            names: Vec::new(),
+            bid_json_first: false,
         }
     }
 
     /// Appends one file of exactly `size` bytes read from `data`.
     pub fn append(&mut self, name: &str, size: u64, data: impl Read) -> Result<(), TarError> {
         validate_name(name)?;
-        if self.names.is_empty() && name != BID_JSON {
+        if self.bid_json_first && self.names.is_empty() && name != BID_JSON {
             return Err(TarError::BidJsonNotFirst);
         }
         if self.names.iter().any(|n| n == name) {
@@ -148,7 +160,7 @@ impl<W: Write> TarWriter<W> {
 
     /// Writes the two zero blocks that end the archive and hands back the writer.
     pub fn finish(mut self) -> Result<W, TarError> {
-        if self.names.is_empty() {
+        if self.bid_json_first && self.names.is_empty() {
             return Err(TarError::BidJsonNotFirst);
         }
         self.out.write_all(&[0u8; 2 * BLOCK_LEN])?;
@@ -172,6 +184,7 @@ pub struct TarReader<R: Read> {
     pad: usize,
     names: Vec<String>,
     finished: bool,
+    bid_json_first: bool,
 }
 
 fn parse_octal(field: &[u8]) -> Result<u64, TarError> {
@@ -200,6 +213,15 @@ impl<R: Read> TarReader<R> {
             pad: 0,
             names: Vec::new(),
             finished: false,
+            bid_json_first: true,
+        }
+    }
+
+    /// Reads a v2 documents archive: no `bid.json` rule, and it may hold no file.
+    pub fn documents(inner: R) -> Self {
+        Self {
+            bid_json_first: false,
+            ..Self::new(inner)
         }
     }
 
@@ -243,7 +265,7 @@ impl<R: Read> TarReader<R> {
             if second.iter().any(|b| *b != 0) || read_full(&mut self.inner, &mut probe)? != 0 {
                 return Err(TarError::UnexpectedData);
             }
-            if self.names.is_empty() {
+            if self.bid_json_first && self.names.is_empty() {
                 return Err(TarError::BidJsonNotFirst);
             }
             self.finished = true;
@@ -281,7 +303,7 @@ impl<R: Read> TarReader<R> {
             .map_err(|_| TarError::BadHeader("file name is not UTF-8"))?
             .to_owned();
         validate_name(&name)?;
-        if self.names.is_empty() && name != BID_JSON {
+        if self.bid_json_first && self.names.is_empty() && name != BID_JSON {
             return Err(TarError::BidJsonNotFirst);
         }
         if self.names.contains(&name) {

@@ -137,6 +137,16 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web/static/js/app/evaluation.js"),
     ),
     (
+        "/static/js/app/bid-documents.js",
+        JS,
+        include_bytes!("../../web/static/js/app/bid-documents.js"),
+    ),
+    (
+        "/static/js/app/announced.js",
+        JS,
+        include_bytes!("../../web/static/js/app/announced.js"),
+    ),
+    (
         "/static/js/app/award-desk.js",
         JS,
         include_bytes!("../../web/static/js/app/award-desk.js"),

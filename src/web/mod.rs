@@ -7,6 +7,7 @@ mod audit;
 mod bidbox;
 mod board;
 mod bonds;
+mod documents;
 mod draw;
 mod evaluation;
 pub mod format;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(board::board))
         .route("/tenders/{id}", get(tender::tender))
         .route("/tenders/{id}/bid", get(bidbox::bid))
+        .route("/tenders/{id}/documents", get(documents::documents))
         .route("/tenders/{id}/custodian", get(bidbox::custodian))
         .route("/signin", get(workspace::signin))
         .route("/workspace", get(workspace::workspace))

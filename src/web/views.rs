@@ -65,6 +65,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../web/templates/evaluation.html"),
     ),
     (
+        "bid_documents.html",
+        include_str!("../../web/templates/bid_documents.html"),
+    ),
+    (
         "award_desk.html",
         include_str!("../../web/templates/award_desk.html"),
     ),

@@ -924,7 +924,12 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
         .get(format!("/api/tenders/{}/opening/record", b.tender), None)
         .await;
     assert_eq!(record.body[0]["org_id"], b.tenderer_org.as_str());
-    assert_eq!(record.body[0]["shares"].as_array().unwrap().len(), 3);
+    // the command line sealed a version 2 envelope: the record has its announced key, who
+    // released, and no share
+    assert_eq!(record.body[0]["version"], 2);
+    assert_eq!(record.body[0]["released_by"], json!([1, 2, 3]));
+    assert_eq!(record.body[0]["announced_key"].as_str().unwrap().len(), 64);
+    assert!(record.body[0].get("shares").is_none());
     let (url, tender) = (app.base.clone(), b.tender.clone());
     let out = tokio::task::spawn_blocking(move || {
         bidhall_cli(
@@ -941,6 +946,7 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("12345600"), "{text}");
+    assert!(text.contains("announced key matches"), "{text}");
 }
 
 #[tokio::test]
@@ -951,4 +957,396 @@ async fn an_envelope_over_the_size_limit_is_refused_before_it_is_read() {
     let (status, r) = submit(&app, &b, envelope, &b.tenderer).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{r}");
     assert_eq!(r["error"]["code"], "bid_too_large");
+}
+
+// ---- after the opening: the public verifies, the entitled read (envelope version 2) ----------
+
+/// bid.json as the bid page writes it: the announced fields (开标一览表).
+pub(crate) fn bid_json(price_fen: i64) -> Vec<u8> {
+    format!(r#"{{"price_fen":"{price_fen}","duration_days":180,"quality_commitment":"合格"}}"#)
+        .into_bytes()
+}
+
+/// The technical proposal every v2 test bid attaches; its words must never reach the public.
+pub(crate) const PROPOSAL: &[u8] = b"%PDF-1.7 technical proposal: confidential method statement";
+
+/// Seals a version 2 envelope on the device of tenderer `org`: `bid` announced, `attachments` as
+/// the documents archive.
+pub(crate) async fn seal_v2_as(
+    app: &TestApp,
+    b: &Box_,
+    org: &str,
+    pkcs8: &[u8],
+    bid: &[u8],
+    attachments: &[(&str, &[u8])],
+) -> Vec<u8> {
+    let mut p = params(app, b).await;
+    p.tenderer_id = org.to_string();
+    let rng = SystemRandom::new();
+    let signer = TendererSigningKey::from_pkcs8(pkcs8, &rng).unwrap();
+    let mut tar = bidhall::sealbox::tar::TarWriter::documents(Vec::new());
+    for (name, data) in attachments {
+        tar.append(name, data.len() as u64, *data).unwrap();
+    }
+    let documents = tar.finish().unwrap();
+    let mut out = Vec::new();
+    envelope::seal_v2(
+        &p,
+        &signer,
+        bid,
+        &documents[..],
+        documents.len() as u64,
+        &mut out,
+        &rng,
+    )
+    .unwrap();
+    out
+}
+
+/// A concluded opening of three bids — tenderer1 and tenderer2 sealed version 2 envelopes,
+/// tenderer3 an old version 1 envelope — with the expert draw done and the committee formed;
+/// returns the box, the bidders and the committee members' one-time codes.
+pub(crate) async fn concluded_with_committee(
+    app: &TestApp,
+) -> (Box_, Vec<crate::opening::Bidder>, Vec<String>) {
+    let b = open_box(app).await;
+    crate::award::expert_draw(app, &b.tender).await;
+    let mut bidders = Vec::new();
+    for (i, login) in ["tenderer1", "tenderer2", "tenderer3"].iter().enumerate() {
+        let who = crate::opening::bidder(app, &b, login, &format!("91210100MA0Y80000{i}")).await;
+        let price = 98_000_000 + i as i64 * 1_000_000;
+        let sealed = if i < 2 {
+            seal_v2_as(
+                app,
+                &b,
+                &who.org,
+                &who.pkcs8,
+                &bid_json(price),
+                &[("attachments/technical.pdf", PROPOSAL)],
+            )
+            .await
+        } else {
+            seal_as(app, &b, &who.org, &who.pkcs8, &bid_archive(price)).await
+        };
+        let (status, body) = submit(app, &b, sealed, &who.token).await;
+        assert_eq!(status, StatusCode::CREATED, "{login}: {body}");
+        bidders.push(who);
+    }
+    crate::award::conclude_opening(app, &b, &mut bidders).await;
+    let agent = app.sign_in("agent").await;
+    let formed = crate::award::committee(app, &b, &agent, json!([])).await;
+    assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
+    let codes = crate::award::codes(&formed)
+        .into_iter()
+        .map(|(_, code)| code)
+        .collect();
+    (b, bidders, codes)
+}
+
+pub(crate) async fn documents(
+    app: &TestApp,
+    b: &Box_,
+    bid: &str,
+    token: Option<&str>,
+) -> (StatusCode, Vec<u8>) {
+    let mut req = app.client.get(format!(
+        "{}/api/tenders/{}/opening/documents/{bid}",
+        app.base, b.tender
+    ));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    (r.status(), r.bytes().await.unwrap().to_vec())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn after_the_opening_the_public_verifies_the_announced_lines_and_only_the_entitled_read_the_documents(
+) {
+    let app = TestApp::spawn().await;
+    let (b, bidders, codes) = concluded_with_committee(&app).await;
+    let record = app
+        .get(format!("/api/tenders/{}/opening/record", b.tender), None)
+        .await;
+    assert_eq!(record.status, StatusCode::OK, "{:?}", record.body);
+    let lines = record.body.as_array().unwrap().clone();
+    assert_eq!(lines.len(), 3);
+    let line_of = |org: &str| lines.iter().find(|l| l["org_id"] == org).unwrap().clone();
+    let (first, third) = (line_of(&bidders[0].org), line_of(&bidders[2].org));
+
+    // The public record: the announced line and key, who released — never a share.
+    let text = record.body.to_string();
+    let tid = bidhall::domain::TenderId::parse(&b.tender).unwrap();
+    let shares = app.app.store.released_shares(&tid).await.unwrap();
+    assert!(shares.len() >= 9);
+    for (_, _, share_hex) in &shares {
+        assert!(
+            !text.contains(share_hex.as_str()),
+            "a released share is public"
+        );
+        assert!(
+            !text.contains(&share_hex[2..66]),
+            "a share's value is public"
+        );
+    }
+    for l in &lines {
+        assert!(l.get("shares").is_none());
+        assert_eq!(l["outcome"]["status"], "opened", "{l}");
+        assert!(l["outcome"].get("attachments").is_none(), "{l}");
+    }
+    assert_eq!(first["version"], 2);
+    assert_eq!(first["outcome"]["bid"]["price_fen"], "98000000");
+    let announced_key = first["announced_key"].as_str().unwrap().to_string();
+    assert_eq!(third["version"], 1);
+    assert_eq!(third["announced_key"], Value::Null);
+    // The signed opening record carries the same key in the bid's line.
+    let report = app
+        .get(format!("/api/tenders/{}/opening/report", b.tender), None)
+        .await;
+    let signed_line = report.body["record"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["org_id"] == bidders[0].org.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(signed_line["announced_key"], announced_key.as_str());
+    // The public log has the key too, and no share.
+    let log = app
+        .get(
+            format!("/api/log/entries?tender={}&limit=1000", b.tender),
+            None,
+        )
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{:?}", log.body);
+    let log_text = log.body.to_string();
+    assert!(
+        log_text.contains(&announced_key),
+        "the log has the announced key"
+    );
+    for (_, _, share_hex) in &shares {
+        assert!(!log_text.contains(&share_hex[2..66]));
+    }
+
+    // Anyone: the served envelope is the receipted one; the published key is the committed one
+    // and opens bid.json; it does not open the documents.
+    let bid1 = first["bid_id"].as_str().unwrap();
+    let bytes = app
+        .client
+        .get(format!(
+            "{}/api/tenders/{}/opening/envelopes/{bid1}",
+            app.base, b.tender
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)),
+        first["envelope_sha256"].as_str().unwrap()
+    );
+    let header = envelope::Header::read_from(&mut &bytes[..]).unwrap();
+    let key: [u8; 32] = hex::decode(&announced_key).unwrap().try_into().unwrap();
+    let key = envelope::AnnouncedKey::from_bytes(key);
+    envelope::check_announced_key(&header, &key).unwrap();
+    let mut body = &bytes[header.as_bytes().len()..];
+    let mut announced = Vec::new();
+    envelope::open_announced(&header, &key, &mut body, &mut announced).unwrap();
+    let announced: Value = serde_json::from_slice(&announced).unwrap();
+    assert_eq!(announced, first["outcome"]["bid"]);
+    let as_ck = envelope::ContentKey::from_bytes(*key.expose_secret());
+    assert!(matches!(
+        envelope::open_documents(&header, &as_ck, body, Vec::new()),
+        Err(bidhall::sealbox::EnvelopeError::KeyDoesNotMatchHeader)
+    ));
+    assert!(!contains(&bytes, b"confidential method statement"));
+
+    // Refused: signed out (401), a competing tenderer, the operator and the witness (403), a
+    // member token that is not valid (401).
+    let (status, _) = documents(&app, &b, bid1, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for login in ["tenderer2", "platform", "witness"] {
+        let token = app.sign_in(login).await;
+        let (status, body) = documents(&app, &b, bid1, Some(&token)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}");
+        assert!(!contains(&body, b"confidential"), "{login}");
+    }
+    let (status, _) = documents(
+        &app,
+        &b,
+        bid1,
+        Some("bhm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Entitled: the owner, the agent, the supervisor, the bidder itself and a committee member.
+    let member = crate::award::member_sign_in(&app, &codes[0]).await;
+    let mut readers = Vec::new();
+    for login in ["owner", "agent", "supervisor", "tenderer1"] {
+        readers.push((login.to_string(), app.sign_in(login).await));
+    }
+    readers.push(("member".into(), member.clone()));
+    for (who, token) in &readers {
+        let (status, tar) = documents(&app, &b, bid1, Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        let mut reader = bidhall::sealbox::tar::TarReader::documents(&tar[..]);
+        let entry = reader.next_entry().unwrap().unwrap();
+        assert_eq!(entry.name, "attachments/technical.pdf", "{who}");
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut content).unwrap();
+        assert_eq!(content, PROPOSAL, "{who}");
+    }
+    // The bidder reads its own documents, not a rival's.
+    let tenderer1 = app.sign_in("tenderer1").await;
+    let bid2 = line_of(&bidders[1].org)["bid_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        documents(&app, &b, &bid2, Some(&tenderer1)).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // The old v1 envelope opened too; its bidder and the committee read its whole archive.
+    let bid3 = third["bid_id"].as_str().unwrap();
+    let tenderer3 = app.sign_in("tenderer3").await;
+    for token in [&tenderer3, &member] {
+        let (status, tar) = documents(&app, &b, bid3, Some(token)).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut reader = bidhall::sealbox::tar::TarReader::new(&tar[..]);
+        assert_eq!(reader.next_entry().unwrap().unwrap().name, "bid.json");
+    }
+    assert_eq!(
+        documents(&app, &b, bid3, Some(&tenderer1)).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // `bidhall bid verify`, with no account: both v2 lines check out; the v1 one says why the
+    // public can no longer re-decrypt it, and that is not a mismatch.
+    let (url, tender) = (app.base.clone(), b.tender.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        bidhall_cli(
+            &["bid", "verify", "--tender", &tender],
+            &[("BIDHALL_URL", &url)],
+        )
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "bid verify: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("announced key matches").count(), 2, "{text}");
+    assert!(text.contains("version 1 envelope"), "{text}");
+}
+
+#[tokio::test]
+async fn before_the_opening_nobody_reads_bid_documents() {
+    let app = TestApp::spawn().await;
+    let b = open_box(&app).await;
+    let sealed = seal_v2_as(
+        &app,
+        &b,
+        &b.tenderer_org,
+        &b.signer_pkcs8,
+        &bid_json(1),
+        &[("attachments/technical.pdf", PROPOSAL)],
+    )
+    .await;
+    let (status, receipt) = submit(&app, &b, sealed, &b.tenderer).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    let mine = app
+        .get(
+            format!("/api/tenders/{}/bids/mine", b.tender),
+            Some(&b.tenderer),
+        )
+        .await;
+    let bid = mine.body[0]["id"].as_str().unwrap().to_string();
+    let agent = app.sign_in("agent").await;
+    let r = app
+        .get(
+            format!("/api/tenders/{}/opening/documents/{bid}", b.tender),
+            Some(&agent),
+        )
+        .await;
+    assert_eq!(r.code(), "too_early", "{:?}", r.body);
+    // At the deadline, before the shares are in, there is nothing decrypted to read.
+    app.clock.set(b.deadline);
+    let agent = app.sign_in("agent").await;
+    let r = app
+        .get(
+            format!("/api/tenders/{}/opening/documents/{bid}", b.tender),
+            Some(&agent),
+        )
+        .await;
+    assert_eq!(r.code(), "documents_unavailable", "{:?}", r.body);
+}
+
+/// In Chromium (when installed; CI makes it required with BIDHALL_BROWSER_TEST=1): signed out and
+/// as a competing tenderer, a v2 bid's announced line verifies in the browser but its documents
+/// can be neither fetched nor decrypted; a committee member reads them (web/test/browser/documents.mjs).
+#[tokio::test]
+async fn signed_out_or_as_a_rival_the_documents_stay_sealed_and_a_member_reads_them_in_the_browser()
+{
+    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let root = env!("CARGO_MANIFEST_DIR");
+    if !(std::path::Path::new(&chromium).exists()
+        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists())
+    {
+        assert!(
+            !required,
+            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
+        );
+        eprintln!("skipping documents.mjs: Chromium or web/node_modules/playwright-core missing");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let (b, bidders, codes) = concluded_with_committee(&app).await;
+    let record = app
+        .get(format!("/api/tenders/{}/opening/record", b.tender), None)
+        .await;
+    let bid = record
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["org_id"] == bidders[0].org.as_str())
+        .unwrap()["bid_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
+    let shot = format!("{root}/target/browser/documents.png");
+    let out = tokio::process::Command::new("node")
+        .arg(format!("{root}/web/test/browser/documents.mjs"))
+        .env("BIDHALL_URL", &app.base)
+        .env("BIDHALL_TENDER", &b.tender)
+        .env("BIDHALL_BID", &bid)
+        .env("BIDHALL_MEMBER_CODE", &codes[0])
+        .env("BIDHALL_PASSWORD", bidhall::demo::password())
+        .env("BIDHALL_SCREENSHOT", &shot)
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(240), out)
+        .await
+        .expect("documents.mjs timed out")
+        .unwrap();
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "documents.mjs failed:\n{log}");
+    assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
 }

@@ -6,6 +6,7 @@ mod roundtrip;
 mod tamper;
 mod threshold;
 mod vectors;
+mod vectors_v2;
 
 use crate::sealbox::envelope::{self, Header, ReleasedShare, SealParams};
 use crate::sealbox::error::EnvelopeError;

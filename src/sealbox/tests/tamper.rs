@@ -94,7 +94,7 @@ fn a_resigned_header_change_is_the_tenderers_fault() {
         bad[offset] ^= 1 << (offset % 8);
         let sig = t
             .signer
-            .sign(&signature_message(&bad[..sig_at]), &rng)
+            .sign(&signature_message(1, &bad[..sig_at]), &rng)
             .unwrap();
         bad[sig_at..sig_at + SIGNATURE_LEN].copy_from_slice(&sig);
         let name = field_of(&fields, offset);
@@ -143,7 +143,7 @@ fn inner_layers_bind_the_header_without_the_upload_check() {
         bad[range.start] ^= 0x01; // stays ASCII, so the parser accepts it
         let sig = t
             .signer
-            .sign(&signature_message(&bad[..sig_at]), &rng)
+            .sign(&signature_message(1, &bad[..sig_at]), &rng)
             .unwrap();
         bad[sig_at..].copy_from_slice(&sig);
         let h = Header::parse(&bad).unwrap();
@@ -189,7 +189,7 @@ fn one_sabotaged_share_is_attributed_and_does_not_block_the_opening() {
     let mac = hmac::sign(
         &hmac::Key::new(
             hmac::HMAC_SHA256,
-            &*mac_key(ck.expose_secret(), header.envelope_id()),
+            &*mac_key(1, ck.expose_secret(), header.envelope_id()),
         ),
         &forged[..mac_at],
     );
@@ -197,7 +197,7 @@ fn one_sabotaged_share_is_attributed_and_does_not_block_the_opening() {
     let sig = t
         .signer
         .sign(
-            &signature_message(&forged[..sig_at]),
+            &signature_message(1, &forged[..sig_at]),
             &ring::rand::SystemRandom::new(),
         )
         .unwrap();

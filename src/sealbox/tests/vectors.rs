@@ -335,7 +335,7 @@ fn compute(case: &Value) -> Computed {
             json!({
                 "index": rec.index,
                 "fingerprint": hex::encode(rec.fingerprint),
-                "hpke_info": hex::encode(share_info(&params.tender_id, &params.lot_id, &randomness.envelope_id, rec.index)),
+                "hpke_info": hex::encode(share_info(1, &params.tender_id, &params.lot_id, &randomness.envelope_id, rec.index)),
                 "ephemeral_private_key": hex::encode(sk_e.to_bytes()),
                 "enc": hex::encode(rec.enc),
                 "share": hex::encode(share.y),
@@ -347,7 +347,7 @@ fn compute(case: &Value) -> Computed {
     let body = &envelope[header_len..];
     let mut expected = json!({
         "payload_key": hex::encode(*payload_key(&randomness.content_key, &randomness.envelope_id)),
-        "mac_key": hex::encode(*mac_key(&randomness.content_key, &randomness.envelope_id)),
+        "mac_key": hex::encode(*mac_key(1, &randomness.content_key, &randomness.envelope_id)),
         "records": records,
         "header_len": header_len,
         "header_unsigned": hex::encode(&envelope[..header_len - SIGNATURE_LEN]),

@@ -1,5 +1,7 @@
 // The sealed bid box in the browser (and Node 20): Shamir over GF(2^8), RFC 9180 HPKE for one
-// suite, the sealed-envelope format v1, custodian keys and the bid archive.
+// suite, the sealed-envelope formats v1 and v2 (v2: the announced bid.json and the documents under
+// separate keys, the announced key committed in the signed header), custodian keys and the bid
+// archive.
 // It must never send anything anywhere, hold a whole payload in memory while sealing or opening,
 // or put a share, salt or key into an error message. Crypto only through globalThis.crypto.subtle.
 
@@ -9,6 +11,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export const MAGIC = utf8.encode('BHSEAL\0');
 export const VERSION = 1;
+export const VERSION_2 = 2;
+/** A v2 announced segment (bid.json) holds at most 1 MiB. */
+export const MAX_ANNOUNCED_LEN = 2 ** 20;
 export const PREFIX_LEN = 12;
 export const CHUNK_SIZE = 65536;
 export const TAG_LEN = 16;
@@ -27,11 +32,25 @@ export const BACKUP_FORMAT = 'bidhall-custodian-key-backup/1';
 export const MIN_BACKUP_ITERATIONS = 600000;
 export const MAX_BACKUP_ITERATIONS = 10000000;
 
-const LABEL_SHARE = utf8.encode('bidhall-sealbox/1 share');
-const LABEL_COMMIT = utf8.encode('bidhall-sealbox/1 commit');
+// The labels that differ between versions, so no value of one version passes for the other's.
+const LABELS = {
+  1: {
+    share: utf8.encode('bidhall-sealbox/1 share'),
+    commit: utf8.encode('bidhall-sealbox/1 commit'),
+    mac: utf8.encode('bidhall-sealbox/1 header-mac'),
+    signature: utf8.encode('bidhall-sealbox/1 signature'),
+  },
+  2: {
+    share: utf8.encode('bidhall-sealbox/2 share'),
+    commit: utf8.encode('bidhall-sealbox/2 commit'),
+    mac: utf8.encode('bidhall-sealbox/2 header-mac'),
+    signature: utf8.encode('bidhall-sealbox/2 signature'),
+  },
+};
 const LABEL_PAYLOAD = utf8.encode('bidhall-sealbox/1 payload');
-const LABEL_MAC = utf8.encode('bidhall-sealbox/1 header-mac');
-const LABEL_SIGNATURE = utf8.encode('bidhall-sealbox/1 signature');
+const LABEL_ANNOUNCED = utf8.encode('bidhall-sealbox/2 announced');
+const LABEL_DOCUMENTS = utf8.encode('bidhall-sealbox/2 documents');
+const LABEL_ANNOUNCED_KEY = utf8.encode('bidhall-sealbox/2 announced-key');
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const ECDH = { name: 'ECDH', namedCurve: 'P-256' };
 const ECDSA = { name: 'ECDSA', namedCurve: 'P-256' };
@@ -627,16 +646,21 @@ function chunkNonce(index, last) {
   return nonce;
 }
 
-function shareInfo(tenderId, lotId, envelopeId, index) {
-  return concat(lp(LABEL_SHARE), lp(utf8.encode(tenderId)), lp(utf8.encode(lotId)), lp(envelopeId), Uint8Array.of(index));
+function shareInfo(version, tenderId, lotId, envelopeId, index) {
+  return concat(lp(LABELS[version].share), lp(utf8.encode(tenderId)), lp(utf8.encode(lotId)), lp(envelopeId), Uint8Array.of(index));
 }
 
-async function shareCommitment(envelopeId, index, share, salt) {
-  return sha256(concat(lp(LABEL_COMMIT), lp(envelopeId), Uint8Array.of(index), share, salt));
+async function shareCommitment(version, envelopeId, index, share, salt) {
+  return sha256(concat(lp(LABELS[version].commit), lp(envelopeId), Uint8Array.of(index), share, salt));
 }
 
-function signatureMessage(signedPart) {
-  return concat(lp(LABEL_SIGNATURE), signedPart);
+function signatureMessage(version, signedPart) {
+  return concat(lp(LABELS[version].signature), signedPart);
+}
+
+/** SHA-256(lp("bidhall-sealbox/2 announced-key") ‖ lp(envelope id) ‖ announced key). */
+export async function announcedKeyCommitment(envelopeId, announcedKey) {
+  return sha256(concat(lp(LABEL_ANNOUNCED_KEY), lp(envelopeId), announcedKey));
 }
 
 function checkId(field, value) {
@@ -647,17 +671,21 @@ function checkId(field, value) {
   return bytes;
 }
 
-async function payloadCipher(contentKey, envelopeId) {
-  const raw = await deriveFromContentKey(contentKey, envelopeId, LABEL_PAYLOAD);
+async function aesKey(raw) {
+  return subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+async function payloadCipher(contentKey, envelopeId, label = LABEL_PAYLOAD) {
+  const raw = await deriveFromContentKey(contentKey, envelopeId, label);
   try {
-    return await subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+    return await aesKey(raw);
   } finally {
     raw.fill(0);
   }
 }
 
 async function macMatches(header, contentKey) {
-  const macKey = await deriveFromContentKey(contentKey, header.envelopeId, LABEL_MAC);
+  const macKey = await deriveFromContentKey(contentKey, header.envelopeId, LABELS[header.version].mac);
   const k = await subtle.importKey('raw', macKey, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
   macKey.fill(0);
   const macAt = header.bytes.length - SIGNATURE_LEN - MAC_LEN;
@@ -665,13 +693,48 @@ async function macMatches(header, contentKey) {
 }
 
 /**
- * Seals a bid on this device. Calls `onChunk(bytes)` first with the header, then with each
- * encrypted 64 KiB chunk in order (awaiting it, so an upload can apply backpressure); their
- * concatenation is the envelope. Only one chunk is in memory at a time. `payloadLength` is
- * required for a ReadableStream; the signed header states it, so the stream must match it.
- * `randomness` fixes every random value, for test vectors only.
+ * Seals a version 1 envelope (one payload under one key). New bids use `sealEnvelopeV2`; v1 stays
+ * for its test vectors and for what was sealed before. Calls `onChunk(bytes)` first with the
+ * header, then with each encrypted 64 KiB chunk in order (awaiting it, so an upload can apply
+ * backpressure); their concatenation is the envelope. Only one chunk is in memory at a time.
+ * `payloadLength` is required for a ReadableStream; the signed header states it, so the stream must
+ * match it. `randomness` fixes every random value, for test vectors only.
  */
-export async function sealEnvelope({ tenderId, lotId, tendererId, custodians, k, signingKey, payload, payloadLength = null, onChunk, randomness = null }) {
+export async function sealEnvelope({ payload, payloadLength = null, ...rest }) {
+  return sealWith(VERSION, { ...rest, announced: null, payload, payloadLength });
+}
+
+/**
+ * Seals a version 2 envelope: `announced` (bid.json's bytes, the 开标一览表 fields read out at the
+ * opening; a Uint8Array of at most 1 MiB) under the announced key, and `documents` (the attachments
+ * archive: Uint8Array, Blob or ReadableStream of `documentsLength` bytes) under the documents key.
+ * After the opening the hall publishes the announced key, which opens bid.json and nothing else.
+ * Same `onChunk` and `randomness` contract as `sealEnvelope`.
+ */
+export async function sealEnvelopeV2({ announced, documents, documentsLength = null, ...rest }) {
+  if (!(announced instanceof Uint8Array)) throw new TypeError('announced must be a Uint8Array');
+  if (announced.length > MAX_ANNOUNCED_LEN) fail('invalid_params', 'cannot seal: the announced fields are larger than 1 MiB');
+  return sealWith(VERSION_2, { ...rest, announced, payload: documents, payloadLength: documentsLength });
+}
+
+async function encryptStream(aes, length, reader, onChunk) {
+  const count = chunkCount(length);
+  let seen = 0;
+  for (let index = 0; index < count; index++) {
+    const want = Math.min(CHUNK_SIZE, length - index * CHUNK_SIZE);
+    const plain = await reader.read(want);
+    seen += plain.length;
+    if (plain.length < want) fail('payload_length', `payload declared as ${length} bytes but the reader gave ${seen}`);
+    const last = index === count - 1;
+    if (last && (await reader.read(1)).length > 0) {
+      fail('payload_length', `payload declared as ${length} bytes but the reader gave ${seen + 1} or more`);
+    }
+    const ct = await subtle.encrypt({ name: 'AES-GCM', iv: chunkNonce(index, last), tagLength: 128 }, aes, plain);
+    await onChunk(new Uint8Array(ct));
+  }
+}
+
+async function sealWith(version, { tenderId, lotId, tendererId, custodians, k, signingKey, announced, payload, payloadLength = null, onChunk, randomness = null }) {
   const length = payloadLength ?? sourceLength(payload);
   if (!Number.isSafeInteger(length) || length < 0) fail('invalid_params', 'cannot seal: payloadLength is required for a stream');
   const known = sourceLength(payload);
@@ -704,53 +767,51 @@ export async function sealEnvelope({ tenderId, lotId, tendererId, custodians, k,
   }
   const shares = split(r.contentKey, n, k, r.coefficients);
 
+  const v2 = version === VERSION_2;
   const headerLength = PREFIX_LEN + 12 + tenderBytes.length + lotBytes.length + tendererBytes.length
-    + ENVELOPE_ID_LEN + 2 + 4 + 8 + n * RECORD_LEN + MAC_LEN + SIGNATURE_LEN;
-  const parts = [MAGIC, Uint8Array.of(VERSION), u32be(headerLength), lp(tenderBytes), lp(lotBytes), lp(tendererBytes),
-    r.envelopeId, Uint8Array.of(n, k), u32be(CHUNK_SIZE), u64be(length)];
+    + ENVELOPE_ID_LEN + 2 + 4 + 8 + (v2 ? 8 + 32 : 0) + n * RECORD_LEN + MAC_LEN + SIGNATURE_LEN;
+  const parts = [MAGIC, Uint8Array.of(version), u32be(headerLength), lp(tenderBytes), lp(lotBytes), lp(tendererBytes),
+    r.envelopeId, Uint8Array.of(n, k), u32be(CHUNK_SIZE)];
+  let announcedAes = null;
+  if (v2) {
+    const announcedKey = await deriveFromContentKey(r.contentKey, r.envelopeId, LABEL_ANNOUNCED);
+    parts.push(u64be(announced.length), u64be(length), await announcedKeyCommitment(r.envelopeId, announcedKey));
+    announcedAes = await aesKey(announcedKey);
+    announcedKey.fill(0);
+  } else {
+    parts.push(u64be(length));
+  }
   for (let pos = 0; pos < n; pos++) {
     const { x: index, y } = shares[pos];
     const salt = r.shareSalts[pos];
-    const info = shareInfo(tenderId, lotId, r.envelopeId, index);
+    const info = shareInfo(version, tenderId, lotId, r.envelopeId, index);
     const plain = concat(y, salt);
     const opts = r.ephemeralIkm ? { ikmE: r.ephemeralIkm[pos] } : {};
     const { enc, ct } = await hpkeSeal(custodians[pos], info, new Uint8Array(0), plain, opts);
     plain.fill(0);
-    parts.push(Uint8Array.of(index), fingerprints[pos], await shareCommitment(r.envelopeId, index, y, salt), enc, ct);
+    parts.push(Uint8Array.of(index), fingerprints[pos], await shareCommitment(version, r.envelopeId, index, y, salt), enc, ct);
     y.fill(0);
   }
   const unsigned = concat(...parts);
-  const macKey = await deriveFromContentKey(r.contentKey, r.envelopeId, LABEL_MAC);
+  const macKey = await deriveFromContentKey(r.contentKey, r.envelopeId, LABELS[version].mac);
   const mac = await hmacSha256(macKey, unsigned);
   macKey.fill(0);
   const signedPart = concat(unsigned, mac);
-  const signature = new Uint8Array(await subtle.sign(ECDSA_SHA256, signingKey, signatureMessage(signedPart)));
+  const signature = new Uint8Array(await subtle.sign(ECDSA_SHA256, signingKey, signatureMessage(version, signedPart)));
   const headerBytes = concat(signedPart, signature);
   if (headerBytes.length !== headerLength) throw new Error('internal: header length mismatch');
   const header = await parseHeader(headerBytes);
 
-  const aes = await payloadCipher(r.contentKey, r.envelopeId);
+  const aes = await payloadCipher(r.contentKey, r.envelopeId, v2 ? LABEL_DOCUMENTS : LABEL_PAYLOAD);
   if (!randomness) {
     r.contentKey.fill(0);
     r.coefficients.fill(0);
   }
   await onChunk(headerBytes);
+  if (v2) await encryptStream(announcedAes, announced.length, new ExactReader(announced), onChunk);
   const reader = new ExactReader(payload);
   try {
-    const count = chunkCount(length);
-    let seen = 0;
-    for (let index = 0; index < count; index++) {
-      const want = Math.min(CHUNK_SIZE, length - index * CHUNK_SIZE);
-      const plain = await reader.read(want);
-      seen += plain.length;
-      if (plain.length < want) fail('payload_length', `payload declared as ${length} bytes but the reader gave ${seen}`);
-      const last = index === count - 1;
-      if (last && (await reader.read(1)).length > 0) {
-        fail('payload_length', `payload declared as ${length} bytes but the reader gave ${seen + 1} or more`);
-      }
-      const ct = await subtle.encrypt({ name: 'AES-GCM', iv: chunkNonce(index, last), tagLength: 128 }, aes, plain);
-      await onChunk(new Uint8Array(ct));
-    }
+    await encryptStream(aes, length, reader, onChunk);
   } finally {
     reader.release();
   }
@@ -758,8 +819,8 @@ export async function sealEnvelope({ tenderId, lotId, tendererId, custodians, k,
     header,
     envelopeId: r.envelopeId,
     headerLength,
-    bodyLength: bodyLength(length),
-    envelopeLength: headerLength + bodyLength(length),
+    bodyLength: header.bodyLength,
+    envelopeLength: headerLength + header.bodyLength,
   };
 }
 
@@ -769,10 +830,10 @@ export function declaredHeaderLength(prefix) {
     fail('bad_magic', 'not a sealed bid envelope (bad magic)');
   }
   if (prefix.length < 8) fail('bad_magic', 'not a sealed bid envelope (bad magic)');
-  if (prefix[7] !== VERSION) fail('unsupported_version', `sealed envelope version ${prefix[7]} is not supported`);
+  if (prefix[7] !== VERSION && prefix[7] !== VERSION_2) fail('unsupported_version', `sealed envelope version ${prefix[7]} is not supported`);
   if (prefix.length < PREFIX_LEN) fail('header_length', `envelope header declares 0 bytes but ${prefix.length} were given`);
   const declared = new DataView(prefix.buffer, prefix.byteOffset, PREFIX_LEN).getUint32(8);
-  if (declared > MAX_HEADER_LEN) invalidField('header_len', 'larger than any v1 header');
+  if (declared > MAX_HEADER_LEN) invalidField('header_len', 'larger than any v1 or v2 header');
   return declared;
 }
 
@@ -781,6 +842,8 @@ export async function parseHeader(bytes) {
   const declared = declaredHeaderLength(bytes);
   if (declared !== bytes.length) fail('header_length', `envelope header declares ${declared} bytes but ${bytes.length} were given`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = bytes[7];
+  const v2 = version === VERSION_2;
   let pos = PREFIX_LEN;
   const take = (len, field) => {
     if (pos + len > bytes.length) invalidField(field, 'runs past the end of the header');
@@ -805,11 +868,20 @@ export async function parseHeader(bytes) {
   const k = u8('k');
   if (n === 0) invalidField('n', 'an envelope needs at least one custodian');
   if (k === 0 || k > n) invalidField('k', 'must be between 1 and n');
-  if (u32('chunk_size') !== CHUNK_SIZE) invalidField('chunk_size', 'version 1 uses 65536-byte chunks');
-  take(8, 'payload_len');
+  if (u32('chunk_size') !== CHUNK_SIZE) invalidField('chunk_size', 'versions 1 and 2 use 65536-byte chunks');
+  let announcedLength = null;
+  if (v2) {
+    take(8, 'announced_len');
+    const announcedBig = view.getBigUint64(pos - 8);
+    if (announcedBig > BigInt(MAX_ANNOUNCED_LEN)) invalidField('announced_len', 'larger than 1 MiB');
+    announcedLength = Number(announcedBig);
+  }
+  const payloadField = v2 ? 'documents_len' : 'payload_len';
+  take(8, payloadField);
   const payloadBig = view.getBigUint64(pos - 8);
-  if (payloadBig > BigInt(MAX_PAYLOAD_LEN)) invalidField('payload_len', 'larger than 1 TiB');
-  const payloadLength = Number(payloadBig);
+  if (payloadBig > BigInt(MAX_PAYLOAD_LEN)) invalidField(payloadField, 'larger than 1 TiB');
+  const documentsLength = Number(payloadBig);
+  const announcedKeyCommitment = v2 ? take(32, 'announced_key_commitment') : null;
   const custodians = [];
   for (let expected = 1; expected <= n; expected++) {
     const index = u8('custodian.index');
@@ -834,10 +906,14 @@ export async function parseHeader(bytes) {
   const mac = take(MAC_LEN, 'mac');
   const signature = take(SIGNATURE_LEN, 'signature');
   if (pos !== bytes.length) invalidField('signature', 'bytes follow the signature');
+  // v1: payloadLength is the one payload; v2: announced + documents plaintext together.
+  const announcedSegmentLength = v2 ? bodyLength(announcedLength) : null;
+  const body = (v2 ? announcedSegmentLength : 0) + bodyLength(documentsLength);
   return Object.freeze({
-    bytes: bytes.slice(), tenderId, lotId, tendererId, envelopeId, n, k, chunkSize: CHUNK_SIZE,
-    payloadLength, custodians, mac, signature, headerLength: bytes.length,
-    bodyLength: bodyLength(payloadLength), envelopeLength: bytes.length + bodyLength(payloadLength),
+    bytes: bytes.slice(), version, tenderId, lotId, tendererId, envelopeId, n, k, chunkSize: CHUNK_SIZE,
+    payloadLength: documentsLength + (announcedLength ?? 0), announcedLength, documentsLength, announcedKeyCommitment,
+    announcedSegmentLength, custodians, mac, signature, headerLength: bytes.length,
+    bodyLength: body, envelopeLength: bytes.length + body,
   });
 }
 
@@ -858,7 +934,7 @@ export async function readHeader(source) {
 export async function verifyHeaderSignature(header, tendererPublicKey) {
   const key = await importVerifyKey(tendererPublicKey);
   const signed = header.bytes.subarray(0, header.bytes.length - SIGNATURE_LEN);
-  if (!(await subtle.verify(ECDSA_SHA256, key, header.signature, signatureMessage(signed)))) {
+  if (!(await subtle.verify(ECDSA_SHA256, key, header.signature, signatureMessage(header.version, signed)))) {
     fail('bad_signature', "envelope header is not signed by this tenderer's key");
   }
 }
@@ -897,7 +973,7 @@ export async function openShare(header, index, custodian) {
   if (!bytesEqual(await fingerprint(custodian.publicKey), record.fingerprint)) {
     fail('wrong_custodian_key', `custodian ${index} used a key that is not the one the envelope was sealed to`, custodianFault(index));
   }
-  const info = shareInfo(header.tenderId, header.lotId, header.envelopeId, index);
+  const info = shareInfo(header.version, header.tenderId, header.lotId, header.envelopeId, index);
   let plain;
   try {
     plain = await hpkeOpen(custodian, record.enc, info, new Uint8Array(0), record.sealedShare);
@@ -907,7 +983,7 @@ export async function openShare(header, index, custodian) {
   if (plain.length !== 64) fail('share_undecryptable', `the share sealed to custodian ${index} cannot be decrypted with the key it names`, TENDERER);
   const released = { index, share: plain.slice(0, 32), salt: plain.slice(32) };
   plain.fill(0);
-  const commitment = await shareCommitment(header.envelopeId, index, released.share, released.salt);
+  const commitment = await shareCommitment(header.version, header.envelopeId, index, released.share, released.salt);
   if (!bytesEqual(commitment, record.commitment)) {
     fail('share_not_committed', `the share sealed to custodian ${index} does not match the tenderer's own commitment`, TENDERER);
   }
@@ -919,7 +995,7 @@ export async function checkReleasedShare(header, index, released) {
   const record = recordOf(header, index);
   const ok = released.index === index
     && released.share?.length === 32 && released.salt?.length === 32
-    && bytesEqual(await shareCommitment(header.envelopeId, index, released.share, released.salt), record.commitment);
+    && bytesEqual(await shareCommitment(header.version, header.envelopeId, index, released.share, released.salt), record.commitment);
   if (!ok) fail('share_mismatch', `share released by custodian ${index} does not match its commitment in the header`, custodianFault(index));
 }
 
@@ -962,37 +1038,112 @@ export async function rebuildKey(header, releasedShares) {
   return new ContentKey(ck);
 }
 
+async function decryptStream(aes, length, reader, onPlaintext) {
+  const count = chunkCount(length);
+  let written = 0;
+  for (let index = 0; index < count; index++) {
+    const want = Math.min(CHUNK_SIZE, length - index * CHUNK_SIZE) + TAG_LEN;
+    const ct = await reader.read(want);
+    if (ct.length < want) fail('payload_truncated', `payload ends inside chunk ${index}: the ciphertext is truncated`, TENDERER);
+    let plain;
+    try {
+      plain = new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: chunkNonce(index, index === count - 1), tagLength: 128 }, aes, ct));
+    } catch {
+      fail('chunk_corrupt', `payload chunk ${index} fails authentication (corrupt, reordered, duplicated or dropped chunk)`, TENDERER);
+    }
+    await onPlaintext(plain);
+    written += plain.length;
+  }
+  return written;
+}
+
+async function requireEnd(reader) {
+  if ((await reader.read(1)).length > 0) fail('trailing_ciphertext', 'ciphertext continues after the last payload chunk', TENDERER);
+}
+
+function wrongVersion(header, reason) {
+  fail('wrong_version', `a version ${header.version} envelope ${reason}`);
+}
+
 /**
- * Decrypts the body (bytes after the header; Uint8Array, Blob, ReadableStream or the `body`
+ * Decrypts a v1 body (bytes after the header; Uint8Array, Blob, ReadableStream or the `body`
  * reader from readHeader), calling `onPlaintext(bytes)` per verified chunk. Discard everything
  * received if this throws. Returns the payload length.
  */
 export async function openPayload(header, contentKey, body, onPlaintext) {
+  if (header.version !== VERSION) wrongVersion(header, 'has two segments: open them with openAnnounced and openDocuments');
   const ck = contentKey.exposeSecret();
   if (!(await macMatches(header, ck))) fail('key_does_not_match_header', 'this content key does not belong to this envelope');
   const aes = await payloadCipher(ck, header.envelopeId);
   const reader = body instanceof ExactReader ? body : new ExactReader(body);
-  const count = chunkCount(header.payloadLength);
-  let written = 0;
   try {
-    for (let index = 0; index < count; index++) {
-      const want = Math.min(CHUNK_SIZE, header.payloadLength - index * CHUNK_SIZE) + TAG_LEN;
-      const ct = await reader.read(want);
-      if (ct.length < want) fail('payload_truncated', `payload ends inside chunk ${index}: the ciphertext is truncated`, TENDERER);
-      let plain;
-      try {
-        plain = new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: chunkNonce(index, index === count - 1), tagLength: 128 }, aes, ct));
-      } catch {
-        fail('chunk_corrupt', `payload chunk ${index} fails authentication (corrupt, reordered, duplicated or dropped chunk)`, TENDERER);
-      }
-      await onPlaintext(plain);
-      written += plain.length;
-    }
-    if ((await reader.read(1)).length > 0) fail('trailing_ciphertext', 'ciphertext continues after the last payload chunk', TENDERER);
+    const written = await decryptStream(aes, header.payloadLength, reader, onPlaintext);
+    await requireEnd(reader);
+    return written;
   } finally {
     reader.release();
   }
-  return written;
+}
+
+/**
+ * The hall's step after `rebuildKey` on a v2 envelope: the announced key derived from CK, checked
+ * against the tenderer's commitment (a mismatch is the tenderer's: CK passed the MAC, which covers
+ * the commitment). Returns the 32 raw bytes.
+ */
+export async function deriveAnnouncedKey(header, contentKey) {
+  if (header.version !== VERSION_2) wrongVersion(header, 'has no announced key');
+  const ck = contentKey.exposeSecret();
+  if (!(await macMatches(header, ck))) fail('key_does_not_match_header', 'this content key does not belong to this envelope');
+  const key = await deriveFromContentKey(ck, header.envelopeId, LABEL_ANNOUNCED);
+  if (!bytesEqual(await announcedKeyCommitment(header.envelopeId, key), header.announcedKeyCommitment)) {
+    fail('announced_key_not_committed', "the announced key derived from the content key does not match the tenderer's commitment in the header", TENDERER);
+  }
+  return key;
+}
+
+/** Anyone's check of a published announced key (32 bytes) against the signed header's commitment. */
+export async function checkAnnouncedKey(header, announcedKey) {
+  if (header.version !== VERSION_2) wrongVersion(header, 'has no announced key');
+  const ok = announcedKey instanceof Uint8Array && announcedKey.length === 32
+    && bytesEqual(await announcedKeyCommitment(header.envelopeId, announcedKey), header.announcedKeyCommitment);
+  if (!ok) fail('announced_key_mismatch', 'this announced key is not the one the tenderer committed to in the envelope header');
+}
+
+/**
+ * Decrypts a v2 envelope's announced segment (bid.json) with a published key, after checking it
+ * against the header's commitment. `body` is the bytes after the header (or readHeader's reader,
+ * which is then left at the documents segment). Returns bid.json's bytes.
+ */
+export async function openAnnounced(header, announcedKey, body) {
+  await checkAnnouncedKey(header, announcedKey);
+  const aes = await aesKey(announcedKey);
+  const reader = body instanceof ExactReader ? body : new ExactReader(body);
+  const out = [];
+  try {
+    await decryptStream(aes, header.announcedLength, reader, (p) => { out.push(p); });
+  } finally {
+    if (reader !== body) reader.release();
+  }
+  return concat(...out);
+}
+
+/**
+ * Decrypts a v2 envelope's documents segment — the bytes after the announced segment (or the
+ * reader openAnnounced left there) — with the documents key derived from CK; needs the content key.
+ */
+export async function openDocuments(header, contentKey, rest, onPlaintext) {
+  if (header.version !== VERSION_2) wrongVersion(header, 'has no documents segment');
+  const ck = contentKey.exposeSecret();
+  if (!(await macMatches(header, ck))) fail('key_does_not_match_header', 'this content key does not belong to this envelope');
+  const aes = await payloadCipher(ck, header.envelopeId, LABEL_DOCUMENTS);
+  const reader = rest instanceof ExactReader ? rest : new ExactReader(rest);
+  try {
+    const written = await decryptStream(aes, header.documentsLength, reader, onPlaintext);
+    await requireEnd(reader);
+    return written;
+  } finally {
+    reader.release();
+  }
 }
 
 // ---- Bid archive (minimal ustar) ------------------------------------------------------------
@@ -1044,11 +1195,12 @@ function tarHeader(nameBytes, size) {
 }
 
 /**
- * The bid archive as a Blob: `bid.json` first, then attachments ({name, data: Uint8Array|Blob}).
+ * The bid archive as a Blob: `bid.json` first, then attachments ({name, data: Uint8Array|Blob});
+ * with `{documents: true}` a v2 documents archive (attachments only, possibly none).
  * File parts stay lazy Blob references, so attachments are never copied into memory.
  */
-export function tarArchive(files) {
-  if (files.length === 0 || files[0].name !== BID_JSON) fail('bid_json_not_first', 'the first file of a bid archive must be bid.json');
+export function tarArchive(files, { documents = false } = {}) {
+  if (!documents && (files.length === 0 || files[0].name !== BID_JSON)) fail('bid_json_not_first', 'the first file of a bid archive must be bid.json');
   const names = new Set();
   const parts = [];
   for (const { name, data } of files) {
@@ -1071,8 +1223,11 @@ function parseOctal(field) {
   return value;
 }
 
-/** Reads a decrypted bid archive into [{name, data}], enforcing the same rules as the writer. */
-export function readTar(bytes) {
+/**
+ * Reads a decrypted bid archive into [{name, data}], enforcing the same rules as the writer
+ * (`{documents: true}`: a v2 documents archive, without the bid.json rule).
+ */
+export function readTar(bytes, { documents = false } = {}) {
   const out = [];
   let pos = 0;
   for (;;) {
@@ -1084,7 +1239,7 @@ export function readTar(bytes) {
       if (bytes.subarray(pos, pos + BLOCK).some((b) => b !== 0) || pos + BLOCK !== bytes.length) {
         fail('unexpected_data', 'data after the end of the archive or in padding');
       }
-      if (out.length === 0) fail('bid_json_not_first', 'the first file of a bid archive must be bid.json');
+      if (!documents && out.length === 0) fail('bid_json_not_first', 'the first file of a bid archive must be bid.json');
       return out;
     }
     let sum = 0;
@@ -1098,7 +1253,7 @@ export function readTar(bytes) {
     let name;
     try { name = strictUtf8.decode(h.subarray(0, nameEnd)); } catch { fail('bad_header', 'bad tar header: file name is not UTF-8'); }
     validateTarName(name);
-    if (out.length === 0 && name !== BID_JSON) fail('bid_json_not_first', 'the first file of a bid archive must be bid.json');
+    if (!documents && out.length === 0 && name !== BID_JSON) fail('bid_json_not_first', 'the first file of a bid archive must be bid.json');
     if (out.some((f) => f.name === name)) fail('duplicate_name', `file ${JSON.stringify(name)} appears twice in the bid archive`);
     const size = parseOctal(h.subarray(124, 136));
     if (pos + size + tarPadding(size) > bytes.length) fail('truncated', 'the archive ends early');

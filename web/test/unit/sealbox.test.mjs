@@ -484,9 +484,13 @@ test('seal refuses duplicate custodians and bad thresholds; parse refuses bad pr
   await rejects(sb.sealEnvelope({ ...base, lotId: '' }), 'invalid_field');
   await rejects(sb.sealEnvelope({ ...base, lotId: 'x'.repeat(256) }), 'invalid_field');
   const bytes = await seal(t, pattern(5));
+  const v3 = bytes.slice();
+  v3[7] = 3;
+  await rejects(sb.readHeader(v3), 'unsupported_version');
+  // A v1 header relabelled as v2 does not parse as one.
   const v2 = bytes.slice();
   v2[7] = 2;
-  await rejects(sb.readHeader(v2), 'unsupported_version');
+  await assert.rejects(sb.readHeader(v2), sb.SealboxError);
   await rejects(sb.readHeader(bytes.subarray(0, 100)), 'header_length');
   const x = bytes.slice();
   x[0] = 0x58;

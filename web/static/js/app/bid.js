@@ -1,6 +1,7 @@
 // The tenderer's bid page: obtains the documents if needed, makes sure this browser holds a
-// registered signing key, checks that every custodian key is registered, seals the bid archive
-// in the browser (sealbox.js, 64 KiB at a time, attachments read lazily from their File objects)
+// registered signing key, checks that every custodian key is registered, seals the bid in the
+// browser as a version 2 envelope — bid.json (the announced fields) and the attachments archive
+// under separate keys (sealbox.js, 64 KiB at a time, attachments read lazily from their File objects)
 // and uploads the envelope; then shows the hall's receipt beside the page's own SHA-256 of what it
 // sealed. Lists and withdraws the tenderer's own bids. Data only ever reaches the page as text.
 
@@ -9,7 +10,7 @@ import { busy, clearFieldErrors, showApiError, showLocalErrors } from './fields.
 import { beijingText, formatYuan } from './format.js';
 import { attachmentNames, buildBid, custodianKeys, missingCustodians, parseReceipt, Sha256 } from './bidbox.js';
 import { ensureSigningKey } from './keystore.js';
-import { bodyLength, chunkCount, sealEnvelope, tarArchive, tarLength, BID_JSON } from '../sealbox.js';
+import { bodyLength, chunkCount, sealEnvelopeV2, tarArchive, tarLength } from '../sealbox.js';
 
 const $ = (id) => document.getElementById(id);
 const data = pageData();
@@ -116,10 +117,12 @@ async function custodians() {
 async function seal(lotId, bid, files, keys, signer) {
   step('step-seal', 'working');
   const names = attachmentNames(files.map((f) => f.name));
-  const entries = [{ name: BID_JSON, data: bid.bytes }, ...files.map((f, i) => ({ name: names[i], data: f }))];
-  const payloadLength = tarLength(entries.map((e) => (e.data instanceof Uint8Array ? e.data.length : e.data.size)));
-  const payload = tarArchive(entries);
-  const total = chunkCount(payloadLength);
+  // bid.json is the announced segment (its key is published after the opening); the attachments
+  // are the documents segment, which only the entitled ever read.
+  const entries = files.map((f, i) => ({ name: names[i], data: f }));
+  const documentsLength = tarLength(entries.map((e) => e.data.size));
+  const documents = tarArchive(entries, { documents: true });
+  const total = chunkCount(bid.bytes.length) + chunkCount(documentsLength);
   const hash = new Sha256();
   const blobs = [];
   let batch = [];
@@ -130,9 +133,9 @@ async function seal(lotId, bid, files, keys, signer) {
   progress.hidden = false;
   let summary;
   try {
-    summary = await sealEnvelope({
+    summary = await sealEnvelopeV2({
       tenderId, lotId, tendererId: data.org_id, custodians: keys, k: data.k, signingKey: signer.privateKey,
-      payload, payloadLength,
+      announced: bid.bytes, documents, documentsLength,
       onChunk: (bytes) => {
         hash.update(bytes);
         batch.push(bytes);
@@ -152,7 +155,8 @@ async function seal(lotId, bid, files, keys, signer) {
   }
   blobs.push(new Blob(batch));
   const envelope = new Blob(blobs, { type: 'application/octet-stream' });
-  if (envelope.size !== summary.envelopeLength || summary.bodyLength !== bodyLength(payloadLength)) {
+  if (envelope.size !== summary.envelopeLength
+    || summary.bodyLength !== bodyLength(bid.bytes.length) + bodyLength(documentsLength)) {
     fail('step-seal', t('js_seal_failed'));
   }
   step('step-seal', 'done', `${envelope.size} B`);

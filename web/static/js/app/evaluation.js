@@ -159,6 +159,8 @@ async function show() {
   const me = view.committee.find((c) => c.seat === view.seat);
   const head = el('header', {}, el('h1', { text: view.title }),
     el('p', { text: `${t('eval_seat')} ${view.seat} · ${view.name} · ${t('eval_stage')}: ${view.stage}` }));
+  // The bid documents are read on their own page, in this tab (it holds the member's token).
+  head.append(el('p', {}, el('a', { id: 'eval-documents', href: `/tenders/${encodeURIComponent(s.tender_id)}/documents`, text: t('docs_read_button') })));
   const parts = [head, declaration(view)];
   if (view.declared === 'no_conflict' && !me?.signed && ['committee_formed', 'evaluating'].includes(view.stage)) {
     parts.push(marks(view), reportSection());

@@ -1,0 +1,201 @@
+//! Who may read a bid's documents after the opening, and handing them over: the attachments the
+//! hall decrypted at the opening (docs/opening.md §5). The public and the competing tenderers see
+//! the announced lines and verify them; they never get the documents.
+
+use super::opening::closed_tender;
+use super::service::BidError;
+use super::Bid;
+use crate::app::AppState;
+use crate::award::member::MemberSession;
+use crate::domain::{OrgId, TenderId};
+use crate::identity::{Actor, Role};
+use crate::tenders::model::Tender;
+
+/// Who asks to read bid documents: nobody signed in, a signed-in user, or a committee member
+/// (signed in with its one-time evaluation code; its token names one tender and one seat).
+#[derive(Debug, Clone, Copy)]
+pub enum DocumentReader<'a> {
+    Public,
+    User(&'a Actor),
+    Member(&'a MemberSession),
+}
+
+/// Why bid documents are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentRefusal {
+    /// Nobody is signed in (401).
+    SignedOut,
+    /// Signed in, but not one of the parties entitled to this bid's documents (403).
+    NotEntitled,
+}
+
+/// May `reader` read the documents of the bid that `bidder` submitted to `tender`?
+///
+/// Bid documents (技术标, 商务标, 已标价工程量清单 …) are for the evaluation: the tender's
+/// committee (评标委员会) evaluates them under confidentiality — 招标投标法 第三十八条 (the owner
+/// keeps the evaluation confidential) and 第四十四条 (members and the staff involved disclose
+/// nothing of the review of the bid documents) — and the owner provides the committee with what the
+/// evaluation needs (实施条例 第四十八条). What the opening makes public is the announced line only:
+/// the bidder's name, price and the other main contents read out (法 第三十六条), which the hall
+/// publishes with the key that proves it against the receipted envelope.
+///
+/// Entitled: a member of this tender's committee; the tender's owner and its appointed agent
+/// (who run the tender and answer for the evaluation's organisation); the tender's supervisor
+/// (行政监督); and the bidder itself. Everyone else — the public, competing tenderers, the operator,
+/// the witness custodian — is refused: when in doubt the documents stay confidential.
+///
+/// Pure, so the central access policy can take it over as it is.
+pub fn may_read_bid_documents(
+    reader: &DocumentReader<'_>,
+    tender: &Tender,
+    bidder: &OrgId,
+) -> Result<(), DocumentRefusal> {
+    let entitled = match reader {
+        DocumentReader::Public => return Err(DocumentRefusal::SignedOut),
+        DocumentReader::Member(m) => m.tender_id == tender.id,
+        DocumentReader::User(a) => {
+            let owner = a.role == Role::Owner && a.org_id == tender.owner_org_id;
+            let agent = a.role == Role::Agent && tender.agent_org_id.as_ref() == Some(&a.org_id);
+            let supervisor =
+                a.role == Role::Supervisor && a.org_id == tender.spec.supervisor_org_id;
+            let itself = a.role == Role::Tenderer && &a.org_id == bidder;
+            owner || agent || supervisor || itself
+        }
+    };
+    if entitled {
+        Ok(())
+    } else {
+        Err(DocumentRefusal::NotEntitled)
+    }
+}
+
+/// The decrypted documents of a counted bid, for an entitled reader: v2 the attachments archive
+/// (its announced bid.json is in the public record), v1 the whole bid archive. The envelope version
+/// comes with it.
+pub async fn documents_file(
+    app: &AppState,
+    reader: DocumentReader<'_>,
+    id: &TenderId,
+    bid_id: &str,
+) -> Result<(Bid, u8, tokio::fs::File), BidError> {
+    let tender = closed_tender(app, id).await?;
+    let bid = app
+        .store
+        .counted_bids(id)
+        .await?
+        .into_iter()
+        .find(|b| b.id == bid_id)
+        .ok_or(BidError::NotFound)?;
+    match may_read_bid_documents(&reader, &tender, &bid.org_id) {
+        Ok(()) => {}
+        Err(DocumentRefusal::SignedOut) => return Err(BidError::SignInFirst),
+        Err(DocumentRefusal::NotEntitled) => {
+            return Err(BidError::Forbidden(
+                "bid documents are for the evaluation committee, the owner, the agent, the supervisor and the bidder itself (招标投标法 第三十八条、第四十四条)".into(),
+            ))
+        }
+    }
+    let opened = app
+        .store
+        .openings(id)
+        .await?
+        .into_iter()
+        .find(|(b, _)| *b == bid.id)
+        .map(|(_, outcome)| outcome)
+        .filter(|o| o["status"] == "opened")
+        .ok_or(BidError::DocumentsUnavailable)?;
+    let version = opened["version"].as_u64().unwrap_or(1) as u8;
+    let path = super::opening::opened_path(app, &bid);
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| BidError::DocumentsUnavailable)?;
+    Ok((bid, version, file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ProjectId, Timestamp, UserId};
+    use crate::tenders::model::TenderState;
+
+    fn actor(role: Role, org: &OrgId) -> Actor {
+        Actor {
+            user_id: UserId::generate(),
+            org_id: org.clone(),
+            role,
+            display_name: "x".into(),
+            org_name: "x".into(),
+        }
+    }
+
+    fn tender() -> Tender {
+        let now = Timestamp::parse("2026-11-01T01:00:00Z").unwrap();
+        Tender {
+            id: TenderId::generate(),
+            project_id: ProjectId::generate(),
+            owner_org_id: OrgId::generate(),
+            agent_org_id: Some(OrgId::generate()),
+            state: TenderState::Published,
+            spec: crate::tenders::law::tests::spec(now),
+            version: 2,
+            created_at: now,
+            updated_at: now,
+            published_at: Some(now),
+            documents_issued_at: Some(now),
+        }
+    }
+
+    #[test]
+    fn only_the_committee_the_owner_the_agent_the_supervisor_and_the_bidder_read() {
+        let t = &tender();
+        let bidder = OrgId::generate();
+        let rival = OrgId::generate();
+        let check = |r: DocumentReader<'_>| may_read_bid_documents(&r, t, &bidder);
+        assert_eq!(
+            check(DocumentReader::Public),
+            Err(DocumentRefusal::SignedOut)
+        );
+        let yes = [
+            actor(Role::Owner, &t.owner_org_id),
+            actor(Role::Agent, t.agent_org_id.as_ref().unwrap()),
+            actor(Role::Supervisor, &t.spec.supervisor_org_id),
+            actor(Role::Tenderer, &bidder),
+        ];
+        for a in &yes {
+            assert_eq!(check(DocumentReader::User(a)), Ok(()), "{:?}", a.role);
+        }
+        let no = [
+            actor(Role::Tenderer, &rival),
+            actor(Role::Platform, &rival),
+            actor(Role::Witness, &rival),
+            // the right organisation in the wrong role, and the right role elsewhere
+            actor(Role::Supervisor, &t.owner_org_id),
+            actor(Role::Owner, &rival),
+            actor(Role::Agent, &rival),
+        ];
+        for a in &no {
+            assert_eq!(
+                check(DocumentReader::User(a)),
+                Err(DocumentRefusal::NotEntitled),
+                "{:?}",
+                a.role
+            );
+        }
+        let expires_at = Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
+        let seat = MemberSession {
+            tender_id: t.id.clone(),
+            seat: 1,
+            expires_at,
+        };
+        assert_eq!(check(DocumentReader::Member(&seat)), Ok(()));
+        let elsewhere = MemberSession {
+            tender_id: TenderId::generate(),
+            seat: 1,
+            expires_at,
+        };
+        assert_eq!(
+            check(DocumentReader::Member(&elsewhere)),
+            Err(DocumentRefusal::NotEntitled)
+        );
+    }
+}
