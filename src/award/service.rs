@@ -669,12 +669,7 @@ pub async fn final_report(
     let t = tender(app, id).await?;
     let events = app.store.award_events(id).await?;
     let s = AwardState::fold(&events);
-    let Some(end) = events.iter().position(|e| e.kind == "report_finalised") else {
-        return Err(Refusal::WrongStage {
-            stage: s.stage().as_str(),
-        }
-        .into());
-    };
+    // Who may read it before what stage it is in: a refusal says nothing about the award.
     let insider = member.is_some_and(|m| &m.tender_id == id) || insider(actor, &t);
     if !insider
         && !matches!(
@@ -687,6 +682,12 @@ pub async fn final_report(
         )
         .into());
     }
+    let Some(end) = events.iter().position(|e| e.kind == "report_finalised") else {
+        return Err(Refusal::WrongStage {
+            stage: s.stage().as_str(),
+        }
+        .into());
+    };
     let at_end = AwardState::fold(&events[..end]);
     let r = report::build(&t, &at_end);
     let signed: Vec<Value> = s
@@ -921,12 +922,13 @@ pub async fn decline(
     tender(app, id).await?;
     let reason = bounded(&input.text, "text", 500)?;
     act(app, id, By::User(actor.into()), |_, s, _| {
-        s.require(&[Stage::Publicised, Stage::Awarded])?;
+        // Who may decline before when: a refusal of a non-candidate says nothing of the stage.
         let standing = s.standing();
         let mine = standing
             .iter()
             .find(|c| actor.role == Role::Tenderer && c["org_id"].as_str() == Some(actor.org_id.as_str()))
             .ok_or(Refusal::NotACandidate)?;
+        s.require(&[Stage::Publicised, Stage::Awarded])?;
         let mut p = vec![public(
             "candidate_declined",
             json!({ "line": mine["line"], "org_name": mine["org_name"], "reason": reason }),

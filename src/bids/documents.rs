@@ -2,13 +2,14 @@
 //! hall decrypted at the opening (docs/opening.md §5). The public and the competing tenderers see
 //! the announced lines and verify them; they never get the documents.
 
-use super::opening::closed_tender;
+use super::opening::{closed, published};
 use super::service::BidError;
 use super::Bid;
 use crate::app::AppState;
 use crate::award::member::MemberSession;
 use crate::domain::{OrgId, TenderId};
-use crate::identity::{Actor, Role};
+use crate::identity::Actor;
+use crate::tenders::access::{self, Action, Denied, Relations};
 use crate::tenders::model::Tender;
 
 /// Who asks to read bid documents: nobody signed in, a signed-in user, or a committee member
@@ -29,43 +30,28 @@ pub enum DocumentRefusal {
     NotEntitled,
 }
 
-/// May `reader` read the documents of the bid that `bidder` submitted to `tender`?
-///
-/// Bid documents (技术标, 商务标, 已标价工程量清单 …) are for the evaluation: the tender's
-/// committee (评标委员会) evaluates them under confidentiality — 招标投标法 第三十八条 (the owner
-/// keeps the evaluation confidential) and 第四十四条 (members and the staff involved disclose
-/// nothing of the review of the bid documents) — and the owner provides the committee with what the
-/// evaluation needs (实施条例 第四十八条). What the opening makes public is the announced line only:
-/// the bidder's name, price and the other main contents read out (法 第三十六条), which the hall
-/// publishes with the key that proves it against the receipted envelope.
-///
-/// Entitled: a member of this tender's committee; the tender's owner and its appointed agent
-/// (who run the tender and answer for the evaluation's organisation); the tender's supervisor
-/// (行政监督); and the bidder itself. Everyone else — the public, competing tenderers, the operator,
-/// the witness custodian — is refused: when in doubt the documents stay confidential.
-///
-/// Pure, so the central access policy can take it over as it is.
+/// May `reader` read the documents of the bid that `bidder` submitted to `tender`? The rule is the
+/// access policy's `ReadBidDocuments` (src/tenders/access.rs: 招标投标法 第三十八条、第四十四条,
+/// 实施条例 第四十八条); this only says who the reader is to the tender.
 pub fn may_read_bid_documents(
     reader: &DocumentReader<'_>,
     tender: &Tender,
     bidder: &OrgId,
 ) -> Result<(), DocumentRefusal> {
-    let entitled = match reader {
-        DocumentReader::Public => return Err(DocumentRefusal::SignedOut),
-        DocumentReader::Member(m) => m.tender_id == tender.id,
+    let (relations, own) = match reader {
+        DocumentReader::Public => (Relations::of(None, tender), false),
+        DocumentReader::Member(m) => (Relations::committee_member(m.tender_id == tender.id), false),
         DocumentReader::User(a) => {
-            let owner = a.role == Role::Owner && a.org_id == tender.owner_org_id;
-            let agent = a.role == Role::Agent && tender.agent_org_id.as_ref() == Some(&a.org_id);
-            let supervisor =
-                a.role == Role::Supervisor && a.org_id == tender.spec.supervisor_org_id;
-            let itself = a.role == Role::Tenderer && &a.org_id == bidder;
-            owner || agent || supervisor || itself
+            let own = &a.org_id == bidder;
+            (Relations::of(Some(a), tender).with_bidder(own), own)
         }
     };
-    if entitled {
-        Ok(())
-    } else {
-        Err(DocumentRefusal::NotEntitled)
+    // The documents route answers only once the box is closed: judge at the deadline.
+    let at = tender.spec.schedule.bid_deadline;
+    match access::may(Action::ReadBidDocuments { own }, &relations, tender, at) {
+        Ok(()) => Ok(()),
+        Err(Denied::SignIn) => Err(DocumentRefusal::SignedOut),
+        Err(_) => Err(DocumentRefusal::NotEntitled),
     }
 }
 
@@ -78,7 +64,7 @@ pub async fn documents_file(
     id: &TenderId,
     bid_id: &str,
 ) -> Result<(Bid, u8, tokio::fs::File), BidError> {
-    let tender = closed_tender(app, id).await?;
+    let tender = published(app, id).await?;
     let bid = app
         .store
         .counted_bids(id)
@@ -95,6 +81,7 @@ pub async fn documents_file(
             ))
         }
     }
+    closed(app, &tender)?;
     let opened = app
         .store
         .openings(id)
@@ -116,6 +103,7 @@ pub async fn documents_file(
 mod tests {
     use super::*;
     use crate::domain::{ProjectId, Timestamp, UserId};
+    use crate::identity::Role;
     use crate::tenders::model::TenderState;
 
     fn actor(role: Role, org: &OrgId) -> Actor {

@@ -24,16 +24,28 @@ use serde_json::{json, Value};
 use std::io::Read;
 
 pub(crate) async fn closed_tender(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
+    let t = published(app, id).await?;
+    closed(app, &t)?;
+    Ok(t)
+}
+
+pub(crate) async fn published(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
     let t = app.store.get_tender(id).await?;
     if t.state != TenderState::Published {
         return Err(BidError::NotFound);
     }
+    Ok(t)
+}
+
+/// Nothing is released or opened before the box closes. Checked after who asks, so that a
+/// refusal of the wrong caller says nothing about the box.
+pub(crate) fn closed(app: &AppState, t: &Tender) -> Result<(), BidError> {
     if !t.is_past_opening(app.clock.now()) {
         return Err(BidError::TooEarly {
             opening: t.spec.schedule.bid_deadline.shanghai(),
         });
     }
-    Ok(t)
+    Ok(())
 }
 
 /// Opens a stored envelope: its parsed header, and the file positioned at the body.
@@ -92,8 +104,9 @@ pub async fn sealed_shares(
     id: &TenderId,
     index: u8,
 ) -> Result<Vec<SealedShareView>, BidError> {
-    let tender = closed_tender(app, id).await?;
+    let tender = published(app, id).await?;
     holds(actor, &tender, index)?;
+    closed(app, &tender)?;
     let mut out = Vec::new();
     for bid in app.store.counted_bids(id).await? {
         let header = header_of(app, &bid).await?;
@@ -122,8 +135,9 @@ pub async fn release(
     index: u8,
     shares: Vec<Release>,
 ) -> Result<usize, BidError> {
-    let tender = closed_tender(app, id).await?;
+    let tender = published(app, id).await?;
     holds(actor, &tender, index)?;
+    closed(app, &tender)?;
     let bids = app.store.counted_bids(id).await?;
     let mut accepted = 0;
     for r in shares {
@@ -241,7 +255,7 @@ pub async fn decrypt(
     actor: &Actor,
     id: &TenderId,
 ) -> Result<Vec<BidOutcome>, BidError> {
-    let tender = closed_tender(app, id).await?;
+    let tender = published(app, id).await?;
     let r = crate::tenders::access::Relations::of(Some(actor), &tender);
     let may = r.manages() || r.supervisor;
     if !may {
@@ -249,6 +263,7 @@ pub async fn decrypt(
             "the opening is run by the tender's host and watched by its supervisor".into(),
         ));
     }
+    closed(app, &tender)?;
     release_time_shares(app, id).await?;
     decrypt_ready(app, &tender).await
 }

@@ -639,6 +639,12 @@ pub async fn confirm(
     tender(app, id).await?;
     let org = actor.org_id.clone();
     act(app, id, actor.into(), |_, s, now, _| {
+        if s.line_of(&org).is_none() {
+            return Err(
+                Refusal::Forbidden("only a tenderer whose bid was announced confirms its line")
+                    .into(),
+            );
+        }
         s.may_confirm(&org, n, now)?;
         let line = s.line_of_number(n).cloned().unwrap_or_default();
         let sha = hex::encode(ring::digest::digest(

@@ -36,6 +36,8 @@ pub struct Relations {
     pub bidder: bool,
     /// A signed-in member of the tender's evaluation committee (filled in by the caller).
     pub committee: bool,
+    /// Signed in as a committee member, of this tender or another (a member is not a user).
+    pub member: bool,
 }
 
 impl Relations {
@@ -54,10 +56,12 @@ impl Relations {
         }
     }
 
-    /// For an evaluation committee member, who signs in with a one-time code, not as a user.
-    pub fn committee_member() -> Self {
+    /// For an evaluation committee member, who signs in with a one-time code, not as a user;
+    /// `of_this_tender` when its seat is on this tender's committee.
+    pub fn committee_member(of_this_tender: bool) -> Self {
         Relations {
-            committee: true,
+            committee: of_this_tender,
+            member: true,
             ..Relations::default()
         }
     }
@@ -73,7 +77,7 @@ impl Relations {
     }
 
     pub fn signed_in(&self) -> bool {
-        self.role.is_some() || self.committee
+        self.role.is_some() || self.member
     }
 
     /// The owner or the appointed agent: the parties who run the tender.
@@ -203,8 +207,8 @@ pub fn may(action: Action, r: &Relations, t: &Tender, now: Timestamp) -> Result<
             let entitled = r.committee || r.manages() || r.supervisor || (own && r.bidder);
             ok(
                 entitled && past_deadline,
-                "bid documents are read only by the evaluation committee, the owner, the agent, \
-                 the supervisor and the bidder itself, after the opening (招标投标法 第四十四条)",
+                "bid documents are for the evaluation committee, the owner, the agent, the \
+                 supervisor and the bidder itself, after the opening (招标投标法 第三十八条、第四十四条)",
             )
         }
     }

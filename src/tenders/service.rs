@@ -227,6 +227,9 @@ pub async fn create_tender(
     actor: &Actor,
     new: NewTender,
 ) -> Result<Tender, TenderError> {
+    if !matches!(actor.role, Role::Owner | Role::Agent) {
+        return Err(forbidden("tenders are created by owners and their agents"));
+    }
     let project = match app.store.get_project(&new.project_id).await {
         Ok(p) => p,
         Err(StoreError::NotFound) => {

@@ -43,7 +43,7 @@ impl TestApp {
     }
 
     /// The three forms, with the three rules accepted and signed by a fresh registered key.
-    async fn agent_forms(&self, login: &str, name: &str) -> Value {
+    pub(crate) async fn agent_forms(&self, login: &str, name: &str) -> Value {
         let (org, code) = self.org_of(login).await;
         let (key_id, pkcs8) = self.signing_key(login).await;
         let org = OrgId::parse(&org).unwrap();

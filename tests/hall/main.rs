@@ -4,6 +4,7 @@ mod common;
 
 mod auditlog;
 mod auth_matrix;
+mod authz;
 mod award;
 mod bids;
 mod bond_pages;

@@ -102,7 +102,11 @@ fn everyone(w: &World) -> Vec<(&'static str, Relations)> {
                 .with_obtained(true)
                 .with_bidder(true),
         ),
-        ("committee member", Relations::committee_member()),
+        ("committee member", Relations::committee_member(true)),
+        (
+            "another committee's member",
+            Relations::committee_member(false),
+        ),
     ]
 }
 
@@ -134,7 +138,7 @@ fn a_draft_is_seen_only_by_those_who_run_it_and_the_trading_centre() {
 #[test]
 fn a_published_tender_is_everyone_s_and_only_its_owner_and_agent_change_it() {
     let w = world("published");
-    assert_eq!(allowed(&w, Action::SeeTender, before()).len(), 13);
+    assert_eq!(allowed(&w, Action::SeeTender, before()).len(), 14);
     assert_eq!(allowed(&w, Action::Manage, before()), ["owner", "agent"]);
     let public = Relations::of(None, &w.tender);
     assert_eq!(
@@ -213,7 +217,7 @@ fn a_cancelled_tender_never_tells_who_obtained_or_paid() {
 #[test]
 fn the_opening_is_hosted_by_owner_or_agent_and_supervised_by_its_supervisor() {
     let w = world("published");
-    assert_eq!(allowed(&w, Action::SeeOpening, before()).len(), 13);
+    assert_eq!(allowed(&w, Action::SeeOpening, before()).len(), 14);
     assert_eq!(
         allowed(&w, Action::HostOpening, after()),
         ["owner", "agent"]
@@ -259,7 +263,7 @@ fn sealed_log_entries_are_disclosed_to_everyone_at_the_opening_art_22() {
         allowed(&w, Action::SeeSealedEntries, before()),
         ["platform"]
     );
-    assert_eq!(allowed(&w, Action::SeeSealedEntries, after()).len(), 13);
+    assert_eq!(allowed(&w, Action::SeeSealedEntries, after()).len(), 14);
     let public = Relations::of(None, &w.tender);
     assert_eq!(
         may(Action::SeeSealedEntries, &public, &w.tender, before()),
