@@ -265,13 +265,25 @@ pub async fn decrypt(
     }
     closed(app, &tender)?;
     release_time_shares(app, id).await?;
-    decrypt_ready(app, &tender).await
+    // The host can open what is complete now; the release window's end is the opening's to judge.
+    decrypt_ready(app, &tender, false).await
 }
 
-/// Opens every counted bid that has k released shares and no outcome yet, side by side (one per
-/// core), and records each outcome; returns every bid's outcome, `waiting` ones naming who is
-/// missing. Safe to run twice at once: an outcome is recorded once.
-pub async fn decrypt_ready(app: &AppState, tender: &Tender) -> Result<Vec<BidOutcome>, BidError> {
+/// Opens every counted bid whose shares are all in — every custodian has released, or the
+/// release window has closed (`window_closed`) with at least k — and that has no outcome yet, side
+/// by side (one per core), and records each outcome; returns every bid's outcome, `waiting` ones
+/// naming who is missing. Safe to run twice at once: an outcome is recorded once.
+///
+/// Why not at k: the key is rebuilt through every released share (docs/sealed-envelope.md §1.2),
+/// so a bid opened at the first k would be judged on whichever shares came first, and a custodian
+/// could choose "opens" or "fails" for a tenderer who dealt one share off the polynomial by when
+/// it releases. Waiting for all, or for the window, makes the outcome a function of the set of
+/// shares released in the window, whatever their order.
+pub async fn decrypt_ready(
+    app: &AppState,
+    tender: &Tender,
+    window_closed: bool,
+) -> Result<Vec<BidOutcome>, BidError> {
     use futures_util::stream::{self, StreamExt};
     let id = &tender.id;
     let k = usize::from(tender.spec.custodians.k);
@@ -290,7 +302,8 @@ pub async fn decrypt_ready(app: &AppState, tender: &Tender) -> Result<Vec<BidOut
             .filter_map(|(_, _, h)| hex::decode(h).ok())
             .filter_map(|b| ReleasedShare::from_bytes(&b).ok())
             .collect();
-        if mine.len() >= k {
+        let all_in = mine.len() == usize::from(n);
+        if all_in || (window_closed && mine.len() >= k) {
             ready.push((bid.clone(), mine));
         }
     }
@@ -344,7 +357,10 @@ pub async fn decrypt_ready(app: &AppState, tender: &Tender) -> Result<Vec<BidOut
             bid_id: bid.id.clone(),
             lot_id: bid.lot_id.clone(),
             status: "waiting".into(),
-            detail: json!({ "released": released.len(), "needed": k, "missing_custodians": missing }),
+            detail: json!({
+                "released": released.len(), "needed": k, "all": n,
+                "missing_custodians": missing, "window_closed": window_closed,
+            }),
         });
     }
     Ok(out)

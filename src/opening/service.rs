@@ -359,7 +359,8 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         if !time_release_done {
             release_time_shares(app, id).await?;
         }
-        decrypt_ready(app, &t).await?;
+        let window_closed = s.release_until.is_some_and(|u| app.clock.now() >= u);
+        decrypt_ready(app, &t, window_closed).await?;
     }
     let shares = app.store.released_shares(id).await?;
     let outcomes = app.store.openings(id).await?;
@@ -406,6 +407,27 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
                 ));
             }
         }
+        // The window's end names every custodian that has not released, before what the shares
+        // released in time open is announced.
+        if !s.missing_reported && s.release_until.is_some_and(|u| now >= u) {
+            let released: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
+            let missing: Vec<Value> = names
+                .iter()
+                .filter(|(i, _, _)| !released.contains(i))
+                .map(|(i, _, name)| json!({ "index": i, "org_name": name }))
+                .collect();
+            let waiting: Vec<i64> = lines
+                .iter()
+                .filter(|(_, _, o, _)| o.is_none())
+                .map(|(n, _, _, _)| *n)
+                .collect();
+            if !missing.is_empty() {
+                p.push(public(
+                    "custodians_missing",
+                    json!({ "missing": missing, "waiting": waiting }),
+                ));
+            }
+        }
         let mut announced = s.lines.len();
         for (n, b, outcome, name) in lines.iter().skip(announced) {
             let Some(outcome) = outcome else { break };
@@ -420,22 +442,6 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
             p.push(public(
                 "announcement_complete",
                 json!({ "lines": announced }),
-            ));
-        } else if !s.missing_reported && s.release_until.is_some_and(|u| now >= u) {
-            let released: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
-            let missing: Vec<Value> = names
-                .iter()
-                .filter(|(i, _, _)| !released.contains(i))
-                .map(|(i, _, name)| json!({ "index": i, "org_name": name }))
-                .collect();
-            let waiting: Vec<i64> = lines
-                .iter()
-                .filter(|(_, _, o, _)| o.is_none())
-                .map(|(n, _, _, _)| *n)
-                .collect();
-            p.push(public(
-                "custodians_missing",
-                json!({ "missing": missing, "waiting": waiting }),
             ));
         }
         Ok(p)

@@ -493,6 +493,7 @@ pub fn seal_deterministic(
 ) -> Result<SealedSummary, EnvelopeError> {
     seal_with(
         VERSION,
+        Dealing::Honest,
         params,
         signing_key,
         None,
@@ -551,6 +552,7 @@ pub fn seal_v2_deterministic(
     }
     seal_with(
         VERSION_2,
+        Dealing::Honest,
         params,
         signing_key,
         Some(announced),
@@ -562,11 +564,49 @@ pub fn seal_v2_deterministic(
     )
 }
 
+/// How the shares are dealt: honestly, or — to test that the hall and every verifier catch it — with
+/// one share off the polynomial (its commitment made over the wrong share, as a faulty or
+/// malicious tenderer's client would; docs/sealed-envelope.md §4: the tenderer's fault).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dealing {
+    Honest,
+    OffPolynomial { index: u8 },
+}
+
+/// [`seal_deterministic`] with a given dealing: for tests of a tenderer's faulty dealing only.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn seal_dealt(
+    dealing: Dealing,
+    params: &SealParams,
+    signing_key: &TendererSigningKey,
+    payload: impl Read,
+    payload_len: u64,
+    out: impl Write,
+    rng: &dyn SecureRandom,
+) -> Result<SealedSummary, EnvelopeError> {
+    let n = validate_params(params, payload_len)?;
+    let randomness = SealRandomness::generate(n, params.k, rng)?;
+    seal_with(
+        VERSION,
+        dealing,
+        params,
+        signing_key,
+        None,
+        payload,
+        payload_len,
+        out,
+        &randomness,
+        rng,
+    )
+}
+
 /// Both versions: the header (v2 with the announced length and key commitment), then the body —
 /// v1 one STREAM of the payload, v2 the announced STREAM followed by the documents STREAM.
 #[allow(clippy::too_many_arguments)]
 fn seal_with(
     version: u8,
+    dealing: Dealing,
     params: &SealParams,
     signing_key: &TendererSigningKey,
     announced: Option<&[u8]>,
@@ -583,13 +623,18 @@ fn seal_with(
             "randomness must hold one salt and one ephemeral seed per custodian",
         ));
     }
-    let shares = shamir::split(
+    let mut shares = shamir::split(
         &r.content_key,
         n,
         params.k,
         &mut FixedCoefficients(&r.coefficients),
     )
     .map_err(|_| EnvelopeError::InvalidParams("coefficients must be 32 * (k - 1) bytes"))?;
+    if let Dealing::OffPolynomial { index } = dealing {
+        if let Some(share) = shares.iter_mut().find(|s| s.x == index) {
+            share.y[0] ^= 1;
+        }
+    }
 
     let header_len = header_len_for(version, params);
     let mut bytes = Vec::with_capacity(header_len);

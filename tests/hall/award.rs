@@ -101,6 +101,11 @@ pub(crate) async fn conclude_opening(app: &TestApp, b: &Box_, bidders: &mut [Bid
         release_as(app, b, "supervisor", 3, false).await.0,
         StatusCode::OK
     );
+    // every custodian has released: the bids open now (not at k, docs/sealed-envelope.md §1.2)
+    assert_eq!(
+        release_as(app, b, "witness", 4, false).await.0,
+        StatusCode::OK
+    );
     assert_eq!(phase().await, "announced");
     let host = app.sign_in("agent").await;
     let path = |p: &str| format!("/api/tenders/{}/opening/{p}", b.tender);

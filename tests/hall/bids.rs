@@ -128,7 +128,7 @@ pub(crate) async fn open_box_with(app: &TestApp, overrides: Value) -> Box_ {
     }
 }
 
-async fn params(app: &TestApp, b: &Box_) -> SealParams {
+pub(crate) async fn params(app: &TestApp, b: &Box_) -> SealParams {
     let listed = app
         .get(format!("/api/tenders/{}/custodians", b.tender), None)
         .await;
@@ -704,9 +704,18 @@ async fn k_custodians_open_the_box_after_the_deadline_and_k_minus_one_cannot() {
     );
     let r = app.post(&url, Some(&supervisor), json!({})).await;
     assert_eq!(r.body[0]["status"], "waiting", "k - 1 shares open nothing");
-    // the supervisor releases: 3 of 3 — opened
+    // the supervisor releases: k = 3 of 4 — the key could be rebuilt, but a bid is judged on
+    // every share or on the shares of the whole release window, never on whichever came first
     assert_eq!(
         release_as(&app, &b, "supervisor", 3, false).await.0,
+        StatusCode::OK
+    );
+    let r = app.post(&url, Some(&agent), json!({})).await;
+    assert_eq!(r.body[0]["status"], "waiting", "{:?}", r.body);
+    assert_eq!(r.body[0]["detail"]["missing_custodians"], json!([4]));
+    // the witness releases: all four in — opened
+    assert_eq!(
+        release_as(&app, &b, "witness", 4, false).await.0,
         StatusCode::OK
     );
     let r = app.post(&url, Some(&agent), json!({})).await;
@@ -877,9 +886,9 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
         String::from_utf8_lossy(&prove.stderr)
     );
     assert!(String::from_utf8_lossy(&prove.stdout).contains("bid_received"));
-    // at the opening, two custodians release from the command line; with the hall's own that is k
+    // at the opening, the three other custodians release from the command line
     app.clock.set(b.deadline);
-    for (index, login) in [(2u8, "agent"), (3, "supervisor")] {
+    for (index, login) in [(2u8, "agent"), (3, "supervisor"), (4, "witness")] {
         let key = b.custodian_keys[usize::from(index) - 1].as_ref().unwrap();
         let file = path(&format!("custodian{index}.key"));
         std::fs::write(&file, key.to_key_file().unwrap().as_bytes()).unwrap();
@@ -927,7 +936,7 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
     // the command line sealed a version 2 envelope: the record has its announced key, who
     // released, and no share
     assert_eq!(record.body[0]["version"], 2);
-    assert_eq!(record.body[0]["released_by"], json!([1, 2, 3]));
+    assert_eq!(record.body[0]["released_by"], json!([1, 2, 3, 4]));
     assert_eq!(record.body[0]["announced_key"].as_str().unwrap().len(), 64);
     assert!(record.body[0].get("shares").is_none());
     let (url, tender) = (app.base.clone(), b.tender.clone());

@@ -18,6 +18,7 @@ mod lifecycle;
 mod notices;
 mod opening;
 mod ops;
+mod release_order;
 mod sandbox_bank;
 mod store_contract;
 mod tenders;

@@ -275,7 +275,7 @@ async fn an_opening_is_watched_live_to_its_record_in_the_browser() {
             match step {
                 "deadline" => app.clock.set(b.deadline),
                 "release" => {
-                    for (login, index) in [("agent", 2), ("supervisor", 3)] {
+                    for (login, index) in [("agent", 2), ("supervisor", 3), ("witness", 4)] {
                         let (status, body) =
                             crate::bids::release_as(&app, &b, login, index, false).await;
                         assert_eq!(status, StatusCode::OK, "{login}: {body}");

@@ -82,7 +82,7 @@ async function run(browser, pages) {
   await Promise.all([owner.waitForURL(/\/draws\/[^/]+$/), owner.click('#draw-submit')]);
   const drawUrl = owner.url();
   const drawId = decodeURIComponent(drawUrl.split('/').pop());
-  await owner.waitForFunction(() => document.getElementById('d-phase').textContent === 'committing');
+  await owner.waitForFunction(() => document.getElementById('d-phase').dataset.phase === 'committing');
   const poolHash = await owner.textContent('#d-pool-hash');
   if (!/^[0-9a-f]{64}$/.test(poolHash)) throw new Error(`no pool hash shown: ${poolHash}`);
   const pool = await owner.$$eval('#d-pool li', (els) => els.length);
@@ -125,10 +125,10 @@ async function run(browser, pages) {
   step = 'moving the hall past the reveal deadline and conducting the draw';
   await advance(61 * MINUTE);
   await owner.reload();
-  await owner.waitForFunction(() => ['ready_to_conduct', 'completed'].includes(document.getElementById('d-phase').textContent));
+  await owner.waitForFunction(() => ['ready_to_conduct', 'completed'].includes(document.getElementById('d-phase').dataset.phase));
   // The hall also conducts a due draw by itself; whichever comes first, it runs once.
   if (await owner.isVisible('#d-conduct')) await owner.click('#d-conduct');
-  await owner.waitForFunction(() => document.getElementById('d-phase').textContent === 'completed', null, { timeout: TIMEOUT });
+  await owner.waitForFunction(() => document.getElementById('d-phase').dataset.phase === 'completed', null, { timeout: TIMEOUT });
   await owner.locator('#d-result').waitFor({ state: 'visible', timeout: TIMEOUT });
   const selected = await owner.$$eval('#d-selected li', (els) => els.map((e) => e.textContent));
   const reserves = await owner.$$eval('#d-reserves li', (els) => els.map((e) => e.textContent));

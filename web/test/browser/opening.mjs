@@ -151,10 +151,17 @@ async function main() {
     }
     step = 'everyone sees the host and the supervisor signed in';
     await everyPage(all, (p) => p.waitForSelector('#op-participants li[data-role="supervisor"]').then(() => p.waitForSelector('#op-participants li[data-role="host"]')));
-    await supervisor.waitForSelector('#op-participants li[data-role="tenderer"]');
-    if (await pub.locator('#op-participants li[data-role="tenderer"]').count()) throw new Error('the public sees a tenderer sign in');
+    // A tenderer's sign-in before the deadline says that it bid (法22): itself alone sees it.
+    await tenderer.waitForSelector('#op-participants li[data-role="tenderer"]');
+    for (const p of [pub, host, supervisor]) {
+      if (await p.locator('#op-participants li[data-role="tenderer"]').count()) throw new Error(`${p.who} sees a tenderer sign in before the box closes`);
+    }
 
     await ask('deadline');
+    step = 'the host and the supervisor are told who signed in when the box closes';
+    await supervisor.waitForSelector('#op-participants li[data-role="tenderer"]');
+    await host.waitForSelector('#op-participants li[data-role="tenderer"]');
+    if (await pub.locator('#op-participants li[data-role="tenderer"]').count()) throw new Error('the public sees a tenderer sign in');
     await everyPage(all, async (p) => {
       step = `${p.who}: the box closes and three bids are listed by commitment`;
       await p.waitForFunction(() => ['decrypting', 'announcing', 'announced'].includes(document.getElementById('op-phase').dataset.phase));

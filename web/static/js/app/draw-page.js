@@ -49,6 +49,7 @@ function render(view) {
     : new Map(candidates.map((c) => [c.id, `${c.name} (${c.id})`]));
   const label = (h) => names.get(h) ?? (sealed ? position(h) : h);
   $('d-phase').textContent = t(`js_draw_phase_${view.phase}`);
+  $('d-phase').dataset.phase = view.phase;
   $('d-counts').textContent = `${d.select_count} (${d.reserve_count})`;
   $('d-deadlines').textContent = `${beijing(d.commit_deadline)} / ${beijing(d.reveal_deadline)}`;
   $('d-rule').textContent = t(`js_draw_rule_${d.missed_reveal_rule}`);
