@@ -81,6 +81,11 @@ async fn sign_in(
     let max_age = (expires_at.millis() - app.clock.now().millis()) / 1000;
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, session_cookie(&app, token.expose(), max_age));
+    // The answer carries a token: no cache keeps it.
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     let body = SignedIn {
         token: token.expose().to_string(),
         expires_at,

@@ -11,6 +11,7 @@ mod draws;
 pub mod error;
 pub mod extract;
 mod guarantees;
+mod guard;
 mod identity;
 mod notices;
 mod opening;
@@ -99,7 +100,8 @@ pub fn router(app: AppState) -> Router {
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });
-    api.layer(axum::middleware::from_fn(ops::track))
+    api.layer(axum::middleware::from_fn(guard::guard))
+        .layer(axum::middleware::from_fn(ops::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 // The path, never the query string, which may carry search text.

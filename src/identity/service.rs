@@ -182,14 +182,17 @@ pub async fn sign_in(
         Some(l) => app.store.find_user_by_login(l).await?,
         None => None,
     };
-    // Spend the hashing work even for a malformed password, so timing reveals nothing.
-    let ok = match &password {
-        Some(p) => p.verify(user.as_ref().map(|u| &u.password_hash)),
+    // Spend the hashing work even for a malformed password, so timing reveals nothing; off the
+    // async workers (password::hashing).
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = super::password::hashing(move || match &password {
+        Some(p) => p.verify(stored.as_ref()),
         None => {
             let _ = Password::parse("placeholder-for-timing").map(|p| p.verify(None));
             false
         }
-    };
+    })
+    .await;
     let Some(user) = user.filter(|_| ok) else {
         return Err(IdentityError::BadCredentials.into());
     };

@@ -33,8 +33,17 @@ async fn sign_in_sets_an_http_only_cookie_that_the_web_uses() {
         .await
         .unwrap();
     assert_eq!(me["role"], "agent");
+    // signing out from the hall's own page (a browser says so; from elsewhere it is refused)
+    let forged = client
+        .delete(format!("{}/api/session", app.base))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     let out = client
         .delete(format!("{}/api/session", app.base))
+        .header("origin", &app.base)
         .send()
         .await
         .unwrap();

@@ -13,6 +13,7 @@ mod confidential;
 mod crash;
 mod draws;
 mod guarantees;
+mod hardening;
 mod identity;
 mod lifecycle;
 mod notices;

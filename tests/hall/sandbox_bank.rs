@@ -201,10 +201,14 @@ async fn a_transfer_from_someone_elses_account_needs_its_access_code() {
     assert_eq!(balance(&app, &victim).await, 0);
 }
 
-/// A browser: it keeps cookies, as the bank's page expects.
+/// A browser: it keeps cookies, as the bank's page expects, and says that its forms come from the
+/// page itself, as browsers do (the hall refuses cookie-borne posts from elsewhere).
 fn browser() -> reqwest::Client {
+    let mut same_origin = reqwest::header::HeaderMap::new();
+    same_origin.insert("sec-fetch-site", "same-origin".parse().unwrap());
     reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(same_origin)
         .build()
         .unwrap()
 }

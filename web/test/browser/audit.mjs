@@ -78,11 +78,16 @@ async function run(page) {
   step = 'adding an entry to the log (an owner creates a project)';
   const signin = await page.request.post(`${BASE}/api/session`, { data: { login: OWNER, password: PASSWORD } });
   if (!signin.ok()) throw new Error(`sign-in: ${signin.status()} ${await signin.text()}`);
+  // An API client, not the page: it uses the bearer token (cookie-borne writes must come from the
+  // hall's own pages).
+  const { token } = await signin.json();
+  const bearer = { authorization: `Bearer ${token}` };
   const created = await page.request.post(`${BASE}/api/projects`, {
+    headers: bearer,
     data: { name: '审计页浏览器测试项目', code: `AUD-${Date.now().toString(36)}`, region: '210100', agent_org_id: null },
   });
   if (!created.ok()) throw new Error(`project: ${created.status()} ${await created.text()}`);
-  await page.request.delete(`${BASE}/api/session`);
+  await page.request.delete(`${BASE}/api/session`, { headers: bearer });
 
   step = 'verifying an entry newer than the (stale) checkpoint after signing a fresh one';
   // Serve the checkpoint seen before, as a lagging mirror would: the new entry is not covered yet.

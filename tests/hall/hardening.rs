@@ -1,0 +1,140 @@
+//! Against the open internet: a request that carries the hall's cookies must come from the hall's
+//! own pages, and every answer carries the security headers (docs/api.md, "Browsers").
+
+use crate::common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Signs in as a browser would and returns the session cookie.
+async fn cookie(app: &TestApp, login: &str) -> String {
+    let r = app
+        .client
+        .post(format!("{}/api/session", app.base))
+        .json(&json!({ "login": login, "password": bidhall::demo::password() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_cookie_borne_post_from_another_origin_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "跨站请求").await;
+    let id = t["id"].as_str().unwrap();
+    let session = cookie(&app, "tenderer1").await;
+    let obtain = format!("{}/api/tenders/{id}/obtain", app.base);
+    // A form on evil.example posts to the hall with the tenderer's cookie.
+    for (origin, site) in [
+        (Some("http://evil.example"), Some("cross-site")),
+        (Some("http://sub.127.0.0.1.nip.io"), Some("same-site")),
+        (None, None),
+    ] {
+        let mut req = app
+            .client
+            .post(&obtain)
+            .header("cookie", &session)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("");
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        if let Some(s) = site {
+            req = req.header("sec-fetch-site", s);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin:?}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "cross_site_request");
+    }
+    let platform = app.sign_in("platform").await;
+    let obtainers = app
+        .get(format!("/api/tenders/{id}/obtainers"), Some(&platform))
+        .await;
+    assert_eq!(obtainers.body, json!([]), "nothing was obtained");
+    // From the hall's own page it works.
+    let r = app
+        .client
+        .post(&obtain)
+        .header("cookie", &session)
+        .header("origin", &app.base)
+        .header("sec-fetch-site", "same-origin")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // An API client with a bearer token is not a browser: no Origin needed.
+    let tenderer2 = app.sign_in("tenderer2").await;
+    let r = app
+        .client
+        .post(&obtain)
+        .bearer_auth(&tenderer2)
+        .header("origin", "http://evil.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_opening_s_websocket_refuses_another_origin_with_the_cookie() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "跨站套接字").await;
+    let session = cookie(&app, "agent").await;
+    let url = format!(
+        "{}/api/tenders/{}/opening/ws?after=0",
+        app.base.replace("http://", "ws://"),
+        t["id"].as_str().unwrap()
+    );
+    let with = |origin: String| {
+        let mut req = url.clone().into_client_request().unwrap();
+        req.headers_mut().insert("cookie", session.parse().unwrap());
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        req
+    };
+    let refused = tokio_tungstenite::connect_async(with("http://evil.example".into())).await;
+    assert!(
+        refused.is_err(),
+        "a cross-site page opened the host's socket"
+    );
+    let ok = tokio_tungstenite::connect_async(with(app.base.clone())).await;
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/api/notices", "/api/nothing-here", "/signin"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+    }
+    // A token's answer is never cached.
+    let r = app
+        .client
+        .post(format!("{}/api/session", app.base))
+        .json(&json!({ "login": "agent", "password": bidhall::demo::password() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+}
