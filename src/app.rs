@@ -27,6 +27,8 @@ pub struct Inner {
     pub shutdown: CancellationToken,
     /// The banks bonds are paid through, and the hall's sub-account secret.
     pub banks: Arc<crate::bonds::directory::BankDirectory>,
+    /// Failed sign-ins and self-registrations, per login and per address.
+    pub throttle: crate::identity::throttle::Throttle,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             openings: Default::default(),
             shutdown: CancellationToken::new(),
             banks: Default::default(),
+            throttle: Default::default(),
         }))
     }
 

@@ -240,6 +240,10 @@ pub struct ServeArgs {
     /// trading-centre user sees them). Never logged.
     #[arg(long, env = "BIDHALL_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// The address of a reverse proxy whose `X-Forwarded-For` names the client (for throttling and
+    /// the record of who wrote what); without it the socket's peer is the client.
+    #[arg(long, env = "BIDHALL_TRUSTED_PROXY")]
+    pub trusted_proxy: Option<std::net::IpAddr>,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "BIDHALL_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -446,6 +450,7 @@ impl ServeArgs {
             session_hours: 12,
             log_format: "text".into(),
             metrics_token: None,
+            trusted_proxy: None,
             secure_cookies: false,
             log: LogArgs {
                 log_origin: "bidhall.localhost/log".into(),

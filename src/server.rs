@@ -101,9 +101,12 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
         crate::lottery::service::spawn_conductor(app.clone(), every);
     }
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
     });
     Ok(Running { addr, task })
 }

@@ -77,8 +77,17 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = self.details["retry_after_seconds"].as_i64();
         let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
-        (self.status, axum::Json(body)).into_response()
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = retry_after.filter(|_| self.status == StatusCode::TOO_MANY_REQUESTS)
+        {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        resp
     }
 }
 
@@ -129,6 +138,10 @@ impl From<IdentityError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "organisation_exists", message)
             }
             IdentityError::UnknownOrganisation => ApiError::not_found("organisation"),
+            IdentityError::TooManyAttempts {
+                retry_after_seconds,
+            } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+                .with_details(json!({ "retry_after_seconds": retry_after_seconds })),
             IdentityError::Invalid(iv) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_value",

@@ -184,3 +184,36 @@ mod tests {
         assert_eq!(e.code, "malformed_json");
     }
 }
+
+/// The client's network address: the socket's peer, or — when the peer is a configured trusted
+/// proxy (`BIDHALL_TRUSTED_PROXY`) — the last address of its `X-Forwarded-For`. `None` when the
+/// server runs without connection info (a router tested in process).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .last()
+        };
+        Ok(ClientAddress(match (peer, app.config.trusted_proxy) {
+            (Some(p), Some(proxy)) if p == proxy => forwarded().or(Some(p)),
+            (p, _) => p,
+        }))
+    }
+}

@@ -1,7 +1,7 @@
 //! Routes for signing in and out, organisations, users and signing keys.
 
 use super::error::ApiError;
-use super::extract::{ApiJson, AuthUser, SESSION_COOKIE};
+use super::extract::{ApiJson, AuthUser, ClientAddress, SESSION_COOKIE};
 use crate::app::AppState;
 use crate::domain::{OrgId, Timestamp};
 use crate::identity::keys::SigningKey;
@@ -75,9 +75,10 @@ fn session_cookie(app: &AppState, value: &str, max_age_secs: i64) -> HeaderValue
     responses((status = 200, body = SignedIn), (status = 401, description = "bad_credentials")))]
 async fn sign_in(
     State(app): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (token, expires_at, actor) = service::sign_in(&app, creds).await?;
+    let (token, expires_at, actor) = service::sign_in(&app, creds, address).await?;
     let max_age = (expires_at.millis() - app.clock.now().millis()) / 1000;
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, session_cookie(&app, token.expose(), max_age));
@@ -149,9 +150,10 @@ impl From<&Organisation> for OrganisationView {
     responses((status = 201, body = OrganisationView), (status = 409), (status = 422)))]
 async fn register(
     State(app): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(r): ApiJson<Registration>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (org, _) = service::register_tenderer(&app, r.organisation, r.user).await?;
+    let (org, _) = service::register_tenderer(&app, r.organisation, r.user, address).await?;
     Ok((StatusCode::CREATED, Json(OrganisationView::from(&org))))
 }
 

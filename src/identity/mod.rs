@@ -5,6 +5,7 @@ pub mod keys;
 pub mod password;
 pub mod service;
 pub mod session;
+pub mod throttle;
 
 use crate::domain::{InvalidValue, Line, OrgId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -168,6 +169,8 @@ pub enum IdentityError {
     UnknownOrganisation,
     #[error("{0}")]
     Invalid(#[from] InvalidValue),
+    #[error("too many attempts; try again in {retry_after_seconds} seconds")]
+    TooManyAttempts { retry_after_seconds: i64 },
 }
 
 #[cfg(test)]

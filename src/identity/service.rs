@@ -106,7 +106,15 @@ pub async fn register_tenderer(
     app: &AppState,
     org: NewOrganisation,
     user: NewUser,
+    address: Option<std::net::IpAddr>,
 ) -> Result<(Organisation, User), AuthError> {
+    let now = app.clock.now();
+    if let Err(locked) = app.throttle.may_register(address, now) {
+        return Err(IdentityError::TooManyAttempts {
+            retry_after_seconds: locked.retry_after_seconds(now),
+        }
+        .into());
+    }
     if org.role != Role::Tenderer {
         return Err(AuthError::Identity(IdentityError::Invalid(InvalidValue::new(
             "self_registration_is_for_tenderers",
@@ -175,7 +183,16 @@ pub struct Credentials {
 pub async fn sign_in(
     app: &AppState,
     creds: Credentials,
+    address: Option<std::net::IpAddr>,
 ) -> Result<(SessionToken, Timestamp, Actor), AuthError> {
+    // While locked the password is not even looked at (identity/throttle.rs).
+    let now = app.clock.now();
+    if let Err(locked) = app.throttle.may_sign_in(&creds.login, address, now) {
+        return Err(IdentityError::TooManyAttempts {
+            retry_after_seconds: locked.retry_after_seconds(now),
+        }
+        .into());
+    }
     let login = Login::parse(&creds.login).ok();
     let password = Password::parse(&creds.password).ok();
     let user = match &login {
@@ -194,9 +211,18 @@ pub async fn sign_in(
     })
     .await;
     let Some(user) = user.filter(|_| ok) else {
+        if let Some(locked) = app.throttle.failed(&creds.login, address, now) {
+            // Kept in the operator's log, never the password; the login is the one tried.
+            tracing::warn!(
+                login = %creds.login.chars().take(64).collect::<String>(),
+                address = ?address,
+                until = %locked.0.to_rfc3339(),
+                "sign-ins locked after repeated failures"
+            );
+        }
         return Err(IdentityError::BadCredentials.into());
     };
-    let now = app.clock.now();
+    app.throttle.succeeded(&creds.login);
     let token = SessionToken::generate();
     let expires_at = now.plus_millis(app.config.session_hours * HOUR_MS);
     app.store

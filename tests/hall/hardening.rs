@@ -138,3 +138,75 @@ async fn every_answer_carries_the_security_headers() {
         .unwrap();
     assert_eq!(r.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_login_with_retry_after_on_the_hall_s_clock() {
+    let app = TestApp::spawn().await;
+    let attempt = |password: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/api/session", app.base))
+                .json(&json!({ "login": "agent", "password": password }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            attempt("wrong-password-1".into()).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Locked: even the right password is not looked at.
+    let r = attempt(bidhall::demo::password()).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers()["retry-after"], "60");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    // Another account is not locked by them.
+    assert!(app.sign_in("owner").await.len() > 10);
+    // After the minute, the right password works.
+    app.clock.advance_millis(61 * 1000);
+    assert_eq!(
+        attempt(bidhall::demo::password()).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn one_address_self_registers_at_most_five_organisations_an_hour() {
+    let app = TestApp::spawn().await;
+    let register = |n: u32| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/register",
+                None,
+                json!({
+                    "organisation": { "role": "tenderer", "name": format!("自注册{n}建设有限公司"), "credit_code": format!("91210100MA0Y5{n:05}"), "region": "沈阳市" },
+                    "user": { "login": format!("selfreg{n}"), "display_name": "自注册", "password": bidhall::demo::password() }
+                }),
+            )
+            .await
+        }
+    };
+    for n in 0..5 {
+        let r = register(n).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    let size = app.log_size().await;
+    let r = register(5).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+    );
+    assert_eq!(
+        app.log_size().await,
+        size,
+        "a refused registration writes nothing"
+    );
+    app.clock.advance_millis(60 * 60 * 1000);
+    assert_eq!(register(5).await.status, StatusCode::CREATED);
+}
