@@ -527,22 +527,32 @@ fn rebuild(folder: &Folder<'_>, size: u64) -> Result<MemoryTree, VerifyError> {
     Ok(tree)
 }
 
-/// A checkpoint no longer matches: if the level-0 tiles still agree with the
-/// signed tree where the entries do not, the entry itself is the altered part.
+/// A checkpoint of `size` no longer matches and the one before it (of size `from`) did: something
+/// in entries `from..size` changed. The export holds the level-0 tiles of the latest size only, so
+/// those are the ones compared, at the positions of entries `from..size`: where a tile still holds
+/// the signed leaf hash and the entry does not hash to it, the entry itself is the altered part.
+/// A tile that is missing or of the wrong size proves nothing here; it is reported later (step 7).
 fn explain_root_mismatch(
     folder: &Folder<'_>,
     tree: &MemoryTree,
     size: u64,
     from: u64,
 ) -> Result<VerifyError, VerifyError> {
-    for tile in tiles_for_size(size).take_while(|t| t.level == 0) {
+    for tile in tiles_for_size(tree.size()).take_while(|t| t.level == 0) {
         let range = tile.entry_range();
-        if range.end <= from {
+        if range.end <= from || range.start >= size {
             continue;
         }
-        if let Some(position) = first_tile_mismatch(folder, tree, &tile)? {
-            let index = range.start + u64::from(position);
-            if index >= from && index < size {
+        let Ok(bytes) = folder.read(&tile.path()) else {
+            continue;
+        };
+        if bytes.len() != usize::from(tile.width) * 32 {
+            continue;
+        }
+        let wanted = range.start.max(from)..range.end.min(size);
+        for index in wanted {
+            let at = ((index - range.start) * 32) as usize;
+            if tree.get(0, index)?.as_slice() != &bytes[at..at + 32] {
                 return Ok(VerifyError::EntryAltered {
                     index,
                     tile: tile.path(),

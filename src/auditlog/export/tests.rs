@@ -490,3 +490,56 @@ fn documented_example_export() {
         "36642e73c2540ab121e3a6bf9545b0a24982cd830eb13d3cd19de3ce6c021ec1"
     );
 }
+
+/// Exports `total` entries with checkpoints at `sizes`, alters entry `index` in its bundle, and
+/// returns what `verify` says.
+fn verify_with_altered_entry(total: u64, sizes: &[u64], index: u64) -> VerifyError {
+    let dir = tempfile::tempdir().unwrap();
+    let key = log_key();
+    write(
+        dir.path(),
+        (0..total).map(entry),
+        &checkpoints_for(&key, sizes),
+        &key.verifier().to_string(),
+    )
+    .unwrap();
+    let bundle = bundles_for_size(total)
+        .find(|b| b.entry_range().contains(&index))
+        .unwrap();
+    let at = (index - bundle.entry_range().start) as usize;
+    rewrite_bundle(dir.path(), &bundle.path(), |e| e[at][0] ^= 1);
+    verify(dir.path()).unwrap_err()
+}
+
+/// An entry changed before the first, a middle or the latest checkpoint is named as altered, both
+/// where the export keeps its leaf hash in a full level-0 tile and in the partial one — even when
+/// the older checkpoint's own partial tile is not in the export (only the latest size's are).
+#[test]
+fn an_entry_altered_before_any_checkpoint_is_named_in_full_and_partial_tiles() {
+    // 700 entries, checkpoints 200, 400, 700: tiles 0/000, 0/001, 0/002.p/188.
+    // 310 entries, checkpoints 270, 290, 310: tiles 0/000, 0/001.p/54.
+    let cases: [(u64, &[u64], u64, &str, u64); 6] = [
+        (700, &[200, 400, 700], 100, "tile/0/000", 200), // before the first, full tile
+        (310, &[270, 290, 310], 260, "tile/0/001.p/54", 270), // before the first, partial tile
+        (700, &[200, 400, 700], 300, "tile/0/001", 400), // before the middle, full tile
+        (310, &[270, 290, 310], 280, "tile/0/001.p/54", 290), // before the middle, partial tile
+        (700, &[200, 400, 700], 450, "tile/0/001", 700), // before the latest, full tile
+        (700, &[200, 400, 700], 600, "tile/0/002.p/188", 700), // before the latest, partial tile
+    ];
+    for (total, sizes, index, tile_path, checkpoint) in cases {
+        let err = verify_with_altered_entry(total, sizes, index);
+        assert!(
+            matches!(
+                &err,
+                VerifyError::EntryAltered { index: i, tile, checkpoint: c }
+                    if *i == index && tile == tile_path && *c == checkpoint
+            ),
+            "entry {index} of {total} (checkpoints {sizes:?}): {err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with(&format!("entry {index} was altered")),
+            "{err}"
+        );
+    }
+}
