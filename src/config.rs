@@ -137,6 +137,13 @@ pub enum DrawCommand {
     Verify {
         /// The transcript JSON file.
         transcript: PathBuf,
+        /// The audit log's verifier key (`GET /api/log/key`), as a file: with it, every item of
+        /// the transcript's `audit` section is checked against its signed checkpoint.
+        #[arg(long)]
+        log_key: Option<PathBuf>,
+        /// Print one JSON object `{ok, step, message, …}` instead of text (docs/draw.md §5).
+        #[arg(long)]
+        json: bool,
     },
     /// As a named party: make 32 random bytes on this machine, keep them in a new private file and
     /// publish their commitment (docs/draw.md 3.2).
@@ -176,7 +183,14 @@ pub enum LogCommand {
         log: LogArgs,
     },
     /// Check an exported folder offline: every entry, tile, checkpoint signature and consistency.
-    Verify { dir: PathBuf },
+    Verify {
+        dir: PathBuf,
+        /// A witness's cosignature verifier key (C2SP, `<name>+<id>+<base64>`), repeatable: each
+        /// one's cosignature lines on the exported checkpoints must verify, and it must have
+        /// cosigned at least one of them.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<String>,
+    },
     /// Check one entry's inclusion from a receipt (`GET /api/log/receipts/{index}`).
     Prove {
         /// The receipt JSON file.

@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 use thiserror::Error;
 
 use crate::auditlog::checkpoint::{parse_canonical_u64, Checkpoint};
+use crate::auditlog::cosignature::{self, CosignatureError, CosignatureVerifier};
 use crate::auditlog::merkle::{verify_consistency, Hash, MemoryTree, ProofError, SubtreeHashes};
 use crate::auditlog::note::{self, NoteError, NoteVerifier};
 use crate::auditlog::tiles::{
@@ -133,8 +134,28 @@ pub enum VerifyError {
         #[source]
         source: ProofError,
     },
+    #[error("checkpoint at size {size}: the cosignature of witness {witness} does not verify ({source})")]
+    BadCosignature {
+        size: u64,
+        witness: String,
+        #[source]
+        source: CosignatureError,
+    },
+    #[error("witness {witness} cosigned none of the exported checkpoints")]
+    NotCosigned { witness: String },
     #[error("cannot rebuild the tree: {0}")]
     Tree(#[from] ProofError),
+}
+
+/// What a given witness vouched for: the checkpoints it cosigned, all of them verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WitnessReport {
+    /// The witness's verifier key text.
+    pub witness: String,
+    /// How many exported checkpoints carry its valid cosignature.
+    pub checkpoints: usize,
+    /// The largest tree size it cosigned.
+    pub largest_size: u64,
 }
 
 /// What `verify` checked.
@@ -147,6 +168,8 @@ pub struct VerifyReport {
     pub final_size: u64,
     #[serde(serialize_with = "hex_hash")]
     pub final_root: Hash,
+    /// One report per witness key given to `verify_with_witnesses`, in the order given.
+    pub witnesses: Vec<WitnessReport>,
 }
 
 fn checkpoint_path(size: u64) -> String {
@@ -356,12 +379,22 @@ struct Published {
 /// Verifies an export folder: signatures, entries against tiles and checkpoints,
 /// consistency between successive checkpoints, and that nothing else is there.
 pub fn verify(dir: &Path) -> Result<VerifyReport, VerifyError> {
+    verify_with_witnesses(dir, &[])
+}
+
+/// As `verify`, and checks the cosignatures of the given witnesses on the exported checkpoints:
+/// every line of a given witness (same name and key id) must verify, and each given witness must
+/// have cosigned at least one checkpoint. Lines of other keys are set aside, as in a signed note.
+pub fn verify_with_witnesses(
+    dir: &Path,
+    witnesses: &[CosignatureVerifier],
+) -> Result<VerifyReport, VerifyError> {
     let folder = Folder { root: dir };
     let key_text = folder.read_text(KEY_FILE)?;
     let verifier = NoteVerifier::parse(key_text.strip_suffix('\n').unwrap_or(&key_text))
         .map_err(VerifyError::BadKey)?;
 
-    let (origin, published) = read_checkpoints(&folder, &verifier)?;
+    let (origin, published, witnesses) = read_checkpoints(&folder, &verifier, witnesses)?;
     let Some(latest) = published.last() else {
         return Err(VerifyError::NoCheckpoints);
     };
@@ -421,13 +454,25 @@ pub fn verify(dir: &Path) -> Result<VerifyReport, VerifyError> {
         tiles_checked,
         final_size: size,
         final_root: tree.root(),
+        witnesses,
     })
 }
+
+type CheckpointsRead = (String, Vec<Published>, Vec<WitnessReport>);
 
 fn read_checkpoints(
     folder: &Folder<'_>,
     verifier: &NoteVerifier,
-) -> Result<(String, Vec<Published>), VerifyError> {
+    witnesses: &[CosignatureVerifier],
+) -> Result<CheckpointsRead, VerifyError> {
+    let mut cosigned: Vec<WitnessReport> = witnesses
+        .iter()
+        .map(|w| WitnessReport {
+            witness: w.to_string(),
+            checkpoints: 0,
+            largest_size: 0,
+        })
+        .collect();
     let Some(names) = folder.list(CHECKPOINTS_DIR)? else {
         return Err(VerifyError::MissingFile {
             path: CHECKPOINTS_DIR.into(),
@@ -472,12 +517,33 @@ fn read_checkpoints(
             Some(_) => {}
             None => origin = Some(cp.origin.clone()),
         }
+        for (w, report) in witnesses.iter().zip(cosigned.iter_mut()) {
+            match cosignature::verify_note(&text, std::slice::from_ref(w)) {
+                Ok(_) => {
+                    report.checkpoints += 1;
+                    report.largest_size = report.largest_size.max(size);
+                }
+                Err(CosignatureError::NoKnownCosignature) => {}
+                Err(source) => {
+                    return Err(VerifyError::BadCosignature {
+                        size,
+                        witness: w.to_string(),
+                        source,
+                    })
+                }
+            }
+        }
         out.push(Published {
             size,
             root: cp.root,
         });
     }
-    Ok((origin.unwrap_or_default(), out))
+    if let Some(r) = cosigned.iter().find(|r| r.checkpoints == 0) {
+        return Err(VerifyError::NotCosigned {
+            witness: r.witness.clone(),
+        });
+    }
+    Ok((origin.unwrap_or_default(), out, cosigned))
 }
 
 /// Hashes every entry, one bundle in memory at a time.

@@ -108,6 +108,7 @@ fn export_round_trip_and_layout() {
             tiles_checked: 4,
             final_size: 700,
             final_root: tree.root(),
+            witnesses: vec![],
         }
     );
     let json = serde_json::to_value(&report).unwrap();
@@ -542,4 +543,60 @@ fn an_entry_altered_before_any_checkpoint_is_named_in_full_and_partial_tiles() {
             "{err}"
         );
     }
+}
+
+/// Checkpoints carry their witnesses' cosignature lines; `verify_with_witnesses` checks every
+/// line of a given witness, and refuses a witness that cosigned nothing.
+#[test]
+fn given_witnesses_cosignatures_are_checked() {
+    use crate::auditlog::cosignature::Cosigner;
+    let key = log_key();
+    let w1 = Cosigner::from_seed("witness.example/w1", [1; 32]).unwrap();
+    let w2 = Cosigner::from_seed("witness.example/w2", [2; 32]).unwrap();
+    let mut notes = checkpoints_for(&key, &[100, 300]);
+    notes[1] = w1.cosign_note(&notes[1], 1_790_000_000).unwrap();
+    let write_to = |notes: &[String]| {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            (0..300).map(entry),
+            notes,
+            &key.verifier().to_string(),
+        )
+        .unwrap();
+        dir
+    };
+    let dir = write_to(&notes);
+    assert!(
+        fs::read_to_string(dir.path().join("checkpoints/300"))
+            .unwrap()
+            .contains("\u{2014} witness.example/w1 "),
+        "the export keeps the cosignature"
+    );
+    // without witness keys the line is set aside; with w1's key it is checked
+    assert!(verify(dir.path()).unwrap().witnesses.is_empty());
+    let report = verify_with_witnesses(dir.path(), &[w1.verifier()]).unwrap();
+    assert_eq!(
+        report.witnesses,
+        vec![WitnessReport {
+            witness: w1.verifier().to_string(),
+            checkpoints: 1,
+            largest_size: 300,
+        }]
+    );
+    // a witness that cosigned nothing
+    let err = verify_with_witnesses(dir.path(), &[w1.verifier(), w2.verifier()]).unwrap_err();
+    assert!(matches!(&err, VerifyError::NotCosigned { witness } if witness.starts_with("witness.example/w2+")), "{err}");
+    // w1's line over another checkpoint body, pasted under checkpoint 100
+    let body300 = note::parse(&notes[1]).unwrap().text.to_string();
+    let foreign = w1.cosign(&body300, 5).unwrap();
+    let mut forged = notes.clone();
+    forged[0] = format!("{}{foreign}", notes[0]);
+    let dir = write_to(&forged);
+    let err = verify_with_witnesses(dir.path(), &[w1.verifier()]).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::BadCosignature { size: 100, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("does not verify"), "{err}");
 }
