@@ -48,14 +48,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BidCommand {
-    /// Rebuild every bid's content key from the published shares, re-decrypt every envelope and
-    /// compare with the recorded outcome.
+    /// Check the signed opening record, the log and every envelope, and name every line whose
+    /// outcome or fault differs (exit status 1 on any mismatch).
     Verify {
         /// The hall's address.
         #[arg(long, env = "BIDHALL_URL", default_value = "http://127.0.0.1:8080")]
         url: String,
         #[arg(long)]
         tender: String,
+        /// The log's verifier key (`GET /api/log/key`), as a file obtained independently of the
+        /// hall; without it the key the hall serves is used, and the report says so.
+        #[arg(long)]
+        log_key: Option<PathBuf>,
+        /// Print one JSON report instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -37,9 +37,9 @@ pub async fn run(cmd: LogCommand) -> Result<(), String> {
             let r = tokio::task::spawn_blocking(move || {
                 super::export::verify_with_witnesses(&dir, &witnesses)
             })
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("verification FAILED: {e}"))?;
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("verification FAILED: {e}"))?;
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "verified {}: {} entries, {} checkpoints, {} tiles; root at size {} is {} ({:.2} s, {:.0} entries/s)",

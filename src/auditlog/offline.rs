@@ -110,7 +110,11 @@ pub async fn export_from_store(
     let mut checkpoints: Vec<String> = Vec::new();
     for c in store.list_checkpoints().await.map_err(|e| e.to_string())? {
         let mut note = c.note;
-        for line in store.cosignatures(c.size).await.map_err(|e| e.to_string())? {
+        for line in store
+            .cosignatures(c.size)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             note.push_str(&line);
             note.push('\n');
         }

@@ -136,21 +136,17 @@ pub fn verify_audit(
             .iter()
             .map(hash_of)
             .collect::<Option<Vec<Hash>>>()
-            .ok_or_else(|| malformed("an inclusion proof hash is not 32 bytes of lower-case hex"))?;
+            .ok_or_else(|| {
+                malformed("an inclusion proof hash is not 32 bytes of lower-case hex")
+            })?;
         let bytes = crate::canonical::canonicalize(&obj["entry"]);
-        merkle::verify_inclusion(
-            &merkle::leaf_hash(&bytes),
-            index,
-            cp.size,
-            &proof,
-            &cp.root,
-        )
-        .map_err(|e| AuditError::NotIncluded {
-            item: item_no,
-            index,
-            size: cp.size,
-            reason: format!("{e:?}"),
-        })?;
+        merkle::verify_inclusion(&merkle::leaf_hash(&bytes), index, cp.size, &proof, &cp.root)
+            .map_err(|e| AuditError::NotIncluded {
+                item: item_no,
+                index,
+                size: cp.size,
+                reason: format!("{e:?}"),
+            })?;
         let about = obj["entry"]["payload"]["draw"].as_str().unwrap_or_default();
         if about != draw_id {
             return Err(AuditError::ForeignEntry {
@@ -223,7 +219,9 @@ mod tests {
             ("audit_entry_not_included", |t| {
                 t["audit"][1]["inclusion_proof"][0] = json!("00".repeat(32))
             }),
-            ("audit_entry_not_included", |t| t["audit"][3]["index"] = json!(1)),
+            ("audit_entry_not_included", |t| {
+                t["audit"][3]["index"] = json!(1)
+            }),
             ("audit_checkpoint_signature", |t| {
                 let text = t["audit"][0]["checkpoint"].as_str().unwrap().to_string();
                 t["audit"][0]["checkpoint"] = json!(text.replacen("\n5\n", "\n6\n", 1));

@@ -6,9 +6,9 @@
 //! bytes are made on this machine and kept in a private file; only the commitment, and later the
 //! bytes themselves, travel to the hall. The secret never appears in output or errors.
 
+use crate::auditlog::note::NoteVerifier;
 use crate::bids::cli::{client, get_json};
 use crate::config::{ClientArgs, DrawCommand};
-use crate::auditlog::note::NoteVerifier;
 use crate::draws::audit::{verify_audit, AuditError};
 use crate::draws::{commitment, verify_json, DrawOutcome, DrawVerifyError, SECRET_LEN};
 use serde_json::{json, Value};

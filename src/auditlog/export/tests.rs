@@ -586,7 +586,10 @@ fn given_witnesses_cosignatures_are_checked() {
     );
     // a witness that cosigned nothing
     let err = verify_with_witnesses(dir.path(), &[w1.verifier(), w2.verifier()]).unwrap_err();
-    assert!(matches!(&err, VerifyError::NotCosigned { witness } if witness.starts_with("witness.example/w2+")), "{err}");
+    assert!(
+        matches!(&err, VerifyError::NotCosigned { witness } if witness.starts_with("witness.example/w2+")),
+        "{err}"
+    );
     // w1's line over another checkpoint body, pasted under checkpoint 100
     let body300 = note::parse(&notes[1]).unwrap().text.to_string();
     let foreign = w1.cosign(&body300, 5).unwrap();
