@@ -252,27 +252,27 @@ pub fn check_bid(
             );
         }
     }
-    let Some(line) = line else {
-        if logged.is_some() {
-            cannot.push("not announced yet: no line to compare".into());
-        }
-        return finish(r, ok, cannot, mis);
-    };
     let Some(o) = logged else {
-        bad(
-            "no_outcome_logged",
-            "the line is announced but the log has no bid_opened entry for this bid".into(),
-        );
+        if line.is_some() {
+            bad(
+                "no_outcome_logged",
+                "the line is announced but the log has no bid_opened entry for this bid".into(),
+            );
+        } else {
+            cannot.push("not opened yet: no outcome recorded".into());
+        }
         return finish(r, ok, cannot, mis);
     };
 
     // What the line should say, from the strongest evidence the public has.
-    let key_hex = line["announced_key"]
+    let none = Value::Null;
+    let said = line.unwrap_or(&none);
+    let key_hex = said["announced_key"]
         .as_str()
         .or_else(|| o["announced_key"].as_str());
-    if line["announced_key"].is_string()
+    if said["announced_key"].is_string()
         && o["announced_key"].is_string()
-        && line["announced_key"] != o["announced_key"]
+        && said["announced_key"] != o["announced_key"]
     {
         bad(
             "announced_key",
@@ -353,19 +353,25 @@ pub fn check_bid(
     let Some(e) = expected else {
         return finish(r, ok, cannot, mis);
     };
-    let said = (line["status"].as_str(), normalise_fault(&line["fault"]));
+    let Some(line) = line else {
+        cannot.push(
+            "not announced: the recorded outcome is checked, there is no line to compare".into(),
+        );
+        return finish(r, ok, cannot, mis);
+    };
+    let stated = (line["status"].as_str(), normalise_fault(&line["fault"]));
     let want = (
         e["status"].as_str(),
         e["fault"].as_str().map(str::to_string),
     );
-    if said.0 != want.0 {
+    if stated.0 != want.0 {
         bad(
             "outcome",
             match want.0 {
                 Some("opened") => format!(
                     "the record calls this bid {} (fault: {}), but it opens: {}",
-                    said.0.unwrap_or("?"),
-                    said.1.as_deref().unwrap_or("none"),
+                    stated.0.unwrap_or("?"),
+                    stated.1.as_deref().unwrap_or("none"),
                     if version == 2 && key_hex.is_some() {
                         "its announced segment decrypts to a valid bid.json"
                     } else {
@@ -374,18 +380,18 @@ pub fn check_bid(
                 ),
                 _ => format!(
                     "the record calls this bid {}, but it failed ({}; fault: {})",
-                    said.0.unwrap_or("?"),
+                    stated.0.unwrap_or("?"),
                     e["reason"].as_str().unwrap_or("?"),
                     want.1.as_deref().unwrap_or("none")
                 ),
             },
         );
-    } else if said.1 != want.1 {
+    } else if stated.1 != want.1 {
         bad(
             "fault",
             format!(
                 "the record blames {}, the evidence {}",
-                said.1.as_deref().unwrap_or("nobody"),
+                stated.1.as_deref().unwrap_or("nobody"),
                 want.1.as_deref().unwrap_or("nobody")
             ),
         );
@@ -603,7 +609,13 @@ pub async fn run(base: &str, tender: &str, log_key: Option<String>) -> Result<Re
             Some(e)
                 if e["body"]["record_sha256"] == json!(sha)
                     && e["body"]["signature"] == report["signature"]
-                    && facts.events.contains_key(&e["seq"].as_i64().unwrap_or(-1)) =>
+                    && facts
+                        .events
+                        .get(&e["seq"].as_i64().unwrap_or(-1))
+                        .is_some_and(|(_, kind, logged)| {
+                            kind == "concluded"
+                                && *logged == sha256_hex(&crate::canonical::canonicalize(e))
+                        }) =>
             {
                 let s = e["seq"].as_i64().unwrap_or_default();
                 v["concluded_event"] = json!({ "seq": s, "log_index": facts.events[&s].0 });
