@@ -392,7 +392,7 @@ async fn witnesses_cosign_checkpoints_and_strangers_are_refused() {
         .unwrap();
     let report = export::verify_with_witnesses(&out, &[witness.verifier()])
         .expect("the exported checkpoint carries the witness's cosignature");
-    assert_eq!(report.witnesses[0].largest_size, cp.size as u64);
+    assert_eq!(report.witnesses[0].largest_size, cp.size);
     let cli = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
         .args(["log", "verify"])
         .arg(&out)
