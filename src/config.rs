@@ -48,14 +48,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BidCommand {
-    /// Rebuild every bid's content key from the published shares, re-decrypt every envelope and
-    /// compare with the recorded outcome.
+    /// Check the signed opening record, the log and every envelope, and name every line whose
+    /// outcome or fault differs (exit status 1 on any mismatch).
     Verify {
         /// The hall's address.
         #[arg(long, env = "BIDHALL_URL", default_value = "http://127.0.0.1:8080")]
         url: String,
         #[arg(long)]
         tender: String,
+        /// The log's verifier key (`GET /api/log/key`), as a file obtained independently of the
+        /// hall; without it the key the hall serves is used, and the report says so.
+        #[arg(long)]
+        log_key: Option<PathBuf>,
+        /// Print one JSON report instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -137,6 +144,13 @@ pub enum DrawCommand {
     Verify {
         /// The transcript JSON file.
         transcript: PathBuf,
+        /// The audit log's verifier key (`GET /api/log/key`), as a file: with it, every item of
+        /// the transcript's `audit` section is checked against its signed checkpoint.
+        #[arg(long)]
+        log_key: Option<PathBuf>,
+        /// Print one JSON object `{ok, step, message, …}` instead of text (docs/draw.md §5).
+        #[arg(long)]
+        json: bool,
     },
     /// As a named party: make 32 random bytes on this machine, keep them in a new private file and
     /// publish their commitment (docs/draw.md 3.2).
@@ -176,7 +190,14 @@ pub enum LogCommand {
         log: LogArgs,
     },
     /// Check an exported folder offline: every entry, tile, checkpoint signature and consistency.
-    Verify { dir: PathBuf },
+    Verify {
+        dir: PathBuf,
+        /// A witness's cosignature verifier key (C2SP, `<name>+<id>+<base64>`), repeatable: each
+        /// one's cosignature lines on the exported checkpoints must verify, and it must have
+        /// cosigned at least one of them.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<String>,
+    },
     /// Check one entry's inclusion from a receipt (`GET /api/log/receipts/{index}`).
     Prove {
         /// The receipt JSON file.

@@ -1,5 +1,6 @@
 //! `bidhall log export|verify|prove`: the auditor's commands, printing what they checked.
 
+use super::cosignature::CosignatureVerifier;
 use super::offline::{self, Receipt};
 use super::service::LogKeys;
 use crate::config::LogCommand;
@@ -24,12 +25,21 @@ pub async fn run(cmd: LogCommand) -> Result<(), String> {
             );
             Ok(())
         }
-        LogCommand::Verify { dir } => {
+        LogCommand::Verify { dir, witness_keys } => {
+            let witnesses = witness_keys
+                .iter()
+                .map(|k| {
+                    CosignatureVerifier::parse(k.trim())
+                        .map_err(|e| format!("witness key {k:?}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let started = std::time::Instant::now();
-            let r = tokio::task::spawn_blocking(move || super::export::verify(&dir))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("verification FAILED: {e}"))?;
+            let r = tokio::task::spawn_blocking(move || {
+                super::export::verify_with_witnesses(&dir, &witnesses)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("verification FAILED: {e}"))?;
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "verified {}: {} entries, {} checkpoints, {} tiles; root at size {} is {} ({:.2} s, {:.0} entries/s)",
@@ -42,6 +52,12 @@ pub async fn run(cmd: LogCommand) -> Result<(), String> {
                 secs,
                 r.entries as f64 / secs.max(1e-9)
             );
+            for w in &r.witnesses {
+                println!(
+                    "witness {}: {} checkpoint(s) cosigned, the largest at size {}",
+                    w.witness, w.checkpoints, w.largest_size
+                );
+            }
             Ok(())
         }
         LogCommand::Prove { receipt, key } => {

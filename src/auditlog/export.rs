@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 use thiserror::Error;
 
 use crate::auditlog::checkpoint::{parse_canonical_u64, Checkpoint};
+use crate::auditlog::cosignature::{self, CosignatureError, CosignatureVerifier};
 use crate::auditlog::merkle::{verify_consistency, Hash, MemoryTree, ProofError, SubtreeHashes};
 use crate::auditlog::note::{self, NoteError, NoteVerifier};
 use crate::auditlog::tiles::{
@@ -133,8 +134,28 @@ pub enum VerifyError {
         #[source]
         source: ProofError,
     },
+    #[error("checkpoint at size {size}: the cosignature of witness {witness} does not verify ({source})")]
+    BadCosignature {
+        size: u64,
+        witness: String,
+        #[source]
+        source: CosignatureError,
+    },
+    #[error("witness {witness} cosigned none of the exported checkpoints")]
+    NotCosigned { witness: String },
     #[error("cannot rebuild the tree: {0}")]
     Tree(#[from] ProofError),
+}
+
+/// What a given witness vouched for: the checkpoints it cosigned, all of them verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WitnessReport {
+    /// The witness's verifier key text.
+    pub witness: String,
+    /// How many exported checkpoints carry its valid cosignature.
+    pub checkpoints: usize,
+    /// The largest tree size it cosigned.
+    pub largest_size: u64,
 }
 
 /// What `verify` checked.
@@ -147,6 +168,8 @@ pub struct VerifyReport {
     pub final_size: u64,
     #[serde(serialize_with = "hex_hash")]
     pub final_root: Hash,
+    /// One report per witness key given to `verify_with_witnesses`, in the order given.
+    pub witnesses: Vec<WitnessReport>,
 }
 
 fn checkpoint_path(size: u64) -> String {
@@ -356,12 +379,22 @@ struct Published {
 /// Verifies an export folder: signatures, entries against tiles and checkpoints,
 /// consistency between successive checkpoints, and that nothing else is there.
 pub fn verify(dir: &Path) -> Result<VerifyReport, VerifyError> {
+    verify_with_witnesses(dir, &[])
+}
+
+/// As `verify`, and checks the cosignatures of the given witnesses on the exported checkpoints:
+/// every line of a given witness (same name and key id) must verify, and each given witness must
+/// have cosigned at least one checkpoint. Lines of other keys are set aside, as in a signed note.
+pub fn verify_with_witnesses(
+    dir: &Path,
+    witnesses: &[CosignatureVerifier],
+) -> Result<VerifyReport, VerifyError> {
     let folder = Folder { root: dir };
     let key_text = folder.read_text(KEY_FILE)?;
     let verifier = NoteVerifier::parse(key_text.strip_suffix('\n').unwrap_or(&key_text))
         .map_err(VerifyError::BadKey)?;
 
-    let (origin, published) = read_checkpoints(&folder, &verifier)?;
+    let (origin, published, witnesses) = read_checkpoints(&folder, &verifier, witnesses)?;
     let Some(latest) = published.last() else {
         return Err(VerifyError::NoCheckpoints);
     };
@@ -421,13 +454,25 @@ pub fn verify(dir: &Path) -> Result<VerifyReport, VerifyError> {
         tiles_checked,
         final_size: size,
         final_root: tree.root(),
+        witnesses,
     })
 }
+
+type CheckpointsRead = (String, Vec<Published>, Vec<WitnessReport>);
 
 fn read_checkpoints(
     folder: &Folder<'_>,
     verifier: &NoteVerifier,
-) -> Result<(String, Vec<Published>), VerifyError> {
+    witnesses: &[CosignatureVerifier],
+) -> Result<CheckpointsRead, VerifyError> {
+    let mut cosigned: Vec<WitnessReport> = witnesses
+        .iter()
+        .map(|w| WitnessReport {
+            witness: w.to_string(),
+            checkpoints: 0,
+            largest_size: 0,
+        })
+        .collect();
     let Some(names) = folder.list(CHECKPOINTS_DIR)? else {
         return Err(VerifyError::MissingFile {
             path: CHECKPOINTS_DIR.into(),
@@ -472,12 +517,33 @@ fn read_checkpoints(
             Some(_) => {}
             None => origin = Some(cp.origin.clone()),
         }
+        for (w, report) in witnesses.iter().zip(cosigned.iter_mut()) {
+            match cosignature::verify_note(&text, std::slice::from_ref(w)) {
+                Ok(_) => {
+                    report.checkpoints += 1;
+                    report.largest_size = report.largest_size.max(size);
+                }
+                Err(CosignatureError::NoKnownCosignature) => {}
+                Err(source) => {
+                    return Err(VerifyError::BadCosignature {
+                        size,
+                        witness: w.to_string(),
+                        source,
+                    })
+                }
+            }
+        }
         out.push(Published {
             size,
             root: cp.root,
         });
     }
-    Ok((origin.unwrap_or_default(), out))
+    if let Some(r) = cosigned.iter().find(|r| r.checkpoints == 0) {
+        return Err(VerifyError::NotCosigned {
+            witness: r.witness.clone(),
+        });
+    }
+    Ok((origin.unwrap_or_default(), out, cosigned))
 }
 
 /// Hashes every entry, one bundle in memory at a time.
@@ -527,22 +593,32 @@ fn rebuild(folder: &Folder<'_>, size: u64) -> Result<MemoryTree, VerifyError> {
     Ok(tree)
 }
 
-/// A checkpoint no longer matches: if the level-0 tiles still agree with the
-/// signed tree where the entries do not, the entry itself is the altered part.
+/// A checkpoint of `size` no longer matches and the one before it (of size `from`) did: something
+/// in entries `from..size` changed. The export holds the level-0 tiles of the latest size only, so
+/// those are the ones compared, at the positions of entries `from..size`: where a tile still holds
+/// the signed leaf hash and the entry does not hash to it, the entry itself is the altered part.
+/// A tile that is missing or of the wrong size proves nothing here; it is reported later (step 7).
 fn explain_root_mismatch(
     folder: &Folder<'_>,
     tree: &MemoryTree,
     size: u64,
     from: u64,
 ) -> Result<VerifyError, VerifyError> {
-    for tile in tiles_for_size(size).take_while(|t| t.level == 0) {
+    for tile in tiles_for_size(tree.size()).take_while(|t| t.level == 0) {
         let range = tile.entry_range();
-        if range.end <= from {
+        if range.end <= from || range.start >= size {
             continue;
         }
-        if let Some(position) = first_tile_mismatch(folder, tree, &tile)? {
-            let index = range.start + u64::from(position);
-            if index >= from && index < size {
+        let Ok(bytes) = folder.read(&tile.path()) else {
+            continue;
+        };
+        if bytes.len() != usize::from(tile.width) * 32 {
+            continue;
+        }
+        let wanted = range.start.max(from)..range.end.min(size);
+        for index in wanted {
+            let at = ((index - range.start) * 32) as usize;
+            if tree.get(0, index)?.as_slice() != &bytes[at..at + 32] {
                 return Ok(VerifyError::EntryAltered {
                     index,
                     tile: tile.path(),

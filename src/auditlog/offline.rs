@@ -105,13 +105,21 @@ pub async fn export_from_store(
     dir: &Path,
     vkey: &str,
 ) -> Result<ExportSummary, String> {
-    let checkpoints: Vec<String> = store
-        .list_checkpoints()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|c| c.note)
-        .collect();
+    // Each checkpoint as `/log/checkpoint` serves it: the log's note with the witnesses'
+    // cosignature lines appended, so `log verify --witness-key` can check them offline.
+    let mut checkpoints: Vec<String> = Vec::new();
+    for c in store.list_checkpoints().await.map_err(|e| e.to_string())? {
+        let mut note = c.note;
+        for line in store
+            .cosignatures(c.size)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            note.push_str(&line);
+            note.push('\n');
+        }
+        checkpoints.push(note);
+    }
     let size = store
         .latest_checkpoint()
         .await

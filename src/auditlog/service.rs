@@ -255,18 +255,14 @@ pub async fn cosign(app: &AppState, size: i64, line: &str) -> Result<String, Log
             detail: "stored note has no signature block".into(),
         })?;
     let line = line.trim_end_matches('\n');
-    let known = app
-        .log
-        .witnesses
-        .iter()
-        .any(|w| line.starts_with(&format!("— {} ", w.name())));
-    if !known {
-        return Err(LogError::UnknownWitness(
-            "the line is not signed by a witness this hall is configured to accept".into(),
-        ));
-    }
-    let c = cosignature::verify_line(&body, line, &app.log.witnesses)
-        .map_err(|e| LogError::BadCosignature(e.to_string()))?;
+    // A witness is its name and key together (C2SP signed-note): a line under a configured name
+    // but another key is from a key this hall does not know, not a bad signature of one it does.
+    let c = cosignature::verify_line(&body, line, &app.log.witnesses).map_err(|e| match e {
+        cosignature::CosignatureError::UnknownWitness { .. } => LogError::UnknownWitness(
+            "the line is not signed by a witness key this hall is configured to accept".into(),
+        ),
+        other => LogError::BadCosignature(other.to_string()),
+    })?;
     app.store
         .save_cosignature(size, &c.name, line, app.clock.now())
         .await?;

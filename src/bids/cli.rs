@@ -14,6 +14,8 @@ use ring::rand::SystemRandom;
 use serde_json::{json, Value};
 use std::io::{BufWriter, Read};
 
+pub mod verify;
+
 /// The hall's client for a signed-in command: the HTTP client, the base URL and the token.
 pub(crate) fn client(args: &ClientArgs) -> Result<(reqwest::Client, String, String), String> {
     let token = args
@@ -267,102 +269,61 @@ pub fn receipt(cmd: ReceiptCommand) -> Result<(), String> {
     }
 }
 
-/// Re-checks an opening from the public record, as anyone can: for each bid, the envelope's
-/// SHA-256 against the receipted one; for a v2 envelope, the published announced key against the
-/// signed header's commitment, the announced segment decrypted with it, and `bid.json` against the
-/// record. The documents stay sealed; released shares are not public, so a v1 envelope (one key for
-/// everything) and a failed bid can no longer be re-decrypted by the public, which it says.
+/// Re-checks an opening as anyone can (docs/bid-box.md, "After the opening"): the signed opening
+/// record against the log's key and the log's `concluded` entry, then every counted bid — its
+/// envelope against the log's receipt, its line against the log's `bid_opened` entry and, for an
+/// opened version 2 bid, against its announced segment decrypted with the published key. Names
+/// every line whose outcome or fault differs and fails if any does; says what the public cannot
+/// check (released shares are not published).
 pub async fn bid(cmd: BidCommand) -> Result<(), String> {
-    let BidCommand::Verify { url, tender } = cmd;
-    let c = reqwest::Client::new();
-    let base = url.trim_end_matches('/');
-    let record = get_json(
-        &c,
-        &format!("{base}/api/tenders/{tender}/opening/record"),
-        None,
-    )
-    .await?;
-    let mut problems = 0;
-    for r in record.as_array().ok_or("the record is not a list")? {
-        let id = r["bid_id"].as_str().unwrap_or_default();
-        let bytes = c
-            .get(format!(
-                "{base}/api/tenders/{tender}/opening/envelopes/{id}"
-            ))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .bytes()
-            .await
-            .map_err(|e| e.to_string())?;
-        let verdict = check_bid(r, &bytes);
-        match &verdict {
-            Ok(summary) => println!("bid {id}: {summary}"),
-            Err(why) => {
-                problems += 1;
-                println!("bid {id}: MISMATCH: {why}");
-            }
+    let BidCommand::Verify {
+        url,
+        tender,
+        log_key,
+        json,
+    } = cmd;
+    let key = match &log_key {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
         }
+        None => None,
+    };
+    let report = match verify::run(url.trim_end_matches('/'), &tender, key).await {
+        Ok(r) => r,
+        Err(e) if json => {
+            println!("{}", json!({ "ok": false, "tender": tender, "error": e }));
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", verify::text(&report));
     }
-    if problems > 0 {
-        return Err(format!("{problems} bid(s) do not match the record"));
+    if report.ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} mismatch(es) between the opening's record and what anyone can check",
+            report.mismatches.len()
+        ))
     }
-    Ok(())
 }
 
-pub(crate) fn check_bid(r: &Value, envelope_bytes: &[u8]) -> Result<String, String> {
-    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, envelope_bytes));
-    if r["envelope_sha256"] != json!(sha) {
-        return Err("the envelope's SHA-256 differs from the receipted one".into());
-    }
-    let len = Header::declared_len(envelope_bytes.get(..12).ok_or("envelope too short")?)
-        .map_err(|e| e.to_string())?;
-    let header = Header::parse(envelope_bytes.get(..len).ok_or("envelope too short")?)
-        .map_err(|e| e.to_string())?;
-    if r["version"].as_u64() != Some(u64::from(header.version())) {
-        return Err(format!(
-            "the record says version {} but the envelope is version {}",
-            r["version"],
-            header.version()
-        ));
-    }
-    let recorded = &r["outcome"];
-    let status = recorded["status"].as_str().unwrap_or("waiting");
-    if header.version() == 1 {
-        return Ok(format!(
-            "version 1 envelope, SHA-256 matches the receipt; recorded {status}; not re-decryptable by the public (one key opens the whole bid, and released shares are not published)"
-        ));
-    }
-    if status != "opened" {
-        return Ok(match status {
-            "failed" => format!(
-                "failed as recorded ({}; fault: {}); the public cannot re-check a failure (released shares are not published)",
-                recorded["reason"].as_str().unwrap_or("?"),
-                recorded["fault"].as_str().unwrap_or("none")
-            ),
-            other => format!("not opened yet ({other})"),
-        });
-    }
-    let key_hex = r["announced_key"]
-        .as_str()
-        .ok_or("an opened version 2 bid has no announced key in the record")?;
-    let key: [u8; 32] = hex::decode(key_hex)
-        .ok()
-        .and_then(|k| k.try_into().ok())
-        .ok_or("the announced key is not 32 bytes of hex")?;
-    let key = envelope::AnnouncedKey::from_bytes(key);
-    envelope::check_announced_key(&header, &key).map_err(|e| e.to_string())?;
-    let mut announced = Vec::new();
-    envelope::open_announced(&header, &key, &envelope_bytes[len..], &mut announced)
-        .map_err(|e| format!("the announced segment does not decrypt: {e}"))?;
-    let bid: Value = serde_json::from_slice(&announced)
-        .map_err(|_| "the announced segment is not JSON".to_string())?;
-    if recorded["bid"] != bid {
-        return Err("the decrypted bid.json differs from the recorded one".into());
-    }
-    Ok(format!(
-        "announced key matches the signed header's commitment; bid.json {bid} matches the record; the documents stay sealed"
-    ))
+/// One counted bid against its line and the log (see `verify::check_bid`).
+pub fn check_bid(
+    tender: &str,
+    k: Option<u64>,
+    bid: &Value,
+    line: Option<&Value>,
+    log: &verify::LogFacts,
+    envelope_bytes: &[u8],
+) -> verify::LineReport {
+    verify::check_bid(tender, k, bid, line, log, envelope_bytes)
 }
 
 /// A bounded in-process pipe: the archive is written on one thread and sealed on another, a few

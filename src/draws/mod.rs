@@ -3,6 +3,7 @@
 //! protocol's bytes are specified in `docs/draw.md` and must never change under the same algorithm id.
 
 pub use crate::canonical;
+pub mod audit;
 mod deadline;
 mod error;
 pub mod pool;

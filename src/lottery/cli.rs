@@ -1,13 +1,16 @@
-//! `bidhall draw verify TRANSCRIPT`: reads a published transcript and re-runs it offline with the
-//! `draws` verifier (and a drand beacon against the chain's pinned key); it needs no database and
-//! no network, and trusts nothing in the file.
+//! `bidhall draw verify TRANSCRIPT [--log-key KEY] [--json]`: reads a published transcript and
+//! re-runs it offline with the `draws` verifier, a drand beacon against the chain's pinned key and,
+//! with the log's key, the `audit` section; it needs no database and no network, and trusts
+//! nothing in the file.
 //! `bidhall draw commit|reveal`: a party's side of a draw from the command line. The 32 random
 //! bytes are made on this machine and kept in a private file; only the commitment, and later the
 //! bytes themselves, travel to the hall. The secret never appears in output or errors.
 
+use crate::auditlog::note::NoteVerifier;
 use crate::bids::cli::{client, get_json};
 use crate::config::{ClientArgs, DrawCommand};
-use crate::draws::{commitment, verify_json, DrawVerifyError, SECRET_LEN};
+use crate::draws::audit::{verify_audit, AuditError};
+use crate::draws::{commitment, verify_json, DrawOutcome, DrawVerifyError, SECRET_LEN};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -31,6 +34,125 @@ pub enum DrawCliError {
     Hall(String),
     #[error("the transcript's beacon does NOT verify: {0}")]
     Beacon(String),
+    #[error("{path} is not a log verifier key: {why}")]
+    BadLogKey { path: PathBuf, why: String },
+    #[error("the transcript's audit section does NOT verify, at step {step}: {error}", step = .error.step())]
+    Audit { error: AuditError },
+    #[error("the transcript does NOT verify (the JSON report says why)")]
+    Reported,
+}
+
+impl DrawCliError {
+    /// The step code of `draw verify --json` (docs/draw.md §5): the verifier's own, or one of
+    /// `unreadable`, `bad_log_key`, `beacon_unverified` and the audit section's.
+    pub fn step(&self) -> &'static str {
+        match self {
+            DrawCliError::Read { .. } => "unreadable",
+            DrawCliError::Verify { error } => error.step(),
+            DrawCliError::Beacon(_) => "beacon_unverified",
+            DrawCliError::BadLogKey { .. } => "bad_log_key",
+            DrawCliError::Audit { error } => error.step(),
+            DrawCliError::WriteSecret { .. }
+            | DrawCliError::BadSecret { .. }
+            | DrawCliError::Hall(_)
+            | DrawCliError::Reported => "error",
+        }
+    }
+}
+
+/// A verified transcript: the text report and the `--json` object.
+pub struct Checked {
+    pub report: String,
+    pub json: Value,
+}
+
+/// `draw verify`: the draw re-run (steps 0–20), a drand beacon against the chain's pinned key,
+/// then, with the log's key, the `audit` section (step 21). Stops at the first difference.
+pub fn verify_file(path: &Path, log_key: Option<&Path>) -> Result<Checked, DrawCliError> {
+    let bytes = std::fs::read(path).map_err(|source| DrawCliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let verifier = match log_key {
+        Some(k) => {
+            let text = std::fs::read_to_string(k).map_err(|source| DrawCliError::Read {
+                path: k.to_path_buf(),
+                source,
+            })?;
+            Some(
+                NoteVerifier::parse(text.trim()).map_err(|e| DrawCliError::BadLogKey {
+                    path: k.to_path_buf(),
+                    why: e.to_string(),
+                })?,
+            )
+        }
+        None => None,
+    };
+    let verified = verify_json(&bytes).map_err(|error| DrawCliError::Verify { error })?;
+    let mut report = verified.to_string();
+    let t: Value = serde_json::from_slice(&bytes).map_err(|e| DrawCliError::Verify {
+        error: DrawVerifyError::MalformedTranscript {
+            reason: e.to_string(),
+        },
+    })?;
+    // The audit section first: the drand round is read from an audit entry, which only the
+    // log's key makes more than the file's word.
+    let audit = match &verifier {
+        Some(key) => {
+            let a = verify_audit(&t, &verified.draw_id, key)
+                .map_err(|error| DrawCliError::Audit { error })?;
+            report.push_str(&format!(
+                "audit: {} entries of the draw proved in the log {} at tree size {}\n",
+                a.entries.len(),
+                a.origin,
+                a.checkpoints
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            json!({ "checked": true, "origin": a.origin, "checkpoints": a.checkpoints,
+                    "entries": a.entries.iter().map(|(i, k)| json!({ "index": i, "type": k })).collect::<Vec<_>>() })
+        }
+        None => {
+            report.push_str(
+                "audit: not checked (give the log's key with --log-key to prove the audit entries)\n",
+            );
+            json!({ "checked": false })
+        }
+    };
+    let beacon = super::drand::check_transcript_beacon(&t).map_err(DrawCliError::Beacon)?;
+    if let Some(line) = &beacon {
+        report.push_str(line);
+    }
+    let (outcome, result) = match &verified.outcome {
+        DrawOutcome::Completed {
+            seed,
+            selected,
+            reserves,
+            panel,
+            reserves_left,
+        } => (
+            "completed",
+            json!({ "seed": hex::encode(seed), "selected": selected, "reserves": reserves,
+                    "panel": panel, "reserves_left": reserves_left }),
+        ),
+        DrawOutcome::Failed { reason } => ("failed", json!({ "reason": reason.to_string() })),
+    };
+    let json = json!({
+        "ok": true,
+        "step": null,
+        "message": format!("draw {}: transcript verified", verified.draw_id),
+        "draw_id": verified.draw_id,
+        "outcome": outcome,
+        "result": result,
+        "sealed": verified.sealed,
+        "pool_size": verified.pool_size,
+        "pool_hash": hex::encode(verified.pool_hash),
+        "beacon": beacon.as_deref().map(str::trim_end),
+        "audit": audit,
+    });
+    Ok(Checked { report, json })
 }
 
 /// A party's secret for one draw, as `draw commit` writes it and `draw reveal` reads it:
@@ -94,22 +216,31 @@ impl SecretFile {
 /// Runs the command and returns the report to print.
 pub async fn run(cmd: DrawCommand) -> Result<String, DrawCliError> {
     match cmd {
-        DrawCommand::Verify { transcript } => {
-            let bytes = std::fs::read(&transcript).map_err(|source| DrawCliError::Read {
-                path: transcript.clone(),
-                source,
-            })?;
-            let verified = verify_json(&bytes).map_err(|error| DrawCliError::Verify { error })?;
-            let mut report = verified.to_string();
-            // The draw is consistent; a drand beacon is then checked against the chain's key.
-            let t: Value =
-                serde_json::from_slice(&bytes).map_err(|e| DrawCliError::Beacon(e.to_string()))?;
-            if let Some(line) =
-                super::drand::check_transcript_beacon(&t).map_err(DrawCliError::Beacon)?
-            {
-                report.push_str(&line);
+        DrawCommand::Verify {
+            transcript,
+            log_key,
+            json,
+        } => {
+            let checked = verify_file(&transcript, log_key.as_deref());
+            if !json {
+                return checked.map(|v| v.report);
             }
-            Ok(report)
+            // Machine-readable: one JSON object on standard output, success or not; a failure
+            // still ends with a non-zero exit status.
+            let (value, ok) = match &checked {
+                Ok(v) => (v.json.clone(), true),
+                Err(e) => (
+                    json!({ "ok": false, "step": e.step(), "message": e.to_string() }),
+                    false,
+                ),
+            };
+            let text = format!("{value}\n");
+            if ok {
+                Ok(text)
+            } else {
+                print!("{text}");
+                Err(DrawCliError::Reported)
+            }
         }
         DrawCommand::Commit {
             client: ca,

@@ -383,6 +383,28 @@ async fn witnesses_cosign_checkpoints_and_strangers_are_refused() {
     );
     let cosigs = bidhall::auditlog::cosignature::verify_note(&shown, &[witness.verifier()]);
     assert!(cosigs.is_ok(), "{cosigs:?}");
+    // the export keeps the cosignature, and `log verify --witness-key` checks it offline
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let log_vkey = app.app.log.verifier().to_string();
+    offline::export_from_store(app.app.store.clone(), &out, &log_vkey)
+        .await
+        .unwrap();
+    let report = export::verify_with_witnesses(&out, &[witness.verifier()])
+        .expect("the exported checkpoint carries the witness's cosignature");
+    assert_eq!(report.witnesses[0].largest_size, cp.size);
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"))
+        .args(["log", "verify"])
+        .arg(&out)
+        .args(["--witness-key", &vkey])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&cli.stdout).to_string();
+    assert!(
+        cli.status.success() && said.contains("witness witness.example/w1+"),
+        "{said}{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
     // an unknown witness key
     let stranger =
         bidhall::auditlog::cosignature::Cosigner::generate("stranger.example/w").unwrap();
@@ -394,6 +416,19 @@ async fn witnesses_cosign_checkpoints_and_strangers_are_refused() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.code(), "unknown_witness");
+    // the configured witness's name with another key: a key the hall does not know, so 403 too
+    // (a witness is its name and key id together), not a bad signature of the known key
+    let impostor =
+        bidhall::auditlog::cosignature::Cosigner::generate("witness.example/w1").unwrap();
+    let r = app
+        .post(
+            "/api/log/cosignatures",
+            None,
+            json!({ "size": cp.size, "line": impostor.cosign(&body, 3).unwrap() }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
     assert_eq!(r.code(), "unknown_witness");
     // the right witness name over other content
     let other_body = body.replace(&format!("\n{}\n", cp.size), &format!("\n{}\n", cp.size + 1));

@@ -704,6 +704,85 @@ async fn an_agent_draw_runs_from_announcement_to_a_transcript_that_verifies_offl
         let (ok, text) = cli(&bad);
         assert!(!ok && text.contains(step), "{step}: {text}");
     }
+
+    // with the log's key, `draw verify --json` proves the audit section too, and names the step
+    // of a forged entry or proof, which the draw's own re-run cannot see
+    let key_path = dir.path().join("log.vkey");
+    std::fs::write(&key_path, format!("{}\n", app.app.log.verifier())).unwrap();
+    let cli_json = |t: &Value, with_key: bool| {
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, serde_json::to_vec(t).unwrap()).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bidhall"));
+        cmd.args(["draw", "verify", "--json"]).arg(&path);
+        if with_key {
+            cmd.arg("--log-key").arg(&key_path);
+        }
+        let out = cmd.output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        assert_eq!(out.status.success(), report["ok"] == true, "{report}");
+        report
+    };
+    let report = cli_json(&t, true);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["step"], Value::Null);
+    assert_eq!(report["audit"]["checked"], true);
+    assert_eq!(report["audit"]["entries"].as_array().unwrap().len(), 10);
+    assert_eq!(report["result"]["panel"][0], reserve);
+    let report = cli_json(&t, false);
+    assert_eq!(
+        (&report["ok"], &report["audit"]["checked"]),
+        (&json!(true), &json!(false))
+    );
+    let forgeries: Vec<(&str, Tamper)> = vec![
+        (
+            "audit_entry_not_included",
+            Box::new(|t: &mut Value| {
+                t["audit"][2]["entry"]["at"] = json!("2020-01-01T00:00:00.000Z")
+            }),
+        ),
+        (
+            "audit_entry_not_included",
+            Box::new(|t: &mut Value| t["audit"][3]["inclusion_proof"][0] = json!("ab".repeat(32))),
+        ),
+        (
+            "audit_checkpoint_signature",
+            Box::new(|t: &mut Value| {
+                let other =
+                    bidhall::auditlog::note::NoteSigner::generate("bidhall.localhost/log").unwrap();
+                let note = t["audit"][0]["checkpoint"].as_str().unwrap().to_string();
+                let body = bidhall::auditlog::note::parse(&note)
+                    .unwrap()
+                    .text
+                    .to_string();
+                t["audit"][0]["checkpoint"] =
+                    json!(bidhall::auditlog::note::sign(&body, &[&other]).unwrap());
+            }),
+        ),
+        (
+            "audit_missing",
+            Box::new(|t: &mut Value| t["audit"] = json!([])),
+        ),
+        (
+            "seed_mismatch",
+            Box::new(|t: &mut Value| t["seed"] = json!("00".repeat(32))),
+        ),
+    ];
+    for (step, change) in forgeries {
+        let mut bad = t.clone();
+        change(&mut bad);
+        let report = cli_json(&bad, true);
+        assert_eq!(
+            (report["ok"].clone(), report["step"].clone()),
+            (json!(false), json!(step)),
+            "{report}"
+        );
+        assert!(report["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // without the key the forged entry passes the draw's re-run: only the audit check sees it
+    let mut bad = t.clone();
+    bad["audit"][2]["entry"]["at"] = json!("2020-01-01T00:00:00.000Z");
+    assert_eq!(cli_json(&bad, false)["ok"], true);
 }
 
 #[tokio::test]

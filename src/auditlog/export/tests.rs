@@ -108,6 +108,7 @@ fn export_round_trip_and_layout() {
             tiles_checked: 4,
             final_size: 700,
             final_root: tree.root(),
+            witnesses: vec![],
         }
     );
     let json = serde_json::to_value(&report).unwrap();
@@ -489,4 +490,116 @@ fn documented_example_export() {
         hex::encode(verify(dir.path()).unwrap().final_root),
         "36642e73c2540ab121e3a6bf9545b0a24982cd830eb13d3cd19de3ce6c021ec1"
     );
+}
+
+/// Exports `total` entries with checkpoints at `sizes`, alters entry `index` in its bundle, and
+/// returns what `verify` says.
+fn verify_with_altered_entry(total: u64, sizes: &[u64], index: u64) -> VerifyError {
+    let dir = tempfile::tempdir().unwrap();
+    let key = log_key();
+    write(
+        dir.path(),
+        (0..total).map(entry),
+        &checkpoints_for(&key, sizes),
+        &key.verifier().to_string(),
+    )
+    .unwrap();
+    let bundle = bundles_for_size(total)
+        .find(|b| b.entry_range().contains(&index))
+        .unwrap();
+    let at = (index - bundle.entry_range().start) as usize;
+    rewrite_bundle(dir.path(), &bundle.path(), |e| e[at][0] ^= 1);
+    verify(dir.path()).unwrap_err()
+}
+
+/// An entry changed before the first, a middle or the latest checkpoint is named as altered, both
+/// where the export keeps its leaf hash in a full level-0 tile and in the partial one — even when
+/// the older checkpoint's own partial tile is not in the export (only the latest size's are).
+#[test]
+fn an_entry_altered_before_any_checkpoint_is_named_in_full_and_partial_tiles() {
+    // 700 entries, checkpoints 200, 400, 700: tiles 0/000, 0/001, 0/002.p/188.
+    // 310 entries, checkpoints 270, 290, 310: tiles 0/000, 0/001.p/54.
+    let cases: [(u64, &[u64], u64, &str, u64); 6] = [
+        (700, &[200, 400, 700], 100, "tile/0/000", 200), // before the first, full tile
+        (310, &[270, 290, 310], 260, "tile/0/001.p/54", 270), // before the first, partial tile
+        (700, &[200, 400, 700], 300, "tile/0/001", 400), // before the middle, full tile
+        (310, &[270, 290, 310], 280, "tile/0/001.p/54", 290), // before the middle, partial tile
+        (700, &[200, 400, 700], 450, "tile/0/001", 700), // before the latest, full tile
+        (700, &[200, 400, 700], 600, "tile/0/002.p/188", 700), // before the latest, partial tile
+    ];
+    for (total, sizes, index, tile_path, checkpoint) in cases {
+        let err = verify_with_altered_entry(total, sizes, index);
+        assert!(
+            matches!(
+                &err,
+                VerifyError::EntryAltered { index: i, tile, checkpoint: c }
+                    if *i == index && tile == tile_path && *c == checkpoint
+            ),
+            "entry {index} of {total} (checkpoints {sizes:?}): {err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with(&format!("entry {index} was altered")),
+            "{err}"
+        );
+    }
+}
+
+/// Checkpoints carry their witnesses' cosignature lines; `verify_with_witnesses` checks every
+/// line of a given witness, and refuses a witness that cosigned nothing.
+#[test]
+fn given_witnesses_cosignatures_are_checked() {
+    use crate::auditlog::cosignature::Cosigner;
+    let key = log_key();
+    let w1 = Cosigner::from_seed("witness.example/w1", [1; 32]).unwrap();
+    let w2 = Cosigner::from_seed("witness.example/w2", [2; 32]).unwrap();
+    let mut notes = checkpoints_for(&key, &[100, 300]);
+    notes[1] = w1.cosign_note(&notes[1], 1_790_000_000).unwrap();
+    let write_to = |notes: &[String]| {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            (0..300).map(entry),
+            notes,
+            &key.verifier().to_string(),
+        )
+        .unwrap();
+        dir
+    };
+    let dir = write_to(&notes);
+    assert!(
+        fs::read_to_string(dir.path().join("checkpoints/300"))
+            .unwrap()
+            .contains("\u{2014} witness.example/w1 "),
+        "the export keeps the cosignature"
+    );
+    // without witness keys the line is set aside; with w1's key it is checked
+    assert!(verify(dir.path()).unwrap().witnesses.is_empty());
+    let report = verify_with_witnesses(dir.path(), &[w1.verifier()]).unwrap();
+    assert_eq!(
+        report.witnesses,
+        vec![WitnessReport {
+            witness: w1.verifier().to_string(),
+            checkpoints: 1,
+            largest_size: 300,
+        }]
+    );
+    // a witness that cosigned nothing
+    let err = verify_with_witnesses(dir.path(), &[w1.verifier(), w2.verifier()]).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::NotCosigned { witness } if witness.starts_with("witness.example/w2+")),
+        "{err}"
+    );
+    // w1's line over another checkpoint body, pasted under checkpoint 100
+    let body300 = note::parse(&notes[1]).unwrap().text.to_string();
+    let foreign = w1.cosign(&body300, 5).unwrap();
+    let mut forged = notes.clone();
+    forged[0] = format!("{}{foreign}", notes[0]);
+    let dir = write_to(&forged);
+    let err = verify_with_witnesses(dir.path(), &[w1.verifier()]).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::BadCosignature { size: 100, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("does not verify"), "{err}");
 }

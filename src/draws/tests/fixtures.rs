@@ -29,11 +29,56 @@ pub(crate) fn recorded() -> Transcript {
         Some("declined in writing on 2026-03-03".into()),
     )
     .expect("the first reserve replaces a selectee");
-    t.audit = Some(vec![
-        json!({"kind": "draw.announced", "index": 41, "leaf_hash": "5d1e8f7a"}),
-        json!({"kind": "draw.completed", "index": 57, "inclusion_proof": ["aa", "bb"], "checkpoint": "bidhall.example/log\n58\nAbCd=\n"}),
-    ]);
+    t.audit = Some(recorded_audit(&t.draw_id));
     t
+}
+
+/// The recorded draw's `audit` section as the hall writes it (docs/draw.md §4): a three-entry
+/// log signed with the example key of docs/audit-log-format.md §6 (`bidhall.example/audit`,
+/// seed 32 × 0x0b), then the draw's two entries with their inclusion proofs.
+pub(crate) fn recorded_audit(draw_id: &str) -> Vec<Value> {
+    use crate::auditlog::checkpoint::Checkpoint;
+    use crate::auditlog::merkle::MemoryTree;
+    use crate::auditlog::note::{self, NoteSigner};
+    let signer = NoteSigner::from_seed("bidhall.example/audit", [0x0b; 32]).expect("key");
+    let system = json!({ "kind": "system" });
+    let entries = [
+        json!({"actor": system, "at": "2026-03-02T01:00:00.000Z", "payload": {"draw": draw_id}, "type": "draw_announced"}),
+        json!({"actor": system, "at": "2026-03-02T01:00:01.000Z", "payload": {}, "type": "tender_published"}),
+        json!({"actor": system, "at": "2026-03-02T03:00:00.000Z", "payload": {"draw": draw_id}, "type": "draw_completed"}),
+    ];
+    let mut tree = MemoryTree::new();
+    for e in &entries {
+        tree.append_entry(&crate::canonical::canonicalize(e));
+    }
+    let body = Checkpoint::new("bidhall.example/audit", 3, tree.root())
+        .expect("checkpoint")
+        .to_body();
+    let note = note::sign(&body, &[&signer]).expect("signed");
+    let mut audit = vec![json!({ "checkpoint": note, "tree_size": 3 })];
+    for i in [0u64, 2] {
+        let proof = tree.inclusion_proof(i, 3).expect("proof");
+        audit.push(json!({
+            "index": i,
+            "entry": entries[i as usize],
+            "inclusion_proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+        }));
+    }
+    audit
+}
+
+/// The recorded draw's audit section proves itself with the documented example key.
+#[test]
+fn the_recorded_audit_section_verifies_with_the_example_log_key() {
+    use crate::auditlog::note::NoteVerifier;
+    let t: Value = serde_json::to_value(recorded()).expect("json");
+    let key = NoteVerifier::parse(
+        "bidhall.example/audit+b8b6a84a+AWa+fjMsekUzMr2dCn99sFX1xe8aBq2mbZizn7aBDEc6",
+    )
+    .expect("key");
+    let report =
+        crate::draws::audit::verify_audit(&t, t["draw_id"].as_str().unwrap(), &key).unwrap();
+    assert_eq!(report.entries.len(), 2);
 }
 
 /// A small pool whose names change under NFC (Latin accents and Hangul), no beacon, every party in.
