@@ -155,36 +155,6 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde::Deserialize;
-
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    struct Body {
-        money: crate::domain::Money,
-        title: crate::domain::Line<1, 5>,
-    }
-
-    #[test]
-    fn refused_fields_are_named_with_their_rule() {
-        let e = parse_json::<Body>(br#"{"money": -1, "title": "a"}"#).unwrap_err();
-        assert_eq!(e.details["field"], "money");
-        assert_eq!(e.details["rule"], "negative");
-        let e = parse_json::<Body>(br#"{"money": 1, "title": "a", "x": 1}"#).unwrap_err();
-        assert_eq!(e.details["rule"], "unknown_field");
-        let e = parse_json::<Body>(br#"{"money": 1, "title": "abcdefg"}"#).unwrap_err();
-        assert_eq!(
-            (e.details["field"].as_str(), e.details["rule"].as_str()),
-            (Some("title"), Some("too_long"))
-        );
-        let e = parse_json::<Body>(b"{").unwrap_err();
-        assert_eq!(e.code, "malformed_json");
-    }
-}
-
 /// The client's network address: the socket's peer, or — when the peer is a configured trusted
 /// proxy (`BIDHALL_TRUSTED_PROXY`) — the last address of its `X-Forwarded-For`. `None` when the
 /// server runs without connection info (a router tested in process).
@@ -215,5 +185,35 @@ impl FromRequestParts<AppState> for ClientAddress {
             (Some(p), Some(proxy)) if p == proxy => forwarded().or(Some(p)),
             (p, _) => p,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        money: crate::domain::Money,
+        title: crate::domain::Line<1, 5>,
+    }
+
+    #[test]
+    fn refused_fields_are_named_with_their_rule() {
+        let e = parse_json::<Body>(br#"{"money": -1, "title": "a"}"#).unwrap_err();
+        assert_eq!(e.details["field"], "money");
+        assert_eq!(e.details["rule"], "negative");
+        let e = parse_json::<Body>(br#"{"money": 1, "title": "a", "x": 1}"#).unwrap_err();
+        assert_eq!(e.details["rule"], "unknown_field");
+        let e = parse_json::<Body>(br#"{"money": 1, "title": "abcdefg"}"#).unwrap_err();
+        assert_eq!(
+            (e.details["field"].as_str(), e.details["rule"].as_str()),
+            (Some("title"), Some("too_long"))
+        );
+        let e = parse_json::<Body>(b"{").unwrap_err();
+        assert_eq!(e.code, "malformed_json");
     }
 }
