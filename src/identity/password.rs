@@ -88,6 +88,22 @@ impl std::fmt::Debug for PasswordHash {
     }
 }
 
+/// Runs password hashing on the blocking pool, at most one hash per core at a time: a flood of
+/// sign-ins waits its turn there instead of stalling the async workers that serve everyone else.
+pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let _slot = slots
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("password hashing does not panic")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,20 +131,4 @@ mod tests {
     fn short_passwords_are_refused() {
         assert_eq!(Password::parse("short").unwrap_err().rule, "too_short");
     }
-}
-
-/// Runs password hashing on the blocking pool, at most one hash per core at a time: a flood of
-/// sign-ins waits its turn there instead of stalling the async workers that serve everyone else.
-pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    });
-    let _slot = slots
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(work)
-        .await
-        .expect("password hashing does not panic")
 }
