@@ -18,6 +18,17 @@ pub const SESSION_COOKIE: &str = "bidhall_session";
 /// JSON bodies are small; documents and bids have their own streamed routes.
 const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
+/// Does a JSON text escape a NUL (`\u0000`, any case)? A raw NUL is not JSON at all.
+fn has_escaped_nul(body: &[u8]) -> bool {
+    body.windows(6).enumerate().any(|(i, w)| {
+        w[0] == b'\\'
+            && w[1] == b'u'
+            && w[2..].iter().all(|b| *b == b'0')
+            // an escaped backslash before it makes this a literal "\u0000" text, not a NUL
+            && body[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
 /// A JSON body deserialised with the path of any refused field.
 pub struct ApiJson<T>(pub T);
 
@@ -50,8 +61,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Deserialises `body`, turning serde's error into a 422 that names the field and the rule.
+/// Deserialises `body`, turning serde's error into a 422 that names the field and the rule. A NUL
+/// (`\u0000`) anywhere is refused first: no text the hall keeps may hold one (PostgreSQL cannot,
+/// and SQLite would treat it differently), whatever field it is in.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(body) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "text may not contain a NUL character",
+        )
+        .with_details(json!({ "field": ".", "rule": "control_character" })));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
@@ -199,6 +220,14 @@ mod tests {
     struct Body {
         money: crate::domain::Money,
         title: crate::domain::Line<1, 5>,
+    }
+
+    #[test]
+    fn a_nul_in_any_text_is_refused_but_an_escaped_backslash_is_not_one() {
+        let e = parse_json::<serde_json::Value>(br#"{"reference": "R\u0000"}"#).unwrap_err();
+        assert_eq!(e.details["rule"], "control_character");
+        let ok = parse_json::<serde_json::Value>(br#"{"a": "\\u0000"}"#).unwrap();
+        assert_eq!(ok["a"], "\\u0000");
     }
 
     #[test]

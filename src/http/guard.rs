@@ -30,6 +30,21 @@ const CSP_SANDBOX_BANK: &str = "default-src 'self'; script-src 'none'; style-src
      frame-ancestors 'none'";
 
 pub async fn guard(req: Request, next: Next) -> Response {
+    // No path or query may carry a NUL or another C0 control: nothing the hall stores or looks
+    // up holds one (PostgreSQL cannot), so it is refused before any route sees it.
+    let uri = req.uri();
+    if [uri.path(), uri.query().unwrap_or("")]
+        .iter()
+        .any(|part| encodes_control(part))
+    {
+        return ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "the address contains a control character",
+        )
+        .with_details(serde_json::json!({ "field": "uri", "rule": "control_character" }))
+        .into_response();
+    }
     if needs_origin(req.method(), req.headers()) && !same_origin(req.headers()) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
@@ -49,6 +64,18 @@ pub async fn guard(req: Request, next: Next) -> Response {
         h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     }
     resp
+}
+
+/// Does a percent-encoded path or query carry a C0 control (`%00`–`%1F`) or DEL (`%7F`)?
+fn encodes_control(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(3).any(|w| {
+        w[0] == b'%'
+            && matches!(
+                (w[1].to_ascii_uppercase(), w[2].to_ascii_uppercase()),
+                (b'0' | b'1', b'0'..=b'9' | b'A'..=b'F') | (b'7', b'F')
+            )
+    })
 }
 
 /// A browser's ambient authority in use: cookies without a bearer token, on a request that
@@ -94,6 +121,16 @@ mod tests {
             h.insert(*k, HeaderValue::from_static(v));
         }
         h
+    }
+
+    #[test]
+    fn an_address_with_an_encoded_control_character_is_refused() {
+        assert!(encodes_control("q=%00"));
+        assert!(encodes_control("/api/draws/a%0Ab"));
+        assert!(encodes_control("q=%1f"));
+        assert!(encodes_control("q=%7F"));
+        assert!(!encodes_control("q=%E9%81%93%E8%B7%AF"));
+        assert!(!encodes_control("q=%20road%2F"));
     }
 
     #[test]

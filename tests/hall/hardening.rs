@@ -210,3 +210,35 @@ async fn one_address_self_registers_at_most_five_organisations_an_hour() {
     app.clock.advance_millis(60 * 60 * 1000);
     assert_eq!(register(5).await.status, StatusCode::CREATED);
 }
+
+/// A NUL reached PostgreSQL and came back as a 503 (on SQLite `?q=%00` listed every notice).
+#[tokio::test]
+async fn a_nul_in_the_address_or_in_a_body_is_refused_with_invalid_field_on_both_backends() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/notices?q=%00", "/api/draws/x%00y", "/api/tenders/%00"] {
+        let r = app.get(path, None).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            "{path}: {:?}",
+            r.body
+        );
+        assert_eq!(r.body["error"]["details"]["rule"], "control_character");
+    }
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "空字符").await;
+    let platform = app.sign_in("platform").await;
+    let size = app.log_size().await;
+    let r = app
+        .post(
+            format!("/api/tenders/{}/bonds", t["id"].as_str().unwrap()),
+            Some(&platform),
+            json!({ "lot_id": t["spec"]["lots"][0]["id"], "org_id": "x", "amount_fen": 1, "reference": "R-\u{0}" }),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+    );
+    assert_eq!(app.log_size().await, size);
+}
