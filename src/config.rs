@@ -123,6 +123,14 @@ pub enum CustodianCommand {
         index: u8,
         #[arg(long)]
         key: PathBuf,
+        /// The hall's log verifier key (`GET /api/log/key`) as a file, obtained beforehand from a
+        /// source other than the hall; without it the key is fetched from the hall and its id
+        /// printed, to compare with the published one (docs/bid-box.md).
+        #[arg(long)]
+        log_key: Option<PathBuf>,
+        /// Print a machine-readable summary (JSON) on standard output.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -6,12 +6,17 @@ use super::receipt::ReceiptBody;
 use crate::auditlog::note::NoteVerifier;
 use crate::config::{BidCommand, ClientArgs, CustodianCommand, ReceiptCommand, SealArgs};
 use crate::sealbox::envelope::{self, Header, SealParams};
-use crate::sealbox::keys::{CustodianPrivateKey, CustodianPublicKey, TendererSigningKey};
+use crate::sealbox::error::{EnvelopeError, Fault};
+use crate::sealbox::keys::{
+    CustodianPrivateKey, CustodianPublicKey, TendererPublicKey, TendererSigningKey,
+};
 use crate::sealbox::tar::{archive_len, TarWriter};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ring::rand::SystemRandom;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::io::{BufWriter, Read};
 
 pub mod verify;
@@ -196,56 +201,619 @@ pub async fn custodian(cmd: CustodianCommand) -> Result<(), String> {
             Ok(())
         }
         CustodianCommand::Release {
-            client: ca,
+            client,
             tender,
             index,
             key,
+            log_key,
+            json,
         } => {
-            let (c, base, token) = client(&ca)?;
-            let text =
-                std::fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
-            let private = CustodianPrivateKey::from_key_file(&text).map_err(|e| e.to_string())?;
-            let url = format!("{base}/api/tenders/{tender}/opening/shares/{index}");
-            let sealed = get_json(&c, &url, Some(&token)).await?;
-            let mut releases = Vec::new();
-            for item in sealed.as_array().ok_or("not a list")? {
-                let bytes = B64
-                    .decode(item["header"].as_str().unwrap_or_default())
-                    .map_err(|e| e.to_string())?;
-                let header = Header::parse(&bytes).map_err(|e| e.to_string())?;
-                match envelope::open_share(&header, index, &private) {
-                    Ok(share) => releases.push(json!({
-                        "bid_id": item["bid_id"],
-                        "share": B64.encode(*share.to_bytes()),
-                    })),
-                    Err(e) => {
-                        eprintln!("bid {}: {e} (whose fault: {:?})", item["bid_id"], e.fault())
-                    }
-                }
-            }
-            let r = c
-                .post(&url)
-                .bearer_auth(&token)
-                .json(&releases)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = r.status();
-            let body: Value = r.json().await.map_err(|e| e.to_string())?;
-            if !status.is_success() {
-                return Err(format!(
-                    "release refused: {status}: {}",
-                    body["error"]["message"]
-                ));
-            }
-            println!(
-                "released {} shares ({} new)",
-                releases.len(),
-                body["accepted"]
-            );
-            Ok(())
+            release(ReleaseArgs {
+                client,
+                tender,
+                index,
+                key,
+                log_key,
+                json,
+            })
+            .await
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `bidhall custodian release`: check every header before releasing anything for it
+// (docs/bid-box.md, "What a custodian checks before releasing").
+
+struct ReleaseArgs {
+    client: ClientArgs,
+    tender: String,
+    index: u8,
+    key: std::path::PathBuf,
+    log_key: Option<std::path::PathBuf>,
+    json: bool,
+}
+
+/// Who a refusal puts at fault (docs/sealed-envelope.md §4, with the hall added: it serves the
+/// headers and writes the closing list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Party {
+    /// The hall, that is its operator: it served or logged what it should not have.
+    Hall,
+    Tenderer,
+    Custodian(u8),
+}
+
+impl Party {
+    fn code(self) -> &'static str {
+        match self {
+            Party::Hall => "hall",
+            Party::Tenderer => "tenderer",
+            Party::Custodian(_) => "custodian",
+        }
+    }
+}
+
+impl std::fmt::Display for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Party::Hall => f.write_str("the hall (its operator)"),
+            Party::Tenderer => f.write_str("the tenderer"),
+            Party::Custodian(i) => write!(f, "custodian {i} (this key)"),
+        }
+    }
+}
+
+/// Why a custodian releases nothing for a bid (or for the whole tender): a stable code from the
+/// table in docs/bid-box.md, the party at fault if any, and plain words.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Refusal {
+    pub code: &'static str,
+    pub fault: Option<Party>,
+    pub message: String,
+}
+
+fn refuse(code: &'static str, fault: Option<Party>, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        fault,
+        message: message.into(),
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} [{}]", self.message, self.code)?;
+        match self.fault {
+            Some(p) => write!(f, "; at fault: {p}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One counted envelope as the closing list in the log names it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ListedEnvelope {
+    pub n: u64,
+    pub bid_id: String,
+    pub lot_id: String,
+    pub commitment: String,
+    pub envelope_sha256: String,
+    pub header_sha256: String,
+}
+
+/// What every header is checked against: the tender as published and the logged closing list.
+pub(crate) struct ReleaseCheck<'a> {
+    pub tender: &'a str,
+    pub k: u8,
+    /// The tender's registered custodian keys, custodian 1 first.
+    pub custodians: &'a [CustodianPublicKey],
+    pub index: u8,
+    pub counted: &'a HashMap<String, ListedEnvelope>,
+}
+
+/// One header as the hall serves it to a custodian.
+pub(crate) struct ServedHeader<'a> {
+    pub bid_id: &'a str,
+    pub header: &'a [u8],
+    pub tenderer_id: &'a str,
+    pub tenderer_keys: &'a [TendererPublicKey],
+}
+
+/// A custodian's checks before releasing its share of one bid, in this order: the bid is in the
+/// logged closing list and the header served is the one listed for it (else the hall served
+/// something else: a superseded, withdrawn or altered envelope); the header is well formed and
+/// signed by a registered key of its tenderer (else the hall logged what it should have refused
+/// on upload: without a valid signature nothing shows the tenderer wrote it); it was sealed for
+/// this tender, lot and tenderer (else the hall listed another's envelope) and for the tender's
+/// k and custodian keys (else the tenderer signed a wrong header); then `open_share`.
+pub(crate) fn check_before_release(
+    check: &ReleaseCheck,
+    served: &ServedHeader,
+    key: &CustodianPrivateKey,
+) -> Result<envelope::ReleasedShare, Refusal> {
+    let bid = served.bid_id;
+    let listed = check.counted.get(bid).ok_or_else(|| {
+        refuse(
+            "not_counted",
+            Some(Party::Hall),
+            format!("the hall served a header for bid {bid}, which the logged closing list does not count"),
+        )
+    })?;
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, served.header));
+    if sha != listed.header_sha256 {
+        return Err(refuse(
+            "header_not_logged",
+            Some(Party::Hall),
+            format!(
+                "the header served for bid {bid} (SHA-256 {sha}) is not the one the closing list logs for it ({}): a superseded, withdrawn or altered envelope",
+                listed.header_sha256
+            ),
+        ));
+    }
+    let header = Header::parse(served.header).map_err(|e| {
+        refuse(
+            "bad_header",
+            Some(Party::Hall),
+            format!("the header logged for bid {bid} is not a valid envelope header ({e}); the hall should have refused it on upload"),
+        )
+    })?;
+    if served.tenderer_keys.is_empty() {
+        return Err(refuse(
+            "no_tenderer_key",
+            Some(Party::Hall),
+            format!(
+                "the hall served no signing key of tenderer {} to check bid {bid}'s signature with",
+                served.tenderer_id
+            ),
+        ));
+    }
+    if !served
+        .tenderer_keys
+        .iter()
+        .any(|k| envelope::verify_signature(&header, k).is_ok())
+    {
+        return Err(refuse(
+            "bad_signature",
+            Some(Party::Hall),
+            format!(
+                "the header logged for bid {bid} is not signed by any registered signing key of tenderer {}; nothing shows the tenderer wrote it, and the hall should have refused it on upload",
+                served.tenderer_id
+            ),
+        ));
+    }
+    let params = SealParams {
+        tender_id: check.tender.to_string(),
+        lot_id: listed.lot_id.clone(),
+        tenderer_id: served.tenderer_id.to_string(),
+        custodians: check.custodians.to_vec(),
+        k: check.k,
+    };
+    if let Err(e) = envelope::check_sealed_for(&header, &params) {
+        return Err(match e {
+            EnvelopeError::NotSealedFor {
+                field: field @ ("tender_id" | "lot_id" | "tenderer_id"),
+            } => refuse(
+                "not_sealed_for",
+                Some(Party::Hall),
+                format!("the header served for bid {bid} is signed by its tenderer but for another {}: the hall listed an envelope that is not this bid", field.trim_end_matches("_id")),
+            ),
+            EnvelopeError::NotSealedFor { field } => refuse(
+                "not_sealed_for",
+                Some(Party::Tenderer),
+                format!("the tenderer signed bid {bid}'s header with another {field} than the tender's"),
+            ),
+            EnvelopeError::CustodianKeyNotRegistered { index } => refuse(
+                "custodian_key_not_registered",
+                Some(Party::Tenderer),
+                format!("the tenderer sealed bid {bid}'s share {index} to a key that is not the tender's custodian {index}"),
+            ),
+            other => refuse("not_sealed_for", Some(Party::Tenderer), other.to_string()),
+        });
+    }
+    envelope::open_share(&header, check.index, key).map_err(|e| {
+        let code = match e {
+            EnvelopeError::WrongCustodianKey { .. } => "wrong_custodian_key",
+            EnvelopeError::ShareUndecryptable { .. } => "share_undecryptable",
+            EnvelopeError::ShareNotCommitted { .. } => "share_not_committed",
+            _ => "share_unopenable",
+        };
+        let fault = e.fault().map(|f| match f {
+            Fault::Tenderer => Party::Tenderer,
+            Fault::Custodian(i) => Party::Custodian(i),
+        });
+        refuse(code, fault, format!("bid {bid}: {e}"))
+    })
+}
+
+/// The closing list of `tender` from the log: its first `box_closed` entry and the
+/// `box_closed_envelopes` entries it names, each proven included under a checkpoint signed by
+/// `vkey`. Waits a little for the closing, which the hall writes within seconds of the deadline.
+async fn logged_closing(
+    c: &reqwest::Client,
+    base: &str,
+    tender: &str,
+    vkey: &str,
+) -> Result<(i64, Vec<ListedEnvelope>), Refusal> {
+    let hall = |code, m: String| refuse(code, Some(Party::Hall), m);
+    let mut closing = None;
+    for attempt in 0..CLOSING_WAIT_SECS {
+        closing = find_closing(c, base, tender)
+            .await
+            .map_err(|e| hall("log_unavailable", e))?;
+        if closing.is_some() {
+            break;
+        }
+        if attempt + 1 < CLOSING_WAIT_SECS {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+    let index = closing.ok_or_else(|| {
+        refuse(
+            "box_not_closed",
+            None,
+            format!("the log has no closing of tender {tender} yet, so nothing shows which bids count; try again shortly"),
+        )
+    })?;
+    let entry = proven_entry(c, base, index, vkey).await?;
+    let malformed = |what: &str| {
+        hall(
+            "closing_malformed",
+            format!("the closing entry {index} of tender {tender} in the log is malformed: {what}"),
+        )
+    };
+    if entry["type"] != "box_closed" || entry["tender"] != tender {
+        return Err(malformed("it is not this tender's box_closed entry"));
+    }
+    let lists: Vec<i64> = serde_json::from_value(entry["payload"]["envelope_lists"].clone())
+        .map_err(|_| malformed("it names no envelope lists"))?;
+    let bids = entry["payload"]["bids"]
+        .as_u64()
+        .ok_or_else(|| malformed("no bid count"))?;
+    let mut listed: Vec<ListedEnvelope> = Vec::new();
+    for (p, at) in lists.iter().enumerate() {
+        let part = proven_entry(c, base, *at, vkey).await?;
+        if part["type"] != "box_closed_envelopes"
+            || part["tender"] != tender
+            || part["payload"]["part"] != json!(p + 1)
+            || part["payload"]["parts"] != json!(lists.len())
+        {
+            return Err(malformed(&format!(
+                "entry {at} is not its list part {}",
+                p + 1
+            )));
+        }
+        let items: Vec<ListedEnvelope> =
+            serde_json::from_value(part["payload"]["envelopes"].clone())
+                .map_err(|_| malformed(&format!("entry {at} lists no envelopes")))?;
+        listed.extend(items);
+    }
+    let numbered = listed.iter().enumerate().all(|(i, e)| e.n == i as u64 + 1);
+    let unique = listed
+        .iter()
+        .map(|e| e.bid_id.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        == listed.len();
+    if listed.len() as u64 != bids || !numbered || !unique {
+        return Err(malformed(
+            "its lists do not number the counted bids 1..n once each",
+        ));
+    }
+    Ok((index, listed))
+}
+
+/// How long `custodian release` waits for the box's closing to reach the log.
+const CLOSING_WAIT_SECS: u32 = 15;
+
+/// The index of the tender's first `box_closed` entry, if the log has one.
+async fn find_closing(
+    c: &reqwest::Client,
+    base: &str,
+    tender: &str,
+) -> Result<Option<i64>, String> {
+    let mut after = -1i64;
+    loop {
+        let page = get_json(
+            c,
+            &format!("{base}/api/log/entries?tender={tender}&after={after}&limit=1000"),
+            None,
+        )
+        .await?;
+        let page = page.as_array().ok_or("the log's entries are not a list")?;
+        if let Some(e) = page.iter().find(|e| e["kind"] == "box_closed") {
+            return Ok(e["index"].as_i64());
+        }
+        match page.last().and_then(|e| e["index"].as_i64()) {
+            Some(last) if page.len() == 1000 => after = last,
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// Log entry `index`, proven included in the log under a checkpoint signed by `vkey`.
+async fn proven_entry(
+    c: &reqwest::Client,
+    base: &str,
+    index: i64,
+    vkey: &str,
+) -> Result<Value, Refusal> {
+    let hall = |code, m: String| refuse(code, Some(Party::Hall), m);
+    let body = get_json(c, &format!("{base}/api/log/receipts/{index}"), None)
+        .await
+        .map_err(|e| hall("log_unavailable", e))?;
+    let receipt: crate::auditlog::offline::Receipt = serde_json::from_value(body)
+        .map_err(|e| hall("closing_not_proven", format!("log entry {index}: {e}")))?;
+    let proven = crate::auditlog::offline::prove(&receipt, vkey).map_err(|e| {
+        hall(
+            "closing_not_proven",
+            format!("log entry {index} is not proven in the log signed by the log key: {e}"),
+        )
+    })?;
+    Ok(proven.entry)
+}
+
+/// The outcome for one bid, as printed and in `--json`.
+#[derive(Debug, Serialize)]
+struct BidOutcome {
+    bid_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<u64>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl BidOutcome {
+    fn refused(bid_id: &str, n: Option<u64>, r: &Refusal) -> Self {
+        BidOutcome {
+            bid_id: bid_id.to_string(),
+            n,
+            status: "refused",
+            code: Some(r.code),
+            fault: r.fault.map(Party::code),
+            message: Some(r.to_string()),
+        }
+    }
+}
+
+/// Prints the `--json` summary of a run that stopped before any bid was looked at.
+fn refused_whole(args: &ReleaseArgs, r: &Refusal) -> String {
+    if args.json {
+        println!(
+            "{}",
+            json!({ "tender": args.tender, "index": args.index, "released": 0, "refused": [],
+                    "error": { "code": r.code, "fault": r.fault.map(Party::code), "message": r.to_string() } })
+        );
+    }
+    format!("nothing released: {r}")
+}
+
+/// A run that stops: either it already said why (`--json` included), or it did not yet.
+enum Stop {
+    Said(String),
+    Plain(String),
+}
+
+impl From<String> for Stop {
+    fn from(m: String) -> Self {
+        Stop::Plain(m)
+    }
+}
+
+impl From<&str> for Stop {
+    fn from(m: &str) -> Self {
+        Stop::Plain(m.to_string())
+    }
+}
+
+async fn release(args: ReleaseArgs) -> Result<(), String> {
+    match release_checked(&args).await {
+        Ok(()) => Ok(()),
+        Err(Stop::Said(m)) => Err(m),
+        Err(Stop::Plain(m)) => {
+            if args.json {
+                println!(
+                    "{}",
+                    json!({ "tender": args.tender, "index": args.index, "released": 0,
+                            "error": { "code": "failed", "message": m } })
+                );
+            }
+            Err(m)
+        }
+    }
+}
+
+async fn release_checked(args: &ReleaseArgs) -> Result<(), Stop> {
+    let (c, base, token) = client(&args.client)?;
+    let (tender, index) = (args.tender.as_str(), args.index);
+    let text =
+        std::fs::read_to_string(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?;
+    let private = CustodianPrivateKey::from_key_file(&text)
+        .map_err(|e| format!("{}: not a custodian key file: {e}", args.key.display()))?;
+    let url = format!("{base}/api/tenders/{tender}/opening/shares/{index}");
+    let sealed = get_json(&c, &url, Some(&token)).await?;
+    let served = sealed
+        .as_array()
+        .ok_or("the hall's list of headers is not a list")?;
+
+    // The tender as published: its threshold and registered custodian keys, this key among them.
+    let published = get_json(&c, &format!("{base}/api/tenders/{tender}"), Some(&token)).await?;
+    let k = published["spec"]["custodians"]["k"]
+        .as_u64()
+        .and_then(|k| u8::try_from(k).ok())
+        .ok_or("the tender has no threshold")?;
+    let listed = get_json(&c, &format!("{base}/api/tenders/{tender}/custodians"), None).await?;
+    let mut custodians = Vec::new();
+    for entry in listed.as_array().ok_or("custodians: not a list")? {
+        let raw = B64
+            .decode(entry["public_key"].as_str().unwrap_or_default())
+            .map_err(|_| format!("custodian {} has no registered key", entry["index"]))?;
+        custodians.push(CustodianPublicKey::from_sec1(&raw).map_err(|e| e.to_string())?);
+    }
+    let mine = custodians.get(usize::from(index).wrapping_sub(1));
+    if mine.is_none_or(|k| k.fingerprint() != private.fingerprint()) {
+        let r = refuse(
+            "wrong_custodian_key",
+            Some(Party::Custodian(index)),
+            format!(
+                "{} is not the key registered for custodian {index} of tender {tender}",
+                args.key.display()
+            ),
+        );
+        return Err(Stop::Said(refused_whole(args, &r)));
+    }
+
+    // The log key: given (trusted as the custodian obtained it), or fetched from the hall and shown.
+    let (vkey, log_key_source) = match &args.log_key {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            "file",
+        ),
+        None => {
+            let r = c
+                .get(format!("{base}/api/log/key"))
+                .send()
+                .await
+                .map_err(|e| format!("{base}/api/log/key: {e}"))?;
+            (r.text().await.map_err(|e| e.to_string())?, "hall")
+        }
+    };
+    let vkey = vkey.trim().to_string();
+    NoteVerifier::parse(&vkey).map_err(|e| format!("the log key is not a verifier key: {e}"))?;
+    if log_key_source == "hall" && !args.json {
+        eprintln!("log key fetched from the hall (pass --log-key to pin it): {vkey}");
+    }
+    let (closing_index, counted) = match logged_closing(&c, &base, tender, &vkey).await {
+        Ok(found) => found,
+        Err(r) => return Err(Stop::Said(refused_whole(args, &r))),
+    };
+    let counted: HashMap<String, ListedEnvelope> =
+        counted.into_iter().map(|e| (e.bid_id.clone(), e)).collect();
+    let check = ReleaseCheck {
+        tender,
+        k,
+        custodians: &custodians,
+        index,
+        counted: &counted,
+    };
+
+    let mut outcomes = Vec::new();
+    let mut releases = Vec::new();
+    for item in served {
+        let bid_id = item["bid_id"].as_str().unwrap_or_default();
+        let n = counted.get(bid_id).map(|e| e.n);
+        let header = B64.decode(item["header"].as_str().unwrap_or_default());
+        let keys: Vec<TendererPublicKey> = item["tenderer_keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| B64.decode(k.as_str()?).ok())
+            .filter_map(|raw| TendererPublicKey::from_sec1(&raw).ok())
+            .collect();
+        let verdict = match &header {
+            Ok(bytes) => check_before_release(
+                &check,
+                &ServedHeader {
+                    bid_id,
+                    header: bytes,
+                    tenderer_id: item["tenderer_id"].as_str().unwrap_or_default(),
+                    tenderer_keys: &keys,
+                },
+                &private,
+            ),
+            Err(_) => Err(refuse(
+                "bad_header",
+                Some(Party::Hall),
+                format!("the hall served bid {bid_id}'s header in a form that is not base64"),
+            )),
+        };
+        match verdict {
+            Ok(share) => {
+                releases.push(json!({ "bid_id": bid_id, "share": B64.encode(*share.to_bytes()) }));
+                outcomes.push(BidOutcome {
+                    bid_id: bid_id.to_string(),
+                    n,
+                    status: "released",
+                    code: None,
+                    fault: None,
+                    message: None,
+                });
+            }
+            Err(r) => outcomes.push(BidOutcome::refused(bid_id, n, &r)),
+        }
+    }
+    // A counted bid the hall did not serve is one this custodian cannot release: say so.
+    let mut missing: Vec<&ListedEnvelope> = counted
+        .values()
+        .filter(|e| !served.iter().any(|s| s["bid_id"] == e.bid_id.as_str()))
+        .collect();
+    missing.sort_by_key(|e| e.n);
+    for e in missing {
+        let r = refuse(
+            "not_served",
+            Some(Party::Hall),
+            format!(
+                "the closing list counts bid {} but the hall did not serve its header",
+                e.bid_id
+            ),
+        );
+        outcomes.push(BidOutcome::refused(&e.bid_id, Some(e.n), &r));
+    }
+
+    let mut accepted = json!(0);
+    if !releases.is_empty() {
+        let r = c
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&releases)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(Stop::Plain(format!(
+                "the hall refused the release: {status}: {}",
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap_or("no reason given")
+            )));
+        }
+        accepted = body["accepted"].clone();
+    }
+    let refused = outcomes.iter().filter(|o| o.status == "refused").count();
+    if args.json {
+        println!(
+            "{}",
+            json!({ "tender": tender, "index": index, "closing_index": closing_index,
+                    "log_key": vkey, "log_key_from": log_key_source, "counted": counted.len(),
+                    "released": releases.len(), "accepted": accepted, "refused": refused,
+                    "bids": outcomes })
+        );
+    } else {
+        for o in &outcomes {
+            match &o.message {
+                None => println!("bid {}: released", o.bid_id),
+                Some(m) => println!("bid {}: REFUSED: {m}", o.bid_id),
+            }
+        }
+        println!(
+            "custodian {index}: released {} of {} counted bids ({accepted} new), refused {refused}",
+            releases.len(),
+            counted.len()
+        );
+    }
+    if refused > 0 {
+        return Err(Stop::Said(format!(
+            "{refused} bid(s) refused: nothing was released for them (see above)"
+        )));
+    }
+    Ok(())
 }
 
 pub fn receipt(cmd: ReceiptCommand) -> Result<(), String> {

@@ -1,15 +1,23 @@
-//! The box closes by itself at the deadline: a watcher on the hall's clock logs each box's
-//! closing with the number of bids that count, and the time-release custodian then releases its
-//! shares. Writes after the deadline are refused by the bid use cases themselves, so the watcher's
-//! pace never lets a late bid in.
+//! The box closes by itself at the deadline: a watcher on the hall's clock logs the list of the
+//! envelopes that count and then the box's closing, and the time-release custodian releases its
+//! shares. Custodians release only what that logged list names (docs/bid-box.md, "The closing
+//! list"). Writes after the deadline are refused by the bid use cases themselves, so the
+//! watcher's pace never lets a late bid in.
 
 use super::opening::release_time_shares;
 use super::service::BidError;
+use super::Bid;
 use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::TenderId;
-use serde_json::json;
+use crate::sealbox::envelope::{Header, PREFIX_LEN};
+use serde_json::{json, Value};
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+/// The bytes of envelopes one `box_closed_envelopes` entry may list, well under the 65 535 bytes
+/// an entry bundle carries (C2SP tlog-tiles); a larger box is listed in several parts.
+const LIST_BUDGET: usize = 48 * 1024;
 
 /// Closes every box whose deadline has passed; returns the tenders closed and their bid counts.
 /// Closings run side by side, so the group committer takes them together.
@@ -33,13 +41,33 @@ async fn close_one(
     tender: &TenderId,
     now: crate::domain::Timestamp,
 ) -> Result<Option<(TenderId, i64)>, BidError> {
-    let count = app.store.counted_bids(tender).await?.len() as i64;
+    let bids = app.store.counted_bids(tender).await?;
+    let count = bids.len() as i64;
+    // The list goes into the log first and the closing names it: a crash in between leaves a
+    // list no closing names, and the next pass writes it again.
+    let mut listed = Vec::with_capacity(bids.len());
+    for (n, bid) in bids.iter().enumerate() {
+        listed.push(counted_envelope(app, n + 1, bid).await?);
+    }
+    let parts = split_list(listed);
+    let total = parts.len();
+    let mut lists = Vec::with_capacity(total);
+    for (p, envelopes) in parts.into_iter().enumerate() {
+        let part = AuditEvent::new(
+            "box_closed_envelopes",
+            Some(tender),
+            AuditActor::System,
+            now,
+            json!({ "part": p + 1, "parts": total, "envelopes": envelopes }),
+        );
+        lists.push(app.store.record_event(&part).await?);
+    }
     let audit = AuditEvent::new(
         "box_closed",
         Some(tender),
         AuditActor::System,
         now,
-        json!({ "bids": count }),
+        json!({ "bids": count, "envelope_lists": lists }),
     );
     if !app.store.close_box(tender, count, now, &audit).await? {
         return Ok(None);
@@ -50,6 +78,52 @@ async fn close_one(
     Ok(Some((tender.clone(), count)))
 }
 
+/// One counted envelope as the closing lists it: by bid id and commitment, never by tenderer (the
+/// bidder is disclosed at the announcement), with the hash of its header so that a custodian, who
+/// receives headers only, can tell the counted envelope from any other the tenderer signed.
+async fn counted_envelope(app: &AppState, n: usize, bid: &Bid) -> Result<Value, BidError> {
+    let storage = |e: std::io::Error| BidError::Storage(e.to_string());
+    let mut file = app
+        .blobs
+        .open(&bid.envelope_sha256)
+        .await
+        .map_err(|e| BidError::Storage(e.to_string()))?;
+    let mut header = vec![0u8; PREFIX_LEN];
+    file.read_exact(&mut header).await.map_err(storage)?;
+    let len = Header::declared_len(&header).map_err(|e| BidError::Storage(e.to_string()))?;
+    header.resize(len, 0);
+    file.read_exact(&mut header[PREFIX_LEN..])
+        .await
+        .map_err(storage)?;
+    let header_sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, &header));
+    Ok(json!({
+        "n": n,
+        "bid_id": bid.id,
+        "lot_id": bid.lot_id,
+        "commitment": bid.commitment,
+        "envelope_sha256": bid.envelope_sha256,
+        "header_sha256": header_sha256,
+    }))
+}
+
+/// Splits the list into parts of at most `LIST_BUDGET` bytes each; an empty box has one empty
+/// part, so every closing names at least one list.
+fn split_list(listed: Vec<Value>) -> Vec<Vec<Value>> {
+    let mut parts = vec![Vec::new()];
+    let mut used = 0;
+    for item in listed {
+        let len = item.to_string().len() + 1;
+        let current = parts.last_mut().expect("never empty");
+        if used + len > LIST_BUDGET && !current.is_empty() {
+            parts.push(Vec::new());
+            used = 0;
+        }
+        used += len;
+        parts.last_mut().expect("never empty").push(item);
+    }
+    parts
+}
+
 /// Watches the clock every `every` until shutdown.
 pub fn spawn_closer(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     app.every(every, |app| async move {
@@ -57,4 +131,35 @@ pub fn spawn_closer(app: AppState, every: Duration) -> tokio::task::JoinHandle<(
             tracing::warn!(error = %e, "closing due boxes failed");
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(n: usize) -> Value {
+        json!({ "n": n, "bid_id": "0190f5d2-0000-7000-8000-000000000001", "lot_id": "标段-01",
+                "commitment": "c".repeat(64), "envelope_sha256": "e".repeat(64), "header_sha256": "h".repeat(64) })
+    }
+
+    #[test]
+    fn a_large_box_is_listed_in_parts_that_each_fit_an_entry_bundle() {
+        let parts = split_list((1..=1000).map(item).collect());
+        assert!(parts.len() > 1);
+        let mut n = 0;
+        for p in &parts {
+            let entry = json!({ "part": 1, "parts": parts.len(), "envelopes": p }).to_string();
+            assert!(
+                entry.len() < crate::auditlog::tiles::MAX_ENTRY_LEN - 1024,
+                "{}",
+                entry.len()
+            );
+            for e in p {
+                n += 1;
+                assert_eq!(e["n"], n, "announcement order is kept across parts");
+            }
+        }
+        assert_eq!(n, 1000);
+        assert_eq!(split_list(Vec::new()), vec![Vec::<Value>::new()]);
+    }
 }

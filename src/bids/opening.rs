@@ -95,6 +95,11 @@ pub struct SealedShareView {
     pub lot_id: String,
     /// Base64 of the envelope header, which holds every custodian's sealed share.
     pub header: String,
+    /// The bidder the hall received the envelope from, and its registered signing keys (base64
+    /// SEC1), so the custodian checks the tenderer's signature before releasing (docs/bid-box.md,
+    /// "What a custodian checks").
+    pub tenderer_id: String,
+    pub tenderer_keys: Vec<String>,
 }
 
 /// What custodian `index` must open: the header of every bid that counts.
@@ -110,10 +115,16 @@ pub async fn sealed_shares(
     let mut out = Vec::new();
     for bid in app.store.counted_bids(id).await? {
         let header = header_of(app, &bid).await?;
+        let keys = app.store.list_signing_keys(&bid.org_id).await?;
         out.push(SealedShareView {
             bid_id: bid.id.clone(),
             lot_id: bid.lot_id.clone(),
             header: B64.encode(header.as_bytes()),
+            tenderer_id: bid.org_id.to_string(),
+            tenderer_keys: keys
+                .iter()
+                .map(|k| B64.encode(k.public_key.as_bytes()))
+                .collect(),
         });
     }
     Ok(out)

@@ -22,6 +22,8 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BidError {
@@ -450,6 +452,11 @@ pub async fn submit(
     let mut salt = [0u8; 32];
     crate::identity::session::fill_random(&mut salt);
     let c = bid_commitment(&salt, id, lot, actor.org_id.as_str());
+    // From reading what counts now to recording what replaces it, this tenderer's lot is ours
+    // alone, so the entry names exactly the envelope the store marks replaced.
+    let lock = lot_lock(id, lot, actor.org_id.as_str());
+    let _held = lock.lock().await;
+    let previous = counting_bid(app, id, lot, actor).await?;
     let bid = Bid {
         id: uuid::Uuid::now_v7().to_string(),
         tender_id: id.clone(),
@@ -464,18 +471,62 @@ pub async fn submit(
         log_index: -1,
     };
     // The log learns neither the tender nor the tenderer before the opening: both are inside
-    // the commitment, whose salt is published then.
+    // the commitment, whose salt is published then. A replacement names the entry it supersedes
+    // by that entry's own commitment and envelope hash, which say no more (docs/bid-box.md).
+    let mut payload = json!({ "envelope_sha256": stored.sha256 });
+    if let Some(p) = &previous {
+        payload["supersedes"] = supersedes(p);
+    }
     let audit = AuditEvent::new(
         "bid_received",
         None,
         AuditActor::Committed { commitment: c },
         received_at,
-        json!({ "envelope_sha256": stored.sha256 }),
+        payload,
     );
     let bid = app.store.submit_bid(&bid, &audit).await?;
     let mut r = receipt(app, &bid, "submitted");
     r.log_receipt = log_receipt(app, bid.log_index).await;
     Ok(r)
+}
+
+/// The tenderer's bid for the lot that counts now, if any.
+async fn counting_bid(
+    app: &AppState,
+    id: &TenderId,
+    lot: &str,
+    actor: &Actor,
+) -> Result<Option<Bid>, BidError> {
+    Ok(app
+        .store
+        .bids_of(id, &actor.org_id)
+        .await?
+        .into_iter()
+        .find(|b| b.lot_id == lot && b.state == BidState::Submitted))
+}
+
+/// How a `bid_received` or `bid_withdrawn` entry names the envelope it takes out of the count:
+/// that envelope's own log commitment and SHA-256, both already in the log, so the link says
+/// nothing about the tender or the tenderer before the opening.
+fn supersedes(previous: &Bid) -> serde_json::Value {
+    json!({ "commitment": previous.commitment, "envelope_sha256": previous.envelope_sha256 })
+}
+
+/// One lock per tenderer and lot. The store replaces or withdraws whatever counts when it
+/// writes; two writes of one tenderer to one lot racing each other could otherwise each name
+/// the same predecessor. This holds in one hall process, which is how the hall runs (one writer).
+fn lot_lock(tender: &TenderId, lot: &str, org: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: LazyLock<Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let key = format!("{tender}\n{lot}\n{org}");
+    let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    locks.retain(|_, w| w.strong_count() > 0);
+    if let Some(lock) = locks.get(&key).and_then(Weak::upgrade) {
+        return lock;
+    }
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.insert(key, Arc::downgrade(&lock));
+    lock
 }
 
 fn tenderer_key(k: &P256PublicKey) -> Option<TendererPublicKey> {
@@ -540,12 +591,10 @@ pub async fn withdraw(
     if !tender.is_bidding_open(now) {
         return Err(closed(&tender));
     }
-    let current = app
-        .store
-        .bids_of(id, &actor.org_id)
+    let lock = lot_lock(id, lot, actor.org_id.as_str());
+    let _held = lock.lock().await;
+    let current = counting_bid(app, id, lot, actor)
         .await?
-        .into_iter()
-        .find(|b| b.lot_id == lot && b.state == BidState::Submitted)
         .ok_or(BidError::NothingToWithdraw)?;
     let audit = AuditEvent::new(
         "bid_withdrawn",
@@ -554,7 +603,7 @@ pub async fn withdraw(
             commitment: current.commitment.clone(),
         },
         now,
-        json!({ "envelope_sha256": current.envelope_sha256 }),
+        json!({ "envelope_sha256": current.envelope_sha256, "supersedes": supersedes(&current) }),
     );
     let mut bid = app
         .store

@@ -12,6 +12,7 @@ mod bond_pages;
 mod bonds;
 mod confidential;
 mod crash;
+mod custodians;
 mod draws;
 mod guarantees;
 mod hardening;

@@ -1264,3 +1264,120 @@ export function readTar(bytes, { documents = false } = {}) {
     pos += size + tarPadding(size);
   }
 }
+
+// ---- The custodian's checks before releasing (docs/bid-box.md, "What a custodian checks") -------
+// A custodian receives headers only, from the hall. It releases a share only for a header that the
+// hall's signed log lists as counted for that bid, that its tenderer signed, and that was sealed
+// for this tender. Nothing here fetches: the page passes in what it fetched.
+
+/**
+ * Every refusal code, who is at fault and what the page says (Chinese). `hall` means the hall's
+ * operator; `custodian` this custodian's own key.
+ */
+export const CUSTODIAN_REFUSALS = Object.freeze({
+  box_not_closed: { party: null, zh: '日志中尚无本项目的截标记录，无法确认哪些投标有效；请稍后再试' },
+  closing_not_proven: { party: 'hall', zh: '截标记录未能以日志签名检查点和包含证明验证' },
+  closing_malformed: { party: 'hall', zh: '日志中的截标记录格式不对或与本项目不符' },
+  log_unavailable: { party: 'hall', zh: '无法读取审计日志' },
+  wrong_custodian_key: { party: 'custodian', zh: '本浏览器中的密钥不是本项目登记的该保管人密钥' },
+  not_counted: { party: 'hall', zh: '平台提供的投标文件头不在日志记录的有效投标清单中' },
+  header_not_logged: { party: 'hall', zh: '平台提供的投标文件头与日志记录的不一致（可能是被替换、撤回或篡改的投标文件），不是投标人的责任' },
+  bad_header: { party: 'hall', zh: '日志记录的投标文件头格式错误，平台本应在上传时拒收' },
+  no_tenderer_key: { party: 'hall', zh: '平台未提供投标人的签名公钥' },
+  bad_signature: { party: 'hall', zh: '投标文件头的签名与投标人登记的任何签名密钥都不符，无法证明出自投标人，平台本应在上传时拒收' },
+  not_sealed_for: { party: 'tenderer', zh: '投标人签名的文件头不是为本项目、标段、门限或保管人密钥密封的' },
+  custodian_key_not_registered: { party: 'tenderer', zh: '投标人把份额密封给了非本项目登记的保管人密钥' },
+  share_undecryptable: { party: 'tenderer', zh: '密封给本保管人的份额无法解密' },
+  share_not_committed: { party: 'tenderer', zh: '密封给本保管人的份额与投标人自己的承诺不符' },
+  not_served: { party: 'hall', zh: '日志记录的有效投标中，平台未提供这一份的文件头' },
+});
+
+const HALL = Object.freeze({ party: 'hall' });
+
+function refuse(code, message, fault) {
+  throw new SealboxError(code, message, fault === undefined ? (CUSTODIAN_REFUSALS[code]?.party ? { party: CUSTODIAN_REFUSALS[code].party } : null) : fault);
+}
+
+/**
+ * Checks the tender's closing from log receipts (`GET /api/log/receipts/{index}`: `{index,
+ * entry_b64, tree_size, inclusion, checkpoint}`): `closing` the `box_closed` entry's, `parts` those
+ * of the `box_closed_envelopes` entries it names, in order. Each must be included under a
+ * checkpoint signed by `verifierKey` (the log's C2SP verifier key text). Resolves to a Map from bid
+ * id to `{n, bid_id, lot_id, commitment, envelope_sha256, header_sha256}`.
+ */
+export async function verifyClosing({ tenderId, verifierKey, closing, parts }) {
+  const log = await import('./app/auditlog.js');
+  const key = await log.parseVerifierKey(verifierKey).catch((e) => refuse('closing_not_proven', `the log key is not usable: ${e.code || e.message}`));
+  const proven = async (receipt) => {
+    try {
+      const cp = log.parseCheckpoint(receipt.checkpoint);
+      await log.verifyNoteSignature(cp, key);
+      if (cp.size !== receipt.tree_size) throw new Error('size');
+      const entry = log.base64ToBytes(receipt.entry_b64);
+      await log.verifyInclusion(await log.leafHash(entry), receipt.index, cp.size, log.proofFromBase64(receipt.inclusion), cp.root);
+      return JSON.parse(new TextDecoder().decode(entry));
+    } catch (e) {
+      return refuse('closing_not_proven', `log entry ${receipt?.index} is not proven in the log signed by the log key (${e.code || e.message})`);
+    }
+  };
+  const malformed = (what) => refuse('closing_malformed', `the closing of tender ${tenderId} in the log is malformed: ${what}`);
+  const entry = await proven(closing);
+  if (entry.type !== 'box_closed' || entry.tender !== tenderId) malformed("it is not this tender's box_closed entry");
+  const lists = entry.payload?.envelope_lists;
+  if (!Array.isArray(lists) || lists.length !== parts.length) malformed('its envelope lists are not the ones given');
+  const listed = [];
+  for (const [p, receipt] of parts.entries()) {
+    const part = await proven(receipt);
+    if (receipt.index !== lists[p] || part.type !== 'box_closed_envelopes' || part.tender !== tenderId
+      || part.payload?.part !== p + 1 || part.payload?.parts !== lists.length || !Array.isArray(part.payload?.envelopes)) {
+      malformed(`entry ${receipt.index} is not its list part ${p + 1}`);
+    }
+    listed.push(...part.payload.envelopes);
+  }
+  const counted = new Map(listed.map((e) => [e.bid_id, e]));
+  if (listed.length !== entry.payload.bids || counted.size !== listed.length || listed.some((e, i) => e.n !== i + 1)) {
+    malformed('its lists do not number the counted bids 1..n once each');
+  }
+  return counted;
+}
+
+/**
+ * One served header (`{bid_id, header: bytes, tenderer_id, tenderer_keys: [raw SEC1]}`) checked
+ * against the logged list `counted` (from verifyClosing) and the tender (`{tenderId, k, custodians:
+ * [raw keys, custodian 1 first]}`), then this custodian's share opened. Resolves to the released
+ * share, or rejects with a SealboxError whose `code` is in CUSTODIAN_REFUSALS and whose `fault`
+ * names the party: a header other than the logged one is the hall's, never the tenderer's.
+ */
+export async function checkBeforeRelease({ tenderId, k, custodians, index, counted, item, custodianKey }) {
+  const bid = item.bid_id;
+  const listed = counted.get(bid);
+  if (!listed) refuse('not_counted', `the hall served a header for bid ${bid}, which the logged closing list does not count`);
+  const sha = toHex(await sha256(item.header));
+  if (sha !== listed.header_sha256) {
+    refuse('header_not_logged', `the header served for bid ${bid} (SHA-256 ${sha}) is not the one the closing list logs for it (${listed.header_sha256})`);
+  }
+  let header;
+  try {
+    header = await parseHeader(item.header);
+  } catch (e) {
+    refuse('bad_header', `the header logged for bid ${bid} is not a valid envelope header (${e.code})`);
+  }
+  if (!item.tenderer_keys?.length) refuse('no_tenderer_key', `the hall served no signing key of tenderer ${item.tenderer_id}`);
+  let signed = false;
+  for (const key of item.tenderer_keys) {
+    try {
+      await verifyHeaderSignature(header, key);
+      signed = true;
+      break;
+    } catch { /* the next key */ }
+  }
+  if (!signed) refuse('bad_signature', `the header logged for bid ${bid} is not signed by any registered key of tenderer ${item.tenderer_id}`);
+  try {
+    await checkSealedFor(header, { tenderId, lotId: listed.lot_id, tendererId: item.tenderer_id, custodians, k });
+  } catch (e) {
+    // Signed by the tenderer for another tender, lot or tenderer: the hall listed it here.
+    const elsewhere = e.code === 'not_sealed_for' && /`(tender_id|lot_id|tenderer_id)`/.test(e.message);
+    refuse(e.code, `bid ${bid}: ${e.message}`, elsewhere ? HALL : e.fault);
+  }
+  return openShare(header, index, custodianKey);
+}

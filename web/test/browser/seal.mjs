@@ -12,6 +12,7 @@
 
 import { chromium } from 'playwright-core';
 import * as sealbox from '../../static/js/sealbox.js';
+import { leafHash, nodeHash, keyId, bytesToBase64 } from '../../static/js/app/auditlog.js';
 
 const BASE = (process.env.BIDHALL_URL || 'http://127.0.0.1:18082').replace(/\/$/, '');
 const SCREENSHOT = process.env.BIDHALL_SCREENSHOT || 'bidhall-seal.png';
@@ -130,10 +131,37 @@ async function registerCustodian(browser, tender, login, index, { backup = false
 }
 
 /**
+ * A log of the rehearsal's closing: its list part (index 0) and box_closed (index 1) under a
+ * checkpoint signed with a fresh Ed25519 key; the routes the page reads them from.
+ */
+async function rehearsalLog(tender, listed) {
+  const utf8 = new TextEncoder();
+  const part = utf8.encode(JSON.stringify({ type: 'box_closed_envelopes', tender, payload: { part: 1, parts: 1, envelopes: [listed] } }));
+  const closing = utf8.encode(JSON.stringify({ type: 'box_closed', tender, payload: { bids: 1, envelope_lists: [0] } }));
+  const [l0, l1] = [await leafHash(part), await leafHash(closing)];
+  const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign']);
+  const pub = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+  const name = 'rehearsal.bidhall/log';
+  const id = await keyId(name, 1, pub);
+  const body = `${name}\n2\n${bytesToBase64(await nodeHash(l0, l1))}\n`;
+  const sig = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, utf8.encode(body)));
+  const idBytes = new Uint8Array(4);
+  new DataView(idBytes.buffer).setUint32(0, id);
+  const checkpoint = `${body}\n— ${name} ${bytesToBase64(new Uint8Array([...idBytes, ...sig]))}\n`;
+  const receipt = (index, entry, proof) => ({ index, entry_b64: bytesToBase64(entry), tree_size: 2, inclusion: [bytesToBase64(proof)], checkpoint });
+  return {
+    key: `${name}+${id.toString(16).padStart(8, '0')}+${bytesToBase64(new Uint8Array([1, ...pub]))}`,
+    entries: [{ index: 1, kind: 'box_closed', tender }],
+    receipts: { 0: receipt(0, part, l1), 1: receipt(1, closing, l0) },
+  };
+}
+
+/**
  * The release step, rehearsed before the deadline: the hall would refuse it until then, so the
- * two opening calls are answered here with the header of an envelope sealed in Node to the
- * tender's registered keys. The page opens its share with the key in its IndexedDB, and what it
- * posts must match the header's commitment.
+ * opening calls are answered here with the header of an envelope sealed in Node to the tender's
+ * registered keys, and the log calls with a closing that lists it. The page checks the header
+ * against that list, its signature and the tender, opens its share with the key in its IndexedDB,
+ * and what it posts must match the header's commitment.
  */
 async function rehearseRelease(page, tender, index) {
   lastPage = page;
@@ -141,6 +169,7 @@ async function rehearseRelease(page, tender, index) {
   const listed = await call('GET', `/api/tenders/${tender}/custodians`);
   const keys = listed.map((c) => new Uint8Array(Buffer.from(c.public_key, 'base64')));
   const signer = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  const signerPublic = Buffer.from(await crypto.subtle.exportKey('raw', signer.publicKey)).toString('base64');
   const bid = new TextEncoder().encode('{"price_fen":"100","duration_days":1}');
   let headerBytes = null;
   await sealbox.sealEnvelope({
@@ -149,11 +178,26 @@ async function rehearseRelease(page, tender, index) {
     onChunk: (bytes) => { headerBytes ??= bytes; },
   });
   const header = await sealbox.parseHeader(headerBytes);
+  const headerSha = Buffer.from(await crypto.subtle.digest('SHA-256', headerBytes)).toString('hex');
+  const logStub = await rehearsalLog(tender, {
+    n: 1, bid_id: 'rehearsal-bid', lot_id: 'rehearsal', commitment: '0'.repeat(64), envelope_sha256: '0'.repeat(64), header_sha256: headerSha,
+  });
+  await page.route((url) => url.pathname.startsWith('/api/log/'), async (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/api/log/key') await route.fulfill({ body: `${logStub.key}\n`, contentType: 'text/plain' });
+    else if (url.pathname === '/api/log/entries') await route.fulfill({ json: logStub.entries });
+    else await route.fulfill({ json: logStub.receipts[url.pathname.split('/').pop()] });
+  });
   const path = `${BASE}/api/tenders/${tender}/opening/shares/${index}`;
   let posted = null;
   await page.route(path, async (route) => {
     if (route.request().method() === 'GET') {
-      await route.fulfill({ json: [{ bid_id: 'rehearsal-bid', lot_id: 'rehearsal', header: Buffer.from(headerBytes).toString('base64') }] });
+      await route.fulfill({
+        json: [{
+          bid_id: 'rehearsal-bid', lot_id: 'rehearsal', header: Buffer.from(headerBytes).toString('base64'),
+          tenderer_id: 'rehearsal', tenderer_keys: [signerPublic],
+        }],
+      });
     } else {
       posted = route.request().postDataJSON();
       await route.fulfill({ json: { accepted: posted.length } });

@@ -2,13 +2,17 @@
 // each index this organisation holds, makes the key pair in this browser (private key
 // non-extractable, kept in IndexedDB, an optional passphrase backup downloaded first), signs its
 // registration with the organisation's browser signing key and registers it. After the deadline it
-// opens this custodian's shares of every counted bid here and releases them (docs/bid-box.md).
+// checks every header against the closing list proven from the hall's log, the tenderer's
+// signature and the tender, and only then opens this custodian's shares here and releases them;
+// a header that fails releases nothing, with the code and the party at fault (docs/bid-box.md).
 
 import { api, pageData, t } from './api.js';
 import { busy } from './fields.js';
 import { bytesToBase64, bytesToHex, base64ToBytes, custodianKeyMessage, encodeReleasedShare } from './bidbox.js';
 import { ensureSigningKey, loadCustodianKey, saveCustodianKey, sign, signingKeyState } from './keystore.js';
-import { generateCustodianKey, openShare, parseHeader, restoreCustodianBackup } from '../sealbox.js';
+import {
+  CUSTODIAN_REFUSALS, checkBeforeRelease, fingerprint, generateCustodianKey, restoreCustodianBackup, toHex, verifyClosing,
+} from '../sealbox.js';
 
 const $ = (id) => document.getElementById(id);
 const data = pageData();
@@ -173,6 +177,57 @@ function resultLine(kind, text) {
   return el('li', { className: kind, text });
 }
 
+const PARTY_ZH = { hall: '平台（运营方）', tenderer: '投标人', custodian: '本保管人' };
+
+/** A refusal in plain Chinese with its code and the party at fault; the English detail as a tooltip. */
+function refusalLine(prefix, e) {
+  const known = CUSTODIAN_REFUSALS[e?.code];
+  const party = e?.fault?.party ? `；责任方：${PARTY_ZH[e.fault.party] ?? e.fault.party}` : '';
+  const why = known ? known.zh : (e?.message || String(e));
+  const line = resultLine('field-error', `${prefix}：未释放。${why}（${e?.code ?? 'error'}）${party}`);
+  line.dataset.code = e?.code ?? 'error';
+  if (e?.fault?.party) line.dataset.fault = e.fault.party;
+  line.title = e?.message || '';
+  return line;
+}
+
+class Refusal extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+    this.fault = CUSTODIAN_REFUSALS[code]?.party ? { party: CUSTODIAN_REFUSALS[code].party } : null;
+  }
+}
+
+async function getOrRefuse(url) {
+  const res = await api('GET', url);
+  if (!res.ok) throw new Refusal('log_unavailable', `${url}: ${errorText(res.error)}`);
+  return res.data;
+}
+
+/** The tender's closing list, proven from the hall's log (docs/bid-box.md, "The closing list"). */
+async function closingList() {
+  const keyResp = await fetch('/api/log/key', { credentials: 'same-origin' }).catch(() => null);
+  if (!keyResp?.ok) throw new Refusal('log_unavailable', 'GET /api/log/key failed');
+  const verifierKey = (await keyResp.text()).trim();
+  let closingIndex = null;
+  for (let after = -1; closingIndex === null;) {
+    const page = await getOrRefuse(`/api/log/entries?tender=${encodeURIComponent(tenderId)}&after=${after}&limit=1000`);
+    const found = page.find((e) => e.kind === 'box_closed');
+    if (found) closingIndex = found.index;
+    else if (page.length === 1000) after = page[page.length - 1].index;
+    else throw new Refusal('box_not_closed', `the log has no closing of tender ${tenderId} yet`);
+  }
+  const closing = await getOrRefuse(`/api/log/receipts/${closingIndex}`);
+  let lists = [];
+  try {
+    lists = JSON.parse(new TextDecoder().decode(base64ToBytes(closing.entry_b64))).payload.envelope_lists;
+  } catch { /* verifyClosing says why */ }
+  const parts = [];
+  for (const i of Array.isArray(lists) ? lists : []) parts.push(await getOrRefuse(`/api/log/receipts/${Number(i)}`));
+  return verifyClosing({ tenderId, verifierKey, closing, parts });
+}
+
 async function releaseIndex(index, list) {
   const key = await loadCustodianKey(tenderId, index);
   if (!key) {
@@ -184,21 +239,46 @@ async function releaseIndex(index, list) {
     list.append(resultLine('field-error', `#${index}: ${errorText(res.error)}`));
     return 0;
   }
+  let counted;
+  let tender;
+  try {
+    const [spec, custodians] = [await getOrRefuse(base), await getOrRefuse(`${base}/custodians`)];
+    const keys = custodians.map((c) => base64ToBytes(c.public_key || ''));
+    const mine = custodians[index - 1];
+    if (!mine?.fingerprint || toHex(await fingerprint(key.publicKey)) !== mine.fingerprint) {
+      throw new Refusal('wrong_custodian_key', `the key in this browser is not the one registered for custodian ${index}`);
+    }
+    tender = { tenderId, k: spec.spec.custodians.k, custodians: keys, index, custodianKey: key };
+    counted = await closingList();
+  } catch (e) {
+    list.append(refusalLine(`#${index}`, e));
+    return 0;
+  }
   const shares = [];
   for (const item of res.data) {
     try {
       const bytes = base64ToBytes(item.header);
-      if (!bytes) throw new Error(t('js_bad_header'));
-      const header = await parseHeader(bytes);
-      if (header.tenderId !== tenderId) throw new Error(t('js_bad_header'));
-      const released = await openShare(header, index, key);
+      if (!bytes) throw new Refusal('bad_header', t('js_bad_header'));
+      const released = await checkBeforeRelease({
+        ...tender,
+        counted,
+        item: {
+          bid_id: item.bid_id,
+          header: bytes,
+          tenderer_id: item.tenderer_id,
+          tenderer_keys: (item.tenderer_keys || []).map(base64ToBytes).filter(Boolean),
+        },
+      });
       shares.push({ bid_id: item.bid_id, share: encodeReleasedShare(released) });
       released.share.fill(0);
       released.salt.fill(0);
     } catch (e) {
-      // The tenderer's fault (share undecryptable or not committed) shows with the error's code.
-      const who = e?.fault?.party ? ` [${t('js_fault')} ${e.fault.party}]` : '';
-      list.append(resultLine('field-error', `#${index} · ${item.bid_id}: ${e.code ? `${e.code}: ` : ''}${e.message}${who}`));
+      list.append(refusalLine(`#${index} · ${item.bid_id}`, e));
+    }
+  }
+  for (const listed of counted.values()) {
+    if (!res.data.some((item) => item.bid_id === listed.bid_id)) {
+      list.append(refusalLine(`#${index} · ${listed.bid_id}`, new Refusal('not_served', `bid ${listed.bid_id} was not served`)));
     }
   }
   if (shares.length === 0) {
