@@ -40,6 +40,7 @@ impl AppState {
         log: Arc<LogKeys>,
     ) -> Self {
         AppState(Arc::new(Inner {
+            throttle: crate::identity::throttle::Throttle::new(config.registrations_per_hour),
             store,
             blobs,
             clock,
@@ -49,7 +50,6 @@ impl AppState {
             openings: Default::default(),
             shutdown: CancellationToken::new(),
             banks: Default::default(),
-            throttle: Default::default(),
         }))
     }
 

@@ -269,6 +269,9 @@ pub struct ServeArgs {
     /// trading-centre user sees them). Never logged.
     #[arg(long, env = "BIDHALL_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Anonymous self-registrations accepted per network address per hour.
+    #[arg(long, env = "BIDHALL_REGISTRATIONS_PER_HOUR", default_value_t = 5)]
+    pub registrations_per_hour: usize,
     /// The address of a reverse proxy whose `X-Forwarded-For` names the client (for throttling and
     /// the record of who wrote what); without it the socket's peer is the client.
     #[arg(long, env = "BIDHALL_TRUSTED_PROXY")]
@@ -480,6 +483,7 @@ impl ServeArgs {
             log_format: "text".into(),
             metrics_token: None,
             trusted_proxy: None,
+            registrations_per_hour: 5,
             secure_cookies: false,
             log: LogArgs {
                 log_origin: "bidhall.localhost/log".into(),

@@ -19,6 +19,7 @@ use std::sync::Mutex;
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 pub const LOGIN_FAILURES: usize = 5;
 pub const ADDRESS_FAILURES: usize = 30;
+/// Self-registrations per address per hour, unless configured (`BIDHALL_REGISTRATIONS_PER_HOUR`).
 pub const REGISTRATIONS: usize = 5;
 const REGISTRATION_WINDOW_MS: i64 = 60 * 60 * 1000;
 const FIRST_LOCK_MS: i64 = 60 * 1000;
@@ -51,9 +52,16 @@ impl LockedUntil {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Throttle {
     records: Mutex<HashMap<Key, Record>>,
+    registrations_per_hour: usize,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle::new(REGISTRATIONS)
+    }
 }
 
 fn login_key(login: &str) -> Key {
@@ -61,6 +69,13 @@ fn login_key(login: &str) -> Key {
 }
 
 impl Throttle {
+    pub fn new(registrations_per_hour: usize) -> Self {
+        Throttle {
+            records: Mutex::new(HashMap::new()),
+            registrations_per_hour,
+        }
+    }
+
     /// May a sign-in for `login` from `address` be tried now?
     pub fn may_sign_in(
         &self,
@@ -143,7 +158,7 @@ impl Throttle {
         let r = records.entry(Key::Registration(a)).or_default();
         r.recent
             .retain(|t| now.millis() - t.millis() < REGISTRATION_WINDOW_MS);
-        if r.recent.len() >= REGISTRATIONS {
+        if r.recent.len() >= self.registrations_per_hour {
             let oldest = r.recent[0];
             return Err(LockedUntil(oldest.plus_millis(REGISTRATION_WINDOW_MS)));
         }

@@ -47,7 +47,11 @@ async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::C
         url,
         port,
         &[],
-        &[("BIDHALL_CHECKPOINT_MS", "100".into())],
+        &[
+            ("BIDHALL_CHECKPOINT_MS", "100".into()),
+            // the test registers many organisations from one address
+            ("BIDHALL_REGISTRATIONS_PER_HOUR", "100000".into()),
+        ],
     )
     .await
 }
