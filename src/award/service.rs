@@ -46,6 +46,14 @@ impl From<crate::bonds::service::BondsError> for AwardError {
     }
 }
 
+impl From<crate::opening::event::EventError> for AwardError {
+    fn from(e: crate::opening::event::EventError) -> Self {
+        AwardError::Store(StoreError::Unavailable(format!(
+            "a stored event does not parse: {e}"
+        )))
+    }
+}
+
 impl From<StoreError> for AwardError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -248,7 +256,7 @@ pub async fn form_committee(
         .max_by_key(|d| d.created_at)
         .ok_or(Refusal::NoExpertDraw)?;
     let transcript = draw.transcript.as_ref().ok_or(Refusal::NoExpertDraw)?;
-    let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?);
+    let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?)?;
     if opening.phase() != Phase::Concluded {
         return Err(Refusal::OpeningNotConcluded.into());
     }
@@ -284,15 +292,15 @@ pub async fn form_committee(
     let bids: Vec<Value> = opening
         .lines
         .iter()
-        .filter(|l| l["status"] == "opened")
+        .filter(|l| l.opened())
         .map(|l| {
             json!({
-                "line": l["n"], "org_id": l["org_id"], "org_name": l["org_name"],
-                "price_fen": l["price_fen"], "bond": l["bond"],
+                "line": l.n, "org_id": l.org_id, "org_name": l.org_name,
+                "price_fen": l.price_fen, "bond": l.bond,
             })
         })
         .collect();
-    let tenderers: Vec<Value> = opening.lines.iter().map(|l| l["org_id"].clone()).collect();
+    let tenderers: Vec<Value> = opening.lines.iter().map(|l| json!(l.org_id)).collect();
     let mut issued = Vec::new();
     act(app, id, By::User(actor.into()), |_, s, _| {
         s.require(&[Stage::NotStarted])?;
@@ -792,7 +800,7 @@ pub async fn object(
         raised = s.objections.len() as i64 + 1;
         Ok((
             vec![Pending {
-                kind: "objection_raised",
+                kind: "objection_raised".into(),
                 audience: Audience::Party(org.clone()),
                 body: json!({ "id": raised, "org_id": org.to_string(), "org_name": actor.org_name, "text": text }),
             }],
@@ -837,7 +845,7 @@ pub async fn answer(
         late = now > due;
         Ok((
             vec![Pending {
-                kind: "objection_answered",
+                kind: "objection_answered".into(),
                 audience: Audience::Party(OrgId::from_stored(o.org_id.clone())),
                 body: json!({ "id": objection, "answer": text, "due": due.to_rfc3339(), "late": late }),
             }],
@@ -880,7 +888,7 @@ pub async fn issue_notice(
             }
             told.push(org);
             events.push(Pending {
-                kind: "result_notified",
+                kind: "result_notified".into(),
                 audience: Audience::Party(OrgId::from_stored(org.to_owned())),
                 body: json!({
                     "org_id": org, "result": "not_awarded", "winner_line": c["line"],
