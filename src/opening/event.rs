@@ -202,7 +202,7 @@ pub enum Body {
         missing: Vec<MissingCustodian>,
         waiting: Vec<i64>,
     },
-    BidAnnounced(Line),
+    BidAnnounced(Box<Line>),
     AnnouncementComplete {
         lines: i64,
     },
@@ -245,7 +245,7 @@ impl Body {
     pub fn parse(seq: i64, kind: &str, body: &Value) -> Result<Body, EventError> {
         let b: Body = parse_exact(KINDS, seq, kind, body)?;
         if let Body::BidAnnounced(l) = &b {
-            if l.opened() && !l.price_fen.is_some_and(|p| p.fen() > 0) {
+            if l.opened() && l.price_fen.is_none_or(|p| p.fen() <= 0) {
                 return Err(EventError::Malformed {
                     seq,
                     kind: kind.into(),
@@ -408,7 +408,7 @@ mod tests {
                 json!({ "missing": [json!({ "index": 3u8, "org_name": "监督" })], "waiting": [2i64] }),
             ),
             (
-                Body::BidAnnounced(line),
+                Body::BidAnnounced(Box::new(line)),
                 "bid_announced",
                 json!({
                     "n": 1, "lot_id": "lot-1", "org_id": "org-a", "org_name": "甲",
@@ -418,7 +418,7 @@ mod tests {
                 }),
             ),
             (
-                Body::BidAnnounced(failed),
+                Body::BidAnnounced(Box::new(failed)),
                 "bid_announced",
                 json!({
                     "n": 1, "lot_id": "lot-1", "org_id": "org-a", "org_name": "甲",

@@ -474,9 +474,9 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         for (n, b, outcome, name) in lines.iter().skip(announced) {
             let Some(outcome) = outcome else { break };
             let bond = s.bonds.get(n).cloned().unwrap_or_else(|| "missing".into());
-            p.push(to_all(Body::BidAnnounced(announcement(
+            p.push(to_all(Body::BidAnnounced(Box::new(announcement(
                 *n, b, name, outcome, &bond,
-            ))));
+            )))));
             announced += 1;
         }
         if announced == lines.len() {

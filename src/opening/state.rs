@@ -202,7 +202,7 @@ impl OpeningState {
             Body::CustodiansMissing { .. } => self.missing_reported = true,
             Body::BidAnnounced(line) => {
                 self.phase = Some(Phase::Announcing);
-                self.lines.push(line);
+                self.lines.push(*line);
             }
             Body::AnnouncementComplete { .. } => self.phase = Some(Phase::Announced),
             Body::ConfirmationOpened { until, .. } => {
@@ -471,8 +471,8 @@ mod tests {
                     release_until: at(3_600_000),
                 },
             ),
-            ev(4, Body::BidAnnounced(line(1, "a"))),
-            ev(5, Body::BidAnnounced(line(2, "b"))),
+            ev(4, Body::BidAnnounced(Box::new(line(1, "a")))),
+            ev(5, Body::BidAnnounced(Box::new(line(2, "b")))),
             ev(6, Body::AnnouncementComplete { lines: 2 }),
         ]
     }
