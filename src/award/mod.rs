@@ -4,6 +4,7 @@
 //! scores are never shown outside the committee before the report is final.
 
 pub mod committee;
+pub mod event;
 pub mod member;
 pub mod ranking;
 pub mod report;

@@ -46,6 +46,14 @@ impl From<crate::bonds::service::BondsError> for AwardError {
     }
 }
 
+impl From<EventError> for AwardError {
+    fn from(e: EventError) -> Self {
+        AwardError::Store(StoreError::Unavailable(format!(
+            "a stored event does not parse: {e}"
+        )))
+    }
+}
+
 impl From<StoreError> for AwardError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -55,7 +63,20 @@ impl From<StoreError> for AwardError {
     }
 }
 
+use super::event::{AwardBody, Candidate, Notice, RankedLine};
+use crate::domain::Money;
+use crate::opening::event::{split, EventError};
 use crate::opening::service::{hall, public, Pending};
+
+/// An award event from its typed body.
+fn typed(audience: Audience, body: AwardBody) -> Pending {
+    let (kind, body) = split(&body);
+    Pending {
+        kind,
+        audience,
+        body,
+    }
+}
 
 async fn tender(app: &AppState, id: &TenderId) -> Result<Tender, AwardError> {
     let t = app.store.get_tender(id).await?;
@@ -66,7 +87,7 @@ async fn tender(app: &AppState, id: &TenderId) -> Result<Tender, AwardError> {
 }
 
 async fn fold(app: &AppState, id: &TenderId) -> Result<AwardState, AwardError> {
-    Ok(AwardState::fold(&app.store.award_events(id).await?))
+    Ok(AwardState::fold(&app.store.award_events(id).await?)?)
 }
 
 /// The owner (or its agent) records that the contract is performed: the tender is completed. A
@@ -248,7 +269,7 @@ pub async fn form_committee(
         .max_by_key(|d| d.created_at)
         .ok_or(Refusal::NoExpertDraw)?;
     let transcript = draw.transcript.as_ref().ok_or(Refusal::NoExpertDraw)?;
-    let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?);
+    let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?)?;
     if opening.phase() != Phase::Concluded {
         return Err(Refusal::OpeningNotConcluded.into());
     }
@@ -284,15 +305,15 @@ pub async fn form_committee(
     let bids: Vec<Value> = opening
         .lines
         .iter()
-        .filter(|l| l["status"] == "opened")
+        .filter(|l| l.opened())
         .map(|l| {
             json!({
-                "line": l["n"], "org_id": l["org_id"], "org_name": l["org_name"],
-                "price_fen": l["price_fen"], "bond": l["bond"],
+                "line": l.n, "org_id": l.org_id, "org_name": l.org_name,
+                "price_fen": l.price_fen, "bond": l.bond,
             })
         })
         .collect();
-    let tenderers: Vec<Value> = opening.lines.iter().map(|l| l["org_id"].clone()).collect();
+    let tenderers: Vec<Value> = opening.lines.iter().map(|l| json!(l.org_id)).collect();
     let mut issued = Vec::new();
     act(app, id, By::User(actor.into()), |_, s, _| {
         s.require(&[Stage::NotStarted])?;
@@ -668,7 +689,7 @@ pub async fn final_report(
 ) -> Result<Value, AwardError> {
     let t = tender(app, id).await?;
     let events = app.store.award_events(id).await?;
-    let s = AwardState::fold(&events);
+    let s = AwardState::fold(&events)?;
     // Who may read it before what stage it is in: a refusal says nothing about the award.
     let insider = member.is_some_and(|m| &m.tender_id == id) || insider(actor, &t);
     if !insider
@@ -682,13 +703,16 @@ pub async fn final_report(
         )
         .into());
     }
-    let Some(end) = events.iter().position(|e| e.kind == "report_finalised") else {
+    let (Some(end), Some((report_sha256, signature))) = (
+        events.iter().position(|e| e.kind == "report_finalised"),
+        s.report.clone(),
+    ) else {
         return Err(Refusal::WrongStage {
             stage: s.stage().as_str(),
         }
         .into());
     };
-    let at_end = AwardState::fold(&events[..end]);
+    let at_end = AwardState::fold(&events[..end])?;
     let r = report::build(&t, &at_end);
     let signed: Vec<Value> = s
         .members
@@ -701,8 +725,8 @@ pub async fn final_report(
         .collect();
     Ok(json!({
         "report": r,
-        "report_sha256": events[end].body["report_sha256"],
-        "signature": events[end].body["signature"],
+        "report_sha256": report_sha256,
+        "signature": signature,
         "signed_by": signed,
     }))
 }
@@ -730,7 +754,11 @@ pub async fn publicise(
     host_only(actor, &tender(app, id).await?)?;
     act(app, id, By::User(actor.into()), |_, s, now| {
         s.require(&[Stage::Evaluated])?;
-        let passing: Vec<&Value> = s.ranking.iter().filter(|r| r["rank"].is_i64()).collect();
+        let passing: Vec<(i64, &RankedLine)> = s
+            .ranking
+            .iter()
+            .filter_map(|r| r.rank.map(|rank| (rank, r)))
+            .collect();
         let max = passing.len().min(MAX_CANDIDATES);
         if input.count == 0 || input.count > max {
             return Err(Refusal::BadInput(format!(
@@ -745,21 +773,26 @@ pub async fn publicise(
             }
             .into());
         }
-        let candidates: Vec<Value> = passing
+        let candidates: Vec<Candidate> = passing
             .iter()
             .take(input.count)
-            .map(|r| {
-                json!({
-                    "rank": r["rank"], "line": r["line"], "org_id": r["org_id"],
-                    "org_name": r["org_name"], "price_fen": r["price_fen"],
-                    "score_centi": r["score_centi"],
-                })
+            .map(|(rank, r)| Candidate {
+                rank: *rank,
+                line: r.line,
+                org_id: r.org_id.clone(),
+                org_name: r.org_name.clone(),
+                price_fen: r.price_fen,
+                score_centi: r.score_centi,
             })
             .collect();
         Ok((
-            vec![public(
-                "candidates_publicised",
-                json!({ "candidates": candidates, "from": now.to_rfc3339(), "until": input.until.to_rfc3339() }),
+            vec![typed(
+                Audience::Public,
+                AwardBody::CandidatesPublicised {
+                    candidates,
+                    from: now,
+                    until: input.until,
+                },
             )],
             Vec::new(),
         ))
@@ -792,7 +825,7 @@ pub async fn object(
         raised = s.objections.len() as i64 + 1;
         Ok((
             vec![Pending {
-                kind: "objection_raised",
+                kind: "objection_raised".into(),
                 audience: Audience::Party(org.clone()),
                 body: json!({ "id": raised, "org_id": org.to_string(), "org_name": actor.org_name, "text": text }),
             }],
@@ -837,7 +870,7 @@ pub async fn answer(
         late = now > due;
         Ok((
             vec![Pending {
-                kind: "objection_answered",
+                kind: "objection_answered".into(),
                 audience: Audience::Party(OrgId::from_stored(o.org_id.clone())),
                 body: json!({ "id": objection, "answer": text, "due": due.to_rfc3339(), "late": late }),
             }],
@@ -862,32 +895,38 @@ pub async fn issue_notice(
     act(app, id, By::User(actor.into()), |_, s, now| {
         let c = s.may_issue_notice(now)?;
         let due = now.plus_millis(super::state::CONTRACT_WITHIN_MS);
-        let required = performance_bond_of(&t, c["price_fen"].as_i64().unwrap_or_default());
-        issued = json!({
-            "rank": c["rank"], "line": c["line"], "org_id": c["org_id"], "org_name": c["org_name"],
-            "price_fen": c["price_fen"], "issued_at": now.to_rfc3339(), "contract_due": due.to_rfc3339(),
-            "performance_bond_fen": required.fen(),
-        });
-        winner = c["org_id"]
-            .as_str()
-            .map(|o| (OrgId::from_stored(o.to_owned()), required, due));
-        let mut events = vec![public("award_notice_issued", issued.clone())];
+        let required = performance_bond_of(&t, c.price_fen);
+        let notice = AwardBody::AwardNoticeIssued(Box::new(Notice {
+            rank: c.rank,
+            line: c.line,
+            org_id: c.org_id.clone(),
+            org_name: c.org_name.clone(),
+            price_fen: c.price_fen,
+            issued_at: now,
+            contract_due: due,
+            performance_bond_fen: required,
+        }));
+        issued = split(&notice).1;
+        winner = Some((OrgId::from_stored(c.org_id.clone()), required, due));
+        let mut events = vec![typed(Audience::Public, notice)];
         // 法45: the result goes to every tenderer not awarded, each told on its own.
         let mut told: Vec<&str> = Vec::new();
         for org in s.tenderers.iter().map(String::as_str) {
-            if Some(org) == c["org_id"].as_str() || told.contains(&org) {
+            if org == c.org_id || told.contains(&org) {
                 continue;
             }
             told.push(org);
-            events.push(Pending {
-                kind: "result_notified",
-                audience: Audience::Party(OrgId::from_stored(org.to_owned())),
-                body: json!({
-                    "org_id": org, "result": "not_awarded", "winner_line": c["line"],
-                    "winner_org_name": c["org_name"], "price_fen": c["price_fen"],
-                    "notified_at": now.to_rfc3339(),
-                }),
-            });
+            events.push(typed(
+                Audience::Party(OrgId::from_stored(org.to_owned())),
+                AwardBody::ResultNotified {
+                    org_id: org.to_owned(),
+                    result: "not_awarded".into(),
+                    winner_line: c.line,
+                    winner_org_name: c.org_name.clone(),
+                    price_fen: c.price_fen,
+                    notified_at: now,
+                },
+            ));
         }
         Ok((events, Vec::new()))
     })
@@ -906,9 +945,7 @@ pub async fn issue_notice(
 
 /// The performance bond the tender asks of the winner: its percentage (at most 10, 条例58) of the
 /// contract price, which is the winning bid's price (法46), rounded down to the fen.
-fn performance_bond_of(t: &Tender, price_fen: i64) -> crate::domain::Money {
-    let price =
-        crate::domain::Money::from_fen(price_fen.max(0)).unwrap_or(crate::domain::Money::ZERO);
+fn performance_bond_of(t: &Tender, price: Money) -> Money {
     price.percent(i64::from(t.spec.performance_bond_percent.unwrap_or(0)))
 }
 
@@ -926,12 +963,12 @@ pub async fn decline(
         let standing = s.standing();
         let mine = standing
             .iter()
-            .find(|c| actor.role == Role::Tenderer && c["org_id"].as_str() == Some(actor.org_id.as_str()))
+            .find(|c| actor.role == Role::Tenderer && c.org_id == actor.org_id.as_str())
             .ok_or(Refusal::NotACandidate)?;
         s.require(&[Stage::Publicised, Stage::Awarded])?;
         let mut p = vec![public(
             "candidate_declined",
-            json!({ "line": mine["line"], "org_name": mine["org_name"], "reason": reason }),
+            json!({ "line": mine.line, "org_name": mine.org_name, "reason": reason }),
         )];
         if standing.len() == 1 {
             p.push(public(
@@ -988,10 +1025,10 @@ pub async fn record_contract(
     // The performance bond comes before the contract (条例58, 74): the ledger must hold it.
     let t = tender(app, id).await?;
     let state = fold(app, id).await?;
-    if let Some((_, notice, _)) = &state.notice {
-        let required = performance_bond_of(&t, notice["price_fen"].as_i64().unwrap_or_default());
-        if let (Some(org), true) = (notice["org_id"].as_str(), required.fen() > 0) {
-            let org = OrgId::from_stored(org.to_owned());
+    if let Some((notice, _)) = &state.notice {
+        let required = performance_bond_of(&t, notice.price_fen);
+        if required.fen() > 0 {
+            let org = OrgId::from_stored(notice.org_id.clone());
             let held = crate::bonds::service::performance_bond_held(app, id, &org).await?;
             if held < required {
                 return Err(Refusal::PerformanceBondMissing {
@@ -1007,15 +1044,15 @@ pub async fn record_contract(
         let notice = s.may_record_contract(now, input.price_fen)?;
         let c = Contract {
             tender_id: id.to_string(),
-            line: notice["line"].as_i64().unwrap_or_default(),
-            org_id: notice["org_id"].as_str().unwrap_or_default().to_string(),
-            org_name: notice["org_name"].as_str().unwrap_or_default().to_string(),
+            line: notice.line,
+            org_id: notice.org_id.clone(),
+            org_name: notice.org_name.clone(),
             price_fen: input.price_fen,
             document_sha256: sha.clone(),
             notice_issued_at: s
                 .notice
                 .as_ref()
-                .map(|n| n.2.to_rfc3339())
+                .map(|n| n.1.to_rfc3339())
                 .unwrap_or_default(),
             signed_at: now.to_rfc3339(),
         };
@@ -1054,8 +1091,8 @@ pub async fn view(
         .candidates
         .iter()
         .map(|c| {
-            let mut c = c.clone();
-            let declined = c["line"].as_i64().is_some_and(|l| s.declined.contains(&l));
+            let declined = s.declined.contains(&c.line);
+            let mut c = serde_json::to_value(c).expect("a candidate serialises");
             c["declined"] = Value::Bool(declined);
             // For people: hundredths of a point (docs/award.md §3).
             if let Some(centi) = c["score_centi"].as_i64() {
@@ -1080,8 +1117,8 @@ pub async fn view(
     };
     // A tenderer that bid reads its own result once the notice is out (法45).
     let my_result = match (actor, &s.notice) {
-        (Some(a), Some((_, n, _))) if s.bid_by(a.org_id.as_str()) => {
-            Some(if n["org_id"].as_str() == Some(a.org_id.as_str()) {
+        (Some(a), Some((n, _))) if s.bid_by(a.org_id.as_str()) => {
+            Some(if n.org_id == a.org_id.as_str() {
                 "awarded"
             } else {
                 "not_awarded"
@@ -1098,7 +1135,7 @@ pub async fn view(
         "publicity": s.window.map(|(f, u)| json!({ "from": f.to_rfc3339(), "until": u.to_rfc3339() })),
         "objections_count": s.objections.len(),
         "objections": objections,
-        "notice": s.notice.as_ref().map(|n| n.1.clone()),
+        "notice": s.notice.as_ref().map(|n| split(&AwardBody::AwardNoticeIssued(Box::new(n.0.clone()))).1),
         "contract": s.contract,
         "contract_due": s.contract_deadline().filter(|_| s.stage() == Stage::Awarded).map(|d| d.to_rfc3339()),
         "failure": s.failure,

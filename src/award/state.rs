@@ -1,9 +1,11 @@
 //! The award's stage as a fold over its events, and the rules that say what each stage allows,
 //! each refusal naming its rule and article. Pure: the use cases pass in the time and the actor.
 
+use super::event::{AwardBody, Candidate, Notice, RankedLine, Seat};
 use super::ranking::{Bid, Mark};
 use super::AwardEvent;
 use crate::domain::{Timestamp, DAY_MS};
+use crate::opening::event::EventError;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -158,27 +160,23 @@ pub struct AwardState {
     pub tenderers: Vec<String>,
     pub marks: Vec<Mark>,
     pub report: Option<(String, String)>,
-    pub ranking: Vec<Value>,
+    pub ranking: Vec<RankedLine>,
     pub failure: Option<Value>,
-    pub candidates: Vec<Value>,
+    pub candidates: Vec<Candidate>,
     pub window: Option<(Timestamp, Timestamp)>,
     pub objections: Vec<Objection>,
     pub declined: Vec<i64>,
-    /// The award notice: line, the event body, and when it was issued.
-    pub notice: Option<(i64, Value, Timestamp)>,
+    /// The award notice, and when it was issued.
+    pub notice: Option<(Notice, Timestamp)>,
     pub contract: Option<Value>,
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_string()
-}
-
-fn member_of(v: &Value) -> Member {
+fn member_of(s: Seat) -> Member {
     Member {
-        seat: v["seat"].as_i64().unwrap_or_default(),
-        kind: text(v, "kind"),
-        expert_id: text(v, "expert_id"),
-        name: text(v, "name"),
+        seat: s.seat,
+        kind: s.kind,
+        expert_id: s.expert_id,
+        name: s.name,
         conflict: None,
         declared_at: None,
         replaced_by: None,
@@ -188,157 +186,159 @@ fn member_of(v: &Value) -> Member {
 }
 
 impl AwardState {
-    pub fn fold(events: &[AwardEvent]) -> Self {
+    /// The state the events say; an event that does not parse stops the fold with its error.
+    pub fn fold(events: &[AwardEvent]) -> Result<Self, EventError> {
         let mut s = AwardState::default();
         for e in events {
-            s.apply(e);
+            s.apply(e)?;
         }
-        s
+        Ok(s)
     }
 
     pub fn stage(&self) -> Stage {
         self.stage.unwrap_or(Stage::NotStarted)
     }
 
-    fn member_mut(&mut self, seat: Option<i64>) -> Option<&mut Member> {
-        self.members.iter_mut().find(|m| Some(m.seat) == seat)
+    fn member_mut(&mut self, seat: i64) -> Option<&mut Member> {
+        self.members.iter_mut().find(|m| m.seat == seat)
     }
 
-    pub fn apply(&mut self, e: &AwardEvent) {
+    pub fn apply(&mut self, e: &AwardEvent) -> Result<(), EventError> {
+        let body = AwardBody::of(e)?;
         self.last_seq = e.seq;
-        let b = &e.body;
         let at = e.at.to_rfc3339();
-        match e.kind.as_str() {
-            "committee_formed" => {
+        match body {
+            AwardBody::CommitteeFormed {
+                draw_id,
+                members,
+                reserves,
+                bids,
+                tenderers,
+            } => {
                 self.stage = Some(Stage::CommitteeFormed);
-                self.draw_id = b["draw_id"].as_str().map(str::to_string);
-                self.members = b["members"]
-                    .as_array()
+                self.draw_id = Some(draw_id);
+                self.members = members.into_iter().map(member_of).collect();
+                self.reserves = reserves
                     .into_iter()
-                    .flatten()
-                    .map(member_of)
+                    .map(|r| (r.expert_id, r.name))
                     .collect();
-                self.reserves = b["reserves"]
-                    .as_array()
+                self.bids = bids
                     .into_iter()
-                    .flatten()
-                    .map(|r| (text(r, "expert_id"), text(r, "name")))
-                    .collect();
-                self.bids = b["bids"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
                     .map(|l| Bid {
-                        line: l["line"].as_i64().unwrap_or_default(),
-                        org_id: text(l, "org_id"),
-                        org_name: text(l, "org_name"),
-                        price_fen: l["price_fen"].as_i64().unwrap_or_default(),
+                        line: l.line,
+                        org_id: l.org_id,
+                        org_name: l.org_name,
+                        price_fen: l.price_fen.fen(),
                     })
                     .collect();
-                self.tenderers = b["tenderers"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|t| t.as_str().map(str::to_string))
-                    .collect();
+                self.tenderers = tenderers;
             }
-            "declared" => {
+            AwardBody::CodesIssued { .. } => {}
+            AwardBody::Declared { seat, conflict, .. } => {
                 self.stage = Some(Stage::Evaluating);
-                let conflict = b["conflict"].as_bool();
-                if let Some(m) = self.member_mut(b["seat"].as_i64()) {
-                    m.conflict = conflict;
+                if let Some(m) = self.member_mut(seat) {
+                    m.conflict = Some(conflict);
                     m.declared_at = Some(at);
                 }
             }
-            "member_replaced" => {
-                let by = b["replacement"]["seat"].as_i64();
-                if let Some(m) = self.member_mut(b["seat"].as_i64()) {
-                    m.replaced_by = by;
+            AwardBody::MemberReplaced { seat, replacement } => {
+                if let Some(m) = self.member_mut(seat) {
+                    m.replaced_by = Some(replacement.seat);
                 }
                 if !self.reserves.is_empty() {
                     self.reserves.remove(0);
                 }
-                self.members.push(member_of(&b["replacement"]));
+                self.members.push(member_of(replacement));
             }
-            "scored" => {
-                let seat = b["seat"].as_i64().unwrap_or_default();
-                let line = b["line"].as_i64().unwrap_or_default();
+            AwardBody::Scored {
+                seat,
+                line,
+                compliant,
+                scores,
+            } => {
                 self.marks.retain(|m| !(m.seat == seat && m.line == line));
                 self.marks.push(Mark {
                     seat,
                     line,
-                    compliant: b["compliant"].as_bool().unwrap_or(false),
-                    scores: b["scores"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| s.as_u64().map(|s| s as u32))
-                        .collect(),
+                    compliant,
+                    scores,
                 });
             }
-            "report_signed" => {
-                let sha = text(b, "report_sha256");
-                if let Some(m) = self.member_mut(b["seat"].as_i64()) {
-                    m.signed = Some(sha);
+            AwardBody::ReportSigned {
+                seat,
+                report_sha256,
+            } => {
+                if let Some(m) = self.member_mut(seat) {
+                    m.signed = Some(report_sha256);
                     m.signed_at = Some(at);
                 }
             }
-            "report_finalised" => {
+            AwardBody::ReportFinalised {
+                report_sha256,
+                signature,
+                ranking,
+            } => {
                 self.stage = Some(Stage::Evaluated);
-                self.report = Some((text(b, "report_sha256"), text(b, "signature")));
-                self.ranking = b["ranking"].as_array().cloned().unwrap_or_default();
+                self.report = Some((report_sha256, signature));
+                self.ranking = ranking;
             }
-            "award_failed" => {
+            AwardBody::AwardFailed { .. } => {
                 self.stage = Some(Stage::Failed);
-                self.failure = Some(b.clone());
+                self.failure = Some(e.body.clone());
             }
-            "candidates_publicised" => {
+            AwardBody::CandidatesPublicised {
+                candidates,
+                from,
+                until,
+            } => {
                 self.stage = Some(Stage::Publicised);
-                self.candidates = b["candidates"].as_array().cloned().unwrap_or_default();
-                let from = b["from"].as_str().and_then(|t| Timestamp::parse(t).ok());
-                let until = b["until"].as_str().and_then(|t| Timestamp::parse(t).ok());
-                if let (Some(f), Some(u)) = (from, until) {
-                    self.window = Some((f, u));
-                }
+                self.candidates = candidates;
+                self.window = Some((from, until));
             }
-            "objection_raised" => self.objections.push(Objection {
-                id: b["id"].as_i64().unwrap_or_default(),
-                org_id: text(b, "org_id"),
-                org_name: text(b, "org_name"),
-                text: text(b, "text"),
+            AwardBody::ObjectionRaised {
+                id,
+                org_id,
+                org_name,
+                text,
+            } => self.objections.push(Objection {
+                id,
+                org_id,
+                org_name,
+                text,
                 raised_at: at,
                 answer: None,
                 answered_at: None,
                 late: false,
             }),
-            "objection_answered" => {
-                let id = b["id"].as_i64();
-                if let Some(o) = self.objections.iter_mut().find(|o| Some(o.id) == id) {
-                    o.answer = Some(text(b, "answer"));
+            AwardBody::ObjectionAnswered {
+                id, answer, late, ..
+            } => {
+                if let Some(o) = self.objections.iter_mut().find(|o| o.id == id) {
+                    o.answer = Some(answer);
                     o.answered_at = Some(at);
-                    o.late = b["late"].as_bool().unwrap_or(false);
+                    o.late = late;
                 }
             }
-            "candidate_declined" => {
-                if let Some(line) = b["line"].as_i64() {
-                    self.declined.push(line);
-                    if self.notice.as_ref().is_some_and(|n| n.0 == line) {
-                        self.notice = None;
-                        self.stage = Some(Stage::Publicised);
-                    }
+            AwardBody::CandidateDeclined { line, .. } => {
+                self.declined.push(line);
+                if self.notice.as_ref().is_some_and(|n| n.0.line == line) {
+                    self.notice = None;
+                    self.stage = Some(Stage::Publicised);
                 }
             }
-            "award_notice_issued" => {
+            AwardBody::AwardNoticeIssued(n) => {
                 self.stage = Some(Stage::Awarded);
-                self.notice = Some((b["line"].as_i64().unwrap_or_default(), b.clone(), e.at));
+                self.notice = Some((*n, e.at));
             }
-            "contract_recorded" => {
+            // Addressed to one tenderer; the stage does not change.
+            AwardBody::ResultNotified { .. } => {}
+            AwardBody::ContractRecorded(_) => {
                 self.stage = Some(Stage::Contracted);
-                self.contract = Some(b.clone());
+                self.contract = Some(e.body.clone());
             }
-            "contract_performed" => self.stage = Some(Stage::Completed),
-            _ => {}
+            AwardBody::ContractPerformed { .. } => self.stage = Some(Stage::Completed),
         }
+        Ok(())
     }
 
     pub fn require(&self, stages: &[Stage]) -> Result<(), Refusal> {
@@ -447,20 +447,16 @@ impl AwardState {
     }
 
     /// The candidates that have not declined, best first.
-    pub fn standing(&self) -> Vec<&Value> {
+    pub fn standing(&self) -> Vec<&Candidate> {
         self.candidates
             .iter()
-            .filter(|c| {
-                c["line"]
-                    .as_i64()
-                    .is_some_and(|l| !self.declined.contains(&l))
-            })
+            .filter(|c| !self.declined.contains(&c.line))
             .collect()
     }
 
     /// The notice goes after the window, with every objection answered, to the best standing
     /// candidate.
-    pub fn may_issue_notice(&self, now: Timestamp) -> Result<Value, Refusal> {
+    pub fn may_issue_notice(&self, now: Timestamp) -> Result<Candidate, Refusal> {
         self.require(&[Stage::Publicised])?;
         if let Some(until) = self.window_until() {
             if now < until {
@@ -487,13 +483,13 @@ impl AwardState {
     pub fn contract_deadline(&self) -> Option<Timestamp> {
         self.notice
             .as_ref()
-            .map(|n| n.2.plus_millis(CONTRACT_WITHIN_MS))
+            .map(|n| n.1.plus_millis(CONTRACT_WITHIN_MS))
     }
 
     /// The contract within 30 days of the notice, at the winning bid's price.
-    pub fn may_record_contract(&self, now: Timestamp, price_fen: i64) -> Result<&Value, Refusal> {
+    pub fn may_record_contract(&self, now: Timestamp, price_fen: i64) -> Result<&Notice, Refusal> {
         self.require(&[Stage::Awarded])?;
-        let (_, notice, _) = self.notice.as_ref().ok_or(Refusal::WrongStage {
+        let (notice, _) = self.notice.as_ref().ok_or(Refusal::WrongStage {
             stage: self.stage().as_str(),
         })?;
         if let Some(deadline) = self.contract_deadline() {
@@ -503,7 +499,7 @@ impl AwardState {
                 });
             }
         }
-        let bid = notice["price_fen"].as_i64().unwrap_or_default();
+        let bid = notice.price_fen.fen();
         if bid != price_fen {
             return Err(Refusal::ContractPriceDiffers {
                 bid_fen: bid,
@@ -551,8 +547,9 @@ mod tests {
             json!({
                 "draw_id": "d", "members": members,
                 "reserves": [{"expert_id": "e6", "name": "专家6"}],
-                "bids": [{"line": 1, "org_id": "a", "org_name": "甲", "price_fen": 900},
-                         {"line": 2, "org_id": "b", "org_name": "乙", "price_fen": 800}],
+                "bids": [{"line": 1, "org_id": "a", "org_name": "甲", "price_fen": 900, "bond": "received"},
+                         {"line": 2, "org_id": "b", "org_name": "乙", "price_fen": 800, "bond": "received"}],
+                "tenderers": ["a", "b"],
             }),
         )]
     }
@@ -560,15 +557,19 @@ mod tests {
     #[test]
     fn a_member_scores_only_after_declaring_and_a_recused_member_is_replaced() {
         let mut events = formed();
-        let s = AwardState::fold(&events);
+        let s = AwardState::fold(&events).unwrap();
         assert_eq!(s.may_score(1), Err(Refusal::DeclarationRequired));
-        events.push(ev(2, "declared", json!({"seat": 1, "conflict": true})));
+        events.push(ev(
+            2,
+            "declared",
+            json!({"seat": 1, "conflict": true, "statement": "s", "note": null}),
+        ));
         events.push(ev(
             3,
             "member_replaced",
             json!({"seat": 1, "replacement": {"seat": 6, "kind": "expert", "expert_id": "e6", "name": "专家6"}}),
         ));
-        let s = AwardState::fold(&events);
+        let s = AwardState::fold(&events).unwrap();
         assert_eq!(s.may_score(1), Err(Refusal::Recused));
         assert_eq!(s.active_members().count(), 5);
         assert!(s.reserves.is_empty());
@@ -584,7 +585,7 @@ mod tests {
             events.push(ev(
                 seq,
                 "declared",
-                json!({"seat": seat, "conflict": false}),
+                json!({"seat": seat, "conflict": false, "statement": "s", "note": null}),
             ));
         }
         seq += 1;
@@ -593,7 +594,7 @@ mod tests {
             "scored",
             json!({"seat": 1, "line": 1, "compliant": true, "scores": []}),
         ));
-        let s = AwardState::fold(&events);
+        let s = AwardState::fold(&events).unwrap();
         match s.may_sign(1) {
             Err(Refusal::ScoresIncomplete { missing }) => assert_eq!(missing.len(), 9),
             other => panic!("{other:?}"),
@@ -608,7 +609,7 @@ mod tests {
                 ));
             }
         }
-        let s = AwardState::fold(&events);
+        let s = AwardState::fold(&events).unwrap();
         assert_eq!(s.may_sign(1), Ok(()));
         seq += 1;
         events.push(ev(
@@ -616,19 +617,26 @@ mod tests {
             "report_signed",
             json!({"seat": 1, "report_sha256": "x"}),
         ));
-        let s = AwardState::fold(&events);
+        let s = AwardState::fold(&events).unwrap();
         assert_eq!(s.may_sign(1), Err(Refusal::AlreadySigned));
         assert_eq!(s.may_score(2), Err(Refusal::SigningStarted));
     }
 
     fn publicised(until: i64) -> Vec<AwardEvent> {
         let mut events = formed();
-        events.push(ev(2, "report_finalised", json!({"ranking": []})));
+        events.push(ev(
+            2,
+            "report_finalised",
+            json!({"report_sha256": "h", "signature": "s", "ranking": []}),
+        ));
         events.push(ev(
             3,
             "candidates_publicised",
             json!({
-                "candidates": [{"rank": 1, "line": 2, "price_fen": 800}, {"rank": 2, "line": 1, "price_fen": 900}],
+                "candidates": [
+                    {"rank": 1, "line": 2, "org_id": "b", "org_name": "乙", "price_fen": 800, "score_centi": null},
+                    {"rank": 2, "line": 1, "org_id": "a", "org_name": "甲", "price_fen": 900, "score_centi": null},
+                ],
                 "from": at(0).to_rfc3339(), "until": at(until).to_rfc3339(),
             }),
         ));
@@ -642,9 +650,9 @@ mod tests {
         events.push(ev(
             4,
             "objection_raised",
-            json!({"id": 1, "org_id": "a", "text": "x"}),
+            json!({"id": 1, "org_id": "a", "org_name": "甲", "text": "x"}),
         ));
-        let s = AwardState::fold(&events);
+        let s = AwardState::fold(&events).unwrap();
         assert!(matches!(
             s.may_issue_notice(at(until - 1)),
             Err(Refusal::PublicityWindowOpen { .. })
@@ -660,25 +668,53 @@ mod tests {
         events.push(ev(
             5,
             "objection_answered",
-            json!({"id": 1, "answer": "y", "late": true}),
+            json!({"id": 1, "answer": "y", "due": at(1).to_rfc3339(), "late": true}),
         ));
-        let s = AwardState::fold(&events);
-        assert_eq!(s.may_issue_notice(at(until)).unwrap()["line"], 2);
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.may_issue_notice(at(until)).unwrap().line, 2);
         assert!(s.objections[0].late);
-        events.push(ev(6, "candidate_declined", json!({"line": 2})));
-        let s = AwardState::fold(&events);
-        assert_eq!(s.may_issue_notice(at(until)).unwrap()["line"], 1);
+        events.push(ev(
+            6,
+            "candidate_declined",
+            json!({"line": 2, "org_name": "乙", "reason": "r"}),
+        ));
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.may_issue_notice(at(until)).unwrap().line, 1);
+    }
+
+    fn notice(price: i64) -> Value {
+        json!({
+            "rank": 1, "line": 2, "org_id": "b", "org_name": "乙", "price_fen": price,
+            "issued_at": at(4).to_rfc3339(), "contract_due": at(4 + CONTRACT_WITHIN_MS).to_rfc3339(),
+            "performance_bond_fen": 0,
+        })
+    }
+
+    #[test]
+    fn a_notice_whose_price_is_missing_or_renamed_stops_the_fold_instead_of_reading_0() {
+        let mut events = publicised(PUBLICITY_MIN_MS);
+        let mut body = notice(800);
+        let price = body.as_object_mut().unwrap().remove("price_fen").unwrap();
+        events.push(ev(4, "award_notice_issued", body.clone()));
+        assert!(matches!(
+            AwardState::fold(&events),
+            Err(EventError::Malformed { seq: 4, .. })
+        ));
+        body["price"] = price;
+        events[3] = ev(4, "award_notice_issued", body);
+        assert!(AwardState::fold(&events).is_err());
+        events[3] = ev(4, "notice_revoked", json!({}));
+        assert!(matches!(
+            AwardState::fold(&events),
+            Err(EventError::UnknownKind { seq: 4, .. })
+        ));
     }
 
     #[test]
     fn the_contract_is_within_30_days_of_the_notice_at_the_bid_price() {
         let mut events = publicised(PUBLICITY_MIN_MS);
-        events.push(ev(
-            4,
-            "award_notice_issued",
-            json!({"line": 2, "price_fen": 800}),
-        ));
-        let s = AwardState::fold(&events);
+        events.push(ev(4, "award_notice_issued", notice(800)));
+        let s = AwardState::fold(&events).unwrap();
         let issued = at(4);
         assert!(s
             .may_record_contract(issued.plus_millis(CONTRACT_WITHIN_MS), 800)
@@ -695,8 +731,12 @@ mod tests {
             }
         );
         // the winner declines after the notice: the notice is void, the next one stands
-        events.push(ev(5, "candidate_declined", json!({"line": 2})));
-        let s = AwardState::fold(&events);
+        events.push(ev(
+            5,
+            "candidate_declined",
+            json!({"line": 2, "org_name": "乙", "reason": "r"}),
+        ));
+        let s = AwardState::fold(&events).unwrap();
         assert_eq!(s.stage(), Stage::Publicised);
         assert_eq!(s.standing().len(), 1);
     }

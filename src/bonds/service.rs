@@ -777,22 +777,30 @@ pub async fn follow_award(app: &AppState) -> Result<usize, BondsError> {
         .award_events_of_kind("award_notice_issued", now.plus_days(-31))
         .await?;
     for (tender, e) in notices {
-        let amount = e.body["performance_bond_fen"].as_i64().unwrap_or(0);
-        let org = e.body["org_id"].as_str();
-        let due = e.body["contract_due"]
-            .as_str()
-            .and_then(|d| Timestamp::parse(d).ok());
-        let (Some(org), Some(due), true) = (org, due, amount > 0) else {
-            continue;
+        // A notice that does not parse is a corrupt store, not a notice without a bond: it is
+        // reported on every run, and the other tenders' notices are still followed.
+        let notice = match crate::award::event::AwardBody::of(&e) {
+            Ok(crate::award::event::AwardBody::AwardNoticeIssued(n)) => n,
+            Ok(other) => {
+                tracing::error!(tender = %tender, seq = e.seq, kind = %e.kind, "not an award notice: {other:?}");
+                continue;
+            }
+            Err(err) => {
+                tracing::error!(tender = %tender, error = %err, "a stored award notice does not parse; its performance bond is not expected");
+                continue;
+            }
         };
-        let org = OrgId::from_stored(org.to_owned());
+        let (amount, due) = (notice.performance_bond_fen, notice.contract_due);
+        if amount.fen() == 0 {
+            continue;
+        }
+        let org = OrgId::from_stored(notice.org_id.clone());
         if app
             .store
             .performance_bond_expected(&tender, &org)
             .await?
             .is_none()
         {
-            let amount = Money::from_fen(amount).map_err(corrupt)?;
             expect_performance_bond(app, &tender, &org, amount, due).await?;
         }
     }

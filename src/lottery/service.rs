@@ -1146,6 +1146,7 @@ pub async fn open_due_pools(app: &AppState) -> Result<Vec<DrawRecord>, LotteryEr
 async fn result_determined(app: &AppState, tender: &TenderId) -> Result<bool, LotteryError> {
     let events = app.store.award_events(tender).await?;
     Ok(crate::award::state::AwardState::fold(&events)
+        .map_err(|e| StoreError::Unavailable(format!("a stored award event does not parse: {e}")))?
         .notice
         .is_some())
 }

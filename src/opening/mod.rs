@@ -3,6 +3,7 @@
 //! signed opening record are folds over them. Nothing here broadcasts an event before it is stored.
 
 pub mod driver;
+pub mod event;
 pub mod hub;
 pub mod record;
 pub mod service;
@@ -75,6 +76,18 @@ pub struct EventView<'a> {
 }
 
 impl OpeningEvent {
+    /// An event as the hall writes it, from its typed body.
+    pub fn new(seq: i64, at: Timestamp, audience: Audience, body: &event::Body) -> Self {
+        let (kind, body) = event::split(body);
+        OpeningEvent {
+            seq,
+            at,
+            kind,
+            audience,
+            body,
+        }
+    }
+
     pub fn view(&self) -> EventView<'_> {
         EventView {
             seq: self.seq,
@@ -82,6 +95,11 @@ impl OpeningEvent {
             kind: &self.kind,
             body: &self.body,
         }
+    }
+
+    /// The typed body, strictly parsed (`event::Body::parse`).
+    pub fn typed(&self) -> Result<event::Body, event::EventError> {
+        event::Body::parse(self.seq, &self.kind, &self.body)
     }
 
     /// The RFC 8785 bytes of what clients receive; the audit log and the record hash these.

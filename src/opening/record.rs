@@ -1,6 +1,7 @@
 //! The opening record (开标记录): computed from the whole event list, so it says nothing the events
 //! do not, hashed in RFC 8785 form and signed with the audit log's key (docs/opening.md §4).
 
+use super::event::EventError;
 use super::state::OpeningState;
 use super::OpeningEvent;
 use crate::auditlog::note::{self, NoteSigner, NoteVerifier};
@@ -22,31 +23,25 @@ pub fn events_hash(events: &[OpeningEvent]) -> String {
 }
 
 /// The record as of `events` (the conclusion itself is not part of what it signs).
-pub fn build(tender: &Tender, events: &[OpeningEvent], concluded_at: &str) -> Value {
-    let s = OpeningState::fold(events);
+pub fn build(
+    tender: &Tender,
+    events: &[OpeningEvent],
+    concluded_at: &str,
+) -> Result<Value, EventError> {
+    let s = OpeningState::fold(events)?;
     let lines: Vec<Value> = s
         .lines
         .iter()
         .map(|l| {
-            let n = l["n"].as_i64().unwrap_or_default();
-            let mut l = l.clone();
-            l["confirmed"] = match s.confirmed.get(&n) {
+            let mut v = serde_json::to_value(l).expect("a line serialises");
+            v["confirmed"] = match s.confirmed.get(&l.n) {
                 Some((seq, at)) => json!({ "seq": seq, "at": at.to_rfc3339() }),
                 None => Value::Null,
             };
-            l
+            v
         })
         .collect();
-    let custodians: Vec<Value> = s
-        .custodians
-        .iter()
-        .map(|c| {
-            let mut c = c.clone();
-            c["released"] =
-                Value::Bool(c["index"].as_i64().is_some_and(|i| s.released.contains(&i)));
-            c
-        })
-        .collect();
+    let custodians = s.custodians_released();
     let objections: Vec<Value> = s
         .objections
         .iter()
@@ -57,7 +52,7 @@ pub fn build(tender: &Tender, events: &[OpeningEvent], concluded_at: &str) -> Va
             })
         })
         .collect();
-    json!({
+    Ok(json!({
         "format": FORMAT,
         "tender_id": tender.id.to_string(),
         "title": tender.spec.title.as_str(),
@@ -70,7 +65,7 @@ pub fn build(tender: &Tender, events: &[OpeningEvent], concluded_at: &str) -> Va
         "suspensions": s.suspensions,
         "events": { "count": events.len(), "sha256": events_hash(events) },
         "concluded_at": concluded_at,
-    })
+    }))
 }
 
 pub fn sha256(record: &Value) -> String {

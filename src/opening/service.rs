@@ -2,6 +2,7 @@
 //! and appends its events after the last one it folded — retried on a fresh fold if another
 //! writer (this process's watcher, or another process) came first. Broadcast follows the commit.
 
+use super::event::{self as ev, Body, EventError};
 use super::hub::Lock;
 use super::record;
 use super::state::{OpeningState, Phase, Refusal};
@@ -37,6 +38,16 @@ pub enum OpeningError {
     Store(StoreError),
 }
 
+/// A stored event the hall cannot read is a fault of the store, not of the caller: the detail
+/// goes to the log, the answer is a 5xx.
+impl From<EventError> for OpeningError {
+    fn from(e: EventError) -> Self {
+        OpeningError::Store(StoreError::Unavailable(format!(
+            "a stored opening event does not parse: {e}"
+        )))
+    }
+}
+
 impl From<StoreError> for OpeningError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -48,23 +59,37 @@ impl From<StoreError> for OpeningError {
 
 /// An event a use case has decided on, before it is numbered (the opening's and the award's).
 pub(crate) struct Pending {
-    pub(crate) kind: &'static str,
+    pub(crate) kind: String,
     pub(crate) audience: Audience,
     pub(crate) body: Value,
 }
 
 pub(crate) fn public(kind: &'static str, body: Value) -> Pending {
     Pending {
-        kind,
+        kind: kind.to_string(),
         audience: Audience::Public,
         body,
     }
 }
 
+/// An opening event from its typed body.
+fn to(audience: Audience, body: Body) -> Pending {
+    let (kind, body) = ev::split(&body);
+    Pending {
+        kind,
+        audience,
+        body,
+    }
+}
+
+fn to_all(body: Body) -> Pending {
+    to(Audience::Public, body)
+}
+
 /// An event for the hall's side only: the host, the supervisor (and, in the award, the committee).
 pub(crate) fn hall(kind: &'static str, body: Value) -> Pending {
     Pending {
-        kind,
+        kind: kind.to_string(),
         audience: Audience::Hall,
         body,
     }
@@ -135,7 +160,7 @@ async fn append(
         .map(|(i, p)| OpeningEvent {
             seq: after + 1 + i as i64,
             at: now,
-            kind: p.kind.to_string(),
+            kind: p.kind,
             audience: p.audience,
             body: p.body,
         })
@@ -200,7 +225,7 @@ where
     for _ in 0..ATTEMPTS {
         let t = tender(app, id).await?;
         let events = all_events(app, id).await?;
-        let s = OpeningState::fold(&events);
+        let s = OpeningState::fold(&events)?;
         let now = app.clock.now();
         let pending = decide(&t, &s, now, &events)?;
         if pending.is_empty() {
@@ -234,7 +259,7 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     let deadline = t.spec.schedule.bid_deadline;
     // Once every bid is announced only people move the ceremony on, and before the lobby the
     // clock has nothing to do: then nothing more is read (the watcher and every read come here).
-    let phase = OpeningState::fold(&all_events(app, id).await?).phase();
+    let phase = OpeningState::fold(&all_events(app, id).await?)?.phase();
     let early = phase == Phase::Scheduled && app.clock.now() < deadline.plus_millis(-LOBBY_MS);
     if early
         || !matches!(
@@ -265,42 +290,51 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         let mut p = Vec::new();
         let mut phase = s.phase();
         if phase == Phase::Scheduled && now >= deadline.plus_millis(-LOBBY_MS) {
-            p.push(public("lobby_opened", json!({ "deadline": deadline.to_rfc3339() })));
+            p.push(to_all(Body::LobbyOpened { deadline }));
             phase = Phase::Lobby;
         }
         if matches!(phase, Phase::Scheduled | Phase::Lobby) && now >= deadline {
-            let order: Vec<Value> = bids
+            let order: Vec<ev::OrderLine> = bids
                 .iter()
                 .enumerate()
-                .map(|(i, b)| json!({ "n": i + 1, "lot_id": b.lot_id, "commitment": b.commitment }))
+                .map(|(i, b)| ev::OrderLine {
+                    n: i as i64 + 1,
+                    lot_id: b.lot_id.clone(),
+                    commitment: b.commitment.clone(),
+                })
                 .collect();
-            p.push(public("box_closed", json!({ "count": bids.len(), "order": order })));
+            p.push(to_all(Body::BoxClosed { count: bids.len() as i64, order }));
             // Who signed in from the lobby, kept from the hall until now (法 第二十二条).
-            let lobby: Vec<&crate::opening::state::Participant> = s
+            let lobby: Vec<ev::DisclosedSignIn> = s
                 .participants
                 .iter()
                 .filter(|p| matches!(p.audience, Audience::Own(_)))
+                .map(|p| ev::DisclosedSignIn {
+                    org_id: p.org_id.clone(),
+                    org_name: p.org_name.clone(),
+                    role: p.role.clone(),
+                    at: p.at.clone(),
+                })
                 .collect();
             if !lobby.is_empty() {
-                p.push(hall("sign_ins_disclosed", json!({ "participants": lobby })));
+                p.push(to(Audience::Hall, Body::SignInsDisclosed { participants: lobby }));
             }
             phase = Phase::Closed;
             if bids.len() < 3 {
-                p.push(public(
-                    "opening_failed",
-                    json!({
-                        "count": bids.len(), "rule": "min_three_bids", "article": "条例44",
-                        "message": format!(
-                            "{} bid(s) by the deadline; fewer than 3 tenderers, so the tender fails and is tendered again (招标投标法实施条例 第四十四条)",
-                            bids.len()
-                        ),
-                    }),
-                ));
+                p.push(to_all(Body::OpeningFailed {
+                    count: bids.len() as i64,
+                    rule: "min_three_bids".into(),
+                    article: "条例44".into(),
+                    message: format!(
+                        "{} bid(s) by the deadline; fewer than 3 tenderers, so the tender fails and is tendered again (招标投标法实施条例 第四十四条)",
+                        bids.len()
+                    ),
+                }));
                 return Ok(p);
             }
         }
         if phase == Phase::Closed && s.suspended.is_none() {
-            let lines: Vec<Value> = bids
+            let lines: Vec<ev::BondLine> = bids
                 .iter()
                 .enumerate()
                 .map(|(i, b)| {
@@ -323,28 +357,34 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
                     {
                         status = BondStatus::Guaranteed;
                     }
-                    json!({ "n": i + 1, "bond": status.as_str(), "required_fen": required.fen() })
+                    ev::BondLine {
+                        n: i as i64 + 1,
+                        bond: status.as_str().to_string(),
+                        required_fen: required,
+                    }
                 })
                 .collect();
-            p.push(public("bonds_checked", json!({ "lines": lines })));
-            let custodians: Vec<Value> = names
+            p.push(to_all(Body::BondsChecked { lines }));
+            let custodians: Vec<ev::Custodian> = names
                 .iter()
-                .map(|(i, kind, name)| json!({ "index": i, "kind": kind, "org_name": name }))
+                .map(|(i, kind, name)| ev::Custodian {
+                    index: i64::from(*i),
+                    kind: kind.clone(),
+                    org_name: name.clone(),
+                })
                 .collect();
-            p.push(public(
-                "decryption_started",
-                json!({
-                    "k": t.spec.custodians.k, "custodians": custodians,
-                    "release_until": now.plus_millis(release_ms).to_rfc3339(),
-                }),
-            ));
+            p.push(to_all(Body::DecryptionStarted {
+                k: i64::from(t.spec.custodians.k),
+                custodians,
+                release_until: now.plus_millis(release_ms),
+            }));
         }
         Ok(p)
     })
     .await?;
 
     // Step 2: decryption and the announcement, while not suspended.
-    let s = OpeningState::fold(&all_events(app, id).await?);
+    let s = OpeningState::fold(&all_events(app, id).await?)?;
     if !matches!(s.phase(), Phase::Decrypting | Phase::Announcing) || s.suspended.is_some() {
         return Ok(());
     }
@@ -384,11 +424,12 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
             return Ok(Vec::new());
         }
         let mut p = Vec::new();
-        let progress: Vec<Value> = lines
+        let progress: Vec<ev::Progress> = lines
             .iter()
-            .map(|(n, b, _, _)| {
-                let released = shares.iter().filter(|(bid, _, _)| *bid == b.id).count();
-                json!({ "n": n, "released": released, "needed": t.spec.custodians.k })
+            .map(|(n, b, _, _)| ev::Progress {
+                n: *n,
+                released: shares.iter().filter(|(bid, _, _)| *bid == b.id).count() as i64,
+                needed: i64::from(t.spec.custodians.k),
             })
             .collect();
         let mut released_by: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
@@ -401,20 +442,24 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
                     .find(|(i, _, _)| *i == index)
                     .map(|(_, _, n)| n.clone())
                     .unwrap_or_default();
-                p.push(public(
-                    "shares_released",
-                    json!({ "custodian": index, "by": by, "progress": progress }),
-                ));
+                p.push(to_all(Body::SharesReleased {
+                    custodian: i64::from(index),
+                    by,
+                    progress: progress.clone(),
+                }));
             }
         }
         // The window's end names every custodian that has not released, before what the shares
         // released in time open is announced.
         if !s.missing_reported && s.release_until.is_some_and(|u| now >= u) {
             let released: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
-            let missing: Vec<Value> = names
+            let missing: Vec<ev::MissingCustodian> = names
                 .iter()
                 .filter(|(i, _, _)| !released.contains(i))
-                .map(|(i, _, name)| json!({ "index": i, "org_name": name }))
+                .map(|(i, _, name)| ev::MissingCustodian {
+                    index: i64::from(*i),
+                    org_name: name.clone(),
+                })
                 .collect();
             let waiting: Vec<i64> = lines
                 .iter()
@@ -422,27 +467,22 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
                 .map(|(n, _, _, _)| *n)
                 .collect();
             if !missing.is_empty() {
-                p.push(public(
-                    "custodians_missing",
-                    json!({ "missing": missing, "waiting": waiting }),
-                ));
+                p.push(to_all(Body::CustodiansMissing { missing, waiting }));
             }
         }
         let mut announced = s.lines.len();
         for (n, b, outcome, name) in lines.iter().skip(announced) {
             let Some(outcome) = outcome else { break };
             let bond = s.bonds.get(n).cloned().unwrap_or_else(|| "missing".into());
-            p.push(public(
-                "bid_announced",
-                announcement(*n, b, name, outcome, &bond),
-            ));
+            p.push(to_all(Body::BidAnnounced(Box::new(announcement(
+                *n, b, name, outcome, &bond,
+            )))));
             announced += 1;
         }
         if announced == lines.len() {
-            p.push(public(
-                "announcement_complete",
-                json!({ "lines": announced }),
-            ));
+            p.push(to_all(Body::AnnouncementComplete {
+                lines: announced as i64,
+            }));
         }
         Ok(p)
     })
@@ -478,21 +518,30 @@ async fn custodian_names(
 }
 
 /// A bid's line as read out: its terms, or why it could not be opened and whose fault that is.
-fn announcement(n: i64, b: &crate::bids::Bid, name: &str, outcome: &Value, bond: &str) -> Value {
-    let mut line = json!({
-        "n": n, "lot_id": b.lot_id, "org_id": b.org_id.to_string(), "org_name": name,
-        "commitment": b.commitment, "bond": bond, "status": "failed",
-        "price_fen": null, "duration_days": null, "quality": null, "reason": null, "fault": null,
-        "announced_key": null,
-    });
+fn announcement(n: i64, b: &crate::bids::Bid, name: &str, outcome: &Value, bond: &str) -> ev::Line {
+    let mut line = ev::Line {
+        n,
+        lot_id: b.lot_id.clone(),
+        org_id: b.org_id.to_string(),
+        org_name: name.to_string(),
+        commitment: b.commitment.clone(),
+        bond: bond.to_string(),
+        status: "failed".into(),
+        price_fen: None,
+        duration_days: Value::Null,
+        quality: None,
+        reason: Value::Null,
+        fault: None,
+        announced_key: Value::Null,
+    };
     if outcome["status"] != "opened" {
-        line["reason"] = outcome["reason"].clone();
+        line.reason = outcome["reason"].clone();
         // The stored outcome says "the tenderer" or "custodian i"; the announcement says
         // `tenderer` or `custodian i`.
-        line["fault"] = match outcome["fault"].as_str() {
-            Some("the tenderer") => "tenderer".into(),
-            Some(other) => other.into(),
-            None => Value::Null,
+        line.fault = match outcome["fault"].as_str() {
+            Some("the tenderer") => Some("tenderer".into()),
+            Some(other) => Some(other.into()),
+            None => None,
         };
         return line;
     }
@@ -500,19 +549,20 @@ fn announcement(n: i64, b: &crate::bids::Bid, name: &str, outcome: &Value, bond:
     let price = bid["price_fen"]
         .as_i64()
         .or_else(|| bid["price_fen"].as_str().and_then(|s| s.parse().ok()))
-        .filter(|p| *p > 0);
+        .filter(|p| *p > 0)
+        .and_then(|p| Money::from_fen(p).ok());
     let Some(price) = price else {
-        line["reason"] = "bid.json has no valid price_fen".into();
-        line["fault"] = "tenderer".into();
+        line.reason = "bid.json has no valid price_fen".into();
+        line.fault = Some("tenderer".into());
         return line;
     };
-    line["status"] = "opened".into();
-    line["announced_key"] = outcome["announced_key"].clone();
-    line["price_fen"] = price.into();
-    line["duration_days"] = bid["duration_days"].clone();
-    line["quality"] = match (&bid["quality_commitment"], &bid["quality"]) {
-        (Value::String(q), _) | (_, Value::String(q)) => Value::String(q.clone()),
-        _ => Value::Null,
+    line.status = "opened".into();
+    line.announced_key = outcome["announced_key"].clone();
+    line.price_fen = Some(price);
+    line.duration_days = bid["duration_days"].clone();
+    line.quality = match (&bid["quality_commitment"], &bid["quality"]) {
+        (Value::String(q), _) | (_, Value::String(q)) => Some(q.clone()),
+        _ => None,
     };
     line
 }
@@ -555,7 +605,12 @@ pub async fn sign_in(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Val
     } else {
         Audience::Own(actor.org_id.clone())
     };
-    let body = json!({ "org_id": org, "org_name": actor.org_name, "role": v.role });
+    let signed_in = Body::SignedIn {
+        org_id: org.clone(),
+        org_name: actor.org_name.to_string(),
+        role: v.role.to_string(),
+    };
+    let body = ev::split(&signed_in).1;
     act(app, id, actor.into(), |_, s, _, _| {
         if s.phase() == Phase::Scheduled {
             return Err(Refusal::WrongPhase { phase: "scheduled" }.into());
@@ -572,11 +627,7 @@ pub async fn sign_in(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Val
         {
             return Ok(Vec::new());
         }
-        Ok(vec![Pending {
-            kind: "signed_in",
-            audience: audience.clone(),
-            body: body.clone(),
-        }])
+        Ok(vec![to(audience.clone(), signed_in.clone())])
     })
     .await?;
     Ok(body)
@@ -626,10 +677,7 @@ pub async fn open_window(
     act(app, id, actor.into(), |_, s, now, _| {
         s.require(&[Phase::Announced])?;
         let until = now.plus_millis(minutes * 60 * 1000);
-        Ok(vec![public(
-            "confirmation_opened",
-            json!({ "until": until.to_rfc3339(), "minutes": minutes }),
-        )])
+        Ok(vec![to_all(Body::ConfirmationOpened { until, minutes })])
     })
     .await?;
     Ok(())
@@ -646,22 +694,29 @@ pub async fn confirm(
     let org = actor.org_id.clone();
     act(app, id, actor.into(), |_, s, now, _| {
         if s.line_of(&org).is_none() {
-            return Err(
-                Refusal::Forbidden("only a tenderer whose bid was announced confirms its line")
-                    .into(),
-            );
+            return Err(Refusal::Forbidden(
+                "only a tenderer whose bid was announced confirms its line",
+            )
+            .into());
         }
         s.may_confirm(&org, n, now)?;
-        let line = s.line_of_number(n).cloned().unwrap_or_default();
+        let line = s
+            .line_of_number(n)
+            .map(|l| serde_json::to_value(l).expect("a line serialises"))
+            .unwrap_or_default();
         let sha = hex::encode(ring::digest::digest(
             &ring::digest::SHA256,
             &crate::canonical::canonicalize(&line),
         ));
-        Ok(vec![Pending {
-            kind: "line_confirmed",
-            audience: Audience::Party(org.clone()),
-            body: json!({ "n": n, "org_id": org.to_string(), "org_name": actor.org_name, "line_sha256": sha }),
-        }])
+        Ok(vec![to(
+            Audience::Party(org.clone()),
+            Body::LineConfirmed {
+                n,
+                org_id: org.to_string(),
+                org_name: actor.org_name.to_string(),
+                line_sha256: sha,
+            },
+        )])
     })
     .await?;
     Ok(())
@@ -697,14 +752,16 @@ pub async fn object(
             s.line_of_number(n).ok_or(Refusal::NotFound("line"))?;
         }
         raised = s.objections.len() as i64 + 1;
-        Ok(vec![Pending {
-            kind: "objection_raised",
-            audience: Audience::Party(org.clone()),
-            body: json!({
-                "id": raised, "n": input.line, "org_id": org.to_string(),
-                "org_name": actor.org_name, "text": text,
-            }),
-        }])
+        Ok(vec![to(
+            Audience::Party(org.clone()),
+            Body::ObjectionRaised {
+                id: raised,
+                n: input.line,
+                org_id: org.to_string(),
+                org_name: actor.org_name.to_string(),
+                text: text.clone(),
+            },
+        )])
     })
     .await?;
     Ok(raised)
@@ -732,11 +789,13 @@ pub async fn answer(
                 Refusal::BadInput(format!("objection {objection} is already answered")).into(),
             );
         }
-        Ok(vec![Pending {
-            kind: "objection_answered",
-            audience: Audience::Party(org.clone()),
-            body: json!({ "id": objection, "answer": text }),
-        }])
+        Ok(vec![to(
+            Audience::Party(org.clone()),
+            Body::ObjectionAnswered {
+                id: objection,
+                answer: text.clone(),
+            },
+        )])
     })
     .await?;
     Ok(())
@@ -764,8 +823,12 @@ pub async fn suspend(
                 Err(Refusal::BadInput("the opening is already suspended".into()).into())
             }
             (false, None) => Err(Refusal::BadInput("the opening is not suspended".into()).into()),
-            (true, None) => Ok(vec![public("suspended", json!({ "reason": reason }))]),
-            (false, Some(_)) => Ok(vec![public("resumed", json!({ "reason": reason }))]),
+            (true, None) => Ok(vec![to_all(Body::Suspended {
+                reason: reason.clone(),
+            })]),
+            (false, Some(_)) => Ok(vec![to_all(Body::Resumed {
+                reason: reason.clone(),
+            })]),
         }
     })
     .await?;
@@ -781,11 +844,13 @@ pub async fn conclude(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Va
     act(app, id, actor.into(), |t, s, now, events| {
         s.may_conclude(now)?;
         // The record covers every event before the conclusion.
-        let rec = record::build(t, events, &now.to_rfc3339());
-        let sha = record::sha256(&rec);
-        let signature = record::sign(&app.log.signer, id.as_str(), &sha);
-        let body = json!({ "record_sha256": sha, "signature": signature });
-        Ok(vec![public("concluded", body)])
+        let rec = record::build(t, events, &now.to_rfc3339())?;
+        let record_sha256 = record::sha256(&rec);
+        let signature = record::sign(&app.log.signer, id.as_str(), &record_sha256);
+        Ok(vec![to_all(Body::Concluded {
+            record_sha256,
+            signature,
+        })])
     })
     .await?;
     report(app, id).await
@@ -795,19 +860,20 @@ pub async fn conclude(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Va
 pub async fn report(app: &AppState, id: &TenderId) -> Result<Value, OpeningError> {
     let t = tender(app, id).await?;
     let events = all_events(app, id).await?;
-    let Some(end) = events.iter().position(|e| e.kind == "concluded") else {
-        let s = OpeningState::fold(&events);
+    let s = OpeningState::fold(&events)?;
+    let Some((record_sha256, signature, at)) = s.concluded else {
         return Err(Refusal::WrongPhase {
             phase: s.phase().as_str(),
         }
         .into());
     };
-    let concluded = &events[end];
-    let rec = record::build(&t, &events[..end], &concluded.at.to_rfc3339());
+    // The record covers the events before the conclusion, which is the last event.
+    let end = events.len() - 1;
+    let rec = record::build(&t, &events[..end], &at.to_rfc3339())?;
     Ok(json!({
         "record": rec,
-        "record_sha256": concluded.body["record_sha256"],
-        "signature": concluded.body["signature"],
+        "record_sha256": record_sha256,
+        "signature": signature,
     }))
 }
 
@@ -822,7 +888,7 @@ pub async fn state(
         advance(app, id).await?;
     }
     let v = viewer(actor, &t);
-    let s = OpeningState::fold(&all_events(app, id).await?);
+    let s = OpeningState::fold(&all_events(app, id).await?)?;
     let mut out = s.view(&v);
     out["viewer"] = json!({ "role": v.role, "org_id": v.org.as_ref().map(|o| o.to_string()), "line": v.org.as_ref().and_then(|o| s.line_of(o)) });
     out["deadline"] = t.spec.schedule.bid_deadline.to_rfc3339().into();

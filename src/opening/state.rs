@@ -1,6 +1,7 @@
 //! The opening's state as a fold over its events, and the rules that say which action each phase
 //! allows. Pure: no clock reads, no storage; the use cases pass the time and the actor in.
 
+use super::event::{Body, Custodian, EventError, Line, OrderLine};
 use super::{Audience, OpeningEvent, Viewer};
 use crate::domain::{OrgId, Timestamp};
 use serde::Serialize;
@@ -103,12 +104,12 @@ pub struct OpeningState {
     pub phase: Option<Phase>,
     pub suspended: Option<String>,
     pub count: Option<i64>,
-    /// `box_closed.order`: `{n, lot_id, commitment}` in announcement order.
-    pub order: Vec<Value>,
+    /// `box_closed.order`, in announcement order.
+    pub order: Vec<OrderLine>,
     /// Line number → bond status.
     pub bonds: BTreeMap<i64, String>,
     pub k: Option<i64>,
-    pub custodians: Vec<Value>,
+    pub custodians: Vec<Custodian>,
     pub release_until: Option<Timestamp>,
     /// Custodians whose release has been announced.
     pub released: BTreeSet<i64>,
@@ -116,7 +117,7 @@ pub struct OpeningState {
     /// The latest progress per line: shares released.
     pub progress: BTreeMap<i64, i64>,
     /// Announced lines, in order.
-    pub lines: Vec<Value>,
+    pub lines: Vec<Line>,
     pub confirmation_until: Option<Timestamp>,
     /// Line → (seq, at) of its confirmation.
     pub confirmed: BTreeMap<i64, (i64, Timestamp)>,
@@ -126,143 +127,149 @@ pub struct OpeningState {
     pub concluded: Option<(String, String, Timestamp)>,
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_string()
-}
-
 impl OpeningState {
-    pub fn fold(events: &[OpeningEvent]) -> Self {
+    /// The state the events say; an event that does not parse stops the fold with its error.
+    pub fn fold(events: &[OpeningEvent]) -> Result<Self, EventError> {
         let mut s = OpeningState::default();
         for e in events {
-            s.apply(e);
+            s.apply(e)?;
         }
-        s
+        Ok(s)
     }
 
     pub fn phase(&self) -> Phase {
         self.phase.unwrap_or(Phase::Scheduled)
     }
 
-    pub fn apply(&mut self, e: &OpeningEvent) {
+    pub fn apply(&mut self, e: &OpeningEvent) -> Result<(), EventError> {
+        let body = e.typed()?;
         self.last_seq = e.seq;
-        let b = &e.body;
-        match e.kind.as_str() {
-            "lobby_opened" => self.phase = Some(Phase::Lobby),
-            "signed_in" => self.participants.push(Participant {
-                org_id: text(b, "org_id"),
-                org_name: text(b, "org_name"),
-                role: text(b, "role"),
+        match body {
+            Body::LobbyOpened { .. } => self.phase = Some(Phase::Lobby),
+            Body::SignedIn {
+                org_id,
+                org_name,
+                role,
+            } => self.participants.push(Participant {
+                org_id,
+                org_name,
+                role,
                 at: e.at.to_rfc3339(),
                 audience: e.audience.clone(),
             }),
-            "sign_ins_disclosed" => {
-                for p in b["participants"].as_array().into_iter().flatten() {
+            Body::SignInsDisclosed { participants } => {
+                for p in participants {
                     self.participants.push(Participant {
-                        org_id: text(p, "org_id"),
-                        org_name: text(p, "org_name"),
-                        role: text(p, "role"),
-                        at: text(p, "at"),
+                        org_id: p.org_id,
+                        org_name: p.org_name,
+                        role: p.role,
+                        at: p.at,
                         audience: e.audience.clone(),
                     });
                 }
             }
-            "box_closed" => {
+            Body::BoxClosed { count, order } => {
                 self.phase = Some(Phase::Closed);
-                self.count = b["count"].as_i64();
-                self.order = b["order"].as_array().cloned().unwrap_or_default();
+                self.count = Some(count);
+                self.order = order;
             }
-            "opening_failed" => self.phase = Some(Phase::Failed),
-            "bonds_checked" => {
-                for l in b["lines"].as_array().into_iter().flatten() {
-                    if let Some(n) = l["n"].as_i64() {
-                        self.bonds.insert(n, text(l, "bond"));
-                    }
+            Body::OpeningFailed { .. } => self.phase = Some(Phase::Failed),
+            Body::BondsChecked { lines } => {
+                for l in lines {
+                    self.bonds.insert(l.n, l.bond);
                 }
             }
-            "decryption_started" => {
+            Body::DecryptionStarted {
+                k,
+                custodians,
+                release_until,
+            } => {
                 self.phase = Some(Phase::Decrypting);
-                self.k = b["k"].as_i64();
-                self.custodians = b["custodians"].as_array().cloned().unwrap_or_default();
-                self.release_until = b["release_until"]
-                    .as_str()
-                    .and_then(|t| Timestamp::parse(t).ok());
+                self.k = Some(k);
+                self.custodians = custodians;
+                self.release_until = Some(release_until);
             }
-            "shares_released" => {
-                if let Some(i) = b["custodian"].as_i64() {
-                    self.released.insert(i);
-                }
-                for p in b["progress"].as_array().into_iter().flatten() {
-                    if let (Some(n), Some(r)) = (p["n"].as_i64(), p["released"].as_i64()) {
-                        self.progress.insert(n, r);
-                    }
+            Body::SharesReleased {
+                custodian,
+                progress,
+                ..
+            } => {
+                self.released.insert(custodian);
+                for p in progress {
+                    self.progress.insert(p.n, p.released);
                 }
             }
-            "custodians_missing" => self.missing_reported = true,
-            "bid_announced" => {
+            Body::CustodiansMissing { .. } => self.missing_reported = true,
+            Body::BidAnnounced(line) => {
                 self.phase = Some(Phase::Announcing);
-                self.lines.push(b.clone());
+                self.lines.push(*line);
             }
-            "announcement_complete" => self.phase = Some(Phase::Announced),
-            "confirmation_opened" => {
+            Body::AnnouncementComplete { .. } => self.phase = Some(Phase::Announced),
+            Body::ConfirmationOpened { until, .. } => {
                 self.phase = Some(Phase::Confirming);
-                self.confirmation_until =
-                    b["until"].as_str().and_then(|t| Timestamp::parse(t).ok());
+                self.confirmation_until = Some(until);
             }
-            "line_confirmed" => {
-                if let Some(n) = b["n"].as_i64() {
-                    self.confirmed.insert(n, (e.seq, e.at));
-                }
+            Body::LineConfirmed { n, .. } => {
+                self.confirmed.insert(n, (e.seq, e.at));
             }
-            "objection_raised" => self.objections.push((
+            Body::ObjectionRaised {
+                id,
+                n,
+                org_id,
+                org_name,
+                text,
+            } => self.objections.push((
                 Objection {
-                    id: b["id"].as_i64().unwrap_or_default(),
-                    n: b["n"].as_i64(),
-                    org_id: text(b, "org_id"),
-                    org_name: text(b, "org_name"),
-                    text: text(b, "text"),
+                    id,
+                    n,
+                    org_id: org_id.clone(),
+                    org_name,
+                    text,
                     raised_at: e.at.to_rfc3339(),
                     answer: None,
                     answered_at: None,
                 },
-                OrgId::from_stored(text(b, "org_id")),
+                OrgId::from_stored(org_id),
             )),
-            "objection_answered" => {
-                let id = b["id"].as_i64();
-                if let Some((o, _)) = self.objections.iter_mut().find(|(o, _)| Some(o.id) == id) {
-                    o.answer = Some(text(b, "answer"));
+            Body::ObjectionAnswered { id, answer } => {
+                if let Some((o, _)) = self.objections.iter_mut().find(|(o, _)| o.id == id) {
+                    o.answer = Some(answer);
                     o.answered_at = Some(e.at.to_rfc3339());
                 }
             }
-            "suspended" => {
-                self.suspended = Some(text(b, "reason"));
+            Body::Suspended { reason } => {
+                self.suspended = Some(reason.clone());
                 self.suspensions.push(Suspension {
-                    reason: text(b, "reason"),
+                    reason,
                     at: e.at.to_rfc3339(),
                     resumed_at: None,
                     resume_reason: None,
                 });
             }
-            "resumed" => {
+            Body::Resumed { reason } => {
                 self.suspended = None;
                 if let Some(s) = self.suspensions.last_mut() {
                     s.resumed_at = Some(e.at.to_rfc3339());
-                    s.resume_reason = Some(text(b, "reason"));
+                    s.resume_reason = Some(reason);
                 }
             }
-            "concluded" => {
+            Body::Concluded {
+                record_sha256,
+                signature,
+            } => {
                 self.phase = Some(Phase::Concluded);
-                self.concluded = Some((text(b, "record_sha256"), text(b, "signature"), e.at));
+                self.concluded = Some((record_sha256, signature, e.at));
             }
-            _ => {}
         }
+        Ok(())
     }
 
     /// The line number of `org`'s bid, if it has one that counts (once announced).
     pub fn line_of(&self, org: &OrgId) -> Option<i64> {
         self.lines
             .iter()
-            .find(|l| l["org_id"].as_str() == Some(org.as_str()))
-            .and_then(|l| l["n"].as_i64())
+            .find(|l| l.org_id == org.as_str())
+            .map(|l| l.n)
     }
 
     /// A hall action needs a live, unsuspended opening in one of `phases`.
@@ -318,11 +325,7 @@ impl OpeningState {
 
     pub fn may_confirm(&self, org: &OrgId, n: i64, now: Timestamp) -> Result<(), Refusal> {
         self.require_window(now)?;
-        if self
-            .line_of_number(n)
-            .map(|l| l["org_id"].as_str() == Some(org.as_str()))
-            != Some(true)
-        {
+        if self.line_of_number(n).map(|l| l.org_id == org.as_str()) != Some(true) {
             return Err(Refusal::NotYourLine { n });
         }
         if self.confirmed.contains_key(&n) {
@@ -331,8 +334,20 @@ impl OpeningState {
         Ok(())
     }
 
-    pub fn line_of_number(&self, n: i64) -> Option<&Value> {
-        self.lines.iter().find(|l| l["n"].as_i64() == Some(n))
+    pub fn line_of_number(&self, n: i64) -> Option<&Line> {
+        self.lines.iter().find(|l| l.n == n)
+    }
+
+    /// The custodians as `decryption_started` named them, each with whether it has released.
+    pub fn custodians_released(&self) -> Vec<Value> {
+        self.custodians
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(c).expect("a custodian serialises");
+                v["released"] = Value::Bool(self.released.contains(&c.index));
+                v
+            })
+            .collect()
     }
 
     /// The state as `viewer` may see it (docs/opening.md, "Who sees what").
@@ -355,7 +370,7 @@ impl OpeningState {
             .filter(|n| {
                 viewer.hall
                     || self.line_of_number(*n).is_some_and(|l| {
-                        viewer.org.as_ref().map(|o| o.as_str()) == l["org_id"].as_str()
+                        viewer.org.as_ref().map(|o| o.as_str()) == Some(l.org_id.as_str())
                     })
             })
             .collect();
@@ -366,12 +381,7 @@ impl OpeningState {
             "order": self.order,
             "bonds": self.bonds.iter().map(|(n, b)| serde_json::json!({"n": n, "bond": b})).collect::<Vec<_>>(),
             "k": self.k,
-            "custodians": self.custodians.iter().map(|c| {
-                let mut c = c.clone();
-                let released = c["index"].as_i64().is_some_and(|i| self.released.contains(&i));
-                c["released"] = Value::Bool(released);
-                c
-            }).collect::<Vec<_>>(),
+            "custodians": self.custodians_released(),
             "release_until": self.release_until.map(|t| t.to_rfc3339()),
             "progress": self.progress.iter().map(|(n, r)| serde_json::json!({"n": n, "released": r})).collect::<Vec<_>>(),
             "lines": self.lines,
@@ -389,6 +399,8 @@ impl OpeningState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Money;
+    use crate::opening::event::Line;
     use serde_json::json;
 
     const BASE: i64 = 1_800_000_000_000;
@@ -397,50 +409,121 @@ mod tests {
         Timestamp::from_stored(BASE + ms)
     }
 
-    fn until_a_minute() -> Value {
-        json!({ "until": at(60_000).to_rfc3339() })
+    fn until_a_minute() -> Body {
+        Body::ConfirmationOpened {
+            until: at(60_000),
+            minutes: 1,
+        }
     }
 
-    fn ev(seq: i64, kind: &str, body: Value) -> OpeningEvent {
-        OpeningEvent {
-            seq,
-            at: at(1_000 * seq),
-            kind: kind.into(),
-            audience: Audience::Public,
-            body,
+    fn ev(seq: i64, body: Body) -> OpeningEvent {
+        OpeningEvent::new(seq, at(1_000 * seq), Audience::Public, &body)
+    }
+
+    pub(crate) fn line(n: i64, org: &str) -> Line {
+        Line {
+            n,
+            lot_id: "lot-1".into(),
+            org_id: org.into(),
+            org_name: org.into(),
+            commitment: format!("c{n}"),
+            bond: "received".into(),
+            status: "opened".into(),
+            price_fen: Some(Money::from_fen(100 * n).unwrap()),
+            duration_days: json!(90),
+            quality: None,
+            reason: Value::Null,
+            fault: None,
+            announced_key: Value::Null,
+        }
+    }
+
+    fn objection(id: i64, org: &str, text: &str) -> Body {
+        Body::ObjectionRaised {
+            id,
+            n: Some(1),
+            org_id: org.into(),
+            org_name: org.into(),
+            text: text.into(),
         }
     }
 
     fn announced() -> Vec<OpeningEvent> {
         vec![
-            ev(1, "lobby_opened", json!({})),
-            ev(2, "box_closed", json!({"count": 3, "order": []})),
-            ev(3, "decryption_started", json!({"k": 3, "custodians": []})),
-            ev(4, "bid_announced", json!({"n": 1, "org_id": "a"})),
-            ev(5, "bid_announced", json!({"n": 2, "org_id": "b"})),
-            ev(6, "announcement_complete", json!({"lines": 2})),
+            ev(
+                1,
+                Body::LobbyOpened {
+                    deadline: at(1_800_000),
+                },
+            ),
+            ev(
+                2,
+                Body::BoxClosed {
+                    count: 3,
+                    order: vec![],
+                },
+            ),
+            ev(
+                3,
+                Body::DecryptionStarted {
+                    k: 3,
+                    custodians: vec![],
+                    release_until: at(3_600_000),
+                },
+            ),
+            ev(4, Body::BidAnnounced(Box::new(line(1, "a")))),
+            ev(5, Body::BidAnnounced(Box::new(line(2, "b")))),
+            ev(6, Body::AnnouncementComplete { lines: 2 }),
         ]
     }
 
     #[test]
     fn the_fold_follows_the_ceremony() {
         let mut events = announced();
-        let s = OpeningState::fold(&events);
+        let s = OpeningState::fold(&events).unwrap();
         assert_eq!(s.phase(), Phase::Announced);
         assert_eq!(s.line_of(&OrgId::from_stored("b".into())), Some(2));
-        events.push(ev(7, "confirmation_opened", until_a_minute()));
-        let s = OpeningState::fold(&events);
+        events.push(ev(7, until_a_minute()));
+        let s = OpeningState::fold(&events).unwrap();
         assert_eq!(s.phase(), Phase::Confirming);
         assert_eq!(s.last_seq, 7);
     }
 
     #[test]
+    fn a_stored_event_the_hall_does_not_write_stops_the_fold() {
+        let mut events = announced();
+        events.push(OpeningEvent {
+            seq: 7,
+            at: at(7_000),
+            kind: "bid_withdrawn".into(),
+            audience: Audience::Public,
+            body: json!({ "n": 1 }),
+        });
+        assert_eq!(
+            OpeningState::fold(&events).unwrap_err(),
+            EventError::UnknownKind {
+                seq: 7,
+                kind: "bid_withdrawn".into()
+            }
+        );
+        // A renamed price is not a price of 0 (which would win a lowest-price evaluation).
+        let mut events = announced();
+        let body = events[3].body.as_object_mut().unwrap();
+        let price = body.remove("price_fen").unwrap();
+        body.insert("price".into(), price);
+        assert!(matches!(
+            OpeningState::fold(&events),
+            Err(EventError::Malformed { seq: 4, .. })
+        ));
+    }
+
+    #[test]
     fn confirmation_is_for_ones_own_line_once_and_within_the_window() {
         let mut events = announced();
-        events.push(ev(7, "confirmation_opened", until_a_minute()));
+        events.push(ev(7, until_a_minute()));
         let a = OrgId::from_stored("a".into());
         let inside = at(59_999);
-        let s = OpeningState::fold(&events);
+        let s = OpeningState::fold(&events).unwrap();
         assert_eq!(s.may_confirm(&a, 1, inside), Ok(()));
         assert_eq!(
             s.may_confirm(&a, 2, inside),
@@ -450,8 +533,16 @@ mod tests {
             s.may_confirm(&a, 1, at(60_000)),
             Err(Refusal::WindowClosed { .. })
         ));
-        events.push(ev(8, "line_confirmed", json!({"n": 1})));
-        let s = OpeningState::fold(&events);
+        events.push(ev(
+            8,
+            Body::LineConfirmed {
+                n: 1,
+                org_id: "a".into(),
+                org_name: "a".into(),
+                line_sha256: "00".into(),
+            },
+        ));
+        let s = OpeningState::fold(&events).unwrap();
         assert_eq!(
             s.may_confirm(&a, 1, inside),
             Err(Refusal::AlreadyConfirmed { n: 1 })
@@ -461,14 +552,24 @@ mod tests {
     #[test]
     fn a_suspended_opening_refuses_everything_until_resumed() {
         let mut events = announced();
-        events.push(ev(7, "suspended", json!({"reason": "网络故障"})));
-        let s = OpeningState::fold(&events);
+        events.push(ev(
+            7,
+            Body::Suspended {
+                reason: "网络故障".into(),
+            },
+        ));
+        let s = OpeningState::fold(&events).unwrap();
         assert!(matches!(
             s.require(&[Phase::Announced]),
             Err(Refusal::Suspended { .. })
         ));
-        events.push(ev(8, "resumed", json!({"reason": "已恢复"})));
-        let s = OpeningState::fold(&events);
+        events.push(ev(
+            8,
+            Body::Resumed {
+                reason: "已恢复".into(),
+            },
+        ));
+        let s = OpeningState::fold(&events).unwrap();
         assert_eq!(s.require(&[Phase::Announced]), Ok(()));
         assert_eq!(s.suspensions[0].resume_reason.as_deref(), Some("已恢复"));
     }
@@ -476,14 +577,10 @@ mod tests {
     #[test]
     fn conclusion_waits_for_the_window_and_every_answer() {
         let mut events = announced();
-        events.push(ev(7, "confirmation_opened", until_a_minute()));
-        events.push(ev(
-            8,
-            "objection_raised",
-            json!({"id": 1, "n": 1, "org_id": "a", "text": "价格读错"}),
-        ));
+        events.push(ev(7, until_a_minute()));
+        events.push(ev(8, objection(1, "a", "价格读错")));
         let after = at(60_000);
-        let s = OpeningState::fold(&events);
+        let s = OpeningState::fold(&events).unwrap();
         assert!(matches!(
             s.may_conclude(at(1)),
             Err(Refusal::WindowOpen { .. })
@@ -494,21 +591,22 @@ mod tests {
         );
         events.push(ev(
             9,
-            "objection_answered",
-            json!({"id": 1, "answer": "已核对"}),
+            Body::ObjectionAnswered {
+                id: 1,
+                answer: "已核对".into(),
+            },
         ));
-        assert_eq!(OpeningState::fold(&events).may_conclude(after), Ok(()));
+        assert_eq!(
+            OpeningState::fold(&events).unwrap().may_conclude(after),
+            Ok(())
+        );
     }
 
     #[test]
     fn a_tenderer_sees_only_its_own_objections() {
         let mut events = announced();
-        events.push(ev(
-            7,
-            "objection_raised",
-            json!({"id": 1, "n": 1, "org_id": "a", "text": "x"}),
-        ));
-        let s = OpeningState::fold(&events);
+        events.push(ev(7, objection(1, "a", "x")));
+        let s = OpeningState::fold(&events).unwrap();
         let a = Viewer {
             hall: false,
             role: "tenderer",

@@ -97,7 +97,8 @@ async fn bid_verify_checks_a_concluded_opening_and_names_a_line_the_hall_rewrote
         .unwrap();
     let end = events.iter().position(|e| e.kind == "concluded").unwrap();
     let t = app.app.store.get_tender(&tender).await.unwrap();
-    let record = bidhall::opening::record::build(&t, &events[..end], &events[end].at.to_rfc3339());
+    let record =
+        bidhall::opening::record::build(&t, &events[..end], &events[end].at.to_rfc3339()).unwrap();
     let sha = bidhall::opening::record::sha256(&record);
     let signature = bidhall::opening::record::sign(&app.app.log.signer, &b.tender, &sha);
     set_body(

@@ -1005,8 +1005,10 @@ async fn the_bonds_catch_up_with_an_award_whose_follow_up_was_lost() {
             json!({}),
         )
     };
-    let notice = json!({ "org_id": winner, "line": 1, "price_fen": 96_000_000,
-        "performance_bond_fen": 4_800_000,
+    // The notice as the hall writes it: a stored body is parsed strictly (docs/award.md).
+    let notice = json!({ "rank": 1, "org_id": winner, "org_name": "甲", "line": 1,
+        "price_fen": 96_000_000, "performance_bond_fen": 4_800_000,
+        "issued_at": notice_at.to_rfc3339(),
         "contract_due": notice_at.plus_days(30).to_rfc3339() });
     app.app
         .store
