@@ -176,6 +176,40 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// Every API request that presents a bearer session token is checked here, before its route: an
+/// unknown or expired token is refused with 401 even on routes the public may use, so a stale client
+/// never silently acts as the public (docs/api.md, "Signing in"). A known one is remembered for the
+/// route's own extractor. Committee members' tokens (`bhm_`) are the evaluation routes' to check.
+pub async fn known_bearer(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let bearer = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let checked = req.uri().path().starts_with("/api/");
+    if let Some(token) =
+        bearer.filter(|t| checked && !t.starts_with(crate::award::member::TOKEN_PREFIX))
+    {
+        let Some(token) = SessionToken::parse(&token) else {
+            return ApiError::unauthenticated().into_response();
+        };
+        match authenticate(&app, &token).await {
+            Ok(Some(actor)) => {
+                req.extensions_mut().insert(actor);
+            }
+            Ok(None) => return ApiError::unauthenticated().into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    next.run(req).await
+}
+
 /// The client's network address: the socket's peer, or — when the peer is a configured trusted
 /// proxy (`BIDHALL_TRUSTED_PROXY`) — the last address of its `X-Forwarded-For`. `None` when the
 /// server runs without connection info (a router tested in process).

@@ -100,7 +100,11 @@ pub fn router(app: AppState) -> Router {
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });
-    api.layer(axum::middleware::from_fn(guard::guard))
+    api.layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        extract::known_bearer,
+    ))
+    .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -107,7 +107,9 @@ fn expect(route: &str, w: Who, s: Stage) -> Option<Expect> {
         // A member's token opens the evaluation's routes only: elsewhere it is worth no more
         // than no token (refused where the public is; on public routes it is ignored or 401).
         return Some(match expect_of(route, Public, s, s >= Opened)? {
-            Allowed => Elsewhere("public route; an unknown bearer token there is issue 15's"),
+            Allowed => {
+                Elsewhere("public route: a member token is no session, and is ignored there")
+            }
             Elsewhere(why) => Elsewhere(why),
             _ if route.contains(" /api/") => Refused,
             _ => Elsewhere("pages do not take a member's bearer token"),

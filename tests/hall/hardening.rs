@@ -242,3 +242,34 @@ async fn a_nul_in_the_address_or_in_a_body_is_refused_with_invalid_field_on_both
     );
     assert_eq!(app.log_size().await, size);
 }
+
+/// docs/api.md: a token that is present but unknown is refused even where the public may read, so a
+/// stale client never silently acts as the public (it was ignored on the notice board and others).
+#[tokio::test]
+async fn an_unknown_bearer_token_is_refused_on_every_api_route_even_public_ones() {
+    let app = TestApp::spawn().await;
+    let forged = format!("bh_{}", "A".repeat(43));
+    for path in [
+        "/api/notices",
+        "/api/log/entries",
+        "/api/draws",
+        "/api/registry/rules",
+        "/api/time-custodian/key",
+    ] {
+        assert_eq!(app.get(path, None).await.status, StatusCode::OK, "{path}");
+        for bad in [forged.as_str(), "not-a-token"] {
+            let r = app.get(path, Some(bad)).await;
+            assert_eq!(
+                (r.status, r.code()),
+                (StatusCode::UNAUTHORIZED, "unauthenticated"),
+                "{path}"
+            );
+        }
+        let good = app.sign_in("tenderer1").await;
+        assert_eq!(
+            app.get(path, Some(&good)).await.status,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}
