@@ -8,6 +8,8 @@ pub mod hub;
 pub mod record;
 pub mod service;
 pub mod state;
+#[cfg(test)]
+mod vectors;
 
 use crate::domain::{OrgId, Timestamp};
 use serde::Serialize;

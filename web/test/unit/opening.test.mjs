@@ -310,3 +310,27 @@ test('an event that is not JSON or has no seq is skipped', () => {
   h.sockets[0].send(ceremony()[0]);
   assert.deepEqual(h.delivered.map((e) => e.seq), [1]);
 });
+
+test('the browser folds the hall\'s vector ceremony as the hall does, for every viewer', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = JSON.parse(await readFile(new URL('../../../docs/vectors/opening-events-v1.json', import.meta.url), 'utf8'));
+  const sees = (viewer, a) => a === 'public'
+    || (a === 'hall' && viewer.hall)
+    || (a.party !== undefined && (viewer.hall || a.party === viewer.org_id))
+    || (a.own !== undefined && a.own === viewer.org_id);
+  assert.ok(doc.viewers.length >= 4);
+  for (const viewer of doc.viewers) {
+    const seen = doc.events.filter((e) => sees(viewer, e.audience));
+    assert.deepEqual(seen.map((e) => e.seq), viewer.shown.seqs, viewer.name);
+    const s = foldAll(emptyState(), seen.map(({ seq, at, kind, body }) => ({ seq, at, kind, body })));
+    const shown = {
+      phase: s.phase,
+      count: s.count,
+      participants: s.participants.map((p) => [p.org_name, p.role]),
+      lines: tableRows(s).filter((r) => r.line).map((r) => [r.n, r.line.status, r.line.price_fen ?? null, r.line.fault ?? null]),
+      objections: s.objections.length,
+    };
+    const { seqs, ...want } = viewer.shown;
+    assert.deepEqual(shown, want, viewer.name);
+  }
+});
