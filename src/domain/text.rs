@@ -1,5 +1,5 @@
 //! Bounded text from users: a single `Line` (titles, names) or multi-line `Prose` (descriptions).
-//! Control characters are refused; HTML is kept as typed and escaped by the templates, never stripped.
+//! Control, invisible and direction-changing characters are refused; HTML is kept as typed and escaped by the templates, never stripped.
 
 use super::InvalidValue;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,26 @@ fn check(s: &str, min: usize, max: usize, multiline: bool) -> Result<String, Inv
             "must not contain control characters",
         ));
     }
+    if let Some(c) = trimmed.chars().find(|c| invisible(*c)) {
+        return Err(InvalidValue::new(
+            "invisible_character",
+            format!(
+                "must not contain the invisible or direction-changing character U+{:04X}",
+                c as u32
+            ),
+        ));
+    }
     Ok(trimmed.to_string())
+}
+
+/// Characters that change how text reads without showing themselves: zero-width spaces and joiners,
+/// direction marks, embeddings, overrides and isolates, the word joiner family and a BOM. In a
+/// name they make two organisations look alike or reverse what a reader sees (a "Trojan source"
+/// spoof); the hall's text is Chinese and Latin, which never needs them.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 /// One line of text, trimmed, between `MIN` and `MAX` characters.
@@ -84,6 +103,28 @@ impl<const MAX: usize> From<Prose<MAX>> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_and_direction_changing_characters_are_refused_in_lines_and_prose() {
+        for spoof in [
+            "沈阳\u{200B}建设",
+            "\u{FEFF}沈阳建设",
+            "沈阳\u{202E}设建",
+            "沈阳\u{2066}建设\u{2069}",
+            "沈阳\u{200D}建设",
+        ] {
+            assert_eq!(
+                Line::<1, 100>::parse(spoof).unwrap_err().rule,
+                "invisible_character",
+                "{spoof:?}"
+            );
+            assert_eq!(
+                Prose::<100>::parse(spoof).unwrap_err().rule,
+                "invisible_character"
+            );
+        }
+        assert!(Line::<1, 100>::parse("沈阳·建设（集团）有限公司 Ltd.").is_ok());
+    }
 
     #[test]
     fn lines_are_trimmed_and_bounded() {

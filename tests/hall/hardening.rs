@@ -273,3 +273,40 @@ async fn an_unknown_bearer_token_is_refused_on_every_api_route_even_public_ones(
         );
     }
 }
+
+/// A name that reads like another company's, through invisible or direction-changing characters,
+/// is refused with the field and the rule.
+#[tokio::test]
+async fn a_name_with_invisible_or_bidi_characters_is_refused() {
+    let app = TestApp::spawn().await;
+    for (i, name) in [
+        "华建\u{200B}集团有限公司",
+        "\u{202E}司公限有团集建华",
+        "\u{FEFF}华建集团有限公司",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = app
+            .post(
+                "/api/register",
+                None,
+                json!({
+                    "organisation": { "role": "tenderer", "name": name, "credit_code": format!("91210100MA0Y6{i:05}"), "region": "沈阳市" },
+                    "user": { "login": format!("spoof{i}"), "display_name": "张三", "password": bidhall::demo::password() }
+                }),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}: {:?}",
+            r.body
+        );
+        assert_eq!(
+            r.body["error"]["details"]["rule"], "invisible_character",
+            "{:?}",
+            r.body
+        );
+    }
+}
