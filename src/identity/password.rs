@@ -88,6 +88,91 @@ impl std::fmt::Debug for PasswordHash {
     }
 }
 
+/// Passwords too common to keep anything out: the top of every leaked list, keyboard walks and
+/// the hall's own words. Compared in lower case with spaces, `-`, `_` and `.` left out.
+const COMMON: &[&str] = &[
+    "1234567890",
+    "0123456789",
+    "12345678910",
+    "1234567890a",
+    "a1234567890",
+    "123456789a",
+    "1234567890123",
+    "0987654321",
+    "1122334455",
+    "1357924680",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "p@ssw0rd123",
+    "qwertyuiop",
+    "qwertyuiop123",
+    "qwerty123456",
+    "asdfghjkl",
+    "asdfghjkl123",
+    "zxcvbnm123",
+    "1qaz2wsx3edc",
+    "qazwsxedc123",
+    "iloveyou123",
+    "abc1234567",
+    "abcd123456",
+    "abcdefghij",
+    "aaaaaaaaaa",
+    "woaini1314",
+    "woaini520",
+    "5201314520",
+    "1314520520",
+    "admin12345",
+    "administrator",
+    "welcome123",
+    "changeme123",
+    "letmein123",
+    "bidhall123",
+    "bidhall1234",
+    "bidhallbidhall",
+    "zhaobiao123",
+    "toubiao123",
+    "gonggongziyuan",
+];
+
+/// May `password` be set for a new account? Refuses what a guesser tries first: the common
+/// passwords, a single repeated character, a run of consecutive digits or letters, and a
+/// password made of the account's own words (`context`: login, name, organisation, credit code).
+pub fn check_new(password: &Password, context: &[&str]) -> Result<(), InvalidValue> {
+    let plain: String = password
+        .0
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
+        .collect();
+    let weak = |why: &str| Err(InvalidValue::new("weak_password", why.to_string()));
+    if COMMON.contains(&plain.as_str()) {
+        return weak("this password is among the first any guesser tries");
+    }
+    let chars: Vec<char> = plain.chars().collect();
+    if chars.windows(2).all(|w| w[0] == w[1]) {
+        return weak("a password of one repeated character is guessed at once");
+    }
+    let step = |w: &[char]| (w[1] as i32) - (w[0] as i32);
+    if chars.len() > 1 && chars.windows(2).all(|w| step(w) == 1 || step(w) == -1) {
+        return weak("a run of consecutive characters is guessed at once");
+    }
+    for word in context {
+        let w: String = word
+            .to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
+            .collect();
+        if w.chars().count() >= 4 && (plain.contains(&w) || w.contains(&plain)) {
+            return weak("a password made of the account's own login or names is guessed at once");
+        }
+    }
+    Ok(())
+}
+
 /// Runs password hashing on the blocking pool, at most one hash per core at a time: a flood of
 /// sign-ins waits its turn there instead of stalling the async workers that serve everyone else.
 pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
@@ -107,6 +192,41 @@ pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_trivial_and_self_derived_passwords_are_refused_for_new_accounts() {
+        let p = |s: &str| Password::parse(s).unwrap();
+        for weak in [
+            "1234567890",
+            "Password123",
+            "qwerty-uiop",
+            "aaaaaaaaaaaa",
+            "abcdefghijkl",
+            "9876543210",
+        ] {
+            assert_eq!(
+                check_new(&p(weak), &[]).unwrap_err().rule,
+                "weak_password",
+                "{weak}"
+            );
+        }
+        assert_eq!(
+            check_new(&p("zhangwei2027!"), &["zhangwei", "张伟"])
+                .unwrap_err()
+                .rule,
+            "weak_password"
+        );
+        for fine in [
+            "bidhall-demo-2026",
+            "correct horse battery",
+            "a long enough password",
+        ] {
+            assert!(
+                check_new(&p(fine), &["agent", "沈阳市公共资源交易中心"]).is_ok(),
+                "{fine}"
+            );
+        }
+    }
 
     #[test]
     fn right_password_verifies_and_wrong_one_does_not() {

@@ -68,6 +68,20 @@ impl NewOrganisation {
 }
 
 impl NewUser {
+    /// The new account's password must not be one a guesser tries first, nor made of its own words.
+    fn check_password(&self, org: &str, credit_code: &str) -> Result<(), IdentityError> {
+        super::password::check_new(
+            &self.password,
+            &[
+                self.login.as_str(),
+                self.display_name.as_str(),
+                org,
+                credit_code,
+            ],
+        )
+        .map_err(IdentityError::Invalid)
+    }
+
     fn build(self, org: &OrgId, now: Timestamp) -> User {
         User {
             id: UserId::generate(),
@@ -121,7 +135,7 @@ pub async fn register_tenderer(
             "only tenderers register themselves; other organisations are registered by the platform",
         ))));
     }
-    let now = app.clock.now();
+    user.check_password(org.name.as_str(), org.credit_code.as_str())?;
     let org = org.build(now);
     let user = user.build(&org.id, now);
     let audit = AuditEvent::new(
@@ -156,6 +170,7 @@ pub async fn create_user(
         Err(StoreError::NotFound) => return Err(IdentityError::UnknownOrganisation.into()),
         Err(e) => return Err(e.into()),
     };
+    new.check_password(org.name.as_str(), org.credit_code.as_str())?;
     let user = new.build(&org.id, app.clock.now());
     let audit = AuditEvent::new(
         "user_created",

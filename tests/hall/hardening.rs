@@ -310,3 +310,38 @@ async fn a_name_with_invisible_or_bidi_characters_is_refused() {
         );
     }
 }
+
+/// `1234567890` passed the length check; a password made of the login or the company's name too.
+#[tokio::test]
+async fn a_new_account_s_password_may_not_be_common_trivial_or_its_own_name() {
+    let app = TestApp::spawn().await;
+    for (i, (login, password)) in [
+        ("weak1", "1234567890"),
+        ("weak2", "password123"),
+        ("zhangsan2027", "zhangsan2027!"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = app
+            .post(
+                "/api/register",
+                None,
+                json!({
+                    "organisation": { "role": "tenderer", "name": format!("弱口令{i}有限公司"), "credit_code": format!("91210100MA0Y4{i:05}"), "region": "沈阳市" },
+                    "user": { "login": login, "display_name": "张三", "password": password }
+                }),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{password}: {:?}",
+            r.body
+        );
+        assert_eq!(
+            r.body["error"]["details"]["rule"], "weak_password",
+            "{password}"
+        );
+    }
+}
