@@ -82,13 +82,16 @@ impl NewUser {
         .map_err(IdentityError::Invalid)
     }
 
-    fn build(self, org: &OrgId, now: Timestamp) -> User {
+    /// The user to store; its password is hashed on the hashing pool, as at sign-in.
+    async fn build(self, org: &OrgId, now: Timestamp) -> User {
+        let password = self.password;
+        let password_hash = super::password::hashing(move || password.hash()).await;
         User {
             id: UserId::generate(),
             org_id: org.clone(),
             login: self.login,
             display_name: self.display_name,
-            password_hash: self.password.hash(),
+            password_hash,
             created_at: now,
         }
     }
@@ -137,7 +140,7 @@ pub async fn register_tenderer(
     }
     user.check_password(org.name.as_str(), org.credit_code.as_str())?;
     let org = org.build(now);
-    let user = user.build(&org.id, now);
+    let user = user.build(&org.id, now).await;
     let audit = AuditEvent::new(
         "tenderer_registered",
         None,
@@ -171,7 +174,7 @@ pub async fn create_user(
         Err(e) => return Err(e.into()),
     };
     new.check_password(org.name.as_str(), org.credit_code.as_str())?;
-    let user = new.build(&org.id, app.clock.now());
+    let user = new.build(&org.id, app.clock.now()).await;
     let audit = AuditEvent::new(
         "user_created",
         None,

@@ -148,7 +148,7 @@ pub async fn viewer_of(
 /// Numbers, stores and logs `pending` after event `after`, then broadcasts them.
 async fn append(
     app: &AppState,
-    id: &TenderId,
+    t: &Tender,
     after: i64,
     pending: Vec<Pending>,
     actor: AuditActor,
@@ -166,18 +166,14 @@ async fn append(
         })
         .collect();
     // What concerns one tenderer (its sign-in in the lobby) is sealed until the box closes.
-    let deadline = if events.iter().any(|e| e.audience.party().is_some()) {
-        Some(app.store.get_tender(id).await?.spec.schedule.bid_deadline)
-    } else {
-        None
-    };
+    let (id, deadline) = (&t.id, t.spec.schedule.bid_deadline);
     let audits = events
         .iter()
         .map(|e| {
             let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &e.canonical()));
             let facts = json!({ "seq": e.seq, "event": e.kind, "sha256": sha });
-            match (e.audience.party(), deadline) {
-                (Some(_), Some(deadline)) => AuditEvent::about_a_tenderer(
+            match e.audience.party() {
+                Some(_) => AuditEvent::about_a_tenderer(
                     "opening_event",
                     id,
                     deadline,
@@ -185,7 +181,7 @@ async fn append(
                     now,
                     facts,
                 ),
-                _ => AuditEvent::new("opening_event", Some(id), actor.clone(), now, facts),
+                None => AuditEvent::new("opening_event", Some(id), actor.clone(), now, facts),
             }
         })
         .collect();
@@ -231,7 +227,7 @@ where
         if pending.is_empty() {
             return Ok(Vec::new());
         }
-        match append(app, id, s.last_seq, pending, actor.clone(), now).await {
+        match append(app, &t, s.last_seq, pending, actor.clone(), now).await {
             Err(StoreError::Conflict(_)) => continue,
             r => return Ok(r?),
         }

@@ -249,28 +249,7 @@ mod tests {
                 "js_opening_conn_",
                 &["connecting", "open", "reconnecting", "closed"],
             ),
-            (
-                "js_opening_ev_",
-                &[
-                    "lobby_opened",
-                    "signed_in",
-                    "box_closed",
-                    "opening_failed",
-                    "bonds_checked",
-                    "decryption_started",
-                    "shares_released",
-                    "custodians_missing",
-                    "bid_announced",
-                    "announcement_complete",
-                    "confirmation_opened",
-                    "line_confirmed",
-                    "objection_raised",
-                    "objection_answered",
-                    "suspended",
-                    "resumed",
-                    "concluded",
-                ],
-            ),
+            ("js_opening_ev_", crate::opening::event::KINDS),
         ];
         for (prefix, list) in codes {
             assert!(
