@@ -2,6 +2,7 @@
 //! events per tender (docs/opening.md). The events are the truth; the state, the hall page and the
 //! signed opening record are folds over them. Nothing here broadcasts an event before it is stored.
 
+pub mod decide;
 pub mod driver;
 pub mod event;
 pub mod hub;

@@ -2,6 +2,7 @@
 //! and appends its events after the last one it folded — retried on a fresh fold if another
 //! writer (this process's watcher, or another process) came first. Broadcast follows the commit.
 
+use super::decide::{bounded, decide, Command, DecideError, NamedCustodian, Reading, Situation};
 use super::event::{self as ev, Body, EventError};
 use super::hub::Lock;
 use super::record;
@@ -11,8 +12,8 @@ use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::bids::opening::{decrypt_ready, release_time_shares};
 use crate::bids::service::BidError;
-use crate::bonds::{BondReceipt, BondStatus};
-use crate::domain::{LotId, Money, OrgId, TenderId, Timestamp};
+use crate::bonds::BondReceipt;
+use crate::domain::{Money, OrgId, TenderId, Timestamp};
 use crate::identity::{Actor, Role};
 use crate::store::StoreError;
 use crate::tenders::access::{self, Action, Denied, Relations};
@@ -20,8 +21,7 @@ use crate::tenders::model::{CustodianKind, Tender, TenderState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Sign-in opens this long before the deadline.
-pub const LOBBY_MS: i64 = 30 * 60 * 1000;
+pub use super::decide::LOBBY_MS;
 const ATTEMPTS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,15 @@ impl From<EventError> for OpeningError {
         OpeningError::Store(StoreError::Unavailable(format!(
             "a stored opening event does not parse: {e}"
         )))
+    }
+}
+
+impl From<DecideError> for OpeningError {
+    fn from(e: DecideError) -> Self {
+        match e {
+            DecideError::Refused(r) => OpeningError::Refused(r),
+            DecideError::Unreadable(e) => e.into(),
+        }
     }
 }
 
@@ -80,10 +89,6 @@ fn to(audience: Audience, body: Body) -> Pending {
         audience,
         body,
     }
-}
-
-fn to_all(body: Body) -> Pending {
-    to(Audience::Public, body)
 }
 
 /// An event for the hall's side only: the host, the supervisor (and, in the award, the committee).
@@ -199,35 +204,37 @@ async fn append(
     Ok(events)
 }
 
-/// Folds, decides (on the tender, the fold, the time and the events folded) and appends until the
-/// decision lands on the latest fold.
-async fn act<F>(
+/// Loads the tender and its events, decides `command` on them (`decide.rs`) and appends what it
+/// decides, until the decision lands on the latest fold.
+async fn act(
     app: &AppState,
     id: &TenderId,
     actor: AuditActor,
-    mut decide: F,
-) -> Result<Vec<OpeningEvent>, OpeningError>
-where
-    F: FnMut(
-        &Tender,
-        &OpeningState,
-        Timestamp,
-        &[OpeningEvent],
-    ) -> Result<Vec<Pending>, OpeningError>,
-{
+    command: &Command<'_>,
+) -> Result<Vec<OpeningEvent>, OpeningError> {
     // Writers of one tender queue here rather than race (other processes still may: then the
     // store's append check sends us round again).
     let _writing = app.openings.lock(id, Lock::Write).await;
     for _ in 0..ATTEMPTS {
         let t = tender(app, id).await?;
         let events = all_events(app, id).await?;
-        let s = OpeningState::fold(&events)?;
+        let state = OpeningState::fold(&events)?;
         let now = app.clock.now();
-        let pending = decide(&t, &s, now, &events)?;
-        if pending.is_empty() {
+        let at = Situation {
+            tender: &t,
+            state: &state,
+            now,
+            events: &events,
+        };
+        let decided = decide(&at, command)?;
+        if decided.is_empty() {
             return Ok(Vec::new());
         }
-        match append(app, &t, s.last_seq, pending, actor.clone(), now).await {
+        let pending = decided
+            .into_iter()
+            .map(|d| to(d.audience, d.body))
+            .collect();
+        match append(app, &t, state.last_seq, pending, actor.clone(), now).await {
             Err(StoreError::Conflict(_)) => continue,
             r => return Ok(r?),
         }
@@ -271,7 +278,7 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     } else {
         Vec::new()
     };
-    let names = custodian_names(app, &t).await?;
+    let custodians = custodian_names(app, &t).await?;
     let (bonds, guarantees) = if matches!(phase, Phase::Scheduled | Phase::Lobby | Phase::Closed) {
         // Desk-recorded bonds and bid bonds the bank paid into the ledger both count, and so do
         // electronic guarantees.
@@ -281,103 +288,14 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     } else {
         (Vec::new(), Vec::new())
     };
-    let release_ms = app.config.release_window_minutes * 60 * 1000;
-    act(app, id, AuditActor::System, |t, s, now, _| {
-        let mut p = Vec::new();
-        let mut phase = s.phase();
-        if phase == Phase::Scheduled && now >= deadline.plus_millis(-LOBBY_MS) {
-            p.push(to_all(Body::LobbyOpened { deadline }));
-            phase = Phase::Lobby;
-        }
-        if matches!(phase, Phase::Scheduled | Phase::Lobby) && now >= deadline {
-            let order: Vec<ev::OrderLine> = bids
-                .iter()
-                .enumerate()
-                .map(|(i, b)| ev::OrderLine {
-                    n: i as i64 + 1,
-                    lot_id: b.lot_id.clone(),
-                    commitment: b.commitment.clone(),
-                })
-                .collect();
-            p.push(to_all(Body::BoxClosed { count: bids.len() as i64, order }));
-            // Who signed in from the lobby, kept from the hall until now (法 第二十二条).
-            let lobby: Vec<ev::DisclosedSignIn> = s
-                .participants
-                .iter()
-                .filter(|p| matches!(p.audience, Audience::Own(_)))
-                .map(|p| ev::DisclosedSignIn {
-                    org_id: p.org_id.clone(),
-                    org_name: p.org_name.clone(),
-                    role: p.role.clone(),
-                    at: p.at.clone(),
-                })
-                .collect();
-            if !lobby.is_empty() {
-                p.push(to(Audience::Hall, Body::SignInsDisclosed { participants: lobby }));
-            }
-            phase = Phase::Closed;
-            if bids.len() < 3 {
-                p.push(to_all(Body::OpeningFailed {
-                    count: bids.len() as i64,
-                    rule: "min_three_bids".into(),
-                    article: "条例44".into(),
-                    message: format!(
-                        "{} bid(s) by the deadline; fewer than 3 tenderers, so the tender fails and is tendered again (招标投标法实施条例 第四十四条)",
-                        bids.len()
-                    ),
-                }));
-                return Ok(p);
-            }
-        }
-        if phase == Phase::Closed && s.suspended.is_none() {
-            let lines: Vec<ev::BondLine> = bids
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    let required = t
-                        .spec
-                        .lots
-                        .iter()
-                        .find(|l| l.id.as_str() == b.lot_id)
-                        .map_or(Money::ZERO, |l| l.bid_bond_fen);
-                    // Only bonds received by the deadline count.
-                    let on_time: Vec<BondReceipt> =
-                        bonds.iter().filter(|r| r.received_at <= deadline).cloned().collect();
-                    let mut status = BondStatus::of(required, &b.lot_id, &b.org_id, &on_time);
-                    if status == BondStatus::Missing
-                        && LotId::parse(&b.lot_id).is_ok_and(|lot| {
-                            crate::bonds::guarantee::covers_bid_bond(
-                                &guarantees, id, &lot, &b.org_id, required, deadline,
-                            )
-                        })
-                    {
-                        status = BondStatus::Guaranteed;
-                    }
-                    ev::BondLine {
-                        n: i as i64 + 1,
-                        bond: status.as_str().to_string(),
-                        required_fen: required,
-                    }
-                })
-                .collect();
-            p.push(to_all(Body::BondsChecked { lines }));
-            let custodians: Vec<ev::Custodian> = names
-                .iter()
-                .map(|(i, kind, name)| ev::Custodian {
-                    index: i64::from(*i),
-                    kind: kind.clone(),
-                    org_name: name.clone(),
-                })
-                .collect();
-            p.push(to_all(Body::DecryptionStarted {
-                k: i64::from(t.spec.custodians.k),
-                custodians,
-                release_until: now.plus_millis(release_ms),
-            }));
-        }
-        Ok(p)
-    })
-    .await?;
+    let tick = Command::Tick {
+        bids: &bids,
+        bonds: &bonds,
+        guarantees: &guarantees,
+        custodians: &custodians,
+        release_ms: app.config.release_window_minutes * 60 * 1000,
+    };
+    act(app, id, AuditActor::System, &tick).await?;
 
     // Step 2: decryption and the announcement, while not suspended.
     let s = OpeningState::fold(&all_events(app, id).await?)?;
@@ -389,108 +307,48 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         let _decrypting = app.openings.lock(id, Lock::Decrypt).await;
         // The time-release custodian opens every header once; once its release is announced
         // there is nothing left for it to do.
-        let time_release_done = names
+        let time_release_done = custodians
             .iter()
-            .any(|(i, kind, _)| kind == "time_release" && s.released.contains(&i64::from(*i)));
+            .any(|c| c.kind == "time_release" && s.released.contains(&i64::from(c.index)));
         if !time_release_done {
             release_time_shares(app, id).await?;
         }
         let window_closed = s.release_until.is_some_and(|u| app.clock.now() >= u);
         decrypt_ready(app, &t, window_closed).await?;
     }
-    let shares = app.store.released_shares(id).await?;
+    let shares: Vec<(String, u8)> = app
+        .store
+        .released_shares(id)
+        .await?
+        .into_iter()
+        .map(|(bid, index, _)| (bid, index))
+        .collect();
     let outcomes = app.store.openings(id).await?;
-    let mut lines = Vec::new();
+    let mut readings = Vec::new();
     for (i, b) in bids.iter().enumerate() {
         let outcome = outcomes
             .iter()
             .find(|(bid, _)| *bid == b.id)
-            .map(|(_, o)| o);
-        let name = app
-            .store
-            .get_organisation(&b.org_id)
-            .await?
-            .name
-            .as_str()
-            .to_string();
-        lines.push((i as i64 + 1, b, outcome.cloned(), name));
+            .map(|(_, o)| o.clone());
+        let name = app.store.get_organisation(&b.org_id).await?.name;
+        readings.push(Reading {
+            n: i as i64 + 1,
+            bid: b,
+            outcome,
+            name: name.as_str().to_string(),
+        });
     }
-    act(app, id, AuditActor::System, |t, s, now, _| {
-        if !matches!(s.phase(), Phase::Decrypting | Phase::Announcing) || s.suspended.is_some() {
-            return Ok(Vec::new());
-        }
-        let mut p = Vec::new();
-        let progress: Vec<ev::Progress> = lines
-            .iter()
-            .map(|(n, b, _, _)| ev::Progress {
-                n: *n,
-                released: shares.iter().filter(|(bid, _, _)| *bid == b.id).count() as i64,
-                needed: i64::from(t.spec.custodians.k),
-            })
-            .collect();
-        let mut released_by: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
-        released_by.sort_unstable();
-        released_by.dedup();
-        for index in released_by {
-            if !s.released.contains(&i64::from(index)) {
-                let by = names
-                    .iter()
-                    .find(|(i, _, _)| *i == index)
-                    .map(|(_, _, n)| n.clone())
-                    .unwrap_or_default();
-                p.push(to_all(Body::SharesReleased {
-                    custodian: i64::from(index),
-                    by,
-                    progress: progress.clone(),
-                }));
-            }
-        }
-        // The window's end names every custodian that has not released, before what the shares
-        // released in time open is announced.
-        if !s.missing_reported && s.release_until.is_some_and(|u| now >= u) {
-            let released: Vec<u8> = shares.iter().map(|(_, i, _)| *i).collect();
-            let missing: Vec<ev::MissingCustodian> = names
-                .iter()
-                .filter(|(i, _, _)| !released.contains(i))
-                .map(|(i, _, name)| ev::MissingCustodian {
-                    index: i64::from(*i),
-                    org_name: name.clone(),
-                })
-                .collect();
-            let waiting: Vec<i64> = lines
-                .iter()
-                .filter(|(_, _, o, _)| o.is_none())
-                .map(|(n, _, _, _)| *n)
-                .collect();
-            if !missing.is_empty() {
-                p.push(to_all(Body::CustodiansMissing { missing, waiting }));
-            }
-        }
-        let mut announced = s.lines.len();
-        for (n, b, outcome, name) in lines.iter().skip(announced) {
-            let Some(outcome) = outcome else { break };
-            let bond = s.bonds.get(n).cloned().unwrap_or_else(|| "missing".into());
-            p.push(to_all(Body::BidAnnounced(Box::new(announcement(
-                *n, b, name, outcome, &bond,
-            )))));
-            announced += 1;
-        }
-        if announced == lines.len() {
-            p.push(to_all(Body::AnnouncementComplete {
-                lines: announced as i64,
-            }));
-        }
-        Ok(p)
-    })
-    .await?;
+    let announce = Command::Announce {
+        readings: &readings,
+        shares: &shares,
+        custodians: &custodians,
+    };
+    act(app, id, AuditActor::System, &announce).await?;
     Ok(())
 }
 
 /// Each custodian's index, kind and the name the hall shows.
-async fn custodian_names(
-    app: &AppState,
-    t: &Tender,
-) -> Result<Vec<(u8, Value, String)>, OpeningError> {
+async fn custodian_names(app: &AppState, t: &Tender) -> Result<Vec<NamedCustodian>, OpeningError> {
     let mut out = Vec::new();
     for (i, m) in t.spec.custodians.members.iter().enumerate() {
         let index = i as u8 + 1;
@@ -508,59 +366,9 @@ async fn custodian_names(
             }
             _ => String::new(),
         };
-        out.push((index, kind, name));
+        out.push(NamedCustodian { index, kind, name });
     }
     Ok(out)
-}
-
-/// A bid's line as read out: its terms, or why it could not be opened and whose fault that is.
-fn announcement(n: i64, b: &crate::bids::Bid, name: &str, outcome: &Value, bond: &str) -> ev::Line {
-    let mut line = ev::Line {
-        n,
-        lot_id: b.lot_id.clone(),
-        org_id: b.org_id.to_string(),
-        org_name: name.to_string(),
-        commitment: b.commitment.clone(),
-        bond: bond.to_string(),
-        status: "failed".into(),
-        price_fen: None,
-        duration_days: Value::Null,
-        quality: None,
-        reason: Value::Null,
-        fault: None,
-        announced_key: Value::Null,
-    };
-    if outcome["status"] != "opened" {
-        line.reason = outcome["reason"].clone();
-        // The stored outcome says "the tenderer" or "custodian i"; the announcement says
-        // `tenderer` or `custodian i`.
-        line.fault = match outcome["fault"].as_str() {
-            Some("the tenderer") => Some("tenderer".into()),
-            Some(other) => Some(other.into()),
-            None => None,
-        };
-        return line;
-    }
-    let bid = &outcome["bid"];
-    let price = bid["price_fen"]
-        .as_i64()
-        .or_else(|| bid["price_fen"].as_str().and_then(|s| s.parse().ok()))
-        .filter(|p| *p > 0)
-        .and_then(|p| Money::from_fen(p).ok());
-    let Some(price) = price else {
-        line.reason = "bid.json has no valid price_fen".into();
-        line.fault = Some("tenderer".into());
-        return line;
-    };
-    line.status = "opened".into();
-    line.announced_key = outcome["announced_key"].clone();
-    line.price_fen = Some(price);
-    line.duration_days = bid["duration_days"].clone();
-    line.quality = match (&bid["quality_commitment"], &bid["quality"]) {
-        (Value::String(q), _) | (_, Value::String(q)) => Some(q.clone()),
-        _ => None,
-    };
-    line
 }
 
 /// A custodian releases its shares; the hall then opens and announces what they make decryptable.
@@ -580,53 +388,25 @@ pub async fn release(
 pub async fn sign_in(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Value, OpeningError> {
     advance(app, id).await?;
     let t = tender(app, id).await?;
-    let v = viewer(Some(actor), &t);
     let has_bid = app
         .store
         .counted_bids(id)
         .await?
         .iter()
         .any(|b| b.org_id == actor.org_id);
-    if !(v.hall || (v.role == "tenderer" && has_bid)) {
-        return Err(Refusal::Forbidden(
-            "only the host, the supervisor and tenderers with a bid that counts sign in",
-        )
-        .into());
-    }
-    let org = actor.org_id.to_string();
-    let audience = if v.hall {
-        Audience::Public
-    } else if access::hall_knows_the_tenderers(&t, app.clock.now()) {
-        Audience::Party(actor.org_id.clone())
-    } else {
-        Audience::Own(actor.org_id.clone())
+    let viewer = viewer(Some(actor), &t);
+    let command = Command::SignIn {
+        viewer: &viewer,
+        org_name: actor.org_name.as_str(),
+        has_bid,
     };
+    act(app, id, actor.into(), &command).await?;
     let signed_in = Body::SignedIn {
-        org_id: org.clone(),
+        org_id: actor.org_id.to_string(),
         org_name: actor.org_name.to_string(),
-        role: v.role.to_string(),
+        role: viewer.role.to_string(),
     };
-    let body = ev::split(&signed_in).1;
-    act(app, id, actor.into(), |_, s, _, _| {
-        if s.phase() == Phase::Scheduled {
-            return Err(Refusal::WrongPhase { phase: "scheduled" }.into());
-        }
-        if s.phase().is_over() {
-            return Err(Refusal::WrongPhase {
-                phase: s.phase().as_str(),
-            }
-            .into());
-        }
-        if s.participants
-            .iter()
-            .any(|p| p.org_id == org && p.role == v.role)
-        {
-            return Ok(Vec::new());
-        }
-        Ok(vec![to(audience.clone(), signed_in.clone())])
-    })
-    .await?;
-    Ok(body)
+    Ok(ev::split(&signed_in).1)
 }
 
 /// The access policy's answer for the ceremony's actions (when they may happen is the
@@ -648,16 +428,6 @@ fn supervisor_only(actor: &Actor, t: &Tender) -> Result<(), Denied> {
     allowed(actor, t, Action::SuperviseOpening)
 }
 
-fn bounded(text: &str, field: &str, max: usize) -> Result<String, Refusal> {
-    let t = text.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(Refusal::BadInput(format!(
-            "{field}: between 1 and {max} characters"
-        )));
-    }
-    Ok(t.to_string())
-}
-
 /// The host opens confirmation for `minutes` once every bid is announced.
 pub async fn open_window(
     app: &AppState,
@@ -667,15 +437,7 @@ pub async fn open_window(
 ) -> Result<(), OpeningError> {
     advance(app, id).await?;
     host_only(actor, &tender(app, id).await?)?;
-    if !(1..=120).contains(&minutes) {
-        return Err(Refusal::BadInput("minutes: between 1 and 120".into()).into());
-    }
-    act(app, id, actor.into(), |_, s, now, _| {
-        s.require(&[Phase::Announced])?;
-        let until = now.plus_millis(minutes * 60 * 1000);
-        Ok(vec![to_all(Body::ConfirmationOpened { until, minutes })])
-    })
-    .await?;
+    act(app, id, actor.into(), &Command::OpenWindow { minutes }).await?;
     Ok(())
 }
 
@@ -687,34 +449,12 @@ pub async fn confirm(
     n: i64,
 ) -> Result<(), OpeningError> {
     tender(app, id).await?;
-    let org = actor.org_id.clone();
-    act(app, id, actor.into(), |_, s, now, _| {
-        if s.line_of(&org).is_none() {
-            return Err(Refusal::Forbidden(
-                "only a tenderer whose bid was announced confirms its line",
-            )
-            .into());
-        }
-        s.may_confirm(&org, n, now)?;
-        let line = s
-            .line_of_number(n)
-            .map(|l| serde_json::to_value(l).expect("a line serialises"))
-            .unwrap_or_default();
-        let sha = hex::encode(ring::digest::digest(
-            &ring::digest::SHA256,
-            &crate::canonical::canonicalize(&line),
-        ));
-        Ok(vec![to(
-            Audience::Party(org.clone()),
-            Body::LineConfirmed {
-                n,
-                org_id: org.to_string(),
-                org_name: actor.org_name.to_string(),
-                line_sha256: sha,
-            },
-        )])
-    })
-    .await?;
+    let command = Command::Confirm {
+        org: &actor.org_id,
+        org_name: actor.org_name.as_str(),
+        n,
+    };
+    act(app, id, actor.into(), &command).await?;
     Ok(())
 }
 
@@ -726,7 +466,7 @@ pub struct ObjectionInput {
     pub text: String,
 }
 
-/// A tenderer with a line raises an objection (异议) within the window.
+/// A tenderer with a line raises an objection (异议) within the window; answers its number.
 pub async fn object(
     app: &AppState,
     actor: &Actor,
@@ -734,33 +474,24 @@ pub async fn object(
     input: ObjectionInput,
 ) -> Result<i64, OpeningError> {
     tender(app, id).await?;
-    let text = bounded(&input.text, "text", 2000)?;
-    let org = actor.org_id.clone();
-    let mut raised = 0;
-    act(app, id, actor.into(), |_, s, now, _| {
-        if s.line_of(&org).is_none() {
-            return Err(
-                Refusal::Forbidden("only a tenderer whose bid was announced objects").into(),
-            );
-        }
-        s.require_window(now)?;
-        if let Some(n) = input.line {
-            s.line_of_number(n).ok_or(Refusal::NotFound("line"))?;
-        }
-        raised = s.objections.len() as i64 + 1;
-        Ok(vec![to(
-            Audience::Party(org.clone()),
-            Body::ObjectionRaised {
-                id: raised,
-                n: input.line,
-                org_id: org.to_string(),
-                org_name: actor.org_name.to_string(),
-                text: text.clone(),
-            },
-        )])
-    })
-    .await?;
-    Ok(raised)
+    let command = Command::Object {
+        org: &actor.org_id,
+        org_name: actor.org_name.as_str(),
+        line: input.line,
+        text: &input.text,
+    };
+    let appended = act(app, id, actor.into(), &command).await?;
+    appended
+        .iter()
+        .find_map(|e| match Body::parse(e.seq, &e.kind, &e.body) {
+            Ok(Body::ObjectionRaised { id, .. }) => Some(id),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            OpeningError::Store(StoreError::Unavailable(
+                "the objection was not recorded".into(),
+            ))
+        })
 }
 
 /// The host answers an objection, before the conclusion.
@@ -772,28 +503,7 @@ pub async fn answer(
     text: &str,
 ) -> Result<(), OpeningError> {
     host_only(actor, &tender(app, id).await?)?;
-    let text = bounded(text, "text", 2000)?;
-    act(app, id, actor.into(), |_, s, _, _| {
-        s.require(&[Phase::Confirming])?;
-        let (o, org) = s
-            .objections
-            .iter()
-            .find(|(o, _)| o.id == objection)
-            .ok_or(Refusal::NotFound("objection"))?;
-        if o.answer.is_some() {
-            return Err(
-                Refusal::BadInput(format!("objection {objection} is already answered")).into(),
-            );
-        }
-        Ok(vec![to(
-            Audience::Party(org.clone()),
-            Body::ObjectionAnswered {
-                id: objection,
-                answer: text.clone(),
-            },
-        )])
-    })
-    .await?;
+    act(app, id, actor.into(), &Command::Answer { objection, text }).await?;
     Ok(())
 }
 
@@ -806,28 +516,7 @@ pub async fn suspend(
     reason: &str,
 ) -> Result<(), OpeningError> {
     supervisor_only(actor, &tender(app, id).await?)?;
-    let reason = bounded(reason, "reason", 500)?;
-    act(app, id, actor.into(), |_, s, _, _| {
-        if s.phase().is_over() || s.phase() == Phase::Scheduled {
-            return Err(Refusal::WrongPhase {
-                phase: s.phase().as_str(),
-            }
-            .into());
-        }
-        match (suspend, &s.suspended) {
-            (true, Some(_)) => {
-                Err(Refusal::BadInput("the opening is already suspended".into()).into())
-            }
-            (false, None) => Err(Refusal::BadInput("the opening is not suspended".into()).into()),
-            (true, None) => Ok(vec![to_all(Body::Suspended {
-                reason: reason.clone(),
-            })]),
-            (false, Some(_)) => Ok(vec![to_all(Body::Resumed {
-                reason: reason.clone(),
-            })]),
-        }
-    })
-    .await?;
+    act(app, id, actor.into(), &Command::Suspend { suspend, reason }).await?;
     if !suspend {
         advance(app, id).await?;
     }
@@ -837,18 +526,10 @@ pub async fn suspend(
 /// The host concludes: the record is computed from the events, signed, and published.
 pub async fn conclude(app: &AppState, actor: &Actor, id: &TenderId) -> Result<Value, OpeningError> {
     host_only(actor, &tender(app, id).await?)?;
-    act(app, id, actor.into(), |t, s, now, events| {
-        s.may_conclude(now)?;
-        // The record covers every event before the conclusion.
-        let rec = record::build(t, events, &now.to_rfc3339())?;
-        let record_sha256 = record::sha256(&rec);
-        let signature = record::sign(&app.log.signer, id.as_str(), &record_sha256);
-        Ok(vec![to_all(Body::Concluded {
-            record_sha256,
-            signature,
-        })])
-    })
-    .await?;
+    let command = Command::Conclude {
+        signer: &app.log.signer,
+    };
+    act(app, id, actor.into(), &command).await?;
     report(app, id).await
 }
 

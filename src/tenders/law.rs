@@ -376,7 +376,7 @@ pub(crate) mod tests {
         assert_eq!(check_publication(&s, now), vec![]);
     }
 
-    fn published(now: Timestamp) -> Tender {
+    pub(crate) fn published(now: Timestamp) -> Tender {
         Tender {
             id: crate::domain::TenderId::generate(),
             project_id: crate::domain::ProjectId::generate(),
