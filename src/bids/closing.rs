@@ -36,6 +36,17 @@ pub async fn close_due_boxes(app: &AppState) -> Result<Vec<(TenderId, i64)>, Bid
     Ok(closed)
 }
 
+/// Closes this tender's box if its deadline has passed and it is still open: the opening calls
+/// this before its own closing, so that the ceremony never waits for the watcher.
+pub async fn close_if_due(app: &AppState, tender: &TenderId) -> Result<(), BidError> {
+    let now = app.clock.now();
+    let t = app.store.get_tender(tender).await?;
+    if now >= t.spec.schedule.bid_deadline && !app.store.box_is_closed(tender).await? {
+        close_one(app, tender, now).await?;
+    }
+    Ok(())
+}
+
 async fn close_one(
     app: &AppState,
     tender: &TenderId,

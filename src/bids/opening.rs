@@ -6,6 +6,10 @@
 //! What becomes public is the announced line and, for a v2 envelope, its announced key; never a
 //! released share (k of them rebuild the content key, which opens the bid documents).
 
+use super::custody::{
+    check_before_release, closing_list, refuse, ListedEnvelope, Party, Refusal, ReleaseCheck,
+    ServedHeader,
+};
 use super::service::BidError;
 use super::time_custodian::TimeCustodian;
 use super::{custodian_org, Bid};
@@ -15,12 +19,14 @@ use crate::domain::TenderId;
 use crate::identity::{Actor, Role};
 use crate::sealbox::envelope::{self, Header, ReleasedShare, PREFIX_LEN};
 use crate::sealbox::error::Fault;
+use crate::sealbox::keys::{CustodianPublicKey, TendererPublicKey};
 use crate::sealbox::tar::TarReader;
 use crate::tenders::model::{CustodianKind, Tender, TenderState};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::io::Read;
 
 pub(crate) async fn closed_tender(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
@@ -199,7 +205,11 @@ pub async fn release(
     Ok(accepted)
 }
 
-/// The time-release custodian opens and releases its shares, once the deadline has passed.
+/// The hall's time-release custodian releases its share of every counted bid, after the same
+/// checks a custodian's own client makes (`custody.rs`): against the closing list in the log, the
+/// tenderer's registered signing keys and the tender's custodian keys. A share its key cannot
+/// open is the tenderer's doing and decryption records it; any other refusal withholds the share
+/// and is logged once as `share_withheld`, naming the code and the party at fault.
 pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize, BidError> {
     let tender = closed_tender(app, id).await?;
     let Some(pos) = tender
@@ -217,12 +227,86 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
     let key = custodian
         .key_for(id.as_str(), index)
         .map_err(BidError::Storage)?;
+    let logged = tender_log(app, id).await?;
+    let withheld_before: Vec<(String, String)> = logged
+        .iter()
+        .filter(|(_, e)| e["type"] == "share_withheld" && e["payload"]["custodian"] == index)
+        .map(|(_, e)| {
+            let p = &e["payload"];
+            (
+                p["bid"].as_str().unwrap_or_default().to_string(),
+                p["code"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let mut custodian_keys = Vec::new();
+    for k in app.store.custodian_keys(id).await? {
+        let raw = B64
+            .decode(&k.public_key)
+            .map_err(|e| BidError::Storage(e.to_string()))?;
+        custodian_keys.push(
+            CustodianPublicKey::from_sec1(&raw).map_err(|e| BidError::Storage(e.to_string()))?,
+        );
+    }
+    let counted: HashMap<String, ListedEnvelope> = match logged_closing_list(id, &logged) {
+        Ok(list) => list.into_iter().map(|e| (e.bid_id.clone(), e)).collect(),
+        // The closing releases as soon as it has logged the list.
+        Err(r) if r.code == "box_not_closed" => return Ok(0),
+        Err(r) => {
+            // Without the logged list nothing shows which envelopes count: release nothing.
+            tracing::error!(tender = %id, code = r.code, "the time-release custodian releases nothing: {r}");
+            HashMap::new()
+        }
+    };
+    let check = ReleaseCheck {
+        tender: id.as_str(),
+        k: tender.spec.custodians.k,
+        custodians: &custodian_keys,
+        index,
+        counted: &counted,
+    };
     let mut released = 0;
     for bid in app.store.counted_bids(id).await? {
         let header = header_of(app, &bid).await?;
-        // A share the hall's own key cannot open is the tenderer's doing; decryption records it.
-        let Ok(share) = envelope::open_share(&header, index, &key) else {
-            continue;
+        let tenderer_keys: Vec<TendererPublicKey> = app
+            .store
+            .list_signing_keys(&bid.org_id)
+            .await?
+            .iter()
+            .filter_map(|k| TendererPublicKey::from_sec1(k.public_key.as_bytes()).ok())
+            .collect();
+        let served = ServedHeader {
+            bid_id: &bid.id,
+            header: header.as_bytes(),
+            tenderer_id: bid.org_id.as_str(),
+            tenderer_keys: &tenderer_keys,
+        };
+        let share = match check_before_release(&check, &served, &key) {
+            Ok(share) => share,
+            Err(r) if matches!(r.code, "share_undecryptable" | "share_not_committed") => continue,
+            Err(r) => {
+                let said = withheld_before
+                    .iter()
+                    .any(|(b, code)| *b == bid.commitment && code == r.code);
+                if !said {
+                    tracing::error!(tender = %id, bid = %bid.id, code = r.code, "the time-release custodian withholds its share: {r}");
+                    let audit = AuditEvent::new(
+                        "share_withheld",
+                        Some(id),
+                        AuditActor::System,
+                        app.clock.now(),
+                        json!({
+                            "bid": bid.commitment,
+                            "custodian": index,
+                            "by": "time-release",
+                            "code": r.code,
+                            "fault": r.fault.map(Party::code),
+                        }),
+                    );
+                    app.store.record_event(&audit).await?;
+                }
+                continue;
+            }
         };
         let audit = AuditEvent::new(
             "share_released",
@@ -247,6 +331,49 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
         }
     }
     Ok(released)
+}
+
+/// Every log entry of the tender, oldest first: its index and the entry as JSON.
+async fn tender_log(app: &AppState, id: &TenderId) -> Result<Vec<(i64, Value)>, BidError> {
+    let mut out = Vec::new();
+    let mut after = -1;
+    loop {
+        let page = app.store.audit_entries(Some(id), after, 1000).await?;
+        for e in &page {
+            let entry = serde_json::from_slice(&e.entry)
+                .map_err(|e| BidError::Storage(format!("a log entry does not parse: {e}")))?;
+            out.push((e.index, entry));
+        }
+        match page.last() {
+            Some(last) if page.len() == 1000 => after = last.index,
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The closing list in the tender's log entries (`box_closed` and the parts it names).
+fn logged_closing_list(
+    id: &TenderId,
+    log: &[(i64, Value)],
+) -> Result<Vec<ListedEnvelope>, Refusal> {
+    let Some((index, closing)) = log.iter().find(|(_, e)| e["type"] == "box_closed") else {
+        return Err(refuse(
+            "box_not_closed",
+            None,
+            format!("the log has no closing of tender {id}"),
+        ));
+    };
+    let lists: Vec<i64> =
+        serde_json::from_value(closing["payload"]["envelope_lists"].clone()).unwrap_or_default();
+    let parts: Vec<(i64, Value)> = lists
+        .iter()
+        .filter_map(|at| {
+            log.iter()
+                .find(|(i, _)| i == at)
+                .map(|(_, e)| (*at, e.clone()))
+        })
+        .collect();
+    closing_list(id.as_str(), *index, closing, &parts)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -274,6 +274,8 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     }
     // Step 1: what the clock alone decides.
     let bids = if app.clock.now() >= deadline {
+        // The box's closing list is in the log before the opening reads the bids out.
+        crate::bids::closing::close_if_due(app, id).await?;
         app.store.counted_bids(id).await?
     } else {
         Vec::new()

@@ -63,6 +63,8 @@ pub trait BidStore: Send + Sync {
     ) -> Result<Vec<(String, serde_json::Value)>, StoreError>;
     /// Published tenders whose deadline has passed and whose box is not closed yet.
     async fn boxes_due(&self, now: Timestamp) -> Result<Vec<TenderId>, StoreError>;
+    /// Whether the tender's box is closed.
+    async fn box_is_closed(&self, tender: &TenderId) -> Result<bool, StoreError>;
     /// Closes a box with the number of bids that count; `false` if it was already closed.
     async fn close_box(
         &self,
@@ -367,6 +369,16 @@ impl BidStore for SqlStore {
         rows.iter()
             .map(|r| Ok(TenderId::from_stored(r.try_get("id")?)))
             .collect()
+    }
+
+    async fn box_is_closed(&self, tender: &TenderId) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("SELECT 1 FROM closed_boxes WHERE tender_id = $1")
+                .bind(tender.to_string())
+                .fetch_optional(&self.read)
+                .await?
+                .is_some(),
+        )
     }
 
     async fn close_box(

@@ -689,7 +689,11 @@ async fn k_custodians_open_the_box_after_the_deadline_and_k_minus_one_cannot() {
         )
         .await;
     assert_eq!(early.code(), "too_early");
+    // the deadline passes and the box closes (the watcher would within a second)
     app.clock.set(b.deadline);
+    bidhall::bids::closing::close_due_boxes(&app.app)
+        .await
+        .unwrap();
     let (agent, supervisor) = (app.sign_in("agent").await, app.sign_in("supervisor").await);
     let url = format!("/api/tenders/{}/opening/decrypt", b.tender);
     // the time-release custodian releases by itself: 1 of k = 3

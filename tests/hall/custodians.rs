@@ -407,7 +407,20 @@ async fn a_header_altered_before_the_closing_is_the_halls_fault_unless_the_tende
     );
     assert_eq!(run.summary["bids"][0]["fault"], "hall");
     assert_eq!(run.summary["released"], 0);
-    assert_eq!(released_by(&app, &b).await, json!([1]));
+    // the hall's own time-release custodian makes the same checks: it withholds, and says why
+    assert_eq!(released_by(&app, &b).await, json!([]));
+    assert_eq!(
+        withheld(&app, &b).await,
+        vec![json!({"code": "bad_signature", "fault": "hall"})]
+    );
+    // the watcher's later passes do not say it again
+    bidhall::opening::service::advance(
+        &app.app,
+        &bidhall::domain::TenderId::parse(&b.tender).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(withheld(&app, &b).await.len(), 1);
 
     // a second box where the tenderer itself signed a header with another k
     let app = TestApp::spawn().await;
@@ -428,6 +441,23 @@ async fn a_header_altered_before_the_closing_is_the_halls_fault_unless_the_tende
     );
     assert_eq!(run.summary["bids"][0]["fault"], "tenderer");
     assert_eq!(run.summary["released"], 0);
+    assert_eq!(
+        withheld(&app, &b).await,
+        vec![json!({"code": "not_sealed_for", "fault": "tenderer"})]
+    );
+}
+
+/// The time-release custodian's `share_withheld` entries in the tender's log: code and fault.
+async fn withheld(app: &TestApp, b: &Box_) -> Vec<Value> {
+    let mut out = Vec::new();
+    for e in entries_of(app, &b.tender).await {
+        if e["kind"] == "share_withheld" {
+            let entry = entry(app, &e["index"]).await;
+            assert_eq!(entry["payload"]["by"], "time-release");
+            out.push(json!({"code": entry["payload"]["code"], "fault": entry["payload"]["fault"]}));
+        }
+    }
+    out
 }
 
 #[tokio::test]
