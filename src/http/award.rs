@@ -177,7 +177,7 @@ impl FromRequestParts<AppState> for Reader {
 
 /// The award as this viewer may see it: stage, candidates once publicised, objections (a
 /// count for the public), the notice and the contract.
-#[utoipa::path(get, path = "/api/tenders/{id}/award", tag = "award",
+#[utoipa::path(get, path = "/api/tenders/{id}/award", operation_id = "award_view", tag = "award",
     responses((status = 200, body = Object), (status = 404)))]
 async fn view(
     State(app): State<AppState>,
@@ -223,7 +223,7 @@ pub struct CodeInput {
 }
 
 /// A member signs in with its one-time code: a token for its seat of one tender's committee.
-#[utoipa::path(post, path = "/api/evaluation/sign-in", tag = "award", request_body = CodeInput,
+#[utoipa::path(post, path = "/api/evaluation/sign-in", operation_id = "evaluation_sign_in", tag = "award", request_body = CodeInput,
     responses((status = 200, body = MemberSignIn), (status = 401)))]
 async fn sign_in(
     State(app): State<AppState>,
@@ -340,7 +340,7 @@ async fn publicise(
 }
 
 /// A tenderer that bid objects to the candidates within the window.
-#[utoipa::path(post, path = "/api/tenders/{id}/award/objections", tag = "award",
+#[utoipa::path(post, path = "/api/tenders/{id}/award/objections", operation_id = "award_object", tag = "award",
     request_body = TextInput,
     responses((status = 201, body = Object), (status = 403), (status = 409)))]
 async fn object(
@@ -354,7 +354,7 @@ async fn object(
 }
 
 /// The owner or its agent answers an objection; an answer after 3 days is marked late.
-#[utoipa::path(post, path = "/api/tenders/{id}/award/objections/{objection}/answer", tag = "award",
+#[utoipa::path(post, path = "/api/tenders/{id}/award/objections/{objection}/answer", operation_id = "award_answer", tag = "award",
     request_body = TextInput,
     responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409)))]
 async fn answer(

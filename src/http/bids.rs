@@ -109,7 +109,7 @@ async fn custodians(
 }
 
 /// A custodian registers its public key for the tender (index is 1-based, in the tender's order).
-#[utoipa::path(post, path = "/api/tenders/{id}/custodians/{index}/key", request_body = NewCustodianKey,
+#[utoipa::path(post, path = "/api/tenders/{id}/custodians/{index}/key", operation_id = "register_custodian_key", request_body = NewCustodianKey,
     tag = "bid box", responses((status = 201, body = Object), (status = 403), (status = 409), (status = 422)))]
 async fn register_key(
     State(app): State<AppState>,

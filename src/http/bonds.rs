@@ -38,7 +38,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The owner's side says the contract is performed: the performance bond goes back.
-async fn performance_completed(
+#[utoipa::path(post, path = "/api/tenders/{id}/bonds/performance-completed", tag = "bonds",
+    params(("id" = String, Path, description = "the tender")),
+    responses((status = 200, description = "the refund instruction made", body = InstructionMade), (status = 403), (status = 404), (status = 409)))]
+pub(super) async fn performance_completed(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
     Path(id): Path<String>,
@@ -48,13 +51,23 @@ async fn performance_completed(
 }
 
 /// The trading centre returns a receipt that named no tender to its payer.
-async fn refund_unidentified(
+#[utoipa::path(post, path = "/api/ledger/receipts/{bank}/{txn}/refund", tag = "bonds",
+    params(("bank" = String, Path, description = "the bank's code"), ("txn" = String, Path, description = "the bank's transaction reference")),
+    responses((status = 200, description = "the refund instruction made", body = InstructionMade), (status = 403), (status = 404), (status = 409)))]
+pub(super) async fn refund_unidentified(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
     Path((bank, txn)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let made = service::refund_unidentified(&app, &actor, &bank, &txn).await?;
     Ok(Json(serde_json::json!({ "instruction_id": made })))
+}
+
+/// A refund instruction the hall made, by its id.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // the schema of a `json!` answer
+pub(super) struct InstructionMade {
+    instruction_id: String,
 }
 
 fn tender_id(s: &str) -> Result<TenderId, ApiError> {

@@ -22,14 +22,15 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/demo/clock", get(now).post(advance))
 }
 
-#[derive(Serialize)]
-struct ClockView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ClockView {
+    #[schema(value_type = String)]
     now: Timestamp,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Advance {
+pub(super) struct Advance {
     minutes: i64,
 }
 
@@ -42,14 +43,19 @@ fn demo_only(app: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn now(State(app): State<AppState>) -> Result<Json<ClockView>, ApiError> {
+/// The demo hall's clock (`serve --demo` only; 404 on real time).
+#[utoipa::path(get, path = "/api/demo/clock", tag = "demo", responses((status = 200, body = ClockView), (status = 404)))]
+pub(super) async fn now(State(app): State<AppState>) -> Result<Json<ClockView>, ApiError> {
     demo_only(&app)?;
     Ok(Json(ClockView {
         now: app.clock.now(),
     }))
 }
 
-async fn advance(
+/// The trading centre moves the demo hall's clock forward (`serve --demo` only).
+#[utoipa::path(post, path = "/api/demo/clock", tag = "demo", request_body = Advance,
+    responses((status = 200, body = ClockView), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(super) async fn advance(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiJson(a): ApiJson<Advance>,

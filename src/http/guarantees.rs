@@ -141,7 +141,7 @@ async fn upload(
 }
 
 /// A guarantee with its issuer's key, to verify it again.
-#[utoipa::path(get, path = "/api/guarantees/{id}", tag = "guarantees",
+#[utoipa::path(get, path = "/api/guarantees/{id}", operation_id = "guarantee_view", tag = "guarantees",
     responses((status = 200, body = Object), (status = 404)))]
 async fn view(
     State(app): State<AppState>,

@@ -72,7 +72,7 @@ fn session_cookie(app: &AppState, value: &str, max_age_secs: i64) -> HeaderValue
 
 /// Sign in with a login and password.
 #[utoipa::path(post, path = "/api/session", request_body = Credentials, tag = "identity",
-    responses((status = 200, body = SignedIn), (status = 401, description = "bad_credentials")))]
+    responses((status = 200, body = SignedIn), (status = 401, description = "bad_credentials"), (status = 429, description = "too many failed sign-ins for this login or address; `Retry-After` says when to try again")))]
 async fn sign_in(
     State(app): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -147,7 +147,7 @@ impl From<&Organisation> for OrganisationView {
 
 /// A tenderer registers itself and its first user.
 #[utoipa::path(post, path = "/api/register", request_body = Registration, tag = "identity",
-    responses((status = 201, body = OrganisationView), (status = 409), (status = 422)))]
+    responses((status = 201, body = OrganisationView), (status = 409), (status = 422), (status = 429, description = "too many registrations from this address; `Retry-After` says when to try again")))]
 async fn register(
     State(app): State<AppState>,
     ClientAddress(address): ClientAddress,

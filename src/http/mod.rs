@@ -6,6 +6,7 @@ mod auditlog;
 mod award;
 mod bids;
 mod bonds;
+mod contract;
 mod demo;
 mod draws;
 pub mod error;
@@ -59,6 +60,10 @@ use utoipa::OpenApi;
         bonds::tender_ledger, bonds::forfeit, bonds::hall_ledger,
         award::view, award::form_committee, award::issue_codes, award::sign_in, award::member_view, award::declare, award::score, award::draft_report, award::sign_report, award::final_report, award::publicise, award::object, award::answer, award::issue_notice, award::decline, award::record_contract,
         guarantees::register_issuer, guarantees::list_issuers, guarantees::upload, guarantees::view,
+        bonds::performance_completed, bonds::refund_unidentified,
+        reconciliations::list, reconciliations::run_one,
+        demo::now, demo::advance,
+        ops::healthz, ops::readyz, ops::metrics_text,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -71,13 +76,20 @@ use utoipa::OpenApi;
         (name = "guarantees", description = "Electronic guarantees (电子保函): issuers and verified guarantees"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
+        (name = "demo", description = "The demo hall's clock (serve --demo only)"),
+        (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI 3.1 document of the JSON API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The OpenAPI 3.1 document of the JSON API, as served (built once).
+pub fn openapi() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        contract::document(
+            serde_json::to_value(ApiDoc::openapi()).expect("the document serialises"),
+        )
+    })
 }
 
 pub fn router(app: AppState) -> Router {
@@ -97,7 +109,10 @@ pub fn router(app: AppState) -> Router {
         .merge(ops::router())
         .merge(demo::router())
         .merge(reconciliations::router())
-        .route("/api/openapi.json", get(|| async { Json(openapi()) }))
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(openapi().clone()) }),
+        )
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });
     api.layer(axum::middleware::from_fn_with_state(

@@ -269,7 +269,7 @@ where
 }
 
 /// 签到.
-#[utoipa::path(post, path = "/api/tenders/{id}/opening/sign-in", tag = "opening",
+#[utoipa::path(post, path = "/api/tenders/{id}/opening/sign-in", operation_id = "opening_sign_in", tag = "opening",
     responses((status = 200, body = Object), (status = 403), (status = 409)))]
 async fn sign_in(
     State(app): State<AppState>,
@@ -313,7 +313,7 @@ async fn confirm(
 }
 
 /// A tenderer raises an objection (异议).
-#[utoipa::path(post, path = "/api/tenders/{id}/opening/objections", tag = "opening",
+#[utoipa::path(post, path = "/api/tenders/{id}/opening/objections", operation_id = "opening_object", tag = "opening",
     request_body = ObjectionInput, responses((status = 201, body = Object), (status = 403), (status = 409)))]
 async fn object(
     State(app): State<AppState>,
@@ -338,7 +338,7 @@ pub struct ReasonInput {
 }
 
 /// The host answers an objection.
-#[utoipa::path(post, path = "/api/tenders/{id}/opening/objections/{objection}/answer", tag = "opening",
+#[utoipa::path(post, path = "/api/tenders/{id}/opening/objections/{objection}/answer", operation_id = "opening_answer", tag = "opening",
     request_body = TextInput, responses((status = 200, body = Object), (status = 403), (status = 409)))]
 async fn answer(
     State(app): State<AppState>,

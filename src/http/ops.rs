@@ -19,12 +19,21 @@ use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
 }
 
-async fn readyz(State(app): State<AppState>) -> Response {
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+pub(super) async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the store answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "`ready`", body = String, content_type = "text/plain"), (status = 503, description = "`store unavailable`", body = String, content_type = "text/plain")))]
+pub(super) async fn readyz(State(app): State<AppState>) -> Response {
     match app.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
@@ -54,7 +63,9 @@ pub fn prometheus() -> &'static PrometheusHandle {
 /// The metrics are the operator's: per-route counts would tell, while bidding is open, how many
 /// obtained documents or submitted bids (招标投标法 第二十二条). A scraper sends
 /// `Authorization: Bearer <BIDHALL_METRICS_TOKEN>`; a signed-in trading-centre user may look too.
-async fn metrics_text(State(app): State<AppState>, mut parts: Parts) -> Response {
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(("metrics_token" = []), ("session" = [])),
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"), (status = 401), (status = 403)))]
+pub(super) async fn metrics_text(State(app): State<AppState>, mut parts: Parts) -> Response {
     let bearer = parts
         .headers
         .get(AUTHORIZATION)

@@ -29,7 +29,10 @@ fn platform_only(actor: &Actor) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn list(
+/// The latest daily reconciliations (the trading centre's).
+#[utoipa::path(get, path = "/api/ledger/reconciliations", tag = "bonds",
+    responses((status = 200, body = Vec<StoredReconciliation>), (status = 403)))]
+pub(super) async fn list(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
 ) -> Result<Json<Vec<StoredReconciliation>>, ApiError> {
@@ -37,15 +40,18 @@ async fn list(
     Ok(Json(app.store.reconciliations(100).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RunOne {
+pub(super) struct RunOne {
     bank: String,
     /// `YYYY-MM-DD` (UTC), a day that has ended.
     day: String,
 }
 
-async fn run_one(
+/// Reconciles one bank's ended day now (the trading centre's).
+#[utoipa::path(post, path = "/api/ledger/reconciliations", tag = "bonds", request_body = RunOne,
+    responses((status = 200, description = "the day's result: bank, day, matched and the differences found", body = Object), (status = 403), (status = 404), (status = 409), (status = 502)))]
+pub(super) async fn run_one(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiJson(r): ApiJson<RunOne>,

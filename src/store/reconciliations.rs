@@ -10,10 +10,11 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// A reconciliation as stored: the bank, the statement's day, and what was found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StoredReconciliation {
     pub bank: String,
     pub day: String,
+    #[schema(value_type = String)]
     pub ran_at: Timestamp,
     pub matched: i64,
     /// The `Difference`s as JSON.

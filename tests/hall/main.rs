@@ -11,6 +11,7 @@ mod bids;
 mod bond_pages;
 mod bonds;
 mod confidential;
+mod contract;
 mod crash;
 mod custodians;
 mod draws;
