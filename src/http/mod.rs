@@ -18,6 +18,7 @@ mod notices;
 mod opening;
 pub mod ops;
 mod reconciliations;
+mod refusal;
 mod tenders;
 
 use crate::app::AppState;
@@ -120,6 +121,7 @@ pub fn router(app: AppState) -> Router {
         extract::known_bearer,
     ))
     .layer(axum::middleware::from_fn(guard::guard))
+    .layer(axum::middleware::from_fn(refusal::one_body))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

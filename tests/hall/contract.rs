@@ -75,3 +75,16 @@ async fn the_served_document_describes_every_api_route_once_with_the_error_body_
     )
     .unwrap();
 }
+
+#[tokio::test]
+async fn the_frameworks_own_refusals_carry_the_error_body() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/log/entries?limit=abc", None).await;
+    assert_eq!(r.status, reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "invalid_query");
+    let r = app
+        .request(reqwest::Method::PUT, "/api/session", None, None)
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.code(), "method_not_allowed");
+}
