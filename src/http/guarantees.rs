@@ -107,7 +107,7 @@ fn guarantee_json(g: &Guarantee, issuer: Option<&Issuer>) -> Value {
 }
 
 /// Registers a bank or insurer whose signed guarantees the hall accepts (trading centre only).
-#[utoipa::path(post, path = "/api/guarantee-issuers", tag = "guarantees",
+#[utoipa::path(post, path = "/api/guarantee-issuers", tag = "guarantees", request_body = crate::bonds::guarantee::service::NewIssuer,
     responses((status = 201, body = Object), (status = 403), (status = 409), (status = 422)))]
 async fn register_issuer(
     State(app): State<AppState>,
@@ -120,14 +120,14 @@ async fn register_issuer(
 
 /// The registered issuers with their public keys.
 #[utoipa::path(get, path = "/api/guarantee-issuers", tag = "guarantees",
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = Vec<Object>)))]
 async fn list_issuers(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
     let all = service::issuers(&app).await?;
     Ok(Json(Value::Array(all.iter().map(issuer_json).collect())))
 }
 
 /// A tenderer gives a bid guarantee, verified before it is kept (docs/guarantees.md).
-#[utoipa::path(post, path = "/api/tenders/{id}/guarantees", tag = "guarantees",
+#[utoipa::path(post, path = "/api/tenders/{id}/guarantees", tag = "guarantees", request_body = crate::bonds::guarantee::service::Upload,
     responses((status = 201, body = Object), (status = 403), (status = 404), (status = 409), (status = 422)))]
 async fn upload(
     State(app): State<AppState>,

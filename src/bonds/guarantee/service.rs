@@ -49,7 +49,7 @@ fn invalid(field: &'static str) -> impl FnOnce(InvalidValue) -> GuaranteeUseErro
     move |value| GuaranteeUseError::InvalidField { field, value }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIssuer {
     pub id: String,
@@ -108,10 +108,11 @@ pub async fn issuers(app: &AppState) -> Result<Vec<Issuer>, GuaranteeUseError> {
     Ok(app.store.issuers().await?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Upload {
     /// The document as the issuer made it (a JSON object); its RFC 8785 form is what was signed.
+    #[schema(value_type = Object)]
     pub document: Value,
     /// ECDSA P-256 SHA-256, r ‖ s, base64.
     pub signature: String,
