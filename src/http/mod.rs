@@ -5,6 +5,7 @@
 mod auditlog;
 mod award;
 mod bids;
+mod body_pace;
 mod bonds;
 mod demo;
 mod draws;
@@ -103,6 +104,10 @@ pub fn router(app: AppState) -> Router {
     api.layer(axum::middleware::from_fn_with_state(
         app.clone(),
         extract::known_bearer,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        body_pace::pace,
     ))
     .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::middleware::from_fn(ops::track))

@@ -345,3 +345,174 @@ async fn a_new_account_s_password_may_not_be_common_trivial_or_its_own_name() {
         );
     }
 }
+
+/// Connects to the hall with a raw socket (reqwest cannot send half a request).
+async fn raw(app: &TestApp) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap()
+}
+
+/// Reads until the hall closes the connection (or `limit` passes) and says what arrived and when
+/// the connection closed, if it did.
+async fn until_closed(
+    s: &mut tokio::net::TcpStream,
+    limit: std::time::Duration,
+) -> (String, Option<std::time::Duration>) {
+    use tokio::io::AsyncReadExt;
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = limit.saturating_sub(start.elapsed());
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), None),
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                return (
+                    String::from_utf8_lossy(&got).into_owned(),
+                    Some(start.elapsed()),
+                )
+            }
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
+
+/// Found: a client that sent half a header line and stopped was held for 70 s and more.
+#[tokio::test]
+async fn a_client_that_stops_halfway_through_its_request_head_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|a| {
+        a.header_timeout_ms = 300;
+        a.idle_timeout_ms = 30_000;
+    })
+    .await;
+    let mut s = raw(&app).await;
+    s.write_all(b"GET /api/notices HTTP/1.1\r\nHost: hall\r\nAccept: appl")
+        .await
+        .unwrap();
+    let (got, closed) = until_closed(&mut s, ms(5_000)).await;
+    let closed = closed.expect("the half-sent request was still held after 5 s");
+    assert!(closed >= ms(250) && closed < ms(3_000), "{closed:?}");
+    assert!(got.is_empty(), "no answer to half a request: {got}");
+    // A whole request on a fresh connection is answered as before.
+    assert_eq!(app.get("/api/notices", None).await.status, StatusCode::OK);
+}
+
+/// Found: an idle connection was held for 70 s and more. The idle bound is its own: a kept-alive
+/// connection is closed after it even though the header bound is longer.
+#[tokio::test]
+async fn a_kept_alive_connection_that_stays_idle_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|a| {
+        a.header_timeout_ms = 30_000;
+        a.idle_timeout_ms = 300;
+    })
+    .await;
+    let mut s = raw(&app).await;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: hall\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).await.unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.ends_with("ok"),
+        "the whole answer in one read: {answer}"
+    );
+    let (_, closed) = until_closed(&mut s, ms(5_000)).await;
+    let closed = closed.expect("the idle connection was still open after 5 s");
+    assert!(closed >= ms(250) && closed < ms(3_000), "{closed:?}");
+    // A connection that never sends anything is idle too.
+    let mut silent = raw(&app).await;
+    let (_, closed) = until_closed(&mut silent, ms(5_000)).await;
+    assert!(closed.is_some_and(|c| c < ms(3_000)), "{closed:?}");
+}
+
+/// Found: a 1 MB body sent a byte every 5 s was held for 70 s and more. A body that trickles, or
+/// stalls, is answered 408 in the house's error body and the connection closed.
+#[tokio::test]
+async fn a_request_body_that_trickles_or_stalls_is_cut_off_with_408() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|a| {
+        a.body_timeout_ms = 300;
+        a.body_min_bytes_per_second = 100;
+    })
+    .await;
+    let head = "POST /api/session HTTP/1.1\r\nHost: hall\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    // A byte every 100 ms: never a 300 ms pause, but far below 100 bytes a second.
+    let mut s = raw(&app).await;
+    s.write_all(head.as_bytes()).await.unwrap();
+    let start = std::time::Instant::now();
+    let (mut r, mut w) = s.into_split();
+    let trickle = tokio::spawn(async move {
+        for b in b"{\"login\": \"agent\", \"password\": \""
+            .iter()
+            .cycle()
+            .take(1000)
+        {
+            if w.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(ms(100)).await;
+        }
+    });
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(
+        ms(10_000),
+        tokio::io::AsyncReadExt::read_to_end(&mut r, &mut got),
+    )
+    .await;
+    let took = start.elapsed();
+    trickle.abort();
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 408"), "after {took:?}: {got}");
+    assert!(took < ms(5_000), "{took:?}");
+    assert!(got.contains("\"code\":\"request_timeout\""), "{got}");
+    assert!(
+        got.to_ascii_lowercase().contains("connection: close"),
+        "{got}"
+    );
+    // A body that stops halfway.
+    let mut s = raw(&app).await;
+    s.write_all(format!("{head}{{\"login\": \"ag").as_bytes())
+        .await
+        .unwrap();
+    let (got, closed) = until_closed(&mut s, ms(5_000)).await;
+    assert!(
+        closed.is_some(),
+        "the stalled body was still held after 5 s"
+    );
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("\"code\":\"request_timeout\""), "{got}");
+    // A body sent at once is taken as before.
+    assert!(app.sign_in("agent").await.len() > 10);
+}
+
+/// Connections beyond the cap wait until one closes instead of being served.
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_for_one_to_close() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|a| a.max_connections = 2).await;
+    let first = raw(&app).await;
+    let _second = raw(&app).await;
+    let mut third = raw(&app).await;
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: hall\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (got, closed) = until_closed(&mut third, ms(500)).await;
+    assert!(
+        got.is_empty() && closed.is_none(),
+        "a third connection was served: {got}"
+    );
+    drop(first);
+    let (got, closed) = until_closed(&mut third, ms(5_000)).await;
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    assert!(closed.is_some());
+}
