@@ -185,7 +185,7 @@ async fn one_address_self_registers_at_most_five_organisations_an_hour() {
                 "/api/register",
                 None,
                 json!({
-                    "organisation": { "role": "tenderer", "name": format!("自注册{n}建设有限公司"), "credit_code": format!("91210100MA0Y5{n:05}"), "region": "沈阳市" },
+                    "organisation": { "role": "tenderer", "name": format!("自注册{n}建设有限公司"), "credit_code": credit_code(&format!("91210100MA0Y5{n:04}")), "region": "沈阳市" },
                     "user": { "login": format!("selfreg{n}"), "display_name": "自注册", "password": bidhall::demo::password() }
                 }),
             )
@@ -292,7 +292,7 @@ async fn a_name_with_invisible_or_bidi_characters_is_refused() {
                 "/api/register",
                 None,
                 json!({
-                    "organisation": { "role": "tenderer", "name": name, "credit_code": format!("91210100MA0Y6{i:05}"), "region": "沈阳市" },
+                    "organisation": { "role": "tenderer", "name": name, "credit_code": credit_code(&format!("91210100MA0Y6{i:04}")), "region": "沈阳市" },
                     "user": { "login": format!("spoof{i}"), "display_name": "张三", "password": bidhall::demo::password() }
                 }),
             )
@@ -328,7 +328,7 @@ async fn a_new_account_s_password_may_not_be_common_trivial_or_its_own_name() {
                 "/api/register",
                 None,
                 json!({
-                    "organisation": { "role": "tenderer", "name": format!("弱口令{i}有限公司"), "credit_code": format!("91210100MA0Y4{i:05}"), "region": "沈阳市" },
+                    "organisation": { "role": "tenderer", "name": format!("弱口令{i}有限公司"), "credit_code": credit_code(&format!("91210100MA0Y4{i:04}")), "region": "沈阳市" },
                     "user": { "login": login, "display_name": "张三", "password": password }
                 }),
             )

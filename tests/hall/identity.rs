@@ -106,7 +106,7 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         .post(
             "/api/register",
             None,
-            body("tenderer", "91210100MA0Y777771", "newcomer"),
+            body("tenderer", "91210100MA0Y777778", "newcomer"),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
@@ -122,7 +122,7 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         .post(
             "/api/register",
             None,
-            body("tenderer", "91210100MA0Y777771", "newcomer2"),
+            body("tenderer", "91210100MA0Y777778", "newcomer2"),
         )
         .await;
     assert_eq!(again.code(), "organisation_exists");
@@ -130,7 +130,7 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         .post(
             "/api/register",
             None,
-            body("agent", "91210100MA0Y777782", "sneaky"),
+            body("agent", "91210100MA0Y77778B", "sneaky"),
         )
         .await;
     assert_eq!(agent.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -142,6 +142,56 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         )
         .await;
     assert_eq!(bad.body["error"]["details"]["rule"], "bad_credit_code");
+}
+
+/// GB 32100-2015: the 18th character checks the other 17, so one mistyped character is caught.
+/// Only the alphabet and the length were checked before.
+#[tokio::test]
+async fn a_credit_code_whose_check_character_is_wrong_is_refused_on_registration_and_by_the_platform(
+) {
+    let app = TestApp::spawn().await;
+    let platform = app.sign_in("platform").await;
+    let size = app.log_size().await;
+    // 91440300708461136T is a company's published code; the last character mistyped.
+    for code in ["91440300708461136X", "91440300708461163T"] {
+        let r = app
+            .post(
+                "/api/register",
+                None,
+                json!({
+                    "organisation": { "role": "tenderer", "name": "校验位有限公司", "credit_code": code, "region": "沈阳市" },
+                    "user": { "login": "checkchar", "display_name": "新人", "password": "a long enough password" }
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        assert_eq!(
+            r.body["error"]["details"]["rule"], "credit_code_check",
+            "{code}: {:?}",
+            r.body
+        );
+        let r = app
+            .post(
+                "/api/organisations",
+                Some(&platform),
+                json!({ "role": "supervisor", "name": "校验位监督局", "credit_code": code }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        assert_eq!(r.body["error"]["details"]["rule"], "credit_code_check");
+    }
+    assert_eq!(app.log_size().await, size, "nothing was registered");
+    let r = app
+        .post(
+            "/api/register",
+            None,
+            json!({
+                "organisation": { "role": "tenderer", "name": "校验位有限公司", "credit_code": "91440300708461136T", "region": "沈阳市" },
+                "user": { "login": "checkchar", "display_name": "新人", "password": "a long enough password" }
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
 }
 
 #[tokio::test]
