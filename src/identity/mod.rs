@@ -2,6 +2,7 @@
 //! It owns the password and token rules; it never stores a password or a session token in the clear.
 
 pub mod keys;
+pub mod name_key;
 pub mod password;
 pub mod service;
 pub mod session;
@@ -206,6 +207,11 @@ pub enum IdentityError {
     LoginTaken,
     #[error("an organisation with that credit code is already registered")]
     OrganisationExists,
+    #[error(
+        "another organisation is already registered under that name (names are compared \
+         ignoring case, spacing and full-width forms)"
+    )]
+    OrganisationNameTaken,
     #[error("no such organisation")]
     UnknownOrganisation,
     #[error("{0}")]

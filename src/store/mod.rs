@@ -20,6 +20,7 @@ pub mod sqlite;
 use crate::auditlog::AuditEvent;
 use crate::domain::{DocumentId, OrgId, ProjectId, TenderId, Timestamp};
 use crate::identity::keys::SigningKey;
+use crate::identity::name_key::NameKey;
 use crate::identity::session::Session;
 use crate::identity::{Actor, Login, Organisation, Role, User};
 use crate::tenders::model::{Amendment, Project, Tender, TenderDocument};
@@ -105,6 +106,11 @@ pub trait Store:
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
     async fn get_organisation(&self, id: &OrgId) -> Result<Organisation, StoreError>;
+    /// The organisation whose name has this key, if one has (the key is unique).
+    async fn find_organisation_by_name(
+        &self,
+        key: &NameKey,
+    ) -> Result<Option<Organisation>, StoreError>;
     async fn list_organisations(&self, role: Option<Role>)
         -> Result<Vec<Organisation>, StoreError>;
     async fn create_user(&self, user: &User, audit: &AuditEvent) -> Result<(), StoreError>;
