@@ -19,6 +19,7 @@ mod opening;
 pub mod ops;
 mod reconciliations;
 mod tenders;
+pub mod write_record;
 
 use crate::app::AppState;
 use axum::http::{Request, StatusCode};
@@ -60,6 +61,7 @@ use utoipa::OpenApi;
         bonds::tender_ledger, bonds::forfeit, bonds::hall_ledger,
         award::view, award::form_committee, award::issue_codes, award::sign_in, award::member_view, award::declare, award::score, award::draft_report, award::sign_report, award::final_report, award::publicise, award::object, award::answer, award::issue_notice, award::decline, award::record_contract,
         guarantees::register_issuer, guarantees::list_issuers, guarantees::upload, guarantees::view,
+        write_record::tender_record,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -98,10 +100,15 @@ pub fn router(app: AppState) -> Router {
         .merge(ops::router())
         .merge(demo::router())
         .merge(reconciliations::router())
+        .merge(write_record::router())
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });
     api.layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        write_record::record,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
         app.clone(),
         extract::known_bearer,
     ))

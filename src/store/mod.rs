@@ -16,6 +16,7 @@ mod reconciliations;
 mod rows;
 mod sql;
 pub mod sqlite;
+mod write_record;
 
 use crate::auditlog::AuditEvent;
 use crate::domain::{DocumentId, OrgId, ProjectId, TenderId, Timestamp};
@@ -38,6 +39,7 @@ pub use log::{LogStore, SealedEntry, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 pub use reconciliations::{ReconciliationStore, StoredReconciliation};
 use std::sync::Arc;
+pub use write_record::WriteRecordStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -83,6 +85,7 @@ pub trait Store:
     + BondStore
     + GuaranteeStore
     + ReconciliationStore
+    + WriteRecordStore
     + Send
     + Sync
 {

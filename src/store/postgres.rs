@@ -76,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "org name key",
         include_str!("../../migrations/postgres/0014_org_name_key.sql"),
     ),
+    (
+        15,
+        "write record",
+        include_str!("../../migrations/postgres/0015_write_record.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "org name key",
         include_str!("../../migrations/sqlite/0014_org_name_key.sql"),
     ),
+    (
+        15,
+        "write record",
+        include_str!("../../migrations/sqlite/0015_write_record.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -146,6 +146,9 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
         "GET /api/tenders/{id}/opening/envelopes/{bid}" => Allowed,
         // 法22: facts about tenderers from the deadline on; the platform's own record before
         "GET /api/tenders/{id}/log/sealed" => allow(opened || w == Platform),
+        // 电子招标投标办法: who wrote what from where, for the supervisor (from the deadline on,
+        // since it names the tenderers) and the trading centre
+        "GET /api/tenders/{id}/write-record" => allow(w == Platform || (w == Supervisor && opened)),
         "GET /api/tenders/{id}/obtainers"
         | "GET /api/tenders/{id}/bonds"
         | "GET /api/tenders/{id}/bonds/ledger" => allow(w == Platform || (hall(w) && opened)),

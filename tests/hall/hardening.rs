@@ -516,3 +516,124 @@ async fn connections_beyond_the_cap_wait_for_one_to_close() {
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
     assert!(closed.is_some());
 }
+
+/// 《电子招标投标办法》: the time, network address and person of every step. Every write of a
+/// signed-in user is recorded (refused ones too), outside the public audit log, and only the
+/// tender's supervisor (from the deadline on, 法22) and the trading centre may read the record.
+#[tokio::test]
+async fn every_write_is_recorded_with_time_person_and_address_for_the_supervisor_and_the_centre() {
+    let app = TestApp::spawn_with(|a| a.trusted_proxy = Some("127.0.0.1".parse().unwrap())).await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "操作留痕").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let record = format!("/api/tenders/{id}/write-record");
+    let tenderer1 = app.sign_in("tenderer1").await;
+    let me = app.get("/api/me", Some(&tenderer1)).await.body;
+    // Behind the trusted proxy, the client's address is the proxy's X-Forwarded-For.
+    let r = app
+        .client
+        .post(format!("{}/api/tenders/{id}/obtain", app.base))
+        .bearer_auth(&tenderer1)
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let obtained_at = app.now();
+    // A browser's write with the session cookie is recorded as its user's.
+    let session = cookie(&app, "tenderer2").await;
+    let r = app
+        .client
+        .post(format!("{}/api/tenders/{id}/obtain", app.base))
+        .header("cookie", &session)
+        .header("origin", &app.base)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // A refused write is a step too; a read is not.
+    let refused = app
+        .post(
+            format!("/api/tenders/{id}/cancel"),
+            Some(&tenderer1),
+            json!({ "version": t["version"], "reason": "试探" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(format!("/api/tenders/{id}"), Some(&tenderer1))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let platform = app.sign_in("platform").await;
+    let rows = app.get(&record, Some(&platform)).await;
+    assert_eq!(rows.status, StatusCode::OK, "{:?}", rows.body);
+    let rows = rows.body.as_array().unwrap().clone();
+    let obtains: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|w| w["route"] == "/api/tenders/{id}/obtain")
+        .collect();
+    assert_eq!(obtains.len(), 2, "{rows:#?}");
+    let first = obtains[0];
+    assert_eq!(first["method"], "POST");
+    assert_eq!(first["status"], 200);
+    assert_eq!(first["address"], "203.0.113.7");
+    assert_eq!(first["user_id"], me["user_id"]);
+    assert_eq!(first["org_id"], me["org_id"]);
+    assert_eq!(first["role"], "tenderer");
+    assert_eq!(first["tender_id"], id.as_str());
+    assert_eq!(
+        bidhall::domain::Timestamp::parse(first["at"].as_str().unwrap()).unwrap(),
+        obtained_at
+    );
+    assert_eq!(
+        obtains[1]["address"], "127.0.0.1",
+        "no proxy header: the peer"
+    );
+    assert_ne!(obtains[1]["user_id"], me["user_id"]);
+    let cancel = rows
+        .iter()
+        .find(|w| w["route"] == "/api/tenders/{id}/cancel")
+        .expect("the refused write is recorded");
+    assert_eq!(cancel["status"], 403);
+    assert!(
+        rows.iter().all(|w| w["method"] != "GET"),
+        "reads are not recorded"
+    );
+    assert!(
+        rows.iter()
+            .any(|w| w["route"] == "/api/tenders/{id}/publish" && w["role"] == "agent"),
+        "the agent's publishing is recorded"
+    );
+    // Never in the public audit log.
+    let log = app
+        .get(format!("/api/log/entries?tender={id}&limit=1000"), None)
+        .await;
+    assert!(!log.body.to_string().contains("203.0.113.7"));
+
+    // Nobody else reads it; the supervisor from the deadline on.
+    let supervisor = app.sign_in("supervisor").await;
+    let r = app.get(&record, Some(&supervisor)).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "confidential_until_opening")
+    );
+    for login in ["owner", "agent", "tenderer1", "witness", "agent2"] {
+        let token = app.sign_in(login).await;
+        let r = app.get(&record, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{login}: {:?}", r.body);
+    }
+    assert_eq!(
+        app.get(&record, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.advance_days(26);
+    let supervisor = app.sign_in("supervisor").await;
+    let r = app.get(&record, Some(&supervisor)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body.as_array().unwrap().len() >= rows.len());
+}
