@@ -215,6 +215,9 @@ pub async fn known_bearer(
         };
         match authenticate(&app, &token).await {
             Ok(Some(actor)) => {
+                if let Some(by) = req.extensions().get::<super::write_record::WrittenBy>() {
+                    by.set(&actor);
+                }
                 req.extensions_mut().insert(actor);
             }
             Ok(None) => return ApiError::unauthenticated().into_response(),

@@ -19,7 +19,7 @@ mod opening;
 pub mod ops;
 mod reconciliations;
 mod tenders;
-pub mod write_record;
+mod write_record;
 
 use crate::app::AppState;
 use axum::http::{Request, StatusCode};
@@ -106,15 +106,16 @@ pub fn router(app: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("page or endpoint").into_response() });
     api.layer(axum::middleware::from_fn_with_state(
         app.clone(),
-        write_record::record,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        app.clone(),
         extract::known_bearer,
     ))
     .layer(axum::middleware::from_fn_with_state(
         app.clone(),
         body_pace::pace,
+    ))
+    // Outside the body's pace, so that a write cut off is recorded with its 408.
+    .layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        write_record::record,
     ))
     .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::middleware::from_fn(ops::track))

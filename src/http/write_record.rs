@@ -19,8 +19,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/tenders/{id}/write-record", get(tender_record))
 }
 
-/// Where the request's signed-in user is left by the extractor that resolves it (`MaybeUser`), so
-/// that the record names the user the handler acted for.
+/// Where the request's signed-in user is left by whatever resolves it (`known_bearer` for a bearer
+/// token, `MaybeUser` for the session cookie), so that the record names the user the handler
+/// acted for.
 #[derive(Clone, Default)]
 pub struct WrittenBy(Arc<OnceLock<Actor>>);
 
@@ -45,9 +46,6 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         .map(|m| m.as_str().to_owned());
     let (method, path) = (parts.method.to_string(), parts.uri.path().to_owned());
     let by = WrittenBy::default();
-    if let Some(actor) = parts.extensions.get::<Actor>() {
-        by.set(actor);
-    }
     parts.extensions.insert(by.clone());
     let resp = next.run(Request::from_parts(parts, body)).await;
     let (Some(actor), Some(route)) = (by.0.get(), route) else {

@@ -642,3 +642,39 @@ async fn every_write_is_recorded_with_time_person_and_address_for_the_supervisor
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert!(r.body.as_array().unwrap().len() >= rows.len());
 }
+
+/// A write cut off because its body stalled is a step too: recorded with the 408 its user got.
+#[tokio::test]
+async fn a_write_cut_off_for_its_slow_body_is_recorded_with_its_408() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|a| a.body_timeout_ms = 300).await;
+    let agent = app.sign_in("agent").await;
+    let t = app.publish_tender(&agent, "慢速留痕").await;
+    let id = t["id"].as_str().unwrap();
+    let mut s = raw(&app).await;
+    s.write_all(
+        format!(
+            "POST /api/tenders/{id}/cancel HTTP/1.1\r\nHost: hall\r\nAuthorization: Bearer {agent}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let (got, _) = until_closed(&mut s, ms(5_000)).await;
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    let platform = app.sign_in("platform").await;
+    let rows = app
+        .get(format!("/api/tenders/{id}/write-record"), Some(&platform))
+        .await;
+    let cancel = rows
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["route"] == "/api/tenders/{id}/cancel")
+        .cloned()
+        .expect("the cut-off write is recorded");
+    assert_eq!(cancel["status"], 408);
+    assert_eq!(cancel["role"], "agent");
+}
