@@ -276,6 +276,31 @@ pub struct ServeArgs {
     /// the record of who wrote what); without it the socket's peer is the client.
     #[arg(long, env = "BIDHALL_TRUSTED_PROXY")]
     pub trusted_proxy: Option<std::net::IpAddr>,
+    /// How long a client has to send a whole request head once it has sent its first byte, in
+    /// milliseconds; a slower one is disconnected (docs/api.md, "Limits").
+    #[arg(long, env = "BIDHALL_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// How long a connection may wait for its next request (new, or kept alive after an answer)
+    /// before it is closed, in milliseconds.
+    #[arg(long, env = "BIDHALL_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+    pub idle_timeout_ms: u64,
+    /// How long the hall waits for more of a request body, in milliseconds; this is also the grace
+    /// a body has before it must keep up `BIDHALL_BODY_MIN_BYTES_PER_SECOND`. A body that stalls or
+    /// falls behind is answered `408 request_timeout`.
+    #[arg(long, env = "BIDHALL_BODY_TIMEOUT_MS", default_value_t = 20_000)]
+    pub body_timeout_ms: u64,
+    /// The slowest a request body may arrive on average, in bytes per second (every byte received
+    /// buys the client 1/rate seconds more).
+    #[arg(
+        long,
+        env = "BIDHALL_BODY_MIN_BYTES_PER_SECOND",
+        default_value_t = 4096
+    )]
+    pub body_min_bytes_per_second: u64,
+    /// Connections served at once; further ones wait in the operating system's queue until one
+    /// closes.
+    #[arg(long, env = "BIDHALL_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "BIDHALL_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -485,6 +510,11 @@ impl ServeArgs {
             trusted_proxy: None,
             registrations_per_hour: 5,
             secure_cookies: false,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            body_timeout_ms: 20_000,
+            body_min_bytes_per_second: 4096,
+            max_connections: 10_000,
             log: LogArgs {
                 log_origin: "bidhall.localhost/log".into(),
                 log_key_file: None,

@@ -26,3 +26,4 @@ pub mod store;
 pub mod telemetry;
 pub mod tenders;
 pub mod web;
+pub mod write_record;

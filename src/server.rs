@@ -1,6 +1,8 @@
 //! Starting the hall: open the store, build the state, bind, serve until shutdown. Shared by
 //! `main.rs`, the tests' TestApp and the benchmark, so all three run the same server.
 
+mod connection;
+
 use crate::app::AppState;
 use crate::auditlog::service::LogKeys;
 use crate::blobs::LocalDir;
@@ -100,13 +102,7 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
         let every = std::time::Duration::from_millis(app.config.draw_conductor_ms);
         crate::lottery::service::spawn_conductor(app.clone(), every);
     }
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-    });
+    let bounds = connection::Bounds::of(&app.config);
+    let task = tokio::spawn(connection::serve(listener, router, bounds, shutdown));
     Ok(Running { addr, task })
 }

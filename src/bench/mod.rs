@@ -338,10 +338,10 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
         region: Line::parse("沈阳市").expect("fixed region"),
         created_at: now,
     };
-    let owner = org(Role::Owner, "压测业主单位", "11210100MB0000901A");
-    let agent = org(Role::Agent, "压测招标代理", "91210100MA0Y009021");
-    let supervisor = org(Role::Supervisor, "压测监督部门", "11210100MB0000903C");
-    let witness = org(Role::Witness, "压测公证处", "12210100MB0000904D");
+    let owner = org(Role::Owner, "压测业主单位", "11210100MB0000901X");
+    let agent = org(Role::Agent, "压测招标代理", "91210100MA0Y009024");
+    let supervisor = org(Role::Supervisor, "压测监督部门", "11210100MB00009034");
+    let witness = org(Role::Witness, "压测公证处", "12210100MB00009044");
     for o in [&owner, &agent, &supervisor, &witness] {
         let audit = AuditEvent::new(
             "organisation_registered",

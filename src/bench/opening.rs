@@ -400,7 +400,7 @@ async fn ceremony(args: &OpeningBenchArgs) -> Result<(), BenchError> {
             format!("{base}/api/register"),
             None,
             json!({
-                "organisation": { "role": "tenderer", "name": format!("压测投标人{i}"), "credit_code": format!("91210100MA1{i:07}") },
+                "organisation": { "role": "tenderer", "name": format!("压测投标人{i}"), "credit_code": crate::identity::CreditCode::with_check_character(&format!("91210100MA1{i:06}")) },
                 "user": { "login": login, "display_name": login, "password": "a long enough password" }
             }),
         )

@@ -137,6 +137,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::OrganisationExists => {
                 ApiError::new(StatusCode::CONFLICT, "organisation_exists", message)
             }
+            IdentityError::OrganisationNameTaken => {
+                ApiError::new(StatusCode::CONFLICT, "organisation_name_taken", message)
+            }
             IdentityError::UnknownOrganisation => ApiError::not_found("organisation"),
             IdentityError::TooManyAttempts {
                 retry_after_seconds,

@@ -149,6 +149,20 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let by = parts
+            .extensions
+            .get::<super::write_record::WrittenBy>()
+            .cloned();
+        let found = Self::resolve(parts, app).await?;
+        if let (Some(by), Some(actor)) = (by, &found.0) {
+            by.set(actor);
+        }
+        Ok(found)
+    }
+}
+
+impl MaybeUser {
+    async fn resolve(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         if let Some(actor) = parts.extensions.get::<Actor>() {
             return Ok(MaybeUser(Some(actor.clone())));
         }
@@ -201,6 +215,9 @@ pub async fn known_bearer(
         };
         match authenticate(&app, &token).await {
             Ok(Some(actor)) => {
+                if let Some(by) = req.extensions().get::<super::write_record::WrittenBy>() {
+                    by.set(&actor);
+                }
                 req.extensions_mut().insert(actor);
             }
             Ok(None) => return ApiError::unauthenticated().into_response(),

@@ -5,6 +5,7 @@
 mod auditlog;
 mod award;
 mod bids;
+mod body_pace;
 mod bonds;
 mod contract;
 mod demo;
@@ -20,6 +21,7 @@ pub mod ops;
 mod reconciliations;
 mod refusal;
 mod tenders;
+mod write_record;
 
 use crate::app::AppState;
 use axum::http::{Request, StatusCode};
@@ -65,6 +67,7 @@ use utoipa::OpenApi;
         reconciliations::list, reconciliations::run_one,
         demo::now, demo::advance,
         ops::healthz, ops::readyz, ops::metrics_text,
+        write_record::tender_record,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -110,6 +113,7 @@ pub fn router(app: AppState) -> Router {
         .merge(ops::router())
         .merge(demo::router())
         .merge(reconciliations::router())
+        .merge(write_record::router())
         .route(
             "/api/openapi.json",
             get(|| async { Json(openapi().clone()) }),
@@ -119,6 +123,15 @@ pub fn router(app: AppState) -> Router {
     api.layer(axum::middleware::from_fn_with_state(
         app.clone(),
         extract::known_bearer,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        body_pace::pace,
+    ))
+    // Outside the body's pace, so that a write cut off is recorded with its 408.
+    .layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        write_record::record,
     ))
     .layer(axum::middleware::from_fn(guard::guard))
     .layer(axum::middleware::from_fn(refusal::one_body))

@@ -26,6 +26,39 @@ fn conflict_as(e: StoreError, as_: IdentityError) -> AuthError {
     }
 }
 
+/// Whether `org` would be a second registration: of the same organisation (its credit code), or
+/// under a name an existing one already has once normalised (`name_key`). Asked before writing,
+/// for the answer; the store's unique keys decide when two registrations race.
+async fn already_registered(
+    app: &AppState,
+    org: &Organisation,
+) -> Result<Option<IdentityError>, StoreError> {
+    let key = super::name_key::NameKey::of(org.name.as_str());
+    Ok(app
+        .store
+        .find_organisation_by_name(&key)
+        .await?
+        .map(|other| {
+            if other.credit_code == org.credit_code {
+                IdentityError::OrganisationExists
+            } else {
+                IdentityError::OrganisationNameTaken
+            }
+        }))
+}
+
+/// A refused write of `org`: says which registration it collided with.
+async fn collision(app: &AppState, org: &Organisation, e: StoreError) -> AuthError {
+    if !matches!(e, StoreError::Conflict(_)) {
+        return e.into();
+    }
+    match already_registered(app, org).await {
+        Ok(Some(why)) => why.into(),
+        Ok(None) => IdentityError::OrganisationExists.into(),
+        Err(e) => e.into(),
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
@@ -104,6 +137,9 @@ pub async fn create_organisation(
     new: NewOrganisation,
 ) -> Result<Organisation, AuthError> {
     let org = new.build(app.clock.now());
+    if let Some(why) = already_registered(app, &org).await? {
+        return Err(why.into());
+    }
     let audit = AuditEvent::new(
         "organisation_registered",
         None,
@@ -111,10 +147,9 @@ pub async fn create_organisation(
         org.created_at,
         json!({ "org": org.id, "role": org.role, "name": org.name.as_str() }),
     );
-    app.store
-        .create_organisation(&org, &audit)
-        .await
-        .map_err(|e| conflict_as(e, IdentityError::OrganisationExists))?;
+    if let Err(e) = app.store.create_organisation(&org, &audit).await {
+        return Err(collision(app, &org, e).await);
+    }
     Ok(org)
 }
 
@@ -140,6 +175,9 @@ pub async fn register_tenderer(
     }
     user.check_password(org.name.as_str(), org.credit_code.as_str())?;
     let org = org.build(now);
+    if let Some(why) = already_registered(app, &org).await? {
+        return Err(why.into());
+    }
     let user = user.build(&org.id, now).await;
     let audit = AuditEvent::new(
         "tenderer_registered",
@@ -157,7 +195,7 @@ pub async fn register_tenderer(
         Err(StoreError::Conflict(msg)) if msg.contains("login") => {
             Err(AuthError::Identity(IdentityError::LoginTaken))
         }
-        Err(e) => Err(conflict_as(e, IdentityError::OrganisationExists)),
+        Err(e) => Err(collision(app, &org, e).await),
     }
 }
 

@@ -16,7 +16,7 @@ fn forms() -> AgentForms {
     AgentForms {
         organisation: OrganisationForm {
             name: line("辽宁正信招标代理有限公司"),
-            credit_code: CreditCode::parse("91210100MA0Y123456").unwrap(),
+            credit_code: CreditCode::parse("91210100MA0Y12345M").unwrap(),
             address: line("沈阳市和平区"),
             phone: line("024-12345678"),
             registered_capital_fen: 100_000_000,

@@ -16,10 +16,12 @@ mod reconciliations;
 mod rows;
 mod sql;
 pub mod sqlite;
+mod write_record;
 
 use crate::auditlog::AuditEvent;
 use crate::domain::{DocumentId, OrgId, ProjectId, TenderId, Timestamp};
 use crate::identity::keys::SigningKey;
+use crate::identity::name_key::NameKey;
 use crate::identity::session::Session;
 use crate::identity::{Actor, Login, Organisation, Role, User};
 use crate::tenders::model::{Amendment, Project, Tender, TenderDocument};
@@ -37,6 +39,7 @@ pub use log::{LogStore, SealedEntry, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 pub use reconciliations::{ReconciliationStore, StoredReconciliation};
 use std::sync::Arc;
+pub use write_record::WriteRecordStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -82,6 +85,7 @@ pub trait Store:
     + BondStore
     + GuaranteeStore
     + ReconciliationStore
+    + WriteRecordStore
     + Send
     + Sync
 {
@@ -105,6 +109,11 @@ pub trait Store:
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
     async fn get_organisation(&self, id: &OrgId) -> Result<Organisation, StoreError>;
+    /// The organisation whose name has this key, if one has (the key is unique).
+    async fn find_organisation_by_name(
+        &self,
+        key: &NameKey,
+    ) -> Result<Option<Organisation>, StoreError>;
     async fn list_organisations(&self, role: Option<Role>)
         -> Result<Vec<Organisation>, StoreError>;
     async fn create_user(&self, user: &User, audit: &AuditEvent) -> Result<(), StoreError>;

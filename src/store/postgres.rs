@@ -71,6 +71,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "draw sealed pools",
         include_str!("../../migrations/postgres/0013_draw_sealed_pools.sql"),
     ),
+    (
+        14,
+        "org name key",
+        include_str!("../../migrations/postgres/0014_org_name_key.sql"),
+    ),
+    (
+        15,
+        "write record",
+        include_str!("../../migrations/postgres/0015_write_record.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
@@ -82,6 +92,7 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         .await?;
     super::migrate(&pool, MIGRATIONS).await?;
     super::sql::backfill_grams(&pool).await?;
+    super::sql::backfill_name_keys(&pool).await?;
     Ok(SqlStore {
         commit: GroupCommit::start(pool.clone(), Dialect::Postgres),
         write: pool.clone(),

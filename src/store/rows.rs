@@ -29,10 +29,7 @@ pub fn organisation(r: &AnyRow) -> Result<Organisation, StoreError> {
         id: OrgId::from_stored(r.try_get("id")?),
         role: parsed(Role::parse(&r.try_get::<String, _>("role")?), "role")?,
         name: parsed(Line::parse(&r.try_get::<String, _>("name")?), "name")?,
-        credit_code: parsed(
-            CreditCode::parse(&r.try_get::<String, _>("credit_code")?),
-            "code",
-        )?,
+        credit_code: CreditCode::from_stored(r.try_get("credit_code")?),
         region: parsed(Line::parse(&r.try_get::<String, _>("region")?), "region")?,
         created_at: Timestamp::from_stored(r.try_get("created_at")?),
     })

@@ -9,6 +9,7 @@ use super::{Store, StoreError, StoredEntry};
 use crate::auditlog::AuditEvent;
 use crate::domain::{DocumentId, OrgId, ProjectId, TenderId, Timestamp};
 use crate::identity::keys::SigningKey;
+use crate::identity::name_key::NameKey;
 use crate::identity::session::Session;
 use crate::identity::{Actor, Login, Organisation, Role, User};
 use crate::tenders::model::{Amendment, DocumentState, Project, Tender, TenderDocument};
@@ -78,8 +79,8 @@ impl SqlStore {
 
     fn insert_org(org: &Organisation) -> Q<'static> {
         sqlx::query(
-            "INSERT INTO organisations (id, role, name, credit_code, region, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO organisations (id, role, name, credit_code, region, created_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(org.id.to_string())
         .bind(org.role.as_str())
@@ -87,6 +88,7 @@ impl SqlStore {
         .bind(org.credit_code.as_str().to_string())
         .bind(org.region.as_str().to_string())
         .bind(org.created_at.millis())
+        .bind(NameKey::of(org.name.as_str()).as_str().to_string())
     }
     fn insert_user(user: &User) -> Q<'static> {
         sqlx::query(
@@ -185,6 +187,36 @@ async fn update_tender(conn: &mut AnyConnection, t: &Tender) -> Result<(), Store
 }
 
 /// Computes `search_grams` for rows that predate it (an empty value), in batches.
+/// Fills the name key of organisations registered before it existed (migration 0014; SQL cannot
+/// normalise Unicode), oldest first. A name that collides with an older one keeps no key, and the
+/// operator is told to resolve it; new registrations of that name are refused all the same.
+pub(super) async fn backfill_name_keys(pool: &AnyPool) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, name FROM organisations WHERE name_key IS NULL ORDER BY created_at, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let name: String = r.try_get("name")?;
+        let set = sqlx::query("UPDATE organisations SET name_key = $1 WHERE id = $2")
+            .bind(NameKey::of(&name).as_str().to_string())
+            .bind(&id)
+            .execute(pool)
+            .await;
+        match set.map_err(StoreError::from) {
+            Ok(_) => {}
+            Err(StoreError::Conflict(_)) => tracing::warn!(
+                org = %id,
+                "an organisation's name is the same as an older one's after normalisation; \
+                 rename one of them"
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 pub(super) async fn backfill_grams(pool: &AnyPool) -> Result<(), StoreError> {
     loop {
         let rows = sqlx::query(
@@ -276,6 +308,24 @@ impl Store for SqlStore {
                 })
             })
             .await
+    }
+
+    async fn find_organisation_by_name(
+        &self,
+        key: &NameKey,
+    ) -> Result<Option<Organisation>, StoreError> {
+        match self
+            .fetch_one(
+                sqlx::query("SELECT * FROM organisations WHERE name_key = $1")
+                    .bind(key.as_str().to_string()),
+                rows::organisation,
+            )
+            .await
+        {
+            Ok(org) => Ok(Some(org)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn get_organisation(&self, id: &OrgId) -> Result<Organisation, StoreError> {

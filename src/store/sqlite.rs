@@ -73,6 +73,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "draw sealed pools",
         include_str!("../../migrations/sqlite/0013_draw_sealed_pools.sql"),
     ),
+    (
+        14,
+        "org name key",
+        include_str!("../../migrations/sqlite/0014_org_name_key.sql"),
+    ),
+    (
+        15,
+        "write record",
+        include_str!("../../migrations/sqlite/0015_write_record.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
@@ -104,6 +114,7 @@ pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         .await?;
     super::migrate(&write, MIGRATIONS).await?;
     super::sql::backfill_grams(&write).await?;
+    super::sql::backfill_name_keys(&write).await?;
     let read = AnyPoolOptions::new()
         .max_connections(8)
         .after_connect(pragmas)

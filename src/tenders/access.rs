@@ -124,6 +124,8 @@ pub enum Action {
     ReadBidDocuments { own: bool },
     /// The facts behind the tender's sealed audit-log entries (who obtained, paid, signed in).
     SeeSealedEntries,
+    /// The record of every write to the tender: who, when, from which address (`write_record`).
+    SeeWriteRecord,
 }
 
 /// Why an action is refused. The API answers 404 `not_found`, 401 `unauthenticated`, 403
@@ -191,6 +193,17 @@ pub fn may(action: Action, r: &Relations, t: &Tender, now: Timestamp) -> Result<
             }
             Ok(())
         }
+        SeeWriteRecord if r.platform => Ok(()),
+        SeeWriteRecord if !r.supervisor => ok(
+            false,
+            "the record of who wrote what from where is kept for the tender's supervisor and the \
+             trading centre (电子招标投标办法)",
+        ),
+        // It names who obtained the documents, paid and bid (招标投标法 第二十二条).
+        SeeWriteRecord if !hall_knows_the_tenderers(t, now) => Err(Denied::UntilOpening {
+            deadline: t.spec.schedule.bid_deadline,
+        }),
+        SeeWriteRecord => Ok(()),
         SeeSealedEntries if r.platform || t.is_past_opening(now) => Ok(()),
         SeeSealedEntries => Err(Denied::UntilOpening {
             deadline: t.spec.schedule.bid_deadline,

@@ -146,6 +146,9 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
         "GET /api/tenders/{id}/opening/envelopes/{bid}" => Allowed,
         // 法22: facts about tenderers from the deadline on; the platform's own record before
         "GET /api/tenders/{id}/log/sealed" => allow(opened || w == Platform),
+        // 电子招标投标办法: who wrote what from where, for the supervisor (from the deadline on,
+        // since it names the tenderers) and the trading centre
+        "GET /api/tenders/{id}/write-record" => allow(w == Platform || (w == Supervisor && opened)),
         "GET /api/tenders/{id}/obtainers"
         | "GET /api/tenders/{id}/bonds"
         | "GET /api/tenders/{id}/bonds/ledger" => allow(w == Platform || (hall(w) && opened)),
@@ -350,7 +353,7 @@ async fn outsider(app: &TestApp, platform: &str, role: &str, n: u32) -> String {
         .post(
             "/api/organisations",
             Some(platform),
-            json!({ "role": role, "name": format!("无关{role}{n}"), "credit_code": format!("12210100MB0{n:07}") }),
+            json!({ "role": role, "name": format!("无关{role}{n}"), "credit_code": credit_code(&format!("12210100MB9{n:06}")) }),
         )
         .await;
     assert_eq!(org.status, StatusCode::CREATED, "{:?}", org.body);
@@ -509,7 +512,7 @@ fn body(route: &str, w: &World) -> Value {
         "POST /api/tenders/{id}/evaluation/scores" => json!({ "line": 1, "compliant": true }),
         "POST /api/tenders/{id}/evaluation/sign" => json!({ "report_sha256": "00".repeat(32) }),
         "POST /api/organisations" => {
-            json!({ "role": "witness", "name": "越权公证处", "credit_code": "12210100MB09999999" })
+            json!({ "role": "witness", "name": "越权公证处", "credit_code": "12210100MB0999999T" })
         }
         "POST /api/organisations/{id}/users" => {
             json!({ "login": "intruder", "display_name": "越权", "password": "correct horse battery" })
@@ -625,7 +628,7 @@ async fn every_route_as_every_caller_at_every_stage() {
             "/api/register",
             None,
             json!({
-                "organisation": { "role": "tenderer", "name": "无关投标人有限公司", "credit_code": "91210100MA0Y999999", "region": "沈阳市" },
+                "organisation": { "role": "tenderer", "name": "无关投标人有限公司", "credit_code": "91210100MA0Y99999R", "region": "沈阳市" },
                 "user": { "login": "outsider", "display_name": "无关", "password": bidhall::demo::password() }
             }),
         )

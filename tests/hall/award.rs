@@ -517,7 +517,7 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
             "/api/register",
             None,
             json!({
-                "organisation": { "role": "tenderer", "name": "旁观者建设有限公司", "credit_code": "91210100MA0Y899999", "region": "沈阳市" },
+                "organisation": { "role": "tenderer", "name": "旁观者建设有限公司", "credit_code": "91210100MA0Y899992", "region": "沈阳市" },
                 "user": { "login": "bystander", "display_name": "bystander", "password": bidhall::demo::password() }
             }),
         )

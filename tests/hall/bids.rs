@@ -1026,7 +1026,13 @@ pub(crate) async fn concluded_with_committee(
     crate::award::expert_draw(app, &b.tender).await;
     let mut bidders = Vec::new();
     for (i, login) in ["tenderer1", "tenderer2", "tenderer3"].iter().enumerate() {
-        let who = crate::opening::bidder(app, &b, login, &format!("91210100MA0Y80000{i}")).await;
+        let who = crate::opening::bidder(
+            app,
+            &b,
+            login,
+            &credit_code(&format!("91210100MA0Y8000{i}")),
+        )
+        .await;
         let price = 98_000_000 + i as i64 * 1_000_000;
         let sealed = if i < 2 {
             seal_v2_as(

@@ -553,7 +553,13 @@ async fn a_bid_bond_paid_into_the_ledger_makes_the_opening_show_received() {
     let b = crate::bids::open_box(&app).await;
     let mut bidders = Vec::new();
     for (i, login) in ["tenderer1", "tenderer2", "tenderer3"].iter().enumerate() {
-        let who = crate::opening::bidder(&app, &b, login, &format!("91210100MA0Y80000{i}")).await;
+        let who = crate::opening::bidder(
+            &app,
+            &b,
+            login,
+            &credit_code(&format!("91210100MA0Y8000{i}")),
+        )
+        .await;
         crate::opening::bid(
             &app,
             &b,
@@ -591,7 +597,8 @@ async fn a_bid_bond_paid_into_the_ledger_makes_the_opening_show_received() {
 async fn a_withdrawn_bid_s_bond_is_instructed_back_within_five_days() {
     let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
     let b = crate::bids::open_box(&app).await;
-    let who = crate::opening::bidder(&app, &b, "tenderer1", "91210100MA0Y800001").await;
+    let who =
+        crate::opening::bidder(&app, &b, "tenderer1", &credit_code("91210100MA0Y80001")).await;
     crate::opening::bid(&app, &b, &who, &crate::bids::bid_archive(90_000_000)).await;
     let r = app
         .post(

@@ -85,6 +85,11 @@ fn uuid_like() -> String {
     hex::encode(b)
 }
 
+/// A valid unified social credit code: `base` (17 characters) and its check character.
+pub fn credit_code(base: &str) -> String {
+    bidhall::identity::CreditCode::with_check_character(base)
+}
+
 pub fn ts(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
 }

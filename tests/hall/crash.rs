@@ -58,7 +58,7 @@ async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::C
 
 fn registration(i: usize) -> serde_json::Value {
     json!({
-        "organisation": { "role": "tenderer", "name": format!("崩溃测试{i}"), "credit_code": format!("91210100MA{i:08}") },
+        "organisation": { "role": "tenderer", "name": format!("崩溃测试{i}"), "credit_code": credit_code(&format!("91210100MA{i:07}")) },
         "user": { "login": format!("crash{i}"), "display_name": "测试", "password": "a long enough password" }
     })
 }

@@ -215,7 +215,7 @@ async fn an_agent_registers_under_three_forms_and_three_rules_and_the_platform_r
         .unwrap()
         .contains("does not verify"));
     let mut other_code = forms.clone();
-    other_code["organisation"]["credit_code"] = json!("91210100MA0Y999999");
+    other_code["organisation"]["credit_code"] = json!("91210100MA0Y99999R");
     let r = app
         .post("/api/registry/agents", Some(&agent), other_code)
         .await;

@@ -106,7 +106,7 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         .post(
             "/api/register",
             None,
-            body("tenderer", "91210100MA0Y777771", "newcomer"),
+            body("tenderer", "91210100MA0Y777778", "newcomer"),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
@@ -122,7 +122,7 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         .post(
             "/api/register",
             None,
-            body("tenderer", "91210100MA0Y777771", "newcomer2"),
+            body("tenderer", "91210100MA0Y777778", "newcomer2"),
         )
         .await;
     assert_eq!(again.code(), "organisation_exists");
@@ -130,7 +130,7 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         .post(
             "/api/register",
             None,
-            body("agent", "91210100MA0Y777782", "sneaky"),
+            body("agent", "91210100MA0Y77778B", "sneaky"),
         )
         .await;
     assert_eq!(agent.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -142,6 +142,162 @@ async fn a_tenderer_registers_itself_but_not_as_another_role() {
         )
         .await;
     assert_eq!(bad.body["error"]["details"]["rule"], "bad_credit_code");
+}
+
+/// GB 32100-2015: the 18th character checks the other 17, so one mistyped character is caught.
+/// Only the alphabet and the length were checked before.
+#[tokio::test]
+async fn a_credit_code_whose_check_character_is_wrong_is_refused_on_registration_and_by_the_platform(
+) {
+    let app = TestApp::spawn().await;
+    let platform = app.sign_in("platform").await;
+    let size = app.log_size().await;
+    // 91440300708461136T is a company's published code; the last character mistyped.
+    for code in ["91440300708461136X", "91440300708461163T"] {
+        let r = app
+            .post(
+                "/api/register",
+                None,
+                json!({
+                    "organisation": { "role": "tenderer", "name": "校验位有限公司", "credit_code": code, "region": "沈阳市" },
+                    "user": { "login": "checkchar", "display_name": "新人", "password": "a long enough password" }
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        assert_eq!(
+            r.body["error"]["details"]["rule"], "credit_code_check",
+            "{code}: {:?}",
+            r.body
+        );
+        let r = app
+            .post(
+                "/api/organisations",
+                Some(&platform),
+                json!({ "role": "supervisor", "name": "校验位监督局", "credit_code": code }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        assert_eq!(r.body["error"]["details"]["rule"], "credit_code_check");
+    }
+    assert_eq!(app.log_size().await, size, "nothing was registered");
+    let r = app
+        .post(
+            "/api/register",
+            None,
+            json!({
+                "organisation": { "role": "tenderer", "name": "校验位有限公司", "credit_code": "91440300708461136T", "region": "沈阳市" },
+                "user": { "login": "checkchar", "display_name": "新人", "password": "a long enough password" }
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+}
+
+/// Found: anonymous self-registration took the exact name of an existing company. Names are
+/// compared after NFKC, case folding and without whitespace, for self-registration and for
+/// organisations the platform creates.
+#[tokio::test]
+async fn an_organisation_may_not_take_a_name_already_registered_in_any_spelling() {
+    let app = TestApp::spawn_with(|a| a.registrations_per_hour = 100).await;
+    let platform = app.sign_in("platform").await;
+    let register = |n: u32, name: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/register",
+                None,
+                json!({
+                    "organisation": { "role": "tenderer", "name": name, "credit_code": credit_code(&format!("91210100MA0Y9{n:04}")), "region": "沈阳市" },
+                    "user": { "login": format!("namesake{n}"), "display_name": "冒名", "password": "a long enough password" }
+                }),
+            )
+            .await
+        }
+    };
+    let size = app.log_size().await;
+    // The demo's tenderer1 is 辽宁华建建设集团有限公司.
+    for (n, name) in [
+        "辽宁华建建设集团有限公司",
+        " 辽宁华建 建设集团有限公司",
+        "辽宁华建建设集团有限公司\u{3000}",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = register(n as u32, name).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::CONFLICT, "organisation_name_taken"),
+            "{name:?}: {:?}",
+            r.body
+        );
+    }
+    let r = app
+        .post(
+            "/api/organisations",
+            Some(&platform),
+            json!({ "role": "agent", "name": "辽宁正信招标代理有限公司", "credit_code": credit_code("91210100MA0Y90009") }),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "organisation_name_taken")
+    );
+    assert_eq!(app.log_size().await, size, "nothing was registered");
+    // Full-width and half-width brackets, letters and case are the same name.
+    assert_eq!(
+        register(10, "Ａcme（沈阳）工程有限公司").await.status,
+        StatusCode::CREATED
+    );
+    let r = register(11, "ACME (沈阳) 工程有限公司").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "organisation_name_taken")
+    );
+    // Another name is fine.
+    assert_eq!(
+        register(12, "Acme（沈阳）安装工程有限公司").await.status,
+        StatusCode::CREATED
+    );
+}
+
+/// Many registrations of one name at once: exactly one wins, whichever backend decides.
+#[tokio::test]
+async fn of_registrations_racing_for_one_name_exactly_one_wins() {
+    let app = TestApp::spawn_with(|a| a.registrations_per_hour = 100).await;
+    let tasks: Vec<_> = (0..8u32)
+        .map(|i| {
+            let base = app.base.clone();
+            tokio::spawn(async move {
+                let name = if i % 2 == 0 { "抢注（沈阳）有限公司" } else { "抢注(沈阳)有限公司" };
+                let body = json!({
+                    "organisation": { "role": "tenderer", "name": name, "credit_code": credit_code(&format!("91210100MA0Y8{i:04}")) },
+                    "user": { "login": format!("racer{i}"), "display_name": "抢注", "password": "a long enough password" }
+                });
+                let r = reqwest::Client::new()
+                    .post(format!("{base}/api/register"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let body: serde_json::Value = r.json().await.unwrap();
+                (status, body["error"]["code"].as_str().unwrap_or("").to_owned())
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (StatusCode::CREATED, _) => created += 1,
+            (status, code) => assert_eq!(
+                (status, code.as_str()),
+                (StatusCode::CONFLICT, "organisation_name_taken")
+            ),
+        }
+    }
+    assert_eq!(created, 1);
 }
 
 #[tokio::test]

@@ -86,7 +86,13 @@ pub(crate) async fn bids_in(
     ];
     let mut bidders = Vec::new();
     for (i, price) in prices.iter().enumerate() {
-        let who = bidder(app, b, logins[i], &format!("91210100MA0Y80000{i}")).await;
+        let who = bidder(
+            app,
+            b,
+            logins[i],
+            &credit_code(&format!("91210100MA0Y8000{i}")),
+        )
+        .await;
         let payload = match price {
             Some(p) => bid_archive(*p),
             None => b"not a tar archive at all".to_vec(),

@@ -17,7 +17,13 @@ async fn box_with_a_bad_dealer(app: &TestApp, n: usize) -> (Box_, Vec<Bidder>) {
     let b = open_box(app).await;
     let mut bidders = Vec::new();
     for (i, login) in ["tenderer1", "tenderer2", "tenderer3"].iter().enumerate() {
-        let who = bidder(app, &b, login, &format!("91210100MA0Y7{n:03}{i:02}")).await;
+        let who = bidder(
+            app,
+            &b,
+            login,
+            &credit_code(&format!("91210100MA0Y7{n:02}{i:02}")),
+        )
+        .await;
         let payload = crate::bids::bid_archive(98_000_000 + i as i64);
         if i == 2 {
             let mut p = params(app, &b).await;

@@ -13,7 +13,7 @@ fn org(code: &str, now: bidhall::domain::Timestamp) -> Organisation {
     Organisation {
         id: OrgId::generate(),
         role: Role::Tenderer,
-        name: Line::parse("契约测试公司").unwrap(),
+        name: Line::parse(&format!("契约测试公司{code}")).unwrap(),
         credit_code: CreditCode::parse(code).unwrap(),
         region: Line::parse("").unwrap(),
         created_at: now,
@@ -28,6 +28,83 @@ async fn entries(store: &dyn Store) -> Vec<bidhall::store::StoredEntry> {
     store.audit_entries(None, -1, 100_000).await.unwrap()
 }
 
+/// Two organisations whose names differ only in width, spacing or case: the store refuses the
+/// second, so two registrations racing past the service's look-up cannot both win.
+#[tokio::test]
+async fn the_store_keeps_organisation_names_unique_after_normalisation() {
+    let app = TestApp::spawn().await;
+    let store: &dyn Store = &*app.app.store;
+    let now = app.now();
+    let mut a = org(&credit_code("91210100MA0Y1111A"), now);
+    a.name = Line::parse("契约（测试）Alpha公司").unwrap();
+    store
+        .create_organisation(&a, &event("organisation_registered", now))
+        .await
+        .unwrap();
+    let size = store.audit_size().await.unwrap();
+    let mut b = org(&credit_code("91210100MA0Y1111B"), now);
+    b.name = Line::parse("契约 (测试) ALPHA 公司").unwrap();
+    let e = store
+        .create_organisation(&b, &event("organisation_registered", now))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert_eq!(store.audit_size().await.unwrap(), size);
+    let key = bidhall::identity::name_key::NameKey::of("契约(测试)alpha公司");
+    let found = store
+        .find_organisation_by_name(&key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, a.id);
+}
+
+/// Organisations registered before migration 0014 get their name key when the store opens; one
+/// whose name collides with an older one's keeps none, and the store still opens.
+#[tokio::test]
+async fn opening_the_store_fills_the_name_key_of_older_organisations() {
+    use sqlx::Connection;
+    let app = TestApp::spawn().await;
+    let url = app.args.store.database_url();
+    let orgs = app.app.store.list_organisations(None).await.unwrap();
+    let (first, second) = (&orgs[0], &orgs[1]);
+    {
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE organisations SET name_key = NULL")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        // As if `second` had been registered under `first`'s name in another spelling.
+        sqlx::query("UPDATE organisations SET name = $1 WHERE id = $2")
+            .bind(format!(" {} ", first.name.as_str()))
+            .bind(second.id.to_string())
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let reopened = bidhall::store::open(&url).await.unwrap();
+    let key = |name: &str| bidhall::identity::name_key::NameKey::of(name);
+    for o in &orgs[2..] {
+        let found = reopened
+            .find_organisation_by_name(&key(o.name.as_str()))
+            .await
+            .unwrap();
+        assert_eq!(
+            found.map(|f| f.id),
+            Some(o.id.clone()),
+            "{}",
+            o.name.as_str()
+        );
+    }
+    let holder = reopened
+        .find_organisation_by_name(&key(first.name.as_str()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(holder.id == first.id || holder.id == second.id);
+}
+
 #[tokio::test]
 async fn writes_and_their_audit_entries_commit_together_or_not_at_all() {
     let app = TestApp::spawn().await;
@@ -40,13 +117,13 @@ async fn writes_and_their_audit_entries_commit_together_or_not_at_all() {
             .count()
     };
     let before = registered(&entries(store).await);
-    let a = org("91210100MA0Y123451", now);
+    let a = org("91210100MA0Y12345M", now);
     store
         .create_organisation(&a, &event("organisation_registered", now))
         .await
         .unwrap();
     // the same credit code again: a Conflict, and no audit entry for the failed write
-    let mut dup = org("91210100MA0Y123451", now);
+    let mut dup = org("91210100MA0Y12345M", now);
     dup.id = OrgId::generate();
     let e = store
         .create_organisation(&dup, &event("organisation_registered", now))
@@ -77,7 +154,7 @@ async fn concurrent_appends_keep_the_log_dense() {
     for i in 0..20 {
         let store = app.app.store.clone();
         tasks.push(tokio::spawn(async move {
-            let o = org(&format!("91210100MA0Y2{i:05}"), now);
+            let o = org(&credit_code(&format!("91210100MA0Y2{i:04}")), now);
             store
                 .create_organisation(&o, &event("organisation_registered", now))
                 .await
@@ -97,7 +174,7 @@ async fn sessions_are_found_by_digest_and_deleted() {
     let app = TestApp::spawn().await;
     let store: &dyn Store = &*app.app.store;
     let now = app.now();
-    let o = org("91210100MA0Y123462", now);
+    let o = org("91210100MA0Y12346Q", now);
     store
         .create_organisation(&o, &event("organisation_registered", now))
         .await
@@ -218,7 +295,7 @@ async fn two_servers_share_one_database() {
         };
         tasks.push(tokio::spawn(async move {
             let body = json!({
-                "organisation": { "role": "tenderer", "name": format!("共享{i}"), "credit_code": format!("91210100MA0Y3{i:05}") },
+                "organisation": { "role": "tenderer", "name": format!("共享{i}"), "credit_code": credit_code(&format!("91210100MA0Y3{i:04}")) },
                 "user": { "login": format!("shared{i}"), "display_name": "共享", "password": "a long enough password" }
             });
             reqwest::Client::new().post(format!("{base}/api/register")).json(&body).send().await.unwrap().status()

@@ -275,3 +275,24 @@ fn sealed_log_entries_are_disclosed_to_everyone_at_the_opening_art_22() {
     let w = world("cancelled");
     assert_eq!(allowed(&w, Action::SeeSealedEntries, after()), ["platform"]);
 }
+
+#[test]
+fn the_record_of_writes_is_for_the_supervisor_from_the_deadline_and_the_trading_centre() {
+    let w = world("published");
+    assert_eq!(allowed(&w, Action::SeeWriteRecord, before()), ["platform"]);
+    assert_eq!(
+        allowed(&w, Action::SeeWriteRecord, after()),
+        ["supervisor", "platform"]
+    );
+    let supervisor = everyone(&w)
+        .into_iter()
+        .find(|(name, _)| *name == "supervisor")
+        .unwrap()
+        .1;
+    assert_eq!(
+        may(Action::SeeWriteRecord, &supervisor, &w.tender, before()),
+        Err(Denied::UntilOpening {
+            deadline: at(DEADLINE)
+        })
+    );
+}
