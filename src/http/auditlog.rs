@@ -198,7 +198,7 @@ fn index_of(s: &str) -> Result<i64, ApiError> {
 }
 
 /// One entry by index.
-#[utoipa::path(get, path = "/api/log/entries/{index}", tag = "audit log", responses((status = 200, body = EntryView), (status = 404)))]
+#[utoipa::path(get, path = "/api/log/entries/{index}", tag = "audit log", params(("index" = i64, Path, description = "the entry's index, a whole number from 0")), responses((status = 200, body = EntryView), (status = 400, description = "bad_log_request: the index is not a whole number from 0"), (status = 404)))]
 async fn entry(
     State(app): State<AppState>,
     Path(index): Path<String>,
@@ -280,7 +280,7 @@ async fn consistency(
 }
 
 /// The receipt of an entry against the latest checkpoint (signing one if none covers it yet).
-#[utoipa::path(get, path = "/api/log/receipts/{index}", tag = "audit log", responses((status = 200, body = Receipt), (status = 404)))]
+#[utoipa::path(get, path = "/api/log/receipts/{index}", tag = "audit log", params(("index" = i64, Path, description = "the entry's index, a whole number from 0")), responses((status = 200, body = Receipt), (status = 400, description = "bad_log_request: the index is not a whole number from 0"), (status = 404)))]
 async fn receipt(
     State(app): State<AppState>,
     Path(index): Path<String>,

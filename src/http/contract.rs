@@ -7,10 +7,16 @@ use serde_json::{json, Value};
 
 /// The statuses the layers in front of every handler may answer: a store that is down (503), a
 /// fault of ours (500); and on `/api/` an unknown or expired bearer token (401).
-const EVERY_OPERATION: [(&str, &str); 2] = [
+const EVERY_OPERATION: [(&str, &str); 3] = [
+    (
+        "422",
+        "a value breaks its rule; on any route, a control character in the address",
+    ),
     ("500", "a fault of the hall's; it has been logged"),
     ("503", "the store is unavailable; try again"),
 ];
+/// And that of an operation with query parameters: the query does not parse.
+const WITH_QUERY: (&str, &str) = ("400", "the query string does not parse (`invalid_query`)");
 const ON_THE_API: (&str, &str) = (
     "401",
     "not signed in, or the bearer token is unknown or expired",
@@ -98,6 +104,9 @@ fn error_body() -> Value {
 fn complete(path: &str, op: &mut Value) {
     let has_body = op.get("requestBody").is_some();
     let has_path = path.contains('{');
+    let has_query = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
     let Some(responses) = op["responses"].as_object_mut() else {
         return;
     };
@@ -119,6 +128,9 @@ fn complete(path: &str, op: &mut Value) {
     }
     if has_path {
         add(WITH_PATH.0, WITH_PATH.1);
+    }
+    if has_query {
+        add(WITH_QUERY.0, WITH_QUERY.1);
     }
     for (status, response) in responses.iter_mut() {
         let refusal = status.starts_with('4') || status.starts_with('5') || status == "default";

@@ -127,7 +127,7 @@ fn org_id(s: &str) -> Result<OrgId, ApiError> {
 }
 
 /// The three rules (三制) an agent accepts, with the SHA-256 each commitment must carry.
-#[utoipa::path(get, path = "/api/registry/rules", tag = "draws", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/registry/rules", tag = "draws", responses((status = 200, description = "the rules an agent commits to: rule, text and the text's SHA-256", body = Vec<Object>)))]
 async fn rules() -> Json<Value> {
     Json(json!(AgentRule::ALL
         .iter()
