@@ -71,39 +71,51 @@ impl TenderState {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// Tender documents on sale (issued) from …
+    #[schema(value_type = String, format = DateTime)]
     pub docs_from: Timestamp,
     /// … to.
+    #[schema(value_type = String, format = DateTime)]
     pub docs_to: Timestamp,
     /// Last moment to ask for clarification or object to the documents.
+    #[schema(value_type = String, format = DateTime)]
     pub clarification_deadline: Timestamp,
     /// Bid deadline, which is also the opening time (法 art. 34).
+    #[schema(value_type = String, format = DateTime)]
     pub bid_deadline: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lot {
+    /// Given by the hall when absent.
     #[serde(default = "LotId::generate")]
+    #[schema(value_type = String, required = false)]
     pub id: LotId,
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Line<1, 200>,
+    /// The estimate, in fen.
+    #[schema(value_type = i64, minimum = 0)]
     pub estimate_fen: Money,
+    /// The bid bond, in fen: at most 2% of the estimate (条例 第二十六条).
+    #[schema(value_type = i64, minimum = 0)]
     pub bid_bond_fen: Money,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: Line<1, 100>,
     /// Weight in percent; the weights of a method add up to 100.
     pub weight: u32,
 }
 
 /// 经评审的最低投标价法 or 综合评估法.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EvaluationMethod {
     LowestEvaluatedPrice,
@@ -111,7 +123,7 @@ pub enum EvaluationMethod {
 }
 
 /// Who holds a custodian key of the bid box.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CustodianKind {
     /// The platform's time-release custodian (operated by the trading centre).
@@ -133,17 +145,18 @@ impl CustodianKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Custodian {
     pub kind: CustodianKind,
     /// The organisation for a supervisor or witness custodian; the owner, agent and platform are
     /// known from the project.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub org_id: Option<OrgId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustodianSet {
     pub k: u8,
@@ -174,21 +187,26 @@ impl CustodianSet {
 }
 
 /// The editable content of a tender: everything an owner or agent fills in.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenderSpec {
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub title: Line<1, 200>,
     #[serde(default = "empty_prose")]
+    #[schema(value_type = String, max_length = 20000, required = false)]
     pub description: Prose<20_000>,
     pub category: Category,
+    #[schema(value_type = String, max_length = 64)]
     pub region: Line<0, 64>,
     #[serde(default = "empty_prose")]
+    #[schema(value_type = String, max_length = 10000, required = false)]
     pub qualification: Prose<10_000>,
     pub evaluation_method: EvaluationMethod,
     pub schedule: Schedule,
     pub lots: Vec<Lot>,
     pub custodians: CustodianSet,
     /// The supervising authority (行政监督部门) that watches this tender.
+    #[schema(value_type = String)]
     pub supervisor_org_id: OrgId,
     /// How the evaluation ranks bids that tie (docs/award.md §3); absent: `lower_price`. Left out
     /// of the stored JSON when absent, so tenders published before it existed keep their bytes.

@@ -218,7 +218,6 @@ pub async fn my_projects(app: &AppState, actor: &Actor) -> Result<Vec<Project>, 
 pub struct NewTender {
     #[schema(value_type = String)]
     pub project_id: ProjectId,
-    #[schema(value_type = Object)]
     pub spec: TenderSpec,
 }
 
@@ -278,7 +277,6 @@ pub async fn create_tender(
 #[serde(deny_unknown_fields)]
 pub struct EditDraft {
     pub version: i64,
-    #[schema(value_type = Object)]
     pub spec: TenderSpec,
 }
 
