@@ -347,6 +347,14 @@ pub async fn request_draw(
             "select at least one candidate",
         ));
     }
+    if req.kind == DrawKind::Agent && req.select != 1 {
+        // The draw appoints the project's agent: one, with reserves for a selectee who declines.
+        return Err(invalid(
+            "select",
+            "one_agent",
+            "an agent draw selects one agent, who becomes the project's agent; reserves take its place if it declines",
+        ));
+    }
     if req.select.saturating_add(req.reserves) > MAX_DRAWN {
         return Err(invalid(
             "reserves",
@@ -891,10 +899,21 @@ async fn run_draw(
         }
     }
     .map_err(|e| LotteryError::Protocol(e.to_string()))?;
+    // An agent draw's selectee becomes the project's agent, in the same commit as the result.
+    let appointed = match (&t.result, d.kind, &d.project_id) {
+        (Some(r), DrawKind::Agent, Some(project)) => r
+            .selected
+            .first()
+            .map(|agent| (project.clone(), OrgId::from_stored(agent.clone()))),
+        _ => None,
+    };
     let (kind, payload) = match &t.result {
         Some(r) => (
             "draw_completed",
-            json!({ "seed": t.seed, "selected": r.selected, "reserves": r.reserves, "missed_reveals": t.missed_reveals }),
+            json!({
+                "seed": t.seed, "selected": r.selected, "reserves": r.reserves, "missed_reveals": t.missed_reveals,
+                "appointed": appointed.as_ref().map(|(p, a)| json!({ "project": p, "agent": a })),
+            }),
         ),
         None => (
             "draw_failed",
@@ -909,7 +928,14 @@ async fn run_draw(
     d.transcript = Some(t);
     d.version += 1;
     let audit = event(kind, &d, actor, now, payload);
-    app.store.save_draw(&d, &audit).await?;
+    match &appointed {
+        Some((project, agent)) => {
+            app.store
+                .save_draw_appointing(&d, project, agent, &audit)
+                .await?
+        }
+        None => app.store.save_draw(&d, &audit).await?,
+    }
     Ok(d)
 }
 
@@ -969,6 +995,13 @@ pub async fn replace(
     let next = t
         .replace(&r.replaced, r.reason, note.clone())
         .map_err(|e| invalid("replaced", e.step(), e.to_string()))?;
+    // The reserve who takes an agent selectee's place becomes the project's agent.
+    let appointed = match (d.kind, &d.project_id) {
+        (DrawKind::Agent, Some(project)) => {
+            Some((project.clone(), OrgId::from_stored(next.clone())))
+        }
+        _ => None,
+    };
     d.transcript = Some(t);
     d.version += 1;
     let audit = event(
@@ -976,9 +1009,19 @@ pub async fn replace(
         &d,
         AuditActor::from(actor),
         now,
-        json!({ "replaced": r.replaced, "replacement": next, "reason": r.reason, "note": note }),
+        json!({
+            "replaced": r.replaced, "replacement": next, "reason": r.reason, "note": note,
+            "appointed": appointed.as_ref().map(|(p, a)| json!({ "project": p, "agent": a })),
+        }),
     );
-    app.store.save_draw(&d, &audit).await?;
+    match &appointed {
+        Some((project, agent)) => {
+            app.store
+                .save_draw_appointing(&d, project, agent, &audit)
+                .await?
+        }
+        None => app.store.save_draw(&d, &audit).await?,
+    }
     Ok(d)
 }
 

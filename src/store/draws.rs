@@ -6,7 +6,7 @@
 use super::sql::{append_audit, SqlStore};
 use super::StoreError;
 use crate::auditlog::AuditEvent;
-use crate::domain::OrgId;
+use crate::domain::{OrgId, ProjectId};
 use crate::lottery::{DrawRecord, DrawState, PartyValue, SealedSecret};
 use crate::registry::{
     AgentHistoryEntry, AgentRecord, AgentStatus, CreditRecord, Expert, Qualification,
@@ -66,6 +66,15 @@ pub trait DrawStore: Send + Sync {
     async fn create_draw(&self, d: &DrawRecord, audit: &AuditEvent) -> Result<(), StoreError>;
     /// Writes `d` if the stored version is `d.version - 1`; `Conflict` otherwise.
     async fn save_draw(&self, d: &DrawRecord, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Writes `d` (as `save_draw`) and makes `agent` the agent of `project`, in one transaction
+    /// with the audit entry: an agent draw's result is the project's appointment.
+    async fn save_draw_appointing(
+        &self,
+        d: &DrawRecord,
+        project: &ProjectId,
+        agent: &OrgId,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
     async fn get_draw(&self, id: &str) -> Result<DrawRecord, StoreError>;
     async fn list_draws(&self) -> Result<Vec<DrawRecord>, StoreError>;
     /// The draws whose pool is frozen and that were not yet conducted: (id, version).
@@ -422,6 +431,30 @@ impl DrawStore for SqlStore {
         let q = Self::versioned_update(d)?;
         self.write_draw(&d.id, q, "the draw was changed by someone else", audit)
             .await
+    }
+
+    async fn save_draw_appointing(
+        &self,
+        d: &DrawRecord,
+        project: &ProjectId,
+        agent: &OrgId,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let appoint = sqlx::query("UPDATE projects SET agent_org_id = $1 WHERE id = $2")
+            .bind(agent.to_string())
+            .bind(project.to_string());
+        self.write_draw_all(
+            &d.id,
+            vec![
+                (
+                    Self::versioned_update(d)?,
+                    "the draw was changed by someone else",
+                ),
+                (appoint, "the draw's project does not exist"),
+            ],
+            audit,
+        )
+        .await
     }
 
     async fn get_draw(&self, id: &str) -> Result<DrawRecord, StoreError> {

@@ -443,7 +443,7 @@ async fn red_credit_excludes_an_agent_from_the_pool_and_the_pool_explains_why() 
     // a draw the registries cannot fill is refused, with nothing logged
     let before = app.log_size().await;
     let r = app
-        .request_agent_draw(&owner, json!({ "select": 2, "reserves": 1 }))
+        .request_agent_draw(&owner, json!({ "select": 1, "reserves": 2 }))
         .await;
     assert_eq!(
         (r.status, r.code()),
@@ -1940,4 +1940,157 @@ async fn an_agent_draw_shows_its_pool_by_name_at_once_and_an_expert_purpose_may_
         r.body
     );
     assert_eq!(app.log_size().await, before, "nothing is logged");
+}
+
+#[tokio::test]
+async fn an_agent_draw_appoints_its_selectee_who_creates_the_tender_and_a_reserve_takes_over() {
+    let app = TestApp::by_hand().await;
+    let agents = app.three_agents().await;
+    let logins = ["agent", "agent2", "agent3"];
+    let login_of = |org: &str| logins[agents.iter().position(|a| a == org).unwrap()];
+    let owner = app.sign_in("owner").await;
+    let supervisor = app.sign_in("supervisor").await;
+    let platform = app.sign_in("platform").await;
+    // a project whose agent is to be drawn: none named
+    let r = app
+        .post(
+            "/api/projects",
+            Some(&owner),
+            json!({ "name": "浑南区第二中学操场改造工程", "code": "HN-2026-JY-031" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let project = r.body["id"].as_str().unwrap().to_string();
+    // an agent draw selects one agent
+    let two = app
+        .request_agent_draw(
+            &owner,
+            json!({ "project_id": project, "select": 2, "reserves": 1 }),
+        )
+        .await;
+    assert_eq!(
+        (two.status, two.body["error"]["details"]["rule"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("one_agent"))
+    );
+    let r = app
+        .request_agent_draw(&owner, json!({ "project_id": project, "reserves": 1 }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let url = |s: &str| format!("/api/draws/{draw}/{s}");
+    let sides = [
+        (&platform, app.org_of("platform").await.0),
+        (&owner, app.org_of("owner").await.0),
+        (&supervisor, app.org_of("supervisor").await.0),
+    ];
+    for (token, org) in &sides {
+        let (_, c) = secret(&draw, org, 5);
+        let r = app
+            .post(url("commit"), Some(token), json!({ "commitment": c }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    app.advance_hours(1);
+    for (token, org) in &sides {
+        let (r, _) = secret(&draw, org, 5);
+        let r = app
+            .post(url("reveal"), Some(token), json!({ "r": hex::encode(r) }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    app.advance_hours(1);
+    let tender = |token: String| {
+        let (app, project) = (&app, project.clone());
+        async move {
+            let spec = app.spec("浑南区第二中学操场改造工程施工").await;
+            app.post(
+                "/api/tenders",
+                Some(&token),
+                json!({ "project_id": project, "spec": spec }),
+            )
+            .await
+            .status
+        }
+    };
+    let done = app.post(url("conduct"), Some(&owner), json!({})).await;
+    assert_eq!(done.body["state"], "completed", "{:?}", done.body);
+    let result = &done.body["transcript"]["result"];
+    let selected = result["selected"][0].as_str().unwrap().to_string();
+    let reserve = result["reserves"][0].as_str().unwrap().to_string();
+    let other = agents
+        .iter()
+        .find(|a| **a != selected && **a != reserve)
+        .unwrap();
+
+    // the selectee is the project's agent: it creates the tender; no other agent can
+    let chosen = app.sign_in(login_of(&selected)).await;
+    assert_eq!(tender(chosen.clone()).await, StatusCode::CREATED);
+    for a in [&reserve, other] {
+        assert_eq!(
+            tender(app.sign_in(login_of(a)).await).await,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let projects = app.get("/api/projects", Some(&chosen)).await;
+    assert!(
+        projects
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == project.as_str()),
+        "the appointed agent sees the project among its own: {:?}",
+        projects.body
+    );
+    // the log says so in the draw's result
+    let completed = last_entry_of_kind(&app, "draw_completed").await;
+    assert_eq!(
+        completed["payload"]["appointed"],
+        json!({ "project": project, "agent": selected })
+    );
+
+    // the selectee declines: the reserve is appointed in its place
+    let r = app
+        .post(
+            url("replace"),
+            Some(&owner),
+            json!({ "replaced": selected, "reason": "declined", "note": "书面放弃" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        last_entry_of_kind(&app, "draw_replacement").await["payload"]["appointed"]["agent"],
+        reserve.as_str()
+    );
+    assert_eq!(
+        tender(app.sign_in(login_of(&reserve)).await).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        tender(chosen).await,
+        StatusCode::FORBIDDEN,
+        "no longer its agent"
+    );
+}
+
+/// The newest log entry of this kind, whole.
+async fn last_entry_of_kind(app: &TestApp, kind: &str) -> Value {
+    let mut after = -1;
+    let mut found = Value::Null;
+    loop {
+        let page = app
+            .get(format!("/api/log/entries?after={after}&limit=1000"), None)
+            .await
+            .body;
+        let page = page.as_array().unwrap().clone();
+        for e in &page {
+            if e["kind"] == kind {
+                found = e["entry"].clone();
+            }
+            after = e["index"].as_i64().unwrap();
+        }
+        if page.len() < 1000 {
+            return found;
+        }
+    }
 }
