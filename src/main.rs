@@ -14,7 +14,11 @@ async fn main() -> ExitCode {
             bidhall::telemetry::init(&args.log_format);
             // Only the demo's clock can be moved forward (`POST /api/demo/clock`).
             let clock: Arc<dyn Clock> = if args.demo {
-                Arc::new(DemoClock::default())
+                let kept = args.store.data_dir.join("demo-clock");
+                match DemoClock::open(kept) {
+                    Ok(c) => Arc::new(c),
+                    Err(e) => return fail(&e),
+                }
             } else {
                 Arc::new(SystemClock)
             };

@@ -79,7 +79,7 @@ async fn sign_in(
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (token, expires_at, actor) = service::sign_in(&app, creds, address).await?;
-    let max_age = (expires_at.millis() - app.clock.now().millis()) / 1000;
+    let max_age = (expires_at.millis() - app.clock.wall().millis()) / 1000;
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, session_cookie(&app, token.expose(), max_age));
     // The answer carries a token: no cache keeps it.
