@@ -19,7 +19,8 @@ export function parseCriteria(text) {
 /**
  * The TenderSpec for the values of the tender form:
  * `{title, description, category, region, qualification, evaluation_kind, criteria, docs_from,
- *   docs_to, clarification_deadline, bid_deadline, supervisor_org_id, k,
+ *   docs_to, clarification_deadline, bid_deadline, supervisor_org_id, k, tie_break,
+ *   performance_bond_percent,
  *   lots: [{id?, name, estimate, bond}], custodians: [{kind, org}]}` (all strings as typed).
  * Returns `{spec, errors: [{field, id}]}`; `spec` is null when there are errors.
  */
@@ -58,6 +59,15 @@ export function buildSpec(v) {
     return needsOrg ? { kind: c.kind, org_id: c.org || null } : { kind: c.kind };
   });
   need('supervisor_org_id', v.supervisor_org_id);
+  // The performance bond in whole percent of the contract price, 0 to 10 (条例58); empty: none.
+  const percentText = String(v.performance_bond_percent ?? '').trim();
+  let percent = null;
+  if (percentText) {
+    percent = /^\d{1,2}$/.test(percentText) ? Number(percentText) : NaN;
+    if (!(percent >= 0 && percent <= 10)) {
+      errors.push({ field: 'performance_bond_percent', id: 'js_bad_percent' });
+    }
+  }
   const k = Number.parseInt(v.k, 10);
   if (!Number.isInteger(k)) errors.push({ field: 'custodians.k', id: 'js_required' });
   const spec = {
@@ -72,6 +82,8 @@ export function buildSpec(v) {
     custodians: { k, members },
     supervisor_org_id: v.supervisor_org_id,
   };
+  if (v.tie_break) spec.tie_break = v.tie_break;
+  if (percent) spec.performance_bond_percent = percent;
   return { spec: errors.length ? null : spec, errors };
 }
 
@@ -92,6 +104,8 @@ export function specToValues(spec, toLocal, toYuan) {
     bid_deadline: toLocal(spec.schedule.bid_deadline),
     supervisor_org_id: spec.supervisor_org_id,
     k: String(spec.custodians.k),
+    tie_break: spec.tie_break || 'lower_price',
+    performance_bond_percent: spec.performance_bond_percent ? String(spec.performance_bond_percent) : '',
     lots: spec.lots.map((l) => ({ id: l.id, name: l.name, estimate: toYuan(l.estimate_fen), bond: toYuan(l.bid_bond_fen) })),
     custodians: spec.custodians.members.map((c) => ({ kind: c.kind, org: c.org_id || '' })),
   };

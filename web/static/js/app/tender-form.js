@@ -99,12 +99,14 @@ export function initTenderForm(form, { orgs, spec }) {
         ...defaultSchedule(Date.now()),
         category: 'construction',
         evaluation_kind: 'lowest_evaluated_price',
+        tie_break: 'lower_price',
+        performance_bond_percent: '',
         k: '3',
         supervisor_org_id: supervisor.value,
         lots: [{}],
         custodians: defaultCustodians(supervisor.value, orgs.witness?.[0]?.id),
       };
-  for (const name of ['title', 'description', 'region', 'qualification', 'criteria', 'docs_from', 'docs_to', 'clarification_deadline', 'bid_deadline']) {
+  for (const name of ['title', 'description', 'region', 'qualification', 'criteria', 'docs_from', 'docs_to', 'clarification_deadline', 'bid_deadline', 'tie_break', 'performance_bond_percent']) {
     const input = form.querySelector(`#${name}`) || form.querySelector(`[name="${name}"]`);
     if (input && values[name] !== undefined) input.value = values[name];
   }
@@ -137,6 +139,8 @@ export function readTenderForm(form) {
     bid_deadline: val('#bid_deadline'),
     supervisor_org_id: val('#supervisor_org_id'),
     k: val('#custodian_k'),
+    tie_break: val('#tie_break'),
+    performance_bond_percent: val('#performance_bond_percent'),
     lots: [...form.querySelectorAll('#lots [data-row="lot"]')].map((row) => ({
       id: row.dataset.lotId || undefined,
       name: row.querySelector('[data-name="name"]').value,
