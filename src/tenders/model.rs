@@ -329,6 +329,12 @@ impl Tender {
         self.state == TenderState::Published && now < self.spec.schedule.bid_deadline
     }
 
+    /// Are the tender documents on sale (发售期, 条例 第十六条): from `docs_from` until `docs_to`.
+    pub fn documents_on_sale(&self, now: Timestamp) -> bool {
+        let s = &self.spec.schedule;
+        self.state == TenderState::Published && s.docs_from <= now && now < s.docs_to
+    }
+
     /// Has the opening time passed? Confidential facts (who obtained documents) open up then.
     pub fn is_past_opening(&self, now: Timestamp) -> bool {
         self.state == TenderState::Published && now >= self.spec.schedule.bid_deadline
@@ -510,5 +516,20 @@ mod tests {
         assert_eq!(loaded.tie_break, Some(TieBreak::EarlierSubmission));
         chosen["tie_break"] = "coin_toss".into();
         assert!(serde_json::from_value::<TenderSpec>(chosen).is_err());
+    }
+
+    #[test]
+    fn documents_are_on_sale_from_docs_from_until_docs_to_and_not_while_bidding_goes_on_after() {
+        let issued = Timestamp::from_stored(1_800_000_000_000);
+        let mut t = crate::tenders::law::tests::published(issued);
+        t.spec.schedule.docs_from = issued.plus_days(1);
+        let s = t.spec.schedule.clone();
+        assert!(!t.documents_on_sale(issued), "not before the sale opens");
+        assert!(t.is_bidding_open(issued));
+        assert!(t.documents_on_sale(s.docs_from));
+        assert!(!t.documents_on_sale(s.docs_to), "the sale has ended");
+        assert!(t.is_bidding_open(s.docs_to), "while bids are still taken");
+        t.state = TenderState::Cancelled;
+        assert!(!t.documents_on_sale(s.docs_from));
     }
 }

@@ -699,8 +699,7 @@ pub async fn obtain(
     )?;
     let now = app.clock.now();
     let s = &tender.spec.schedule;
-    let on_sale = tender.state == TenderState::Published && s.docs_from <= now && now < s.docs_to;
-    if !on_sale {
+    if !tender.documents_on_sale(now) {
         return Err(TenderError::DocumentsNotOnSale {
             from: s.docs_from.shanghai(),
             to: s.docs_to.shanghai(),

@@ -662,7 +662,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("ledger_reconcile", "对账", "Reconciliation"),
     ("ledger_daily", "每日对账", "Daily reconciliation"),
     ("ledger_daily_bank", "银行", "Bank"),
-    ("ledger_daily_day", "日期（UTC）", "Day (UTC)"),
+    ("ledger_daily_day", "对账单日期", "Statement day"),
     ("ledger_daily_matched", "相符笔数", "Matched"),
     ("ledger_daily_differences", "差异", "Differences"),
     ("ledger_daily_ran_at", "对账时间", "Reconciled at"),

@@ -89,7 +89,7 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
             .actor
             .as_ref()
             .is_some_and(|a| a.role == Role::Tenderer)
-            && tender.is_bidding_open(now),
+            && tender.documents_on_sale(now),
         is_member: member,
         opening_near: tender.state == TenderState::Published
             && now >= tender.spec.schedule.bid_deadline.plus_millis(-DAY_MS),
