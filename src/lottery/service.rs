@@ -928,15 +928,26 @@ async fn run_draw(
     d.transcript = Some(t);
     d.version += 1;
     let audit = event(kind, &d, actor, now, payload);
-    match &appointed {
+    save(app, &d, appointed.as_ref(), &audit).await?;
+    Ok(d)
+}
+
+/// Saves the draw, and with it the project's new agent when the draw appoints one.
+async fn save(
+    app: &AppState,
+    d: &DrawRecord,
+    appointed: Option<&(ProjectId, OrgId)>,
+    audit: &AuditEvent,
+) -> Result<(), LotteryError> {
+    match appointed {
         Some((project, agent)) => {
             app.store
-                .save_draw_appointing(&d, project, agent, &audit)
+                .save_draw_appointing(d, project, agent, audit)
                 .await?
         }
-        None => app.store.save_draw(&d, &audit).await?,
+        None => app.store.save_draw(d, audit).await?,
     }
-    Ok(d)
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -1014,14 +1025,7 @@ pub async fn replace(
             "appointed": appointed.as_ref().map(|(p, a)| json!({ "project": p, "agent": a })),
         }),
     );
-    match &appointed {
-        Some((project, agent)) => {
-            app.store
-                .save_draw_appointing(&d, project, agent, &audit)
-                .await?
-        }
-        None => app.store.save_draw(&d, &audit).await?,
-    }
+    save(app, &d, appointed.as_ref(), &audit).await?;
     Ok(d)
 }
 
