@@ -54,5 +54,32 @@ export async function api(method, url, body, opts = {}) {
   if (resp.ok) return { ok: true, status: resp.status, data, error: null };
   const error = data?.error ?? { code: `http_${resp.status}`, message: `${resp.status} ${resp.statusText}`, details: {} };
   error.details ??= {};
+  error.api_message = error.message;
+  error.message = localize(error, t, document.documentElement.lang);
   return { ok: false, status: resp.status, data, error };
+}
+
+/**
+ * A refusal `{code, message, details}` in the page's language: its code's words (`err_<code>`),
+ * with the broken rule of an `invalid_field` and, for a law violation, each rule's article. On a
+ * Chinese page the API's English never shows: a code without words says so in general terms.
+ * `tr` looks a message up (returning the id when there is none); `lang` is the page's language.
+ */
+export function localize(error, tr, lang) {
+  const has = (id) => tr(id) !== id;
+  const english = !String(lang || '').startsWith('zh');
+  const words = has(`err_${error.code}`) ? tr(`err_${error.code}`) : null;
+  const d = error.details || {};
+  if (error.code === 'invalid_field' && d.rule && has(`err_rule_${d.rule}`)) {
+    return `${words}（${tr(`err_rule_${d.rule}`)}）`;
+  }
+  if (error.code === 'law_violation' && Array.isArray(d.violations) && d.violations.length) {
+    const each = d.violations.map((v) => {
+      const what = english ? v.message : (has(`err_rule_${v.rule}`) ? tr(`err_rule_${v.rule}`) : '');
+      return [what, v.article ? `${tr('err_article')} ${v.article}` : ''].filter(Boolean).join(' ');
+    });
+    return `${words} ${each.join('；')}`;
+  }
+  if (words) return words;
+  return english ? error.message : tr('err_generic');
 }

@@ -25,7 +25,7 @@ async function call(method, path, body) {
   errorBox.hidden = true;
   const res = await api(method, url(path), body);
   if (!res.ok) {
-    errorBox.textContent = `${res.error.code}: ${res.error.message}`;
+    errorBox.textContent = res.error.message;
     errorBox.hidden = false;
     return null;
   }

@@ -66,7 +66,7 @@ async function act(method, path, body) {
     return show();
   }
   if (!res.ok) {
-    room.prepend(alertBox(`${res.error.code}: ${res.error.message}`));
+    room.prepend(alertBox(res.error.message));
     return null;
   }
   return res.data;
@@ -149,7 +149,7 @@ async function show() {
     sessionStorage.removeItem(KEY);
     signinBox.hidden = false;
     room.hidden = true;
-    signinError.textContent = `${res.error.code}: ${res.error.message}`;
+    signinError.textContent = res.error.message;
     signinError.hidden = false;
     return;
   }
@@ -179,7 +179,7 @@ form.addEventListener('submit', async (event) => {
   const code = form.elements.namedItem('code').value.trim();
   const res = await call('POST', '/api/evaluation/sign-in', { code });
   if (!res.ok) {
-    signinError.textContent = `${res.error.code}: ${res.error.message}`;
+    signinError.textContent = res.error.message;
     signinError.hidden = false;
     return;
   }
