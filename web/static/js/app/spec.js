@@ -82,7 +82,8 @@ export function buildSpec(v) {
     custodians: { k, members },
     supervisor_org_id: v.supervisor_org_id,
   };
-  if (v.tie_break) spec.tie_break = v.tie_break;
+  // Absent means the lower price first (the default), and absent stays absent.
+  if (v.tie_break && v.tie_break !== 'lower_price') spec.tie_break = v.tie_break;
   if (percent) spec.performance_bond_percent = percent;
   return { spec: errors.length ? null : spec, errors };
 }
