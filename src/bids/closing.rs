@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::TenderId;
 use crate::sealbox::envelope::{Header, PREFIX_LEN};
+use crate::tenders::model::Tender;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -38,11 +39,10 @@ pub async fn close_due_boxes(app: &AppState) -> Result<Vec<(TenderId, i64)>, Bid
 
 /// Closes this tender's box if its deadline has passed and it is still open: the opening calls
 /// this before its own closing, so that the ceremony never waits for the watcher.
-pub async fn close_if_due(app: &AppState, tender: &TenderId) -> Result<(), BidError> {
+pub async fn close_if_due(app: &AppState, t: &Tender) -> Result<(), BidError> {
     let now = app.clock.now();
-    let t = app.store.get_tender(tender).await?;
-    if now >= t.spec.schedule.bid_deadline && !app.store.box_is_closed(tender).await? {
-        close_one(app, tender, now).await?;
+    if now >= t.spec.schedule.bid_deadline && !app.store.box_is_closed(&t.id).await? {
+        close_one(app, &t.id, now).await?;
     }
     Ok(())
 }

@@ -274,8 +274,11 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     }
     // Step 1: what the clock alone decides.
     let bids = if app.clock.now() >= deadline {
-        // The box's closing list is in the log before the opening reads the bids out.
-        crate::bids::closing::close_if_due(app, id).await?;
+        // The box's closing list is in the log before the opening reads the bids out; once the
+        // opening has closed, so has the box, and the watcher's passes need not ask again.
+        if matches!(phase, Phase::Scheduled | Phase::Lobby) {
+            crate::bids::closing::close_if_due(app, &t).await?;
+        }
         app.store.counted_bids(id).await?
     } else {
         Vec::new()
