@@ -6,6 +6,7 @@
 pub mod committee;
 pub mod event;
 pub mod member;
+pub mod price_score;
 pub mod ranking;
 pub mod report;
 pub mod service;

@@ -1,6 +1,7 @@
 //! What a tender is: its project, lots, schedule, evaluation method and bid-box custodians, and the
 //! states it moves through. Pure data and transitions; the legal checks live in `law.rs`.
 
+use crate::award::price_score::PriceRule;
 use crate::domain::{
     AmendmentId, DocumentId, InvalidValue, Line, LotId, Money, OrgId, ProjectId, Prose, TenderId,
     Timestamp,
@@ -112,6 +113,12 @@ pub struct Criterion {
     pub name: Line<1, 100>,
     /// Weight in percent; the weights of a method add up to 100.
     pub weight: u32,
+    /// Present on the one price criterion (价格分): its score is computed from the valid bid
+    /// prices by this rule, fixed at publication (法40; docs/award.md §3), not typed by members.
+    /// Left out of the stored JSON when absent, so tenders stored before it keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub price: Option<PriceRule>,
 }
 
 /// 经评审的最低投标价法 or 综合评估法.
@@ -278,6 +285,23 @@ impl TenderSpec {
                         "comprehensive scoring needs 1 to 20 criteria whose weights add up to 100",
                     ),
                 ));
+            }
+            let mut priced = criteria
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.price.as_ref().map(|rule| (i, rule)));
+            if let Some((i, rule)) = priced.next() {
+                if let Some((j, _)) = priced.next() {
+                    return Err((
+                        format!("evaluation_method.criteria[{j}].price"),
+                        InvalidValue::new(
+                            "one_price_criterion",
+                            "at most one criterion has its score computed from the prices",
+                        ),
+                    ));
+                }
+                rule.check_range()
+                    .map_err(|iv| (format!("evaluation_method.criteria[{i}].price"), iv))?;
             }
         }
         let n = self.custodians.members.len();
@@ -516,6 +540,105 @@ mod tests {
         assert_eq!(loaded.tie_break, Some(TieBreak::EarlierSubmission));
         chosen["tie_break"] = "coin_toss".into();
         assert!(serde_json::from_value::<TenderSpec>(chosen).is_err());
+    }
+
+    fn scoring(criteria: serde_json::Value) -> TenderSpec {
+        let now = Timestamp::from_stored(1_800_000_000_000);
+        let mut spec = serde_json::to_value(crate::tenders::law::tests::spec(now)).unwrap();
+        spec["evaluation_method"] =
+            serde_json::json!({"kind": "comprehensive_scoring", "criteria": criteria});
+        serde_json::from_value(spec).unwrap()
+    }
+
+    fn lowest(deduct_above_centi: u32) -> serde_json::Value {
+        serde_json::json!({"method": "lowest_valid", "deduct_above_centi": deduct_above_centi})
+    }
+
+    #[test]
+    fn a_criterion_without_a_price_rule_keeps_its_bytes_and_one_with_it_round_trips() {
+        let plain =
+            serde_json::json!([{"name": "价格", "weight": 60}, {"name": "技术", "weight": 40}]);
+        let spec = scoring(plain.clone());
+        assert_eq!(
+            serde_json::to_value(&spec).unwrap()["evaluation_method"]["criteria"],
+            plain,
+            "no price key appears"
+        );
+        let priced = serde_json::json!([
+            {"name": "价格", "weight": 60, "price": {"method": "average_discounted", "k_permille": 30, "deduct_above_centi": 100, "deduct_below_centi": 50}},
+            {"name": "技术", "weight": 40},
+        ]);
+        let spec = scoring(priced.clone());
+        let EvaluationMethod::ComprehensiveScoring { criteria } = &spec.evaluation_method else {
+            panic!("comprehensive scoring")
+        };
+        assert_eq!(
+            criteria[0].price,
+            Some(PriceRule::AverageDiscounted {
+                k_permille: 30,
+                deduct_above_centi: 100,
+                deduct_below_centi: 50
+            })
+        );
+        assert_eq!(spec.check_shape(), Ok(()));
+        assert_eq!(
+            serde_json::to_value(&spec).unwrap()["evaluation_method"]["criteria"],
+            priced
+        );
+    }
+
+    #[test]
+    fn two_price_criteria_are_refused_as_one_price_criterion() {
+        let spec = scoring(serde_json::json!([
+            {"name": "价格", "weight": 50, "price": lowest(100)},
+            {"name": "技术", "weight": 30},
+            {"name": "报价", "weight": 20, "price": lowest(100)},
+        ]));
+        let (field, iv) = spec.check_shape().unwrap_err();
+        assert_eq!(field, "evaluation_method.criteria[2].price");
+        assert_eq!(iv.rule, "one_price_criterion");
+    }
+
+    #[test]
+    fn a_price_rule_out_of_range_is_refused_naming_its_criterion() {
+        let spec = scoring(serde_json::json!([
+            {"name": "技术", "weight": 40},
+            {"name": "价格", "weight": 60, "price": {"method": "average_discounted", "k_permille": 101, "deduct_above_centi": 100, "deduct_below_centi": 50}},
+        ]));
+        let (field, iv) = spec.check_shape().unwrap_err();
+        assert_eq!(field, "evaluation_method.criteria[1].price");
+        assert_eq!(iv.rule, "price_rule_range");
+        let spec =
+            scoring(serde_json::json!([{"name": "价格", "weight": 100, "price": lowest(10_001)}]));
+        assert_eq!(spec.check_shape().unwrap_err().1.rule, "price_rule_range");
+    }
+
+    #[test]
+    fn an_amendment_cannot_bring_in_a_second_price_criterion() {
+        let spec = scoring(serde_json::json!([
+            {"name": "价格", "weight": 60, "price": lowest(100)},
+            {"name": "技术", "weight": 40},
+        ]));
+        let changes: TenderChanges = serde_json::from_value(serde_json::json!({
+            "evaluation_method": {"kind": "comprehensive_scoring", "criteria": [
+                {"name": "价格", "weight": 60, "price": lowest(100)},
+                {"name": "技术", "weight": 40, "price": lowest(50)},
+            ]}
+        }))
+        .unwrap();
+        assert_eq!(
+            changes.apply(&spec).unwrap_err().1.rule,
+            "one_price_criterion"
+        );
+        let changes: TenderChanges = serde_json::from_value(serde_json::json!({
+            "evaluation_method": {"kind": "comprehensive_scoring", "criteria": [
+                {"name": "价格", "weight": 60, "price": lowest(50)},
+                {"name": "技术", "weight": 40},
+            ]}
+        }))
+        .unwrap();
+        let next = changes.apply(&spec).unwrap();
+        assert_ne!(next.evaluation_method, spec.evaluation_method);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, buildChanges, parseCriteria, specToValues, defaultCustodians } from '../../static/js/app/spec.js';
+import { buildSpec, buildChanges, parseCriteria, specToValues, defaultCustodians, decimalToUnits, unitsToDecimal } from '../../static/js/app/spec.js';
 import { fenToYuan, rfc3339ToLocal } from '../../static/js/app/format.js';
 import { fieldCandidates } from '../../static/js/app/fields.js';
 
@@ -106,4 +106,44 @@ test('an empty or zero performance bond requires none, and more than 10 percent 
     assert.equal(spec, null, bad);
     assert.deepEqual(errors, [{ field: 'performance_bond_percent', id: 'js_bad_percent' }], bad);
   }
+});
+
+test('a price criterion carries its rule in the API units and comes back to the form (价格分)', () => {
+  const scoring = { ...values(), evaluation_kind: 'comprehensive_scoring', criteria: '价格 60\n技术 40' };
+  const { spec, errors } = buildSpec({
+    ...scoring, price_method: 'average_discounted', price_criterion: ' 价格 ', price_k_percent: '3', price_deduct_above: '1', price_deduct_below: '0.5',
+  });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(spec.evaluation_method.criteria, [
+    { name: '价格', weight: 60, price: { method: 'average_discounted', k_permille: 30, deduct_above_centi: 100, deduct_below_centi: 50 } },
+    { name: '技术', weight: 40 },
+  ]);
+  const again = specToValues(spec, rfc3339ToLocal, fenToYuan);
+  assert.deepEqual(
+    [again.price_method, again.price_criterion, again.price_k_percent, again.price_deduct_above, again.price_deduct_below],
+    ['average_discounted', '价格', '3', '1', '0.5'],
+  );
+  assert.deepEqual(buildSpec({ ...scoring, ...again, lots: values().lots, custodians: values().custodians }).spec.evaluation_method, spec.evaluation_method);
+  // the lowest valid price needs no K nor a deduction below; none means members score every criterion
+  const lowest = buildSpec({ ...scoring, price_method: 'lowest_valid', price_criterion: '价格', price_deduct_above: '2', price_k_percent: 'x' });
+  assert.deepEqual(lowest.spec.evaluation_method.criteria[0].price, { method: 'lowest_valid', deduct_above_centi: 200 });
+  assert.equal(buildSpec({ ...scoring, price_method: '' }).spec.evaluation_method.criteria.some((c) => 'price' in c), false);
+  // slips: an unknown criterion, K over 10 %, a deduction over the whole score
+  const bad = buildSpec({ ...scoring, price_method: 'average_discounted', price_criterion: '报价', price_k_percent: '10.5', price_deduct_above: '100.01', price_deduct_below: '' });
+  assert.equal(bad.spec, null);
+  assert.deepEqual(bad.errors.map((e) => `${e.field} ${e.id}`).sort(), [
+    'evaluation_method.price.deduct_above_centi js_bad_deduction',
+    'evaluation_method.price.deduct_below_centi js_bad_deduction',
+    'evaluation_method.price.k_permille js_bad_k',
+    'evaluation_method.price_criterion js_price_criterion_unknown',
+  ]);
+});
+
+test('decimals become whole units and back', () => {
+  assert.equal(decimalToUnits('2.5', 1, 100), 25);
+  assert.equal(decimalToUnits('10', 1, 100), 100);
+  assert.equal(decimalToUnits('0.05', 2, 10000), 5);
+  for (const bad of ['', '-1', '1.234', '1e2', '.5', '10.1']) assert.equal(decimalToUnits(bad, 1, 100), null, bad);
+  assert.deepEqual([25, 100, 0, 5].map((u) => unitsToDecimal(u, 1)), ['2.5', '10', '0', '0.5']);
+  assert.deepEqual([5, 150, 10000].map((u) => unitsToDecimal(u, 2)), ['0.05', '1.5', '100']);
 });

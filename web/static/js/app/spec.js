@@ -16,9 +16,49 @@ export function parseCriteria(text) {
   return { criteria, badLine: null };
 }
 
+/** "2.5" with `decimals` 1 → 25: a non-negative decimal as whole units, or null above `max`. */
+export function decimalToUnits(text, decimals, max) {
+  const m = new RegExp(`^(\\d{1,3})(?:\\.(\\d{1,${decimals}}))?$`).exec(String(text ?? '').trim());
+  if (!m) return null;
+  const units = Number(m[1]) * 10 ** decimals + Number((m[2] || '').padEnd(decimals, '0'));
+  return units <= max ? units : null;
+}
+
+/** 25 with `decimals` 1 → "2.5" (the inverse of `decimalToUnits`, without trailing zeros). */
+export function unitsToDecimal(units, decimals) {
+  const scale = 10 ** decimals;
+  const frac = String(units % scale).padStart(decimals, '0').replace(/0+$/, '');
+  return frac ? `${Math.floor(units / scale)}.${frac}` : String(Math.floor(units / scale));
+}
+
+/**
+ * The price rule (价格分, docs/award.md §3) from the form, set on the criterion it names: K in
+ * percent with one decimal (→ permille), deductions in points per 1 % with two (→ hundredths).
+ */
+function priceRule(v, criteria, errors) {
+  const method = v.price_method;
+  if (method !== 'lowest_valid' && method !== 'average_discounted') return;
+  const name = String(v.price_criterion || '').trim();
+  const target = criteria.find((c) => c.name === name);
+  if (!target) errors.push({ field: 'evaluation_method.price_criterion', id: 'js_price_criterion_unknown' });
+  const deduction = (key, field) => {
+    const centi = decimalToUnits(v[key], 2, 10000);
+    if (centi === null) errors.push({ field: `evaluation_method.price.${field}`, id: 'js_bad_deduction' });
+    return centi;
+  };
+  let rule = { method, deduct_above_centi: deduction('price_deduct_above', 'deduct_above_centi') };
+  if (method === 'average_discounted') {
+    const k = decimalToUnits(v.price_k_percent, 1, 100);
+    if (k === null) errors.push({ field: 'evaluation_method.price.k_permille', id: 'js_bad_k' });
+    rule = { method, k_permille: k, ...rule, deduct_below_centi: deduction('price_deduct_below', 'deduct_below_centi') };
+  }
+  if (target) target.price = rule;
+}
+
 /**
  * The TenderSpec for the values of the tender form:
- * `{title, description, category, region, qualification, evaluation_kind, criteria, docs_from,
+ * `{title, description, category, region, qualification, evaluation_kind, criteria, price_method,
+ *   price_criterion, price_k_percent, price_deduct_above, price_deduct_below, docs_from,
  *   docs_to, clarification_deadline, bid_deadline, supervisor_org_id, k, tie_break,
  *   performance_bond_percent,
  *   lots: [{id?, name, estimate, bond}], custodians: [{kind, org}]}` (all strings as typed).
@@ -42,6 +82,7 @@ export function buildSpec(v) {
     if (!criteria || criteria.length === 0) {
       errors.push({ field: 'evaluation_method.criteria', id: 'js_bad_criteria' });
     }
+    priceRule(v, criteria || [], errors);
     evaluation = { kind: 'comprehensive_scoring', criteria: criteria || [] };
   }
   const lots = (v.lots || []).map((lot, i) => {
@@ -91,6 +132,8 @@ export function buildSpec(v) {
 /** The form values for a spec as the API returns it (the inverse of `buildSpec`, for editing). */
 export function specToValues(spec, toLocal, toYuan) {
   const m = spec.evaluation_method || { kind: 'lowest_evaluated_price' };
+  const priced = (m.criteria || []).find((c) => c.price);
+  const rule = priced?.price;
   return {
     title: spec.title,
     description: spec.description || '',
@@ -99,6 +142,11 @@ export function specToValues(spec, toLocal, toYuan) {
     qualification: spec.qualification || '',
     evaluation_kind: m.kind,
     criteria: (m.criteria || []).map((c) => `${c.name} ${c.weight}`).join('\n'),
+    price_method: rule ? rule.method : '',
+    price_criterion: priced ? priced.name : '',
+    price_k_percent: rule?.k_permille !== undefined ? unitsToDecimal(rule.k_permille, 1) : '',
+    price_deduct_above: rule ? unitsToDecimal(rule.deduct_above_centi, 2) : '',
+    price_deduct_below: rule?.deduct_below_centi !== undefined ? unitsToDecimal(rule.deduct_below_centi, 2) : '',
     docs_from: toLocal(spec.schedule.docs_from),
     docs_to: toLocal(spec.schedule.docs_to),
     clarification_deadline: toLocal(spec.schedule.clarification_deadline),

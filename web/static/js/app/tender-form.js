@@ -92,6 +92,15 @@ export function initTenderForm(form, { orgs, spec }) {
   const kind = form.querySelector('#evaluation_kind');
   const toggleCriteria = () => { criteriaField.hidden = kind.value !== 'comprehensive_scoring'; };
   kind.addEventListener('change', toggleCriteria);
+  // The price rule's parameters show for the method that uses them.
+  const priceMethod = form.querySelector('#price_method');
+  const togglePrice = () => {
+    for (const field of form.querySelectorAll('[data-price]')) {
+      const wanted = field.dataset.price;
+      field.hidden = !priceMethod.value || (wanted !== 'any' && wanted !== priceMethod.value);
+    }
+  };
+  priceMethod.addEventListener('change', togglePrice);
 
   const values = spec
     ? specToValues(spec, rfc3339ToLocal, fenToYuan)
@@ -106,7 +115,7 @@ export function initTenderForm(form, { orgs, spec }) {
         lots: [{}],
         custodians: defaultCustodians(supervisor.value, orgs.witness?.[0]?.id),
       };
-  for (const name of ['title', 'description', 'region', 'qualification', 'criteria', 'docs_from', 'docs_to', 'clarification_deadline', 'bid_deadline', 'tie_break', 'performance_bond_percent']) {
+  for (const name of ['title', 'description', 'region', 'qualification', 'criteria', 'price_method', 'price_criterion', 'price_k_percent', 'price_deduct_above', 'price_deduct_below', 'docs_from', 'docs_to', 'clarification_deadline', 'bid_deadline', 'tie_break', 'performance_bond_percent']) {
     const input = form.querySelector(`#${name}`) || form.querySelector(`[name="${name}"]`);
     if (input && values[name] !== undefined) input.value = values[name];
   }
@@ -120,6 +129,7 @@ export function initTenderForm(form, { orgs, spec }) {
   custodians.replaceChildren();
   values.custodians.forEach(addCustodian);
   toggleCriteria();
+  togglePrice();
 }
 
 /** The form's values, as `buildSpec` takes them. */
@@ -133,6 +143,11 @@ export function readTenderForm(form) {
     qualification: val('#qualification'),
     evaluation_kind: val('#evaluation_kind'),
     criteria: val('#criteria'),
+    price_method: val('#price_method'),
+    price_criterion: val('#price_criterion'),
+    price_k_percent: val('#price_k_percent'),
+    price_deduct_above: val('#price_deduct_above'),
+    price_deduct_below: val('#price_deduct_below'),
     docs_from: val('#docs_from'),
     docs_to: val('#docs_to'),
     clarification_deadline: val('#clarification_deadline'),
