@@ -47,6 +47,10 @@ pub struct Reserve {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommitteeBid {
     pub line: i64,
+    /// The lot (标段) this concerns; absent only in events written before awards were per lot,
+    /// which concerned the tender's only lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: Money,
@@ -56,8 +60,13 @@ pub struct CommitteeBid {
 /// A line of the final ranking (`ranking::Ranked` as signed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankedLine {
+    /// The place within its lot.
     pub rank: Option<i64>,
     pub line: i64,
+    /// The lot (标段) this concerns; absent only in events written before awards were per lot,
+    /// which concerned the tender's only lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: Money,
@@ -72,6 +81,10 @@ pub struct RankedLine {
 pub struct Candidate {
     pub rank: i64,
     pub line: i64,
+    /// The lot (标段) this concerns; absent only in events written before awards were per lot,
+    /// which concerned the tender's only lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: Money,
@@ -83,6 +96,10 @@ pub struct Candidate {
 pub struct Notice {
     pub rank: i64,
     pub line: i64,
+    /// The lot (标段) this concerns; absent only in events written before awards were per lot,
+    /// which concerned the tender's only lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: Money,
@@ -96,12 +113,23 @@ pub struct Notice {
 pub struct ContractBody {
     pub tender_id: String,
     pub line: i64,
+    /// The lot (标段) this concerns; absent only in events written before awards were per lot,
+    /// which concerned the tender's only lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: Money,
     pub document_sha256: String,
     pub notice_issued_at: Timestamp,
     pub signed_at: Timestamp,
+}
+
+/// A member's reason for finding a bid non-compliant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub ground: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +161,10 @@ pub enum AwardBody {
         line: i64,
         compliant: bool,
         scores: Vec<u32>,
+        /// Why the member finds the bid non-compliant (否决投标): a ground of 条例51
+        /// (`award::rejection::Ground`) and the member's words. Absent when compliant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rejection: Option<Rejection>,
     },
     ReportSigned {
         seat: i64,
@@ -143,18 +175,26 @@ pub enum AwardBody {
         signature: String,
         ranking: Vec<RankedLine>,
     },
+    /// The award of one lot failed (or, with no lot, of the whole tender).
     AwardFailed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot_id: Option<String>,
         rule: String,
         article: String,
         message: String,
     },
     CandidatesPublicised {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot_id: Option<String>,
         candidates: Vec<Candidate>,
         from: Timestamp,
         until: Timestamp,
     },
     ObjectionRaised {
         id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot_id: Option<String>,
+
         org_id: String,
         org_name: String,
         text: String,
@@ -172,6 +212,8 @@ pub enum AwardBody {
     },
     AwardNoticeIssued(Box<Notice>),
     ResultNotified {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot_id: Option<String>,
         org_id: String,
         result: String,
         winner_line: i64,
@@ -181,6 +223,8 @@ pub enum AwardBody {
     },
     ContractRecorded(Box<ContractBody>),
     ContractPerformed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot_id: Option<String>,
         org_id: Option<String>,
         performed_at: Timestamp,
     },

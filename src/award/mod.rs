@@ -8,6 +8,7 @@ pub mod event;
 pub mod member;
 pub mod price_score;
 pub mod ranking;
+pub mod rejection;
 pub mod report;
 pub mod service;
 pub mod state;

@@ -10,6 +10,8 @@ use std::cmp::Ordering;
 pub struct Bid {
     /// The opening's line number: bids were announced in the order received.
     pub line: i64,
+    /// The lot the bid is for (empty: a tender whose events predate lots).
+    pub lot_id: String,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: i64,
@@ -24,6 +26,8 @@ pub struct Mark {
     pub compliant: bool,
     /// One score 0–100 per criterion (comprehensive scoring); empty for the lowest price method.
     pub scores: Vec<u32>,
+    /// A non-compliant bid's ground of 条例51 and the member's reason.
+    pub rejection: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +40,12 @@ pub enum Method<'a> {
 /// A bid's place in the ranking, or why it did not pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Ranked {
-    /// 1, 2, …; absent for a bid that did not pass.
+    /// 1, 2, … within the bid's lot; absent for a bid that did not pass.
     pub rank: Option<i64>,
     pub line: i64,
+    /// The lot (absent: a tender whose events predate lots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: i64,
@@ -95,7 +102,7 @@ fn compare(a: &Ranked, b: &Ranked, tie: TieBreak) -> (Ordering, Option<&'static 
     (a.line.cmp(&b.line), Some("earlier_submission"))
 }
 
-/// Ranks `bids` from every member's `marks`: a bid passes when a strict majority of `members`
+/// Ranks the bids of one lot from every member's `marks`: a bid passes when a strict majority of `members`
 /// find it compliant; passing bids are ranked by the method, ties broken by `tie`.
 pub fn rank(
     method: Method<'_>,
@@ -116,6 +123,7 @@ pub fn rank(
         let r = Ranked {
             rank: None,
             line: b.line,
+            lot_id: (!b.lot_id.is_empty()).then(|| b.lot_id.clone()),
             org_id: b.org_id.clone(),
             org_name: b.org_name.clone(),
             price_fen: b.price_fen,
@@ -152,6 +160,7 @@ mod tests {
     fn bid(line: i64, price: i64) -> Bid {
         Bid {
             line,
+            lot_id: "lot-1".into(),
             org_id: format!("org{line}"),
             org_name: format!("投标人{line}"),
             price_fen: price,
@@ -164,6 +173,7 @@ mod tests {
             line,
             compliant,
             scores: scores.to_vec(),
+            rejection: None,
         }
     }
 

@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 
 pub const FORMAT: &str = "bidhall-evaluation-report/1";
 
-/// The ranking the committee's counted marks give under the tender's method and tie rule.
+/// The ranking the committee's counted marks give under the tender's method and tie rule: each
+/// lot ranked on its own (a bid competes only with the bids for its lot), lots in the order of
+/// their first bid; a lot that failed before evaluation has no lines.
 pub fn ranking(tender: &Tender, s: &AwardState) -> Vec<Ranked> {
     let weights: Vec<u32> = match &tender.spec.evaluation_method {
         EvaluationMethod::ComprehensiveScoring { criteria } => {
@@ -24,13 +26,27 @@ pub fn ranking(tender: &Tender, s: &AwardState) -> Vec<Ranked> {
         EvaluationMethod::LowestEvaluatedPrice => Method::LowestEvaluatedPrice,
     };
     let members = s.active_members().count() as i64;
-    ranking::rank(
-        method,
-        tender.spec.tie_break.unwrap_or_default(),
-        members,
-        &s.bids,
-        &s.counted_marks(),
-    )
+    let marks = s.counted_marks();
+    let bids: Vec<_> = s.evaluated_bids().cloned().collect();
+    let mut out = Vec::new();
+    for lot in &s.lots {
+        let of_lot: Vec<_> = bids
+            .iter()
+            .filter(|b| b.lot_id == lot.lot_id)
+            .cloned()
+            .collect();
+        if of_lot.is_empty() {
+            continue;
+        }
+        out.extend(ranking::rank(
+            method,
+            tender.spec.tie_break.unwrap_or_default(),
+            members,
+            &of_lot,
+            &marks,
+        ));
+    }
+    out
 }
 
 /// The report as the events stand (members' signatures are over its hash, so not in it).
@@ -56,14 +72,33 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
     marks.sort_by_key(|m| (m.seat, m.line));
     let marks: Vec<Value> = marks
         .iter()
-        .map(|m| json!({ "seat": m.seat, "line": m.line, "compliant": m.compliant, "scores": m.scores }))
+        .map(|m| {
+            let mut v = json!({ "seat": m.seat, "line": m.line, "compliant": m.compliant, "scores": m.scores });
+            if let Some((ground, reason)) = &m.rejection {
+                v["rejection"] = json!({ "ground": ground, "reason": reason });
+            }
+            v
+        })
         .collect();
     let bids: Vec<Value> = s
         .bids
         .iter()
-        .map(|b| json!({ "line": b.line, "org_id": b.org_id, "org_name": b.org_name, "price_fen": b.price_fen }))
+        .map(|b| {
+            let mut v = json!({ "line": b.line, "org_id": b.org_id, "org_name": b.org_name, "price_fen": b.price_fen });
+            if !b.lot_id.is_empty() {
+                v["lot_id"] = json!(b.lot_id);
+            }
+            v
+        })
         .collect();
-    json!({
+    // Lots that failed before the evaluation, with their ground (a lot with fewer than 3 bids).
+    let failed: Vec<Value> = s
+        .lots
+        .iter()
+        .filter_map(|l| l.failure.as_ref())
+        .cloned()
+        .collect();
+    let mut report = json!({
         "format": FORMAT,
         "tender_id": tender.id.to_string(),
         "title": tender.spec.title.as_str(),
@@ -74,7 +109,12 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
         "bids": bids,
         "marks": marks,
         "ranking": ranking(tender, s),
-    })
+    });
+    // Only when there are any, so reports of tenders before lots keep their hash.
+    if !failed.is_empty() {
+        report["lots_failed"] = Value::Array(failed);
+    }
+    report
 }
 
 pub fn sha256(report: &Value) -> String {

@@ -6,7 +6,7 @@ use super::committee::{check_composition, panel};
 use super::member::{MemberSession, Secret, CODE_PREFIX, TOKEN_PREFIX, TOKEN_TTL_MS};
 use super::report;
 use super::state::{
-    AwardState, Refusal, Stage, ANSWER_WITHIN_MS, MAX_CANDIDATES, PUBLICITY_MIN_MS,
+    AwardState, LotAward, Refusal, Stage, ANSWER_WITHIN_MS, MAX_CANDIDATES, PUBLICITY_MIN_MS,
 };
 use super::AwardEvent;
 use crate::app::AppState;
@@ -63,7 +63,7 @@ impl From<StoreError> for AwardError {
     }
 }
 
-use super::event::{AwardBody, Candidate, Notice, RankedLine};
+use super::event::{AwardBody, Candidate, Notice, RankedLine, Rejection};
 use crate::domain::Money;
 use crate::opening::event::{split, EventError};
 use crate::opening::service::{hall, public, Pending};
@@ -90,13 +90,24 @@ async fn fold(app: &AppState, id: &TenderId) -> Result<AwardState, AwardError> {
     Ok(AwardState::fold(&app.store.award_events(id).await?)?)
 }
 
-/// The owner (or its agent) records that the contract is performed: the tender is completed. A
-/// second call changes nothing. Returns the tenderer the contract was with.
+/// A lot's contract performed, as `record_performance` tells the bonds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Performed {
+    pub lot_id: String,
+    /// The tenderer the contract was with.
+    pub org: OrgId,
+    /// Every lot this tenderer won is now performed: its performance bond may go back.
+    pub all_of_its_lots: bool,
+}
+
+/// The owner (or its agent) records that a lot's contract is performed; the tender is completed
+/// once every lot that did not fail is. A second call changes nothing.
 pub async fn record_performance(
     app: &AppState,
     actor: &Actor,
     id: &TenderId,
-) -> Result<OrgId, AwardError> {
+    lot: Option<&str>,
+) -> Result<Performed, AwardError> {
     let t = tender(app, id).await?;
     if !Relations::of(Some(actor), &t).manages() {
         return Err(Refusal::Forbidden(
@@ -104,25 +115,60 @@ pub async fn record_performance(
         )
         .into());
     }
-    let mut with = None;
+    let mut out = None;
     act(app, id, By::User(actor.into()), |_, s, now| {
-        s.require(&[Stage::Contracted, Stage::Completed])?;
-        with = s
+        let lot = s.resolve_lot(lot)?;
+        let l = s.require_lot(&lot, &[Stage::Contracted, Stage::Completed])?;
+        let with = l
             .contract
             .as_ref()
             .and_then(|c| c["org_id"].as_str())
-            .map(str::to_owned);
-        if s.stage() == Stage::Completed {
+            .map(str::to_owned)
+            .ok_or(AwardError::Store(StoreError::Unavailable(
+                "a contract without its tenderer".into(),
+            )))?;
+        // Every other lot this tenderer won, performed already?
+        let others_done = s
+            .notices_to(&with)
+            .iter()
+            .all(|(o, _)| o.lot_id == lot || o.performed);
+        out = Some(Performed {
+            lot_id: lot.clone(),
+            org: OrgId::from_stored(with.clone()),
+            all_of_its_lots: others_done,
+        });
+        if l.performed {
             return Ok((Vec::new(), Vec::new()));
         }
-        let body = json!({ "org_id": with, "performed_at": now.to_rfc3339() });
-        Ok((vec![public("contract_performed", body)], Vec::new()))
+        let body = AwardBody::ContractPerformed {
+            lot_id: lot_key(&lot),
+            org_id: Some(with),
+            performed_at: now,
+        };
+        Ok((vec![typed(Audience::Public, body)], Vec::new()))
     })
     .await?;
-    with.map(OrgId::from_stored)
-        .ok_or(AwardError::Store(StoreError::Unavailable(
-            "a contract without its tenderer".into(),
-        )))
+    out.ok_or(AwardError::Store(StoreError::Unavailable(
+        "no contract".into(),
+    )))
+}
+
+/// `award_failed` for one lot, public.
+fn lot_failed(lot: &str, rule: &str, article: &str, message: String) -> Pending {
+    typed(
+        Audience::Public,
+        AwardBody::AwardFailed {
+            lot_id: lot_key(lot),
+            rule: rule.into(),
+            article: article.into(),
+            message,
+        },
+    )
+}
+
+/// A lot key as events store it: absent for a tender whose events predate lots.
+fn lot_key(lot: &str) -> Option<String> {
+    (!lot.is_empty()).then(|| lot.to_string())
 }
 
 /// Who acts, for the audit log: a user, or a committee member (who has no account).
@@ -308,12 +354,22 @@ pub async fn form_committee(
         .filter(|l| l.opened())
         .map(|l| {
             json!({
-                "line": l.n, "org_id": l.org_id, "org_name": l.org_name,
+                "line": l.n, "lot_id": l.lot_id, "org_id": l.org_id, "org_name": l.org_name,
                 "price_fen": l.price_fen, "bond": l.bond,
             })
         })
         .collect();
     let tenderers: Vec<Value> = opening.lines.iter().map(|l| json!(l.org_id)).collect();
+    // 条例44, per lot (标段): a lot for which fewer than 3 tenderers bid is not evaluated; it
+    // fails and is tendered again. The whole tender with fewer than 3 failed at the opening.
+    let mut thin: Vec<(String, usize)> = Vec::new();
+    for l in &opening.lines {
+        match thin.iter_mut().find(|(lot, _)| *lot == l.lot_id) {
+            Some((_, n)) => *n += 1,
+            None => thin.push((l.lot_id.clone(), 1)),
+        }
+    }
+    thin.retain(|(_, n)| *n < 3);
     let mut issued = Vec::new();
     act(app, id, By::User(actor.into()), |_, s, _| {
         s.require(&[Stage::NotStarted])?;
@@ -336,7 +392,16 @@ pub async fn form_committee(
             "draw_id": draw.id, "members": members, "reserves": reserves, "bids": bids,
             "tenderers": tenderers,
         });
-        Ok((vec![hall("committee_formed", body)], codes))
+        let mut p = vec![hall("committee_formed", body)];
+        for (lot, n) in &thin {
+            p.push(lot_failed(
+                lot,
+                "min_three_bids",
+                "条例44",
+                format!("{n} bid(s) for this lot; fewer than 3 tenderers, so the lot is not evaluated and is tendered again (招标投标法实施条例 第四十四条)"),
+            ));
+        }
+        Ok((p, codes))
     })
     .await?;
     Ok(issued)
@@ -464,12 +529,6 @@ pub async fn member_view(
     let t = tender(app, id).await?;
     let s = fold(app, id).await?;
     let me = s.member(m.seat).ok_or(Refusal::NotFound("member"))?;
-    let mine: Vec<Value> = s
-        .marks
-        .iter()
-        .filter(|k| k.seat == m.seat)
-        .map(|k| json!({ "line": k.line, "compliant": k.compliant, "scores": k.scores }))
-        .collect();
     let progress: Vec<Value> = s
         .members
         .iter()
@@ -482,10 +541,45 @@ pub async fn member_view(
             })
         })
         .collect();
+    // What was read out for each bid, and the bid to ask the documents of (the committee reads
+    // them in the room: `GET /api/tenders/{id}/opening/documents/{bid}` with the member's token,
+    // each read in the audit log).
+    let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?)?;
+    let counted = app.store.counted_bids(id).await?;
     let bids: Vec<Value> = s
         .bids
         .iter()
-        .map(|b| json!({ "line": b.line, "org_name": b.org_name, "price_fen": b.price_fen }))
+        .map(|b| {
+            let line = opening.lines.iter().find(|l| l.n == b.line);
+            let bid_id = counted
+                .iter()
+                .find(|c| c.org_id.as_str() == b.org_id && c.lot_id == b.lot_id)
+                .map(|c| c.id.clone());
+            let failed = s
+                .lots
+                .iter()
+                .any(|l| l.lot_id == b.lot_id && l.failure.is_some());
+            json!({
+                "line": b.line, "lot_id": b.lot_id, "org_name": b.org_name,
+                "price_fen": b.price_fen,
+                "duration_days": line.map(|l| l.duration_days.clone()),
+                "quality": line.and_then(|l| l.quality.clone()),
+                "bond": line.map(|l| l.bond.clone()),
+                "bid_id": bid_id,
+                "evaluated": !failed,
+            })
+        })
+        .collect();
+    let mine: Vec<Value> = s
+        .marks
+        .iter()
+        .filter(|k| k.seat == m.seat)
+        .map(|k| {
+            json!({
+                "line": k.line, "compliant": k.compliant, "scores": k.scores,
+                "rejection": k.rejection.as_ref().map(|(g, r)| json!({ "ground": g, "reason": r })),
+            })
+        })
         .collect();
     Ok(json!({
         "tender_id": id.to_string(),
@@ -497,6 +591,8 @@ pub async fn member_view(
         "name": me.name,
         "declared": me.conflict.map(|c| if c { "conflict" } else { "no_conflict" }),
         "bids": bids,
+        "rejection_grounds": super::rejection::GROUNDS.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        "lots": t.spec.lots.iter().map(|l| json!({ "lot_id": l.id, "name": l.name.as_str() })).collect::<Vec<_>>(),
         "my_marks": mine,
         "committee": progress,
     }))
@@ -571,6 +667,12 @@ pub struct ScoreInput {
     /// evaluated price method takes none.
     #[serde(default)]
     pub scores: Vec<u32>,
+    /// A non-compliant bid's ground of 条例51 (`award::rejection::GROUNDS`): required then.
+    #[serde(default)]
+    pub ground: Option<String>,
+    /// The member's reason for rejecting the bid (1 to 500 characters): required with a ground.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A member marks one bid (again, to correct it, until the report is being signed).
@@ -583,9 +685,14 @@ pub async fn score(
     own_tender(m, id)?;
     act(app, id, By::Member(m.seat), |t, s, _| {
         s.may_score(m.seat)?;
-        if !s.bids.iter().any(|b| b.line == input.line) {
+        if !s.evaluated_bids().any(|b| b.line == input.line) {
             return Err(Refusal::NotFound("bid line").into());
         }
+        let rejection = super::rejection::check(
+            input.compliant,
+            input.ground.as_deref(),
+            input.reason.as_deref(),
+        )?;
         let criteria = match &t.spec.evaluation_method {
             EvaluationMethod::LowestEvaluatedPrice => 0,
             EvaluationMethod::ComprehensiveScoring { criteria } => criteria.len(),
@@ -597,9 +704,17 @@ pub async fn score(
             .into());
         }
         Ok((
-            vec![hall(
-                "scored",
-                json!({ "seat": m.seat, "line": input.line, "compliant": input.compliant, "scores": input.scores }),
+            vec![typed(
+                Audience::Hall,
+                AwardBody::Scored {
+                    seat: m.seat,
+                    line: input.line,
+                    compliant: input.compliant,
+                    scores: input.scores.clone(),
+                    rejection: rejection
+                        .clone()
+                        .map(|(ground, reason)| Rejection { ground, reason }),
+                },
             )],
             Vec::new(),
         ))
@@ -656,21 +771,26 @@ pub async fn sign_report(
         if all {
             let signature = report::sign(&app.log.signer, id.as_str(), &sha);
             let ranking = r["ranking"].clone();
-            let passing = ranking
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["rank"].is_i64()));
             p.push(hall(
                 "report_finalised",
                 json!({ "report_sha256": sha, "signature": signature, "ranking": ranking }),
             ));
-            if !passing {
-                p.push(public(
-                    "award_failed",
-                    json!({
-                        "rule": "no_passing_bid", "article": "法42",
-                        "message": "no bid passed the committee's compliance review; the tender fails and may be tendered again",
-                    }),
-                ));
+            // 法42, per lot: a lot none of whose bids passed fails.
+            for lot in s.lots.iter().filter(|l| l.failure.is_none()) {
+                let passing = ranking.as_array().is_some_and(|a| {
+                    a.iter().any(|x| {
+                        x["rank"].is_i64()
+                            && x["lot_id"].as_str().unwrap_or_default() == lot.lot_id
+                    })
+                });
+                if !passing {
+                    p.push(lot_failed(
+                        &lot.lot_id,
+                        "no_passing_bid",
+                        "法42",
+                        "no bid for this lot passed the committee's compliance review; the lot fails and may be tendered again".into(),
+                    ));
+                }
             }
         }
         Ok((p, Vec::new()))
@@ -692,12 +812,7 @@ pub async fn final_report(
     let s = AwardState::fold(&events)?;
     // Who may read it before what stage it is in: a refusal says nothing about the award.
     let insider = member.is_some_and(|m| &m.tender_id == id) || insider(actor, &t);
-    if !insider
-        && !matches!(
-            s.stage(),
-            Stage::Awarded | Stage::Contracted | Stage::Completed
-        )
-    {
+    if !insider && !s.result_determined() {
         return Err(Refusal::Forbidden(
             "the evaluation report is public once the award notice is issued",
         )
@@ -737,6 +852,9 @@ pub async fn final_report(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicityInput {
+    /// The lot (标段); may be left out when the tender has one lot.
+    #[serde(default)]
+    pub lot_id: Option<String>,
     /// How many of the ranked bids are publicised as candidates (1 to 3).
     pub count: usize,
     /// The end of the publicity window: at least 3 days from now.
@@ -753,10 +871,12 @@ pub async fn publicise(
 ) -> Result<(), AwardError> {
     host_only(actor, &tender(app, id).await?)?;
     act(app, id, By::User(actor.into()), |_, s, now| {
-        s.require(&[Stage::Evaluated])?;
+        let lot = s.resolve_lot(input.lot_id.as_deref())?;
+        s.require_lot(&lot, &[Stage::Evaluated])?;
         let passing: Vec<(i64, &RankedLine)> = s
             .ranking
             .iter()
+            .filter(|r| r.lot_id.as_deref().unwrap_or_default() == lot)
             .filter_map(|r| r.rank.map(|rank| (rank, r)))
             .collect();
         let max = passing.len().min(MAX_CANDIDATES);
@@ -779,6 +899,7 @@ pub async fn publicise(
             .map(|(rank, r)| Candidate {
                 rank: *rank,
                 line: r.line,
+                lot_id: r.lot_id.clone(),
                 org_id: r.org_id.clone(),
                 org_name: r.org_name.clone(),
                 price_fen: r.price_fen,
@@ -789,6 +910,7 @@ pub async fn publicise(
             vec![typed(
                 Audience::Public,
                 AwardBody::CandidatesPublicised {
+                    lot_id: lot_key(&lot),
                     candidates,
                     from: now,
                     until: input.until,
@@ -804,6 +926,9 @@ pub async fn publicise(
 #[serde(deny_unknown_fields)]
 pub struct TextInput {
     pub text: String,
+    /// The lot (标段) it concerns; may be left out when the tender has one lot.
+    #[serde(default)]
+    pub lot_id: Option<String>,
 }
 
 /// A tenderer that bid objects to the candidates (异议) within the publicity window.
@@ -821,14 +946,20 @@ pub async fn object(
         if actor.role != Role::Tenderer || !s.bid_by(org.as_str()) {
             return Err(Refusal::Forbidden("only a tenderer that bid objects to the candidates").into());
         }
-        s.may_object(now)?;
+        let lot = s.resolve_lot(input.lot_id.as_deref())?;
+        s.may_object(&lot, now)?;
         raised = s.objections.len() as i64 + 1;
         Ok((
-            vec![Pending {
-                kind: "objection_raised".into(),
-                audience: Audience::Party(org.clone()),
-                body: json!({ "id": raised, "org_id": org.to_string(), "org_name": actor.org_name, "text": text }),
-            }],
+            vec![typed(
+                Audience::Party(org.clone()),
+                AwardBody::ObjectionRaised {
+                    id: raised,
+                    lot_id: lot_key(&lot),
+                    org_id: org.to_string(),
+                    org_name: actor.org_name.clone(),
+                    text: text.clone(),
+                },
+            )],
             Vec::new(),
         ))
     })
@@ -855,12 +986,12 @@ pub async fn answer(
     let text = bounded(&input.text, "text", 2000)?;
     let mut late = false;
     act(app, id, By::User(actor.into()), |_, s, now| {
-        s.require(&[Stage::Publicised])?;
         let o = s
             .objections
             .iter()
             .find(|o| o.id == objection)
             .ok_or(Refusal::NotFound("objection"))?;
+        s.require_lot(o.lot_id.as_deref().unwrap_or_default(), &[Stage::Publicised])?;
         if o.answer.is_some() {
             return Err(Refusal::BadInput(format!("objection {objection} is already answered")).into());
         }
@@ -881,24 +1012,28 @@ pub async fn answer(
     Ok(late)
 }
 
-/// The owner issues the award notice (中标通知书) after the window, every objection answered, to
-/// the best candidate that has not declined.
+/// The owner issues a lot's award notice (中标通知书) after its window, every objection to it
+/// answered, to its best candidate that has not declined; every other tenderer for the lot is
+/// told the result on its own (法45).
 pub async fn issue_notice(
     app: &AppState,
     actor: &Actor,
     id: &TenderId,
+    lot: Option<&str>,
 ) -> Result<Value, AwardError> {
     let t = tender(app, id).await?;
     owner_only(actor, &t)?;
     let mut issued = Value::Null;
     let mut winner = None;
     act(app, id, By::User(actor.into()), |_, s, now| {
-        let c = s.may_issue_notice(now)?;
+        let lot = s.resolve_lot(lot)?;
+        let c = s.may_issue_notice(&lot, now)?;
         let due = now.plus_millis(super::state::CONTRACT_WITHIN_MS);
         let required = performance_bond_of(&t, c.price_fen);
         let notice = AwardBody::AwardNoticeIssued(Box::new(Notice {
             rank: c.rank,
             line: c.line,
+            lot_id: lot_key(&lot),
             org_id: c.org_id.clone(),
             org_name: c.org_name.clone(),
             price_fen: c.price_fen,
@@ -907,11 +1042,19 @@ pub async fn issue_notice(
             performance_bond_fen: required,
         }));
         issued = split(&notice).1;
-        winner = Some((OrgId::from_stored(c.org_id.clone()), required, due));
+        // The winner's performance bond covers every lot it won: what the other notices in
+        // force ask, and this one.
+        let (mut total, mut until) = (required, due);
+        for (_, n) in s.notices_to(&c.org_id) {
+            total = Money::from_fen(total.fen().saturating_add(n.performance_bond_fen.fen()))
+                .unwrap_or(total);
+            until = until.max(n.contract_due);
+        }
+        winner = Some((OrgId::from_stored(c.org_id.clone()), total, until));
         let mut events = vec![typed(Audience::Public, notice)];
-        // 法45: the result goes to every tenderer not awarded, each told on its own.
         let mut told: Vec<&str> = Vec::new();
-        for org in s.tenderers.iter().map(String::as_str) {
+        for b in s.bids.iter().filter(|b| b.lot_id == lot) {
+            let org = b.org_id.as_str();
             if org == c.org_id || told.contains(&org) {
                 continue;
             }
@@ -919,6 +1062,7 @@ pub async fn issue_notice(
             events.push(typed(
                 Audience::Party(OrgId::from_stored(org.to_owned())),
                 AwardBody::ResultNotified {
+                    lot_id: lot_key(&lot),
                     org_id: org.to_owned(),
                     result: "not_awarded".into(),
                     winner_line: c.line,
@@ -931,10 +1075,12 @@ pub async fn issue_notice(
         Ok((events, Vec::new()))
     })
     .await?;
-    // 法37, 条例: the result is determined, so the committee's sealed expert pool is opened (the
-    // draw watcher retries if this fails).
-    if let Err(e) = crate::lottery::service::open_sealed_pools(app, id).await {
-        tracing::warn!(tender = %id, error = %e, "opening the sealed expert pool failed");
+    // 法37, 条例: once every lot's result is determined, the committee's sealed expert pool is
+    // opened (the draw watcher retries if this fails).
+    if fold(app, id).await?.result_determined() {
+        if let Err(e) = crate::lottery::service::open_sealed_pools(app, id).await {
+            tracing::warn!(tender = %id, error = %e, "opening the sealed expert pool failed");
+        }
     }
     // The winner now pays its performance bond into its sub-account like a bid bond.
     if let Some((org, required, due)) = winner.filter(|(_, r, _)| r.fen() > 0) {
@@ -960,23 +1106,34 @@ pub async fn decline(
     let reason = bounded(&input.text, "text", 500)?;
     act(app, id, By::User(actor.into()), |_, s, _| {
         // Who may decline before when: a refusal of a non-candidate says nothing of the stage.
-        let standing = s.standing();
-        let mine = standing
+        let me = |c: &&&Candidate| {
+            actor.role == Role::Tenderer && c.org_id == actor.org_id.as_str()
+        };
+        let mine: Vec<&LotAward> = s
+            .lots
             .iter()
-            .find(|c| actor.role == Role::Tenderer && c.org_id == actor.org_id.as_str())
-            .ok_or(Refusal::NotACandidate)?;
-        s.require(&[Stage::Publicised, Stage::Awarded])?;
+            .filter(|l| input.lot_id.as_deref().is_none_or(|x| x == l.lot_id))
+            .filter(|l| s.standing(&l.lot_id).iter().any(|c| me(&c)))
+            .collect();
+        let lot = match mine.as_slice() {
+            [] => return Err(Refusal::NotACandidate.into()),
+            [one] => one.lot_id.clone(),
+            _ => return Err(Refusal::LotRequired.into()),
+        };
+        let standing = s.standing(&lot);
+        let mine = standing.iter().find(me).ok_or(Refusal::NotACandidate)?;
+        s.require_lot(&lot, &[Stage::Publicised, Stage::Awarded])?;
         let mut p = vec![public(
             "candidate_declined",
             json!({ "line": mine.line, "org_name": mine.org_name, "reason": reason }),
         )];
         if standing.len() == 1 {
-            p.push(public(
-                "award_failed",
-                json!({
-                    "rule": "every_candidate_declined", "article": "条例55",
-                    "message": "every candidate declined; the tender fails and may be tendered again",
-                }),
+            p.push(lot_failed(
+                &lot,
+                "every_candidate_declined",
+                "条例55",
+                "every candidate for this lot declined; the lot fails and may be tendered again"
+                    .into(),
             ));
         }
         Ok((p, Vec::new()))
@@ -991,6 +1148,9 @@ pub struct ContractInput {
     pub price_fen: i64,
     /// SHA-256 (lower-case hex) of the signed contract document.
     pub document_sha256: String,
+    /// The lot (标段); may be left out when the tender has one lot.
+    #[serde(default)]
+    pub lot_id: Option<String>,
 }
 
 /// The contract as recorded: what the caller acts on (refunds of bid bonds, the performance bond).
@@ -998,6 +1158,8 @@ pub struct ContractInput {
 pub struct Contract {
     pub tender_id: String,
     pub line: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub price_fen: i64,
@@ -1022,17 +1184,22 @@ pub async fn record_contract(
     {
         return Err(Refusal::BadInput("document_sha256: 64 lower-case hex digits".into()).into());
     }
-    // The performance bond comes before the contract (条例58, 74): the ledger must hold it.
-    let t = tender(app, id).await?;
+    // The performance bond comes before the contract (条例58, 74): the ledger must hold what
+    // the winner's notices in force ask (one performance bond covers every lot it won).
     let state = fold(app, id).await?;
-    if let Some((notice, _)) = &state.notice {
-        let required = performance_bond_of(&t, notice.price_fen);
-        if required.fen() > 0 {
+    let lot = state.resolve_lot(input.lot_id.as_deref())?;
+    if let Some((notice, _)) = &state.lot(&lot)?.notice {
+        let required: i64 = state
+            .notices_to(&notice.org_id)
+            .iter()
+            .map(|(_, n)| n.performance_bond_fen.fen())
+            .sum();
+        if required > 0 {
             let org = OrgId::from_stored(notice.org_id.clone());
             let held = crate::bonds::service::performance_bond_held(app, id, &org).await?;
-            if held < required {
+            if held.fen() < required {
                 return Err(Refusal::PerformanceBondMissing {
-                    required_fen: required.fen(),
+                    required_fen: required,
                     held_fen: held.fen(),
                 }
                 .into());
@@ -1041,17 +1208,19 @@ pub async fn record_contract(
     }
     let mut contract = None;
     act(app, id, By::User(actor.into()), |_, s, now| {
-        let notice = s.may_record_contract(now, input.price_fen)?;
+        let notice = s.may_record_contract(&lot, now, input.price_fen)?;
         let c = Contract {
             tender_id: id.to_string(),
             line: notice.line,
+            lot_id: lot_key(&lot),
             org_id: notice.org_id.clone(),
             org_name: notice.org_name.clone(),
             price_fen: input.price_fen,
             document_sha256: sha.clone(),
             notice_issued_at: s
-                .notice
-                .as_ref()
+                .lot(&lot)
+                .ok()
+                .and_then(|l| l.notice.as_ref())
                 .map(|n| n.1.to_rfc3339())
                 .unwrap_or_default(),
             signed_at: now.to_rfc3339(),
@@ -1064,16 +1233,17 @@ pub async fn record_contract(
     let contract = contract.ok_or(AwardError::Store(StoreError::Unavailable(
         "no contract".into(),
     )))?;
-    // 条例57: every bid bond, the winner's included, goes back within 5 days of the contract. The
-    // instructions are idempotent; `bonds::service::contract_signed` may be run again if this fails.
+    // 条例57: the lot's bid bonds, the winner's included, go back within 5 days of its contract.
+    // The instructions are idempotent; `bonds::service::follow_award` catches up if this fails.
     let signed_at = Timestamp::parse(&contract.signed_at).unwrap_or_else(|_| app.clock.now());
-    crate::bonds::service::contract_signed(app, id, signed_at).await?;
+    crate::bonds::service::contract_signed(app, id, contract.lot_id.as_deref(), signed_at).await?;
     Ok(contract)
 }
 
-/// The award as `actor` may see it: the stage for everyone; the candidates once publicised;
-/// objections as a count (a tenderer sees its own, the host and supervisor all); the notice and
-/// the contract once they exist. The committee's names and marks are not here.
+/// The award as `actor` may see it: the tender's stage and, per lot, its stage, candidates once
+/// publicised, notice, contract and the viewer's own result (法45); objections as a count (a
+/// tenderer sees its own, the host and supervisor all). The committee's names and marks are not
+/// here.
 pub async fn view(
     app: &AppState,
     actor: Option<&Actor>,
@@ -1087,7 +1257,42 @@ pub async fn view(
         .iter()
         .filter(|o| insider || actor.is_some_and(|a| a.org_id.as_str() == o.org_id))
         .collect();
-    let candidates: Vec<Value> = s
+    let committee = (!s.members.is_empty()).then(|| {
+        json!({
+            "members": s.active_members().count(),
+            "declared": s.active_members().filter(|m| m.conflict.is_some()).count(),
+            "signed": s.active_members().filter(|m| m.signed.is_some()).count(),
+        })
+    });
+    let report_sha = (insider || s.result_determined())
+        .then(|| s.report.as_ref().map(|r| r.0.clone()))
+        .flatten();
+    // Lots in the tender's order.
+    let order = |l: &LotAward| {
+        t.spec
+            .lots
+            .iter()
+            .position(|x| x.id.as_str() == l.lot_id)
+            .unwrap_or(usize::MAX)
+    };
+    let mut lots: Vec<&LotAward> = s.lots.iter().collect();
+    lots.sort_by_key(|l| order(l));
+    let lots: Vec<Value> = lots.into_iter().map(|l| lot_view(&t, &s, l, actor)).collect();
+    Ok(json!({
+        "stage": s.stage(),
+        "committee": committee,
+        "report_sha256": report_sha,
+        "objections_count": s.objections.len(),
+        "objections": objections,
+        "failure": s.failure,
+        "lots": lots,
+    }))
+}
+
+/// One lot of `view`.
+fn lot_view(t: &Tender, s: &AwardState, l: &LotAward, actor: Option<&Actor>) -> Value {
+    let stage = s.lot_stage(l);
+    let candidates: Vec<Value> = l
         .candidates
         .iter()
         .map(|c| {
@@ -1101,23 +1306,9 @@ pub async fn view(
             c
         })
         .collect();
-    let committee = (!s.members.is_empty()).then(|| {
-        json!({
-            "members": s.active_members().count(),
-            "declared": s.active_members().filter(|m| m.conflict.is_some()).count(),
-            "signed": s.active_members().filter(|m| m.signed.is_some()).count(),
-        })
-    });
-    let report_sha = match s.stage() {
-        Stage::Awarded | Stage::Contracted | Stage::Completed => {
-            s.report.as_ref().map(|r| r.0.clone())
-        }
-        _ if insider => s.report.as_ref().map(|r| r.0.clone()),
-        _ => None,
-    };
-    // A tenderer that bid reads its own result once the notice is out (法45).
-    let my_result = match (actor, &s.notice) {
-        (Some(a), Some((n, _))) if s.bid_by(a.org_id.as_str()) => {
+    // A tenderer that bid for the lot reads its own result once the notice is out (法45).
+    let my_result = match (actor, &l.notice) {
+        (Some(a), Some((n, _))) if s.bid_for(a.org_id.as_str(), &l.lot_id) => {
             Some(if n.org_id == a.org_id.as_str() {
                 "awarded"
             } else {
@@ -1126,18 +1317,22 @@ pub async fn view(
         }
         _ => None,
     };
-    Ok(json!({
-        "stage": s.stage(),
+    let title = t
+        .spec
+        .lots
+        .iter()
+        .find(|x| x.id.as_str() == l.lot_id)
+        .map(|x| x.name.as_str().to_string());
+    json!({
+        "lot_id": l.lot_id,
+        "name": title,
+        "stage": stage,
         "my_result": my_result,
-        "committee": committee,
-        "report_sha256": report_sha,
         "candidates": candidates,
-        "publicity": s.window.map(|(f, u)| json!({ "from": f.to_rfc3339(), "until": u.to_rfc3339() })),
-        "objections_count": s.objections.len(),
-        "objections": objections,
-        "notice": s.notice.as_ref().map(|n| split(&AwardBody::AwardNoticeIssued(Box::new(n.0.clone()))).1),
-        "contract": s.contract,
-        "contract_due": s.contract_deadline().filter(|_| s.stage() == Stage::Awarded).map(|d| d.to_rfc3339()),
-        "failure": s.failure,
-    }))
+        "publicity": l.window.map(|(f, u)| json!({ "from": f.to_rfc3339(), "until": u.to_rfc3339() })),
+        "notice": l.notice.as_ref().map(|n| split(&AwardBody::AwardNoticeIssued(Box::new(n.0.clone()))).1),
+        "contract": l.contract,
+        "contract_due": s.contract_deadline(&l.lot_id).filter(|_| stage == Stage::Awarded).map(|d| d.to_rfc3339()),
+        "failure": l.failure,
+    })
 }

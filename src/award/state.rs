@@ -18,7 +18,8 @@ pub const CONTRACT_WITHIN_MS: i64 = 30 * DAY_MS;
 /// At most this many candidates are publicised, ranked.
 pub const MAX_CANDIDATES: usize = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// The stages in the order a lot goes through them (`Failed` last: it ends any of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Nothing yet: the committee is formed once the opening is concluded.
@@ -100,6 +101,12 @@ pub enum Refusal {
     PerformanceBondMissing { required_fen: i64, held_fen: i64 },
     #[error("only a candidate that has not declined does this")]
     NotACandidate,
+    #[error("a non-compliant bid is rejected on a ground of 招标投标法实施条例 第五十一条, with the member's reason")]
+    RejectionGroundRequired,
+    #[error("this tender has several lots: name the lot (lot_id)")]
+    LotRequired,
+    #[error("the lot {lot} is {stage}, which does not allow this")]
+    LotWrongStage { lot: String, stage: &'static str },
     #[error("{0}")]
     BadInput(String),
     #[error("no such {0}")]
@@ -136,6 +143,8 @@ impl Member {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Objection {
     pub id: i64,
+    /// The lot whose candidates it is about (absent: written before awards were per lot).
+    pub lot_id: Option<String>,
     pub org_id: String,
     pub org_name: String,
     pub text: String,
@@ -146,10 +155,26 @@ pub struct Objection {
     pub late: bool,
 }
 
+/// One lot's award after the evaluation: its candidates, notice and contract (docs/award.md §5).
+#[derive(Debug, Clone, Default)]
+pub struct LotAward {
+    /// The lot's id; empty for a tender whose events predate lots.
+    pub lot_id: String,
+    pub candidates: Vec<Candidate>,
+    pub window: Option<(Timestamp, Timestamp)>,
+    /// The award notice, and when it was issued.
+    pub notice: Option<(Notice, Timestamp)>,
+    pub contract: Option<Value>,
+    pub performed: bool,
+    pub failure: Option<Value>,
+}
+
 /// Everything the events say (filter through `view` before showing it).
 #[derive(Debug, Clone, Default)]
 pub struct AwardState {
     pub last_seq: i64,
+    /// The committee's stage, up to `Evaluated` (or `Failed` for the whole tender); each lot's
+    /// stage after that is `lot_stage`.
     pub stage: Option<Stage>,
     pub draw_id: Option<String>,
     pub members: Vec<Member>,
@@ -161,14 +186,12 @@ pub struct AwardState {
     pub marks: Vec<Mark>,
     pub report: Option<(String, String)>,
     pub ranking: Vec<RankedLine>,
+    /// The whole tender failed (not one lot).
     pub failure: Option<Value>,
-    pub candidates: Vec<Candidate>,
-    pub window: Option<(Timestamp, Timestamp)>,
     pub objections: Vec<Objection>,
     pub declined: Vec<i64>,
-    /// The award notice, and when it was issued.
-    pub notice: Option<(Notice, Timestamp)>,
-    pub contract: Option<Value>,
+    /// The lots that had bids opened, in the order of their first bid.
+    pub lots: Vec<LotAward>,
 }
 
 fn member_of(s: Seat) -> Member {
@@ -185,6 +208,11 @@ fn member_of(s: Seat) -> Member {
     }
 }
 
+/// The key of the lot an event names (empty: before awards were per lot).
+fn key(lot_id: &Option<String>) -> String {
+    lot_id.clone().unwrap_or_default()
+}
+
 impl AwardState {
     /// The state the events say; an event that does not parse stops the fold with its error.
     pub fn fold(events: &[AwardEvent]) -> Result<Self, EventError> {
@@ -195,8 +223,101 @@ impl AwardState {
         Ok(s)
     }
 
+    /// The tender's stage: the committee's until the report is final, then the least advanced
+    /// stage among the lots that have not failed (`Failed` when every lot has).
     pub fn stage(&self) -> Stage {
-        self.stage.unwrap_or(Stage::NotStarted)
+        let committee = self.stage.unwrap_or(Stage::NotStarted);
+        if committee == Stage::Failed || self.lots.is_empty() {
+            return committee;
+        }
+        self.lots
+            .iter()
+            .map(|l| self.lot_stage(l))
+            .filter(|s| *s != Stage::Failed)
+            .min()
+            .unwrap_or(Stage::Failed)
+    }
+
+    /// Is the result determined (中标结果确定, 法37 and 条例: the committee is secret until
+    /// then)? Every lot that did not fail has its award notice, and at least one does.
+    pub fn result_determined(&self) -> bool {
+        matches!(
+            self.stage(),
+            Stage::Awarded | Stage::Contracted | Stage::Completed
+        )
+    }
+
+    /// One lot's stage, derived from what happened to it.
+    pub fn lot_stage(&self, l: &LotAward) -> Stage {
+        let committee = self.stage.unwrap_or(Stage::NotStarted);
+        if l.failure.is_some() || committee == Stage::Failed {
+            Stage::Failed
+        } else if l.performed {
+            Stage::Completed
+        } else if l.contract.is_some() {
+            Stage::Contracted
+        } else if l.notice.is_some() {
+            Stage::Awarded
+        } else if !l.candidates.is_empty() {
+            Stage::Publicised
+        } else {
+            committee
+        }
+    }
+
+    /// The lot's award, by its id.
+    pub fn lot(&self, lot: &str) -> Result<&LotAward, Refusal> {
+        self.lots
+            .iter()
+            .find(|l| l.lot_id == lot)
+            .ok_or(Refusal::NotFound("lot"))
+    }
+
+    fn lot_mut(&mut self, lot: &str) -> &mut LotAward {
+        if let Some(i) = self.lots.iter().position(|l| l.lot_id == lot) {
+            return &mut self.lots[i];
+        }
+        self.lots.push(LotAward {
+            lot_id: lot.to_string(),
+            ..LotAward::default()
+        });
+        self.lots.last_mut().expect("just pushed")
+    }
+
+    /// The lot a request names; with none named, the tender's only lot.
+    pub fn resolve_lot(&self, named: Option<&str>) -> Result<String, Refusal> {
+        match named {
+            Some(lot) => self.lot(lot).map(|l| l.lot_id.clone()),
+            None => match self.lots.as_slice() {
+                [only] => Ok(only.lot_id.clone()),
+                [] => Err(Refusal::WrongStage {
+                    stage: self.stage().as_str(),
+                }),
+                _ => Err(Refusal::LotRequired),
+            },
+        }
+    }
+
+    /// The lot of a bid line.
+    pub fn lot_of_line(&self, line: i64) -> Option<&str> {
+        self.bids
+            .iter()
+            .find(|b| b.line == line)
+            .map(|b| b.lot_id.as_str())
+    }
+
+    /// Refuses unless the lot is at one of `stages`.
+    pub fn require_lot(&self, lot: &str, stages: &[Stage]) -> Result<&LotAward, Refusal> {
+        let l = self.lot(lot)?;
+        let stage = self.lot_stage(l);
+        if stages.contains(&stage) {
+            Ok(l)
+        } else {
+            Err(Refusal::LotWrongStage {
+                lot: lot.to_string(),
+                stage: stage.as_str(),
+            })
+        }
     }
 
     fn member_mut(&mut self, seat: i64) -> Option<&mut Member> {
@@ -226,11 +347,15 @@ impl AwardState {
                     .into_iter()
                     .map(|l| Bid {
                         line: l.line,
+                        lot_id: key(&l.lot_id),
                         org_id: l.org_id,
                         org_name: l.org_name,
                         price_fen: l.price_fen.fen(),
                     })
                     .collect();
+                for lot in self.bids.iter().map(|b| b.lot_id.clone()).collect::<Vec<_>>() {
+                    self.lot_mut(&lot);
+                }
                 self.tenderers = tenderers;
             }
             AwardBody::CodesIssued { .. } => {}
@@ -255,6 +380,7 @@ impl AwardState {
                 line,
                 compliant,
                 scores,
+                rejection,
             } => {
                 self.marks.retain(|m| !(m.seat == seat && m.line == line));
                 self.marks.push(Mark {
@@ -262,6 +388,7 @@ impl AwardState {
                     line,
                     compliant,
                     scores,
+                    rejection: rejection.map(|r| (r.ground, r.reason)),
                 });
             }
             AwardBody::ReportSigned {
@@ -282,26 +409,32 @@ impl AwardState {
                 self.report = Some((report_sha256, signature));
                 self.ranking = ranking;
             }
-            AwardBody::AwardFailed { .. } => {
-                self.stage = Some(Stage::Failed);
-                self.failure = Some(e.body.clone());
-            }
+            AwardBody::AwardFailed { ref lot_id, .. } => match lot_id {
+                Some(lot) => self.lot_mut(lot).failure = Some(e.body.clone()),
+                None => {
+                    self.stage = Some(Stage::Failed);
+                    self.failure = Some(e.body.clone());
+                }
+            },
             AwardBody::CandidatesPublicised {
+                lot_id,
                 candidates,
                 from,
                 until,
             } => {
-                self.stage = Some(Stage::Publicised);
-                self.candidates = candidates;
-                self.window = Some((from, until));
+                let l = self.lot_mut(&key(&lot_id));
+                l.candidates = candidates;
+                l.window = Some((from, until));
             }
             AwardBody::ObjectionRaised {
                 id,
+                lot_id,
                 org_id,
                 org_name,
                 text,
             } => self.objections.push(Objection {
                 id,
+                lot_id,
                 org_id,
                 org_name,
                 text,
@@ -321,22 +454,23 @@ impl AwardState {
             }
             AwardBody::CandidateDeclined { line, .. } => {
                 self.declined.push(line);
-                if self.notice.as_ref().is_some_and(|n| n.0.line == line) {
-                    self.notice = None;
-                    self.stage = Some(Stage::Publicised);
+                for l in &mut self.lots {
+                    if l.notice.as_ref().is_some_and(|n| n.0.line == line) {
+                        l.notice = None;
+                    }
                 }
             }
             AwardBody::AwardNoticeIssued(n) => {
-                self.stage = Some(Stage::Awarded);
-                self.notice = Some((*n, e.at));
+                let lot = key(&n.lot_id);
+                self.lot_mut(&lot).notice = Some((*n, e.at));
             }
             // Addressed to one tenderer; the stage does not change.
             AwardBody::ResultNotified { .. } => {}
-            AwardBody::ContractRecorded(_) => {
-                self.stage = Some(Stage::Contracted);
-                self.contract = Some(e.body.clone());
+            AwardBody::ContractRecorded(c) => {
+                let lot = key(&c.lot_id);
+                self.lot_mut(&lot).contract = Some(e.body.clone());
             }
-            AwardBody::ContractPerformed { .. } => self.stage = Some(Stage::Completed),
+            AwardBody::ContractPerformed { lot_id, .. } => self.lot_mut(&key(&lot_id)).performed = true,
         }
         Ok(())
     }
@@ -359,6 +493,17 @@ impl AwardState {
         self.members.iter().filter(|m| m.active())
     }
 
+    /// The bids the committee evaluates: those of lots that have not failed before evaluation
+    /// (a lot with fewer than 3 bids fails at the committee's formation, 条例44).
+    pub fn evaluated_bids(&self) -> impl Iterator<Item = &Bid> {
+        self.bids.iter().filter(|b| {
+            self.lots
+                .iter()
+                .find(|l| l.lot_id == b.lot_id)
+                .is_none_or(|l| l.failure.is_none())
+        })
+    }
+
     /// A member may score while the evaluation runs, once declared, until signing starts.
     pub fn may_score(&self, seat: i64) -> Result<&Member, Refusal> {
         self.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
@@ -378,7 +523,7 @@ impl AwardState {
     pub fn missing_marks(&self) -> Vec<(i64, i64)> {
         let mut out = Vec::new();
         for m in self.active_members() {
-            for b in &self.bids {
+            for b in self.evaluated_bids() {
                 if !self
                     .marks
                     .iter()
@@ -428,37 +573,38 @@ impl AwardState {
         super::committee::check_composition(experts, reps)
     }
 
-    pub fn window_until(&self) -> Option<Timestamp> {
-        self.window.map(|w| w.1)
-    }
-
-    /// Objections are raised within the publicity window.
-    pub fn may_object(&self, now: Timestamp) -> Result<(), Refusal> {
-        self.require(&[Stage::Publicised])?;
-        match self.window {
+    /// Objections to a lot's candidates are raised within its publicity window.
+    pub fn may_object(&self, lot: &str, now: Timestamp) -> Result<(), Refusal> {
+        let l = self.require_lot(lot, &[Stage::Publicised])?;
+        match l.window {
             Some((_, until)) if now < until => Ok(()),
             Some((_, until)) => Err(Refusal::PublicityWindowClosed {
                 until: until.to_rfc3339(),
             }),
-            None => Err(Refusal::WrongStage {
-                stage: self.stage().as_str(),
+            None => Err(Refusal::LotWrongStage {
+                lot: lot.to_string(),
+                stage: self.lot_stage(l).as_str(),
             }),
         }
     }
 
-    /// The candidates that have not declined, best first.
-    pub fn standing(&self) -> Vec<&Candidate> {
-        self.candidates
-            .iter()
-            .filter(|c| !self.declined.contains(&c.line))
-            .collect()
+    /// The lot's candidates that have not declined, best first.
+    pub fn standing(&self, lot: &str) -> Vec<&Candidate> {
+        self.lot(lot)
+            .map(|l| {
+                l.candidates
+                    .iter()
+                    .filter(|c| !self.declined.contains(&c.line))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
-    /// The notice goes after the window, with every objection answered, to the best standing
-    /// candidate.
-    pub fn may_issue_notice(&self, now: Timestamp) -> Result<Candidate, Refusal> {
-        self.require(&[Stage::Publicised])?;
-        if let Some(until) = self.window_until() {
+    /// The lot's notice goes after its window, with every objection to it answered, to its best
+    /// standing candidate.
+    pub fn may_issue_notice(&self, lot: &str, now: Timestamp) -> Result<Candidate, Refusal> {
+        let l = self.require_lot(lot, &[Stage::Publicised])?;
+        if let Some((_, until)) = l.window {
             if now < until {
                 return Err(Refusal::PublicityWindowOpen {
                     until: until.to_rfc3339(),
@@ -469,30 +615,39 @@ impl AwardState {
             .objections
             .iter()
             .filter(|o| o.answer.is_none())
+            .filter(|o| o.lot_id.as_deref().is_none_or(|x| x == lot))
             .map(|o| o.id)
             .collect();
         if !open.is_empty() {
             return Err(Refusal::ObjectionsUnanswered { ids: open });
         }
-        self.standing()
+        self.standing(lot)
             .first()
             .map(|c| (*c).clone())
             .ok_or(Refusal::NotACandidate)
     }
 
-    pub fn contract_deadline(&self) -> Option<Timestamp> {
-        self.notice
+    pub fn contract_deadline(&self, lot: &str) -> Option<Timestamp> {
+        self.lot(lot)
+            .ok()?
+            .notice
             .as_ref()
             .map(|n| n.1.plus_millis(CONTRACT_WITHIN_MS))
     }
 
-    /// The contract within 30 days of the notice, at the winning bid's price.
-    pub fn may_record_contract(&self, now: Timestamp, price_fen: i64) -> Result<&Notice, Refusal> {
-        self.require(&[Stage::Awarded])?;
-        let (notice, _) = self.notice.as_ref().ok_or(Refusal::WrongStage {
-            stage: self.stage().as_str(),
+    /// The lot's contract within 30 days of its notice, at the winning bid's price.
+    pub fn may_record_contract(
+        &self,
+        lot: &str,
+        now: Timestamp,
+        price_fen: i64,
+    ) -> Result<&Notice, Refusal> {
+        let l = self.require_lot(lot, &[Stage::Awarded])?;
+        let (notice, _) = l.notice.as_ref().ok_or(Refusal::LotWrongStage {
+            lot: lot.to_string(),
+            stage: self.lot_stage(l).as_str(),
         })?;
-        if let Some(deadline) = self.contract_deadline() {
+        if let Some(deadline) = self.contract_deadline(lot) {
             if now > deadline {
                 return Err(Refusal::ContractDeadlinePassed {
                     deadline: deadline.to_rfc3339(),
@@ -509,9 +664,23 @@ impl AwardState {
         Ok(notice)
     }
 
+    /// The notices in force to `org` (one per lot it won), with the lot.
+    pub fn notices_to(&self, org: &str) -> Vec<(&LotAward, &Notice)> {
+        self.lots
+            .iter()
+            .filter_map(|l| l.notice.as_ref().map(|n| (l, &n.0)))
+            .filter(|(_, n)| n.org_id == org)
+            .collect()
+    }
+
     /// Did `org` bid (its bid announced at the opening, opened or not)?
     pub fn bid_by(&self, org: &str) -> bool {
         self.tenderers.iter().any(|t| t == org) || self.bids.iter().any(|b| b.org_id == org)
+    }
+
+    /// Did `org` bid for `lot` (its bid opened)?
+    pub fn bid_for(&self, org: &str, lot: &str) -> bool {
+        self.bids.iter().any(|b| b.org_id == org && b.lot_id == lot)
     }
 }
 
@@ -654,15 +823,15 @@ mod tests {
         ));
         let s = AwardState::fold(&events).unwrap();
         assert!(matches!(
-            s.may_issue_notice(at(until - 1)),
+            s.may_issue_notice("", at(until - 1)),
             Err(Refusal::PublicityWindowOpen { .. })
         ));
         assert_eq!(
-            s.may_issue_notice(at(until)),
+            s.may_issue_notice("", at(until)),
             Err(Refusal::ObjectionsUnanswered { ids: vec![1] })
         );
         assert!(matches!(
-            s.may_object(at(until)),
+            s.may_object("", at(until)),
             Err(Refusal::PublicityWindowClosed { .. })
         ));
         events.push(ev(
@@ -671,7 +840,7 @@ mod tests {
             json!({"id": 1, "answer": "y", "due": at(1).to_rfc3339(), "late": true}),
         ));
         let s = AwardState::fold(&events).unwrap();
-        assert_eq!(s.may_issue_notice(at(until)).unwrap().line, 2);
+        assert_eq!(s.may_issue_notice("", at(until)).unwrap().line, 2);
         assert!(s.objections[0].late);
         events.push(ev(
             6,
@@ -679,7 +848,7 @@ mod tests {
             json!({"line": 2, "org_name": "乙", "reason": "r"}),
         ));
         let s = AwardState::fold(&events).unwrap();
-        assert_eq!(s.may_issue_notice(at(until)).unwrap().line, 1);
+        assert_eq!(s.may_issue_notice("", at(until)).unwrap().line, 1);
     }
 
     fn notice(price: i64) -> Value {
@@ -710,6 +879,106 @@ mod tests {
         ));
     }
 
+    /// Two lots, three bids each: each lot is ranked, publicised, awarded and contracted on its
+    /// own; the tender's stage is its least advanced lot's, and a failed lot does not hold it.
+    #[test]
+    fn each_lot_goes_its_own_way_and_the_tender_follows_the_slowest() {
+        let bid = |line: i64, lot: &str, org: &str, price: i64| {
+            json!({"line": line, "lot_id": lot, "org_id": org, "org_name": org, "price_fen": price, "bond": "received"})
+        };
+        let members: Vec<Value> = (1..=5)
+            .map(|s| json!({"seat": s, "kind": "expert", "expert_id": format!("e{s}"), "name": format!("专家{s}")}))
+            .collect();
+        let mut events = vec![ev(
+            1,
+            "committee_formed",
+            json!({
+                "draw_id": "d", "members": members, "reserves": [],
+                "bids": [bid(1, "L1", "a", 900), bid(2, "L2", "a", 500), bid(3, "L1", "b", 800),
+                         bid(4, "L2", "c", 400), bid(5, "L1", "c", 700), bid(6, "L2", "b", 450)],
+                "tenderers": ["a", "b", "c"],
+            }),
+        )];
+        let s = AwardState::fold(&events).unwrap();
+        let lots: Vec<&str> = s.lots.iter().map(|l| l.lot_id.as_str()).collect();
+        assert_eq!(lots, ["L1", "L2"]);
+        assert_eq!(s.resolve_lot(None), Err(Refusal::LotRequired));
+        assert_eq!(s.resolve_lot(Some("L3")), Err(Refusal::NotFound("lot")));
+        events.push(ev(
+            2,
+            "report_finalised",
+            json!({"report_sha256": "h", "signature": "s", "ranking": []}),
+        ));
+        let cand = |line: i64, lot: &str, org: &str, price: i64| {
+            json!({"rank": 1, "line": line, "lot_id": lot, "org_id": org, "org_name": org, "price_fen": price, "score_centi": null})
+        };
+        events.push(ev(
+            3,
+            "candidates_publicised",
+            json!({"lot_id": "L1", "candidates": [cand(5, "L1", "c", 700)],
+                   "from": at(0).to_rfc3339(), "until": at(PUBLICITY_MIN_MS).to_rfc3339()}),
+        ));
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.lot_stage(s.lot("L1").unwrap()), Stage::Publicised);
+        assert_eq!(s.lot_stage(s.lot("L2").unwrap()), Stage::Evaluated);
+        assert_eq!(s.stage(), Stage::Evaluated);
+        // L2's objection does not hold L1's notice; L1's does
+        events.push(ev(
+            4,
+            "objection_raised",
+            json!({"id": 1, "lot_id": "L1", "org_id": "a", "org_name": "a", "text": "x"}),
+        ));
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(
+            s.may_issue_notice("L1", at(PUBLICITY_MIN_MS)),
+            Err(Refusal::ObjectionsUnanswered { ids: vec![1] })
+        );
+        assert!(matches!(
+            s.may_issue_notice("L2", at(PUBLICITY_MIN_MS)),
+            Err(Refusal::LotWrongStage { .. })
+        ));
+        events.push(ev(
+            5,
+            "objection_answered",
+            json!({"id": 1, "answer": "y", "due": at(1).to_rfc3339(), "late": false}),
+        ));
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.may_issue_notice("L1", at(PUBLICITY_MIN_MS)).unwrap().line, 5);
+        // L2 fails (nobody passed); L1 is awarded: the tender is awarded, its result determined
+        events.push(ev(
+            6,
+            "award_failed",
+            json!({"lot_id": "L2", "rule": "no_passing_bid", "article": "法42", "message": "m"}),
+        ));
+        let mut n = notice(700);
+        n["line"] = json!(5);
+        n["org_id"] = json!("c");
+        n["lot_id"] = json!("L1");
+        events.push(ev(7, "award_notice_issued", n));
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.lot_stage(s.lot("L2").unwrap()), Stage::Failed);
+        assert_eq!(s.stage(), Stage::Awarded);
+        assert!(s.result_determined());
+        assert_eq!(s.notices_to("c").len(), 1);
+        assert!(s.may_record_contract("L2", at(8), 700).is_err());
+        assert!(s.may_record_contract("L1", at(8), 700).is_ok());
+        assert!(s.bid_for("a", "L2") && !s.bid_for("a", "L3"));
+    }
+
+    #[test]
+    fn a_lot_that_fails_before_the_evaluation_is_not_scored() {
+        let mut events = formed();
+        // the legacy fixture's bids have no lot: they are the tender's only lot ""
+        events.push(ev(
+            2,
+            "award_failed",
+            json!({"lot_id": "", "rule": "min_three_bids", "article": "条例44", "message": "m"}),
+        ));
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.evaluated_bids().count(), 0);
+        assert_eq!(s.stage(), Stage::Failed);
+    }
+
     #[test]
     fn the_contract_is_within_30_days_of_the_notice_at_the_bid_price() {
         let mut events = publicised(PUBLICITY_MIN_MS);
@@ -717,14 +986,14 @@ mod tests {
         let s = AwardState::fold(&events).unwrap();
         let issued = at(4);
         assert!(s
-            .may_record_contract(issued.plus_millis(CONTRACT_WITHIN_MS), 800)
+            .may_record_contract("", issued.plus_millis(CONTRACT_WITHIN_MS), 800)
             .is_ok());
         assert!(matches!(
-            s.may_record_contract(issued.plus_millis(CONTRACT_WITHIN_MS + 1), 800),
+            s.may_record_contract("", issued.plus_millis(CONTRACT_WITHIN_MS + 1), 800),
             Err(Refusal::ContractDeadlinePassed { .. })
         ));
         assert_eq!(
-            s.may_record_contract(issued, 799).unwrap_err(),
+            s.may_record_contract("", issued, 799).unwrap_err(),
             Refusal::ContractPriceDiffers {
                 bid_fen: 800,
                 contract_fen: 799
@@ -738,6 +1007,6 @@ mod tests {
         ));
         let s = AwardState::fold(&events).unwrap();
         assert_eq!(s.stage(), Stage::Publicised);
-        assert_eq!(s.standing().len(), 1);
+        assert_eq!(s.standing("").len(), 1);
     }
 }

@@ -6,11 +6,13 @@ use super::opening::{closed, published};
 use super::service::BidError;
 use super::Bid;
 use crate::app::AppState;
+use crate::auditlog::{AuditActor, AuditEvent};
 use crate::award::member::MemberSession;
 use crate::domain::{OrgId, TenderId};
 use crate::identity::Actor;
 use crate::tenders::access::{self, Action, Denied, Relations};
 use crate::tenders::model::Tender;
+use serde_json::json;
 
 /// Who asks to read bid documents: nobody signed in, a signed-in user, or a committee member
 /// (signed in with its one-time evaluation code; its token names one tender and one seat).
@@ -96,6 +98,25 @@ pub async fn documents_file(
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| BidError::DocumentsUnavailable)?;
+    // Every read is in the audit log before the documents leave (docs/opening.md §5): a
+    // committee member by its seat, anyone else by its account.
+    let (actor, who) = match reader {
+        DocumentReader::Member(m) => (AuditActor::System, json!({ "member_seat": m.seat })),
+        DocumentReader::User(a) => (AuditActor::from(a), json!({ "role": a.role })),
+        DocumentReader::Public => (AuditActor::System, json!({})),
+    };
+    let mut payload = json!({ "bid_id": bid.id, "lot_id": bid.lot_id });
+    if let (Some(p), Some(w)) = (payload.as_object_mut(), who.as_object()) {
+        p.extend(w.clone());
+    }
+    let audit = AuditEvent::new(
+        "bid_documents_read",
+        Some(id),
+        actor,
+        app.clock.now(),
+        payload,
+    );
+    app.store.record_event(&audit).await?;
     Ok((bid, version, file))
 }
 

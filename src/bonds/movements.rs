@@ -350,6 +350,10 @@ pub enum RefundEvent {
         at: Timestamp,
         bid_deadline: Timestamp,
     },
+    /// The lot (or the tender) failed or was terminated: nobody will sign a contract for it, so
+    /// its bid bonds go back "promptly" (及时, 条例 第三十一条), which the hall reads as within
+    /// the same 5 days as after a contract.
+    Failed { at: Timestamp },
 }
 
 /// The latest date a refund is due, and the article that sets it.
@@ -369,8 +373,8 @@ pub enum RefundDateError {
 /// later than the calendar count.
 pub const REFUND_DAYS: i64 = 5;
 
-/// When a bid bond must be back: 5 days after the contract (条例 第五十七条) or after a withdrawal
-/// before the deadline (条例 第三十五条).
+/// When a bid bond must be back: 5 days after the contract (条例 第五十七条), after a withdrawal
+/// before the deadline (条例 第三十五条), or after the lot failed (条例 第三十一条, "及时").
 pub fn refund_due(event: RefundEvent) -> Result<RefundDue, RefundDateError> {
     match event {
         RefundEvent::ContractSigned { at } => Ok(RefundDue {
@@ -384,5 +388,9 @@ pub fn refund_due(event: RefundEvent) -> Result<RefundDue, RefundDateError> {
         RefundEvent::Withdrawn { bid_deadline, .. } => {
             Err(RefundDateError::RevokedAfterDeadline { bid_deadline })
         }
+        RefundEvent::Failed { at } => Ok(RefundDue {
+            due: at.plus_millis(REFUND_DAYS * DAY_MS),
+            article: "条例 第三十一条",
+        }),
     }
 }

@@ -693,9 +693,10 @@ async fn instruct(
     Err(BondsError::Busy)
 }
 
-/// What a tender's ledger holds that goes back at the contract: every bid bond and every
-/// receipt flagged on the tender (performance bonds stay until the contract is performed).
-fn refundable(ledger: &Ledger) -> Vec<RefundOf> {
+/// What a tender's ledger holds that goes back when a lot's award ends (its contract, or its
+/// failure): the lot's bid bonds (every lot's with `None`) and every receipt flagged on the
+/// tender (performance bonds stay until the contract is performed).
+fn refundable(ledger: &Ledger, lot: Option<&str>) -> Vec<RefundOf> {
     ledger
         .balances()
         .into_iter()
@@ -703,11 +704,11 @@ fn refundable(ledger: &Ledger) -> Vec<RefundOf> {
         .filter_map(|(account, _)| match account {
             Account::BidBond {
                 tender,
-                lot,
+                lot: of,
                 tenderer,
-            } => Some(RefundOf::Bond(Bond::Bid {
+            } if lot.is_none_or(|l| l == of.as_str()) => Some(RefundOf::Bond(Bond::Bid {
                 tender,
-                lot,
+                lot: of,
                 tenderer,
             })),
             Account::Suspense { bank, bank_txn } => Some(RefundOf::Unidentified {
@@ -719,15 +720,38 @@ fn refundable(ledger: &Ledger) -> Vec<RefundOf> {
         .collect()
 }
 
-/// The written contract was signed (条例 第五十七条): every tenderer's bid bond, the winner's
-/// included, and every receipt flagged on the tender go back within 5 days. Returns the
-/// instructions made now (none for what was already instructed).
+/// A lot's written contract was signed (条例 第五十七条): every tenderer's bid bond for the lot,
+/// the winner's included, and every receipt flagged on the tender go back within 5 days. `None`
+/// (a tender whose award predates lots): every lot's. Returns the instructions made now (none
+/// for what was already instructed).
 pub async fn contract_signed(
     app: &AppState,
     id: &TenderId,
+    lot: Option<&str>,
     at: Timestamp,
 ) -> Result<Vec<RefundInstructionId>, BondsError> {
     let due = movements::refund_due(RefundEvent::ContractSigned { at }).map_err(corrupt)?;
+    refund_lot(app, id, lot, due).await
+}
+
+/// A lot (or with `None` the whole tender) failed or was terminated: its bid bonds go back
+/// (条例 第三十一条).
+pub async fn lot_failed(
+    app: &AppState,
+    id: &TenderId,
+    lot: Option<&str>,
+    at: Timestamp,
+) -> Result<Vec<RefundInstructionId>, BondsError> {
+    let due = movements::refund_due(RefundEvent::Failed { at }).map_err(corrupt)?;
+    refund_lot(app, id, lot, due).await
+}
+
+async fn refund_lot(
+    app: &AppState,
+    id: &TenderId,
+    lot: Option<&str>,
+    due: RefundDue,
+) -> Result<Vec<RefundInstructionId>, BondsError> {
     let stored = app.store.ledger_transactions(Some(id)).await?;
     let ledger = rebuild(&stored)?;
     // Flagged receipts carry their pair on the stored row, not in the account.
@@ -747,7 +771,7 @@ pub async fn contract_signed(
         })
         .collect();
     let mut made = Vec::new();
-    for of in refundable(&ledger) {
+    for of in refundable(&ledger, lot) {
         let tenderer = match &of {
             RefundOf::Bond(b) => b.tenderer().clone(),
             RefundOf::Unidentified { .. } => {
@@ -766,10 +790,10 @@ pub async fn contract_signed(
 }
 
 /// The award's steps the bonds act on, caught up: a notice whose performance bond is not yet
-/// expected, a contract whose refunds are not yet instructed. Both are normally done right after
-/// the award's event is committed; this repairs a crash in between, and returns a receipt flagged
-/// on a contracted tender after the contract. Idempotent (a second run writes nothing); returns
-/// the refunds it instructed. A watcher runs it beside the refund sender.
+/// expected, a contract or a lot's failure whose refunds are not yet instructed. All are
+/// normally done right after the award's event is committed; this repairs a crash in between.
+/// Idempotent (a second run writes nothing); returns the refunds it instructed. A watcher runs
+/// it beside the refund sender.
 pub async fn follow_award(app: &AppState) -> Result<usize, BondsError> {
     let now = app.clock.now();
     let notices = app
@@ -790,8 +814,7 @@ pub async fn follow_award(app: &AppState) -> Result<usize, BondsError> {
                 continue;
             }
         };
-        let (amount, due) = (notice.performance_bond_fen, notice.contract_due);
-        if amount.fen() == 0 {
+        if notice.performance_bond_fen.fen() == 0 {
             continue;
         }
         let org = OrgId::from_stored(notice.org_id.clone());
@@ -801,16 +824,38 @@ pub async fn follow_award(app: &AppState) -> Result<usize, BondsError> {
             .await?
             .is_none()
         {
-            expect_performance_bond(app, &tender, &org, amount, due).await?;
+            // What every notice in force to this tenderer asks, as `issue_notice` sets it.
+            let events = app.store.award_events(&tender).await?;
+            let s = match crate::award::state::AwardState::fold(&events) {
+                Ok(s) => s,
+                Err(err) => {
+                    tracing::error!(tender = %tender, error = %err, "a stored award event does not parse; the performance bond is not expected");
+                    continue;
+                }
+            };
+            let won = s.notices_to(&notice.org_id);
+            let amount: i64 = won.iter().map(|(_, n)| n.performance_bond_fen.fen()).sum();
+            let due = won.iter().map(|(_, n)| n.contract_due).max();
+            if let (Ok(amount), Some(due)) = (Money::from_fen(amount), due) {
+                if amount.fen() > 0 {
+                    expect_performance_bond(app, &tender, &org, amount, due).await?;
+                }
+            }
         }
     }
     let mut made = 0;
-    let contracts = app
-        .store
-        .award_events_of_kind("contract_recorded", now.plus_days(-6))
-        .await?;
-    for (tender, e) in contracts {
-        made += contract_signed(app, &tender, e.at).await?.len();
+    for kind in ["contract_recorded", "award_failed"] {
+        let ended = app
+            .store
+            .award_events_of_kind(kind, now.plus_days(-6))
+            .await?;
+        for (tender, e) in ended {
+            let lot = e.body["lot_id"].as_str();
+            made += match kind {
+                "contract_recorded" => contract_signed(app, &tender, lot, e.at).await?.len(),
+                _ => lot_failed(app, &tender, lot, e.at).await?.len(),
+            };
+        }
     }
     Ok(made)
 }
@@ -826,6 +871,7 @@ pub async fn performance_completed(
     app: &AppState,
     actor: &Actor,
     id: &TenderId,
+    lot: Option<&str>,
 ) -> Result<Option<RefundInstructionId>, BondsError> {
     let t = tender(app, id).await?;
     if !Relations::of(Some(actor), &t).manages() {
@@ -833,23 +879,37 @@ pub async fn performance_completed(
             "the owner or its agent says when the contract is performed",
         ));
     }
-    let winner = crate::award::service::record_performance(app, actor, id)
+    use crate::award::service::AwardError;
+    use crate::award::state::Refusal;
+    let done = crate::award::service::record_performance(app, actor, id, lot)
         .await
         .map_err(|e| match e {
-            crate::award::service::AwardError::Refused(
-                crate::award::state::Refusal::WrongStage { .. },
-            ) => BondsError::NoContract,
+            AwardError::Refused(Refusal::WrongStage { .. } | Refusal::LotWrongStage { .. }) => {
+                BondsError::NoContract
+            }
+            AwardError::Refused(Refusal::LotRequired) => BondsError::Invalid {
+                field: "lot_id",
+                value: InvalidValue::new("lot_required", "this tender has several lots: name one"),
+            },
+            AwardError::Refused(Refusal::NotFound(_)) => BondsError::Invalid {
+                field: "lot_id",
+                value: InvalidValue::new("unknown_lot", "no such lot in this tender's award"),
+            },
             e => corrupt(e),
         })?;
+    // One performance bond covers every lot the winner won: it goes back with the last of them.
+    if !done.all_of_its_lots {
+        return Ok(None);
+    }
     let due = RefundDue {
         due: app.clock.now().plus_days(PROMPT_RETURN_DAYS),
         article: "合同履行完毕（履约保证金按合同约定退还）",
     };
     let of = RefundOf::Bond(Bond::Performance {
         tender: id.clone(),
-        tenderer: winner.clone(),
+        tenderer: done.org.clone(),
     });
-    instruct(app, Some((id.clone(), winner)), of, due).await
+    instruct(app, Some((id.clone(), done.org)), of, due).await
 }
 
 /// The trading centre returns a receipt that named no tender (a mistyped or unknown sub-account)

@@ -13,7 +13,7 @@ use crate::award::service::{
 use crate::award::state::Refusal;
 use crate::domain::TenderId;
 use crate::identity::Actor;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -125,6 +125,12 @@ fn refusal(r: Refusal) -> ApiError {
             .with_details(json!({ "required_fen": required_fen, "held_fen": held_fen })),
         Refusal::NotACandidate => ApiError::new(StatusCode::FORBIDDEN, "not_a_candidate", message),
         Refusal::BadInput(_) => unprocessable("invalid_input"),
+        Refusal::RejectionGroundRequired => unprocessable("rejection_ground_required")
+            .with_details(json!({ "article": "条例51" })),
+        Refusal::LotRequired => unprocessable("lot_required"),
+        Refusal::LotWrongStage { lot, stage } => {
+            conflict("lot_wrong_stage").with_details(json!({ "lot_id": lot, "stage": stage }))
+        }
         Refusal::NotFound(what) => ApiError::not_found(what),
     }
 }
@@ -367,16 +373,27 @@ async fn answer(
     Ok(Json(json!({ "id": objection, "late": late })))
 }
 
-/// The owner issues the award notice (中标通知书) to the best standing candidate.
+/// Which lot (标段) a body-less step is for.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LotQuery {
+    /// The lot; may be left out when the tender has one lot.
+    pub lot_id: Option<String>,
+}
+
+/// The owner issues a lot's award notice (中标通知书) to its best standing candidate.
 #[utoipa::path(post, path = "/api/tenders/{id}/award/notice", tag = "award",
-    responses((status = 200, body = Object), (status = 403), (status = 409)))]
+    params(LotQuery),
+    responses((status = 200, body = Object), (status = 403), (status = 409), (status = 422)))]
 async fn issue_notice(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
     Path(id): Path<String>,
+    Query(q): Query<LotQuery>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        service::issue_notice(&app, &actor, &tender_id(&id)?).await?,
+        service::issue_notice(&app, &actor, &tender_id(&id)?, q.lot_id.as_deref()).await?,
     ))
 }
 

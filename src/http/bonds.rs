@@ -39,14 +39,16 @@ pub fn router() -> Router<AppState> {
 
 /// The owner's side says the contract is performed: the performance bond goes back.
 #[utoipa::path(post, path = "/api/tenders/{id}/bonds/performance-completed", tag = "bonds",
-    params(("id" = String, Path, description = "the tender")),
-    responses((status = 200, description = "the refund instruction made", body = InstructionMade), (status = 403), (status = 404), (status = 409)))]
+    params(("id" = String, Path, description = "the tender"), super::award::LotQuery),
+    responses((status = 200, description = "the refund instruction made (null while another lot the winner won is not performed yet)", body = InstructionMade), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(super) async fn performance_completed(
     State(app): State<AppState>,
     AuthUser(actor): AuthUser,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<super::award::LotQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let made = service::performance_completed(&app, &actor, &tender_id(&id)?).await?;
+    let made =
+        service::performance_completed(&app, &actor, &tender_id(&id)?, q.lot_id.as_deref()).await?;
     Ok(Json(serde_json::json!({ "instruction_id": made })))
 }
 

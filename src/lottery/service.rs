@@ -1188,14 +1188,13 @@ pub async fn open_due_pools(app: &AppState) -> Result<Vec<DrawRecord>, LotteryEr
     Ok(done)
 }
 
-/// 条例: the result is determined when the award notice is issued. A tender that fails or is
+/// 条例: the result is determined when the award notices are issued (`AwardState::result_determined`). A tender that fails or is
 /// cancelled keeps its committee secret (`docs/draw.md`, "When the pool is opened").
 async fn result_determined(app: &AppState, tender: &TenderId) -> Result<bool, LotteryError> {
     let events = app.store.award_events(tender).await?;
     Ok(crate::award::state::AwardState::fold(&events)
         .map_err(|e| StoreError::Unavailable(format!("a stored award event does not parse: {e}")))?
-        .notice
-        .is_some())
+        .result_determined())
 }
 
 async fn open_one(app: &AppState, mut d: DrawRecord) -> Result<Option<DrawRecord>, LotteryError> {

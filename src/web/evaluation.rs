@@ -7,6 +7,7 @@ use super::views::{script_json, Page};
 use crate::app::AppState;
 use crate::award::service::{host_only, owner_only};
 use crate::domain::TenderId;
+use crate::tenders::access::Relations;
 use crate::tenders::model::TenderState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -30,8 +31,12 @@ pub async fn desk(State(app): State<AppState>, page: Page, Path(id): Path<String
     let data = serde_json::json!({
         "tender_id": tender.id,
         "role": actor.map_or("public", |a| a.role.as_str()),
+        "org_id": actor.map(|a| a.org_id.as_str()),
         "host": actor.is_some_and(|a| host_only(a, &tender).is_ok()),
         "owner": actor.is_some_and(|a| owner_only(a, &tender).is_ok()),
+        "manages": Relations::of(actor, &tender).manages(),
+        // Form defaults count from the hall's clock, not the browser's.
+        "now": app.clock.now(),
     });
     let ctx = context! { tender => &tender, page_json => script_json(&data) };
     page.render(StatusCode::OK, "award_desk.html", ctx)

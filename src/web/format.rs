@@ -13,6 +13,25 @@ pub fn yuan(fen: i64) -> String {
     }
 }
 
+/// An article as the hall's events abbreviate it (`法42`, `条例44`) in words a reader knows:
+/// `《招标投标法》第42条`, or in English `Tendering and Bidding Law, art. 42`. Anything else is
+/// shown as it is.
+pub fn article(short: &str, lang: &str) -> String {
+    let zh = !lang.starts_with("en");
+    let split = |prefix: &str| {
+        short
+            .strip_prefix(prefix)
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match (split("条例"), split("法")) {
+        (Some(n), _) if zh => format!("《招标投标法实施条例》第{n}条"),
+        (Some(n), _) => format!("Implementing Regulations of the Tendering and Bidding Law, art. {n}"),
+        (_, Some(n)) if zh => format!("《招标投标法》第{n}条"),
+        (_, Some(n)) => format!("Tendering and Bidding Law, art. {n}"),
+        _ => short.to_string(),
+    }
+}
+
 /// Beijing time (`2026-12-01 09:30`) from an RFC 3339 string as the API and the store write them.
 /// Anything unparseable is shown as it is rather than hidden.
 pub fn beijing(rfc3339: &str) -> String {
@@ -68,6 +87,15 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_abbreviated_article_reads_in_words() {
+        assert_eq!(article("法42", "zh-CN"), "《招标投标法》第42条");
+        assert_eq!(article("条例44", "zh-CN"), "《招标投标法实施条例》第44条");
+        assert_eq!(article("法42", "en"), "Tendering and Bidding Law, art. 42");
+        assert_eq!(article("条例 第五十七条", "zh-CN"), "条例 第五十七条");
+        assert_eq!(article("法", "zh-CN"), "法");
+    }
 
     #[test]
     fn amounts_are_yuan_with_grouped_thousands() {

@@ -129,6 +129,7 @@ impl Views {
         env.add_filter("bj", |s: String| format::beijing(&s));
         env.add_filter("dtlocal", |s: String| format::datetime_local(&s));
         env.add_filter("filesize", format::file_size);
+        env.add_filter("article", |s: String, lang: String| format::article(&s, &lang));
         Views {
             env,
             asset_version: super::assets::version(),

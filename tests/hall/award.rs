@@ -201,7 +201,13 @@ pub(crate) async fn mark(
         b,
         member,
         "evaluation/scores",
-        json!({ "line": line, "compliant": ok, "scores": scores }),
+        if ok {
+            json!({ "line": line, "compliant": true, "scores": scores })
+        } else {
+            // 条例51: a rejection names its ground and the member's reason.
+            json!({ "line": line, "compliant": false, "scores": scores,
+                "ground": "not_responsive", "reason": "工期不满足招标文件要求" })
+        },
     )
     .await
 }
@@ -502,14 +508,14 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let public = award(&app, &b, None).await;
     assert_eq!(public["stage"], "publicised");
-    let lines: Vec<i64> = public["candidates"]
+    let lines: Vec<i64> = public["lots"][0]["candidates"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["line"].as_i64().unwrap())
         .collect();
     assert_eq!(lines, [2, 3, 1]);
-    assert_eq!(public["publicity"]["until"], three_days.to_rfc3339());
+    assert_eq!(public["lots"][0]["publicity"]["until"], three_days.to_rfc3339());
 
     // an objection by a tenderer that bid, within the window; not by the agent or an outsider
     let outsider = app
@@ -592,8 +598,8 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     assert_eq!(notice.body["line"], 2);
     let public = award(&app, &b, None).await;
     assert_eq!(public["stage"], "awarded");
-    assert_eq!(public["notice"]["org_id"], bidders[1].org.as_str());
-    assert!(public["contract_due"].is_string());
+    assert_eq!(public["lots"][0]["notice"]["org_id"], bidders[1].org.as_str());
+    assert!(public["lots"][0]["contract_due"].is_string());
     // once awarded, the report is public
     assert_eq!(app.get(&report_path, None).await.status, StatusCode::OK);
 
@@ -645,7 +651,7 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     assert_eq!(signed.body["line"], 3);
     let public = award(&app, &b, None).await;
     assert_eq!(public["stage"], "contracted");
-    assert_eq!(public["contract"]["document_sha256"], "ab".repeat(32));
+    assert_eq!(public["lots"][0]["contract"]["document_sha256"], "ab".repeat(32));
 
     // the tender's public page shows the stage, the candidates and the contract
     let page = app
@@ -658,8 +664,9 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
         .await
         .unwrap();
     assert!(page.contains(r#"data-stage="contracted""#), "{page}");
-    assert!(page.contains(r#"id="award-candidates""#));
+    assert!(page.contains(r#"class="responsive award-candidates""#));
     assert!(page.contains("award-contract"));
+    assert!(page.contains(r#"data-stage="contracted""#));
     let room = app
         .client
         .get(format!("{}/evaluation", app.base))

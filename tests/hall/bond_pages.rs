@@ -170,7 +170,7 @@ async fn the_tenderer_sees_how_to_pay_its_bond_s_state_and_a_flagged_receipt_s_r
 
     // the contract is signed: both go back within 5 days, then the refunds are overdue
     let tid = TenderId::parse(&p.id).unwrap();
-    let made = bidhall::bonds::service::contract_signed(&app.app, &tid, app.now())
+    let made = bidhall::bonds::service::contract_signed(&app.app, &tid, None, app.now())
         .await
         .unwrap();
     assert_eq!(made.len(), 2);
@@ -259,7 +259,7 @@ async fn a_tender_s_bonds_are_shown_to_its_side_with_totals_and_refused_to_other
 
     // refunds due and, a week later, overdue
     let tid = TenderId::parse(&p.id).unwrap();
-    bidhall::bonds::service::contract_signed(&app.app, &tid, app.now())
+    bidhall::bonds::service::contract_signed(&app.app, &tid, None, app.now())
         .await
         .unwrap();
     app.advance_days(6);

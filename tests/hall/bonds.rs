@@ -389,13 +389,13 @@ async fn refunds_at_the_contract_are_sent_with_backoff_and_confirmed_once() {
     let tid = TenderId::parse(&id).unwrap();
     past_the_deadline(&app, &id).await;
     let contract = app.now();
-    let made = bidhall::bonds::service::contract_signed(&app.app, &tid, contract)
+    let made = bidhall::bonds::service::contract_signed(&app.app, &tid, None, contract)
         .await
         .unwrap();
     assert_eq!(made.len(), 2);
     // the contract event again instructs nothing new
     assert!(
-        bidhall::bonds::service::contract_signed(&app.app, &tid, contract)
+        bidhall::bonds::service::contract_signed(&app.app, &tid, None, contract)
             .await
             .unwrap()
             .is_empty()
@@ -539,7 +539,7 @@ async fn a_bond_is_forfeited_only_on_a_legal_ground_by_the_owner_or_agent() {
     // a forfeited bond is not refunded at the contract
     let tid = TenderId::parse(&id).unwrap();
     assert!(
-        bidhall::bonds::service::contract_signed(&app.app, &tid, app.now())
+        bidhall::bonds::service::contract_signed(&app.app, &tid, None, app.now())
             .await
             .unwrap()
             .is_empty()
@@ -1036,7 +1036,13 @@ async fn the_bonds_catch_up_with_an_award_whose_follow_up_was_lost() {
         .append_award_events(
             &tid,
             1,
-            vec![event(2, "contract_recorded", json!({ "org_id": winner }))],
+            vec![event(
+                2,
+                "contract_recorded",
+                json!({ "tender_id": tid.to_string(), "line": 1, "org_id": winner, "org_name": "甲",
+                    "price_fen": 96_000_000, "document_sha256": "ab".repeat(32),
+                    "notice_issued_at": notice_at.to_rfc3339(), "signed_at": contract_at.to_rfc3339() }),
+            )],
             vec![audit()],
             vec![],
             app.now(),

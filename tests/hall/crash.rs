@@ -429,7 +429,7 @@ async fn a_hall_killed_while_notifications_and_refunds_are_in_flight_loses_nothi
     // The contract is signed: 60 refunds (3 bonds, 57 flagged payments) leave the outbox.
     let at =
         Timestamp::from_stored(bidhall::clock::Clock::now(&bidhall::clock::SystemClock).millis());
-    let made = bidhall::bonds::service::contract_signed(&app.app, &tender_id, at)
+    let made = bidhall::bonds::service::contract_signed(&app.app, &tender_id, None, at)
         .await
         .unwrap();
     assert_eq!(made.len(), sent);

@@ -264,7 +264,7 @@ async fn a_tender_runs_from_publication_to_contract_and_refunds_and_every_fen_re
         } else {
             "not_awarded"
         };
-        assert_eq!(view.body["my_result"], want, "{:?}", view.body);
+        assert_eq!(view.body["lots"][0]["my_result"], want, "{:?}", view.body);
     }
     let performance = 96_000_000 * 5 / 100;
     assert_eq!(notice.body["performance_bond_fen"], performance);

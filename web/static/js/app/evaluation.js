@@ -2,7 +2,7 @@
 // declare (回避声明), mark each bid, read the report and sign its hash. The member token lives in
 // this tab's sessionStorage only and goes to the API as a bearer token; the page decides nothing.
 
-import { t } from './api.js';
+import { localize, t } from './api.js';
 import { formatYuan } from './format.js';
 
 const KEY = 'bidhall-member';
@@ -37,7 +37,9 @@ async function call(method, url, body) {
     data = null;
   }
   if (resp.ok) return { ok: true, data };
-  return { ok: false, status: resp.status, error: data?.error ?? { code: `http_${resp.status}`, message: String(resp.status) } };
+  const error = data?.error ?? { code: `http_${resp.status}`, message: String(resp.status), details: {} };
+  error.message = localize(error, t, document.documentElement.lang);
+  return { ok: false, status: resp.status, error };
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -88,16 +90,43 @@ function declaration(view) {
   return box;
 }
 
+/** The lot's name as the tender gives it. */
+function lotName(view, lotId) {
+  return view.lots?.find((l) => l.lot_id === lotId)?.name || t('award_lot');
+}
+
+/** What was read out for a bid at the opening: lot, price, duration, quality, bond. */
+function announced(view, bid) {
+  const facts = [[t('award_lot'), lotName(view, bid.lot_id)], [t('eval_price'), formatYuan(bid.price_fen)]];
+  if (bid.duration_days !== null && bid.duration_days !== undefined && bid.duration_days !== '') facts.push([t('eval_duration'), `${bid.duration_days} ${t('eval_days')}`]);
+  if (bid.quality) facts.push([t('eval_quality'), bid.quality]);
+  if (bid.bond) facts.push([t('eval_bond'), t(`js_opening_bond_${bid.bond}`)]);
+  return el('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
 function marks(view) {
   const criteria = view.method?.kind === 'comprehensive_scoring' ? view.method.criteria : [];
   const box = el('section', { id: 'eval-marks' }, el('h2', { text: t('eval_marks') }));
   const mine = new Map(view.my_marks.map((m) => [m.line, m]));
-  for (const bid of view.bids) {
+  const docs = `/tenders/${encodeURIComponent(view.tender_id)}/documents`;
+  for (const bid of view.bids.filter((b) => b.evaluated !== false)) {
     const m = mine.get(bid.line);
-    const f = el('form', { class: 'stack', 'data-line': bid.line });
-    f.append(el('h3', { text: `#${bid.line} ${bid.org_name} · ${formatYuan(bid.price_fen)}` }));
+    const f = el('form', { class: 'stack eval-bid', 'data-line': bid.line, 'data-lot': bid.lot_id });
+    f.append(el('h3', { text: `#${bid.line} ${bid.org_name}` }), announced(view, bid));
+    if (bid.bid_id) f.append(el('p', {}, el('a', { href: `${docs}#bid-${encodeURIComponent(bid.bid_id)}`, class: 'eval-bid-documents', text: t('eval_read_documents') })));
     const ok = el('input', { type: 'checkbox', name: 'compliant', id: `eval-ok-${bid.line}`, checked: m ? m.compliant : true });
     f.append(el('div', { class: 'field' }, ok, el('label', { for: `eval-ok-${bid.line}`, text: t('eval_compliant') })));
+    // 条例51: a rejection names its ground and the member's reason.
+    const ground = el('select', { name: 'ground', id: `eval-ground-${bid.line}` },
+      el('option', { value: '', text: t('eval_choose_ground') }),
+      ...(view.rejection_grounds || []).map((g) => el('option', { value: g, text: t(`eval_ground_${g}`), selected: m?.rejection?.ground === g })));
+    const reason = el('textarea', { name: 'reason', id: `eval-reason-${bid.line}`, rows: '2', maxlength: '500' });
+    reason.value = m?.rejection?.reason ?? '';
+    const rejection = el('div', { class: 'stack eval-rejection', hidden: ok.checked },
+      el('div', { class: 'field' }, el('label', { for: ground.id, text: t('eval_ground') }), ground),
+      el('div', { class: 'field' }, el('label', { for: reason.id, text: t('eval_reason') }), reason));
+    ok.addEventListener('change', () => { rejection.hidden = ok.checked; });
+    f.append(rejection);
     criteria.forEach((c, i) => {
       const id = `eval-s-${bid.line}-${i}`;
       const input = el('input', { type: 'number', min: '0', max: '100', step: '1', required: true, id, name: `s${i}`, value: m ? m.scores[i] : '' });
@@ -107,26 +136,29 @@ function marks(view) {
     f.addEventListener('submit', async (event) => {
       event.preventDefault();
       const scores = criteria.map((_, i) => Number(f.elements.namedItem(`s${i}`).value));
-      if (await act('POST', '/scores', { line: bid.line, compliant: ok.checked, scores })) show();
+      const body = { line: bid.line, compliant: ok.checked, scores };
+      if (!ok.checked) Object.assign(body, { ground: ground.value || null, reason: reason.value });
+      if (await act('POST', '/scores', body)) show();
     });
     box.append(f);
   }
   return box;
 }
 
-function reportSection() {
+function reportSection(view) {
   const box = el('section', { id: 'eval-report' }, el('h2', { text: t('eval_report') }));
   const read = el('button', { type: 'button', id: 'eval-read-report', text: t('eval_read_report') });
   read.addEventListener('click', async () => {
     const r = await act('GET', '/draft-report');
     if (!r) return;
-    const rows = r.report.ranking.map((x) => el('tr', {},
-      el('td', { text: x.rank ?? '—' }), el('td', { text: x.org_name }),
-      el('td', { class: 'num', text: formatYuan(x.price_fen) }),
-      el('td', { class: 'num', text: x.score_centi == null ? '—' : (x.score_centi / 100).toFixed(2) }),
-      el('td', { text: x.tie_broken_by ?? '' })));
+    r.view = view;
+    const heads = ['award_lot', 'eval_rank', 'eval_tenderer', 'eval_price', 'eval_score', 'eval_tie'];
+    const rows = r.report.ranking.map((x) => el('tr', {}, ...[
+      lotName(r.view, x.lot_id), x.rank ?? t('eval_not_passed'), x.org_name, formatYuan(x.price_fen),
+      x.score_centi == null ? '—' : (x.score_centi / 100).toFixed(2), x.tie_broken_by ? t(`eval_tie_${x.tie_broken_by}`) : '',
+    ].map((v, i) => el('td', { 'data-label': t(heads[i]), text: v }))));
     const table = el('table', { class: 'responsive' },
-      el('thead', {}, el('tr', {}, ...['eval_rank', 'eval_tenderer', 'eval_price', 'eval_score', 'eval_tie'].map((k) => el('th', { scope: 'col', text: t(k) })))),
+      el('thead', {}, el('tr', {}, ...heads.map((k) => el('th', { scope: 'col', text: t(k) })))),
       el('tbody', {}, ...rows));
     const sign = el('button', { type: 'button', id: 'eval-sign', text: t('eval_sign') });
     sign.addEventListener('click', async () => { if (await act('POST', '/sign', { report_sha256: r.report_sha256 })) show(); });
@@ -158,16 +190,16 @@ async function show() {
   room.hidden = false;
   const me = view.committee.find((c) => c.seat === view.seat);
   const head = el('header', {}, el('h1', { text: view.title }),
-    el('p', { text: `${t('eval_seat')} ${view.seat} · ${view.name} · ${t('eval_stage')}: ${view.stage}` }));
+    el('p', { text: `${t('eval_seat')} ${view.seat} · ${view.name} · ${t('eval_stage')}: ${t(`award_stage_${view.stage}`)}` }));
   // The bid documents are read on their own page, in this tab (it holds the member's token).
   head.append(el('p', {}, el('a', { id: 'eval-documents', href: `/tenders/${encodeURIComponent(s.tender_id)}/documents`, text: t('docs_read_button') })));
   const parts = [head, declaration(view)];
   if (view.declared === 'no_conflict' && !me?.signed && ['committee_formed', 'evaluating'].includes(view.stage)) {
-    parts.push(marks(view), reportSection());
+    parts.push(marks(view), reportSection(view));
   }
   if (me?.signed) parts.push(el('p', { class: 'alert info', id: 'eval-signed', text: t('eval_signed') }));
   const progress = el('ul', {}, ...view.committee.map((c) => el('li', {
-    text: `${c.seat} ${c.name}: ${c.active ? '' : t('eval_recused')} ${c.declared ? '✓' : '…'} ${c.scored}/${view.bids.length} ${c.signed ? t('eval_signed_short') : ''}`,
+    text: `${c.seat} ${c.name}: ${c.active ? '' : t('eval_recused')} ${c.declared ? '✓' : '…'} ${c.scored}/${view.bids.filter((b) => b.evaluated !== false).length} ${c.signed ? t('eval_signed_short') : ''}`,
   })));
   parts.push(el('section', {}, el('h2', { text: t('eval_committee') }), progress));
   room.replaceChildren(...parts);
