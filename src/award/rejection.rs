@@ -6,13 +6,34 @@ use super::state::Refusal;
 
 /// The grounds of 条例51, in the article's order.
 pub const GROUNDS: &[(&str, &str)] = &[
-    ("unsigned", "条例51(一) 投标文件未经投标单位盖章和单位负责人签字"),
-    ("no_joint_agreement", "条例51(二) 投标联合体没有提交共同投标协议"),
-    ("not_qualified", "条例51(三) 投标人不符合国家或者招标文件规定的资格条件"),
-    ("multiple_bids", "条例51(四) 同一投标人提交两个以上不同的投标文件或者投标报价"),
-    ("price_out_of_bounds", "条例51(五) 投标报价低于成本或者高于招标文件设定的最高投标限价"),
-    ("not_responsive", "条例51(六) 投标文件没有对招标文件的实质性要求和条件作出响应"),
-    ("collusion_or_fraud", "条例51(七) 投标人有串通投标、弄虚作假、行贿等违法行为"),
+    (
+        "unsigned",
+        "条例51(一) 投标文件未经投标单位盖章和单位负责人签字",
+    ),
+    (
+        "no_joint_agreement",
+        "条例51(二) 投标联合体没有提交共同投标协议",
+    ),
+    (
+        "not_qualified",
+        "条例51(三) 投标人不符合国家或者招标文件规定的资格条件",
+    ),
+    (
+        "multiple_bids",
+        "条例51(四) 同一投标人提交两个以上不同的投标文件或者投标报价",
+    ),
+    (
+        "price_out_of_bounds",
+        "条例51(五) 投标报价低于成本或者高于招标文件设定的最高投标限价",
+    ),
+    (
+        "not_responsive",
+        "条例51(六) 投标文件没有对招标文件的实质性要求和条件作出响应",
+    ),
+    (
+        "collusion_or_fraud",
+        "条例51(七) 投标人有串通投标、弄虚作假、行贿等违法行为",
+    ),
 ];
 
 /// The longest reason a member may write.
@@ -78,6 +99,8 @@ mod tests {
             Ok(Some(("unsigned".into(), "未盖章".into())))
         );
         assert_eq!(GROUNDS.len(), 7);
-        assert!(article_of("collusion_or_fraud").unwrap().starts_with("条例51(七)"));
+        assert!(article_of("collusion_or_fraud")
+            .unwrap()
+            .starts_with("条例51(七)"));
     }
 }

@@ -944,7 +944,9 @@ pub async fn object(
     let mut raised = 0;
     act(app, id, By::User(actor.into()), |_, s, now| {
         if actor.role != Role::Tenderer || !s.bid_by(org.as_str()) {
-            return Err(Refusal::Forbidden("only a tenderer that bid objects to the candidates").into());
+            return Err(
+                Refusal::Forbidden("only a tenderer that bid objects to the candidates").into(),
+            );
         }
         let lot = s.resolve_lot(input.lot_id.as_deref())?;
         s.may_object(&lot, now)?;
@@ -1106,9 +1108,8 @@ pub async fn decline(
     let reason = bounded(&input.text, "text", 500)?;
     act(app, id, By::User(actor.into()), |_, s, _| {
         // Who may decline before when: a refusal of a non-candidate says nothing of the stage.
-        let me = |c: &&&Candidate| {
-            actor.role == Role::Tenderer && c.org_id == actor.org_id.as_str()
-        };
+        let me =
+            |c: &&&Candidate| actor.role == Role::Tenderer && c.org_id == actor.org_id.as_str();
         let mine: Vec<&LotAward> = s
             .lots
             .iter()
@@ -1277,7 +1278,10 @@ pub async fn view(
     };
     let mut lots: Vec<&LotAward> = s.lots.iter().collect();
     lots.sort_by_key(|l| order(l));
-    let lots: Vec<Value> = lots.into_iter().map(|l| lot_view(&t, &s, l, actor)).collect();
+    let lots: Vec<Value> = lots
+        .into_iter()
+        .map(|l| lot_view(&t, &s, l, actor))
+        .collect();
     Ok(json!({
         "stage": s.stage(),
         "committee": committee,

@@ -353,7 +353,12 @@ impl AwardState {
                         price_fen: l.price_fen.fen(),
                     })
                     .collect();
-                for lot in self.bids.iter().map(|b| b.lot_id.clone()).collect::<Vec<_>>() {
+                for lot in self
+                    .bids
+                    .iter()
+                    .map(|b| b.lot_id.clone())
+                    .collect::<Vec<_>>()
+                {
                     self.lot_mut(&lot);
                 }
                 self.tenderers = tenderers;
@@ -470,7 +475,9 @@ impl AwardState {
                 let lot = key(&c.lot_id);
                 self.lot_mut(&lot).contract = Some(e.body.clone());
             }
-            AwardBody::ContractPerformed { lot_id, .. } => self.lot_mut(&key(&lot_id)).performed = true,
+            AwardBody::ContractPerformed { lot_id, .. } => {
+                self.lot_mut(&key(&lot_id)).performed = true
+            }
         }
         Ok(())
     }
@@ -883,9 +890,7 @@ mod tests {
     /// own; the tender's stage is its least advanced lot's, and a failed lot does not hold it.
     #[test]
     fn each_lot_goes_its_own_way_and_the_tender_follows_the_slowest() {
-        let bid = |line: i64, lot: &str, org: &str, price: i64| {
-            json!({"line": line, "lot_id": lot, "org_id": org, "org_name": org, "price_fen": price, "bond": "received"})
-        };
+        let bid = |line: i64, lot: &str, org: &str, price: i64| json!({"line": line, "lot_id": lot, "org_id": org, "org_name": org, "price_fen": price, "bond": "received"});
         let members: Vec<Value> = (1..=5)
             .map(|s| json!({"seat": s, "kind": "expert", "expert_id": format!("e{s}"), "name": format!("专家{s}")}))
             .collect();
@@ -909,9 +914,7 @@ mod tests {
             "report_finalised",
             json!({"report_sha256": "h", "signature": "s", "ranking": []}),
         ));
-        let cand = |line: i64, lot: &str, org: &str, price: i64| {
-            json!({"rank": 1, "line": line, "lot_id": lot, "org_id": org, "org_name": org, "price_fen": price, "score_centi": null})
-        };
+        let cand = |line: i64, lot: &str, org: &str, price: i64| json!({"rank": 1, "line": line, "lot_id": lot, "org_id": org, "org_name": org, "price_fen": price, "score_centi": null});
         events.push(ev(
             3,
             "candidates_publicised",
@@ -943,7 +946,10 @@ mod tests {
             json!({"id": 1, "answer": "y", "due": at(1).to_rfc3339(), "late": false}),
         ));
         let s = AwardState::fold(&events).unwrap();
-        assert_eq!(s.may_issue_notice("L1", at(PUBLICITY_MIN_MS)).unwrap().line, 5);
+        assert_eq!(
+            s.may_issue_notice("L1", at(PUBLICITY_MIN_MS)).unwrap().line,
+            5
+        );
         // L2 fails (nobody passed); L1 is awarded: the tender is awarded, its result determined
         events.push(ev(
             6,

@@ -125,8 +125,9 @@ fn refusal(r: Refusal) -> ApiError {
             .with_details(json!({ "required_fen": required_fen, "held_fen": held_fen })),
         Refusal::NotACandidate => ApiError::new(StatusCode::FORBIDDEN, "not_a_candidate", message),
         Refusal::BadInput(_) => unprocessable("invalid_input"),
-        Refusal::RejectionGroundRequired => unprocessable("rejection_ground_required")
-            .with_details(json!({ "article": "条例51" })),
+        Refusal::RejectionGroundRequired => {
+            unprocessable("rejection_ground_required").with_details(json!({ "article": "条例51" }))
+        }
         Refusal::LotRequired => unprocessable("lot_required"),
         Refusal::LotWrongStage { lot, stage } => {
             conflict("lot_wrong_stage").with_details(json!({ "lot_id": lot, "stage": stage }))

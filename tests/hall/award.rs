@@ -515,7 +515,10 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
         .map(|c| c["line"].as_i64().unwrap())
         .collect();
     assert_eq!(lines, [2, 3, 1]);
-    assert_eq!(public["lots"][0]["publicity"]["until"], three_days.to_rfc3339());
+    assert_eq!(
+        public["lots"][0]["publicity"]["until"],
+        three_days.to_rfc3339()
+    );
 
     // an objection by a tenderer that bid, within the window; not by the agent or an outsider
     let outsider = app
@@ -598,7 +601,10 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     assert_eq!(notice.body["line"], 2);
     let public = award(&app, &b, None).await;
     assert_eq!(public["stage"], "awarded");
-    assert_eq!(public["lots"][0]["notice"]["org_id"], bidders[1].org.as_str());
+    assert_eq!(
+        public["lots"][0]["notice"]["org_id"],
+        bidders[1].org.as_str()
+    );
     assert!(public["lots"][0]["contract_due"].is_string());
     // once awarded, the report is public
     assert_eq!(app.get(&report_path, None).await.status, StatusCode::OK);
@@ -651,7 +657,10 @@ async fn the_lowest_price_award_runs_from_the_committee_to_a_contract_in_time() 
     assert_eq!(signed.body["line"], 3);
     let public = award(&app, &b, None).await;
     assert_eq!(public["stage"], "contracted");
-    assert_eq!(public["lots"][0]["contract"]["document_sha256"], "ab".repeat(32));
+    assert_eq!(
+        public["lots"][0]["contract"]["document_sha256"],
+        "ab".repeat(32)
+    );
 
     // the tender's public page shows the stage, the candidates and the contract
     let page = app
