@@ -75,6 +75,9 @@ pub struct RankedLine {
     pub score_numerator: Option<i64>,
     pub score_centi: Option<i64>,
     pub tie_broken_by: Option<String>,
+    /// The computed price score in hundredths, when the tender has a price criterion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_score_centi: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! The ranking of the opened bids from the committee's compliance votes and scores, in integers
 //! only (docs/award.md §3). Pure: the same inputs in any order give the same total order.
 
+use super::price_score::{self, PriceRule};
 use crate::tenders::model::TieBreak;
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -33,8 +34,13 @@ pub struct Mark {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method<'a> {
     LowestEvaluatedPrice,
-    /// The criteria's weights in percent, in the order the tender lists them.
-    ComprehensiveScoring(&'a [u32]),
+    /// The criteria's weights in percent, in the order the tender lists them, and the criterion
+    /// (its index) whose score the hall computes from the passing bids' prices by the tender's
+    /// rule (`price_score`), if one is; members score the other criteria, in order.
+    ComprehensiveScoring {
+        weights: &'a [u32],
+        price: Option<(usize, &'a PriceRule)>,
+    },
 }
 
 /// A bid's place in the ranking, or why it did not pass.
@@ -58,9 +64,14 @@ pub struct Ranked {
     pub score_centi: Option<i64>,
     /// The tie rule that decided this bid's place against the one ranked just above it.
     pub tie_broken_by: Option<String>,
+    /// The computed price score, in hundredths of a point (a passing bid, when the tender has a
+    /// price criterion; docs/award.md §3 "Price scores").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_score_centi: Option<i64>,
 }
 
-/// The exact numerator of a bid's comprehensive score: Σ_c weight_c × Σ_m score_{m,c}.
+/// The exact numerator of a bid's comprehensive score: Σ_c weight_c × Σ_m score_{m,c}, the
+/// members' scores being for the criteria in order (all of them: no price criterion).
 pub fn score_numerator(weights: &[u32], marks: &[&Mark]) -> i64 {
     weights
         .iter()
@@ -73,6 +84,27 @@ pub fn score_numerator(weights: &[u32], marks: &[&Mark]) -> i64 {
             i64::from(*w) * sum
         })
         .sum()
+}
+
+/// With a price criterion at `price`: the members' scores are for the other criteria in order,
+/// each counted in hundredths (× 100), and the price criterion counts its computed score (in
+/// hundredths) once per member: Σ_{c≠p} weight_c × 100 × Σ_m score_{m,c} + weight_p × M ×
+/// price_centi. The score in hundredths is this over 100 × M.
+pub fn score_numerator_with_price(
+    weights: &[u32],
+    price: usize,
+    price_centi: i64,
+    members: i64,
+    marks: &[&Mark],
+) -> i64 {
+    let typed: Vec<u32> = weights
+        .iter()
+        .enumerate()
+        .filter(|(c, _)| *c != price)
+        .map(|(_, w)| *w)
+        .collect();
+    let w_price = i64::from(weights.get(price).copied().unwrap_or(0));
+    100 * score_numerator(&typed, marks) + w_price * members * price_centi
 }
 
 /// `numerator / members` (hundredths of a point), rounded half up.
@@ -111,14 +143,55 @@ pub fn rank(
     bids: &[Bid],
     marks: &[Mark],
 ) -> Vec<Ranked> {
+    let votes_of = |b: &Bid| {
+        marks
+            .iter()
+            .filter(|m| m.line == b.line && m.compliant)
+            .count() as i64
+    };
+    // The price scores are computed from the bids that pass (valid prices) only.
+    let price_of: Vec<(i64, u32)> = match method {
+        Method::ComprehensiveScoring {
+            price: Some((_, rule)),
+            ..
+        } => {
+            let valid: Vec<(i64, i64)> = bids
+                .iter()
+                .filter(|b| 2 * votes_of(b) > members)
+                .map(|b| (b.line, b.price_fen))
+                .collect();
+            price_score::price_scores(rule, &valid)
+        }
+        _ => Vec::new(),
+    };
     let mut passed = Vec::new();
     let mut failed = Vec::new();
     for b in bids {
         let of_bid: Vec<&Mark> = marks.iter().filter(|m| m.line == b.line).collect();
-        let votes = of_bid.iter().filter(|m| m.compliant).count() as i64;
-        let numerator = match method {
-            Method::LowestEvaluatedPrice => None,
-            Method::ComprehensiveScoring(w) => Some(score_numerator(w, &of_bid)),
+        let votes = votes_of(b);
+        let price_centi = price_of
+            .iter()
+            .find(|(line, _)| *line == b.line)
+            .map(|(_, c)| i64::from(*c));
+        let (numerator, scale) = match method {
+            Method::LowestEvaluatedPrice => (None, 1),
+            Method::ComprehensiveScoring {
+                weights,
+                price: None,
+            } => (Some(score_numerator(weights, &of_bid)), 1),
+            Method::ComprehensiveScoring {
+                weights,
+                price: Some((p, _)),
+            } => (
+                Some(score_numerator_with_price(
+                    weights,
+                    p,
+                    price_centi.unwrap_or(0),
+                    members,
+                    &of_bid,
+                )),
+                100,
+            ),
         };
         let r = Ranked {
             rank: None,
@@ -130,8 +203,9 @@ pub fn rank(
             compliant_votes: votes,
             members,
             score_numerator: numerator,
-            score_centi: numerator.map(|n| centi(n, members)),
+            score_centi: numerator.map(|n| centi(n, scale * members)),
             tie_broken_by: None,
+            price_score_centi: price_centi,
         };
         if 2 * votes > members {
             passed.push(r);
@@ -225,7 +299,10 @@ mod tests {
             mark(2, 3, true, &[0, 0]),
             mark(3, 3, true, &[0, 1]),
         ];
-        let m = Method::ComprehensiveScoring(&w);
+        let m = Method::ComprehensiveScoring {
+            weights: &w,
+            price: None,
+        };
         let r = rank(m, TieBreak::LowerPrice, 3, &bids, &marks);
         assert_eq!(r[0].score_numerator, Some(25200));
         assert_eq!(r[0].score_centi, Some(8400));
@@ -236,6 +313,38 @@ mod tests {
         assert_eq!(r[1].tie_broken_by.as_deref(), Some("earlier_submission"));
         // (100+0+1)×40 + 100×60 = 10040 over 300: 33.466… shown as 33.47
         assert_eq!(r[2].score_centi, Some(3347));
+    }
+
+    /// The vector of docs/award.md §3 "The price criterion in the ranking".
+    #[test]
+    fn a_price_criterion_is_computed_from_the_passing_prices_and_weighted_like_the_others() {
+        let w = [70, 30];
+        let rule = PriceRule::LowestValid {
+            deduct_above_centi: 100,
+        };
+        let bids = [bid(1, 1000), bid(2, 1100), bid(3, 900)];
+        let mut marks = Vec::new();
+        for seat in 1..=3 {
+            marks.push(mark(seat, 1, true, &[80]));
+            marks.push(mark(seat, 2, true, &[90]));
+            // line 3 is the cheapest but fails: its price does not set the benchmark
+            marks.push(mark(seat, 3, seat == 1, &[100]));
+        }
+        let m = Method::ComprehensiveScoring {
+            weights: &w,
+            price: Some((1, &rule)),
+        };
+        let r = rank(m, TieBreak::LowerPrice, 3, &bids, &marks);
+        assert_eq!(lines(&r), [(Some(1), 2), (Some(2), 1), (None, 3)]);
+        // line 2: 10 % above the benchmark 1000 → 90.00; 0.7 × 90 + 0.3 × 90 = 90.00
+        assert_eq!(r[0].price_score_centi, Some(9000));
+        assert_eq!(r[0].score_numerator, Some(2_700_000));
+        assert_eq!(r[0].score_centi, Some(9000));
+        // line 1: at the benchmark → 100.00; 0.7 × 80 + 0.3 × 100 = 86.00
+        assert_eq!(r[1].price_score_centi, Some(10000));
+        assert_eq!(r[1].score_numerator, Some(2_580_000));
+        assert_eq!(r[1].score_centi, Some(8600));
+        assert_eq!(r[2].price_score_centi, None);
     }
 
     #[test]
@@ -263,7 +372,7 @@ mod tests {
                     marks.push(mark(seat, b.line, true, &[s * 50, 100 - s * 40]));
                 }
             }
-            for method in [Method::LowestEvaluatedPrice, Method::ComprehensiveScoring(&w)] {
+            for method in [Method::LowestEvaluatedPrice, Method::ComprehensiveScoring { weights: &w, price: None }] {
                 let once = rank(method, tie, 3, &bids, &marks);
                 let mut b2 = bids.clone();
                 let mut m2 = marks.clone();

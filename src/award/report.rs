@@ -22,7 +22,13 @@ pub fn ranking(tender: &Tender, s: &AwardState) -> Vec<Ranked> {
         EvaluationMethod::LowestEvaluatedPrice => Vec::new(),
     };
     let method = match &tender.spec.evaluation_method {
-        EvaluationMethod::ComprehensiveScoring { .. } => Method::ComprehensiveScoring(&weights),
+        EvaluationMethod::ComprehensiveScoring { criteria } => Method::ComprehensiveScoring {
+            weights: &weights,
+            price: criteria
+                .iter()
+                .enumerate()
+                .find_map(|(i, c)| c.price.as_ref().map(|rule| (i, rule))),
+        },
         EvaluationMethod::LowestEvaluatedPrice => Method::LowestEvaluatedPrice,
     };
     let members = s.active_members().count() as i64;
@@ -49,13 +55,30 @@ pub fn ranking(tender: &Tender, s: &AwardState) -> Vec<Ranked> {
     out
 }
 
+/// How many scores a member gives a bid: one per criterion the hall does not compute (under
+/// comprehensive scoring, every criterion but the price criterion); none for the lowest price.
+pub fn scored_criteria(tender: &Tender) -> usize {
+    match &tender.spec.evaluation_method {
+        EvaluationMethod::LowestEvaluatedPrice => 0,
+        EvaluationMethod::ComprehensiveScoring { criteria } => {
+            criteria.iter().filter(|c| c.price.is_none()).count()
+        }
+    }
+}
+
 /// The report as the events stand (members' signatures are over its hash, so not in it).
 pub fn build(tender: &Tender, s: &AwardState) -> Value {
     let method = match &tender.spec.evaluation_method {
         EvaluationMethod::LowestEvaluatedPrice => json!({ "kind": "lowest_evaluated_price" }),
         EvaluationMethod::ComprehensiveScoring { criteria } => json!({
             "kind": "comprehensive_scoring",
-            "criteria": criteria.iter().map(|c| json!({ "name": c.name.as_str(), "weight": c.weight })).collect::<Vec<_>>(),
+            "criteria": criteria.iter().map(|c| {
+                let mut v = json!({ "name": c.name.as_str(), "weight": c.weight });
+                if let Some(rule) = &c.price {
+                    v["price"] = serde_json::to_value(rule).unwrap_or(Value::Null);
+                }
+                v
+            }).collect::<Vec<_>>(),
         }),
     };
     let committee: Vec<Value> = s

@@ -18,7 +18,7 @@ use crate::opening::state::{OpeningState, Phase};
 use crate::opening::Audience;
 use crate::store::{IssuedCode, StoreError};
 use crate::tenders::access::{self, Action, Relations};
-use crate::tenders::model::{EvaluationMethod, Tender, TenderState};
+use crate::tenders::model::{Tender, TenderState};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -693,13 +693,10 @@ pub async fn score(
             input.ground.as_deref(),
             input.reason.as_deref(),
         )?;
-        let criteria = match &t.spec.evaluation_method {
-            EvaluationMethod::LowestEvaluatedPrice => 0,
-            EvaluationMethod::ComprehensiveScoring { criteria } => criteria.len(),
-        };
+        let criteria = report::scored_criteria(t);
         if input.scores.len() != criteria || input.scores.iter().any(|x| *x > 100) {
             return Err(Refusal::BadInput(format!(
-                "scores: {criteria} score(s) between 0 and 100, one per criterion"
+                "scores: {criteria} score(s) between 0 and 100, one per criterion the members score (the price criterion is computed)"
             ))
             .into());
         }

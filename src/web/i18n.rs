@@ -676,6 +676,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("eval_ground_not_responsive", "投标文件没有对招标文件的实质性要求和条件作出响应", "The bid does not respond to the documents' substantive requirements"),
     ("eval_ground_collusion_or_fraud", "投标人有串通投标、弄虚作假、行贿等违法行为", "Collusion, fraud, bribery or other unlawful conduct"),
     ("eval_not_passed", "未通过", "did not pass"),
+    ("eval_price_computed", "价格分由系统按招标文件规定的基准价方法，根据通过符合性审查的投标报价计算，评委无需打分。", "The price score is computed by the hall from the prices of the bids that pass, by the benchmark method the documents fix; members do not score it."),
     ("eval_tie_lower_price", "报价低者优先", "lower price first"),
     ("eval_tie_earlier_submission", "递交早者优先", "earlier submission first"),
     // the opening hall

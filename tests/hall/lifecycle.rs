@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 /// Waits until the sandbox bank's deliveries (a 1 s timer of its own) and the hall's refund
 /// sender have done what `done` looks for. This waits for delivery, not for a deadline: every
 /// deadline below is reached by moving the clock.
-async fn until<F, Fut>(what: &str, mut done: F)
+pub(crate) async fn until<F, Fut>(what: &str, mut done: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -34,12 +34,12 @@ where
 }
 
 /// A payer at the sandbox bank: its account and the access code only it holds.
-struct Payer {
+pub(crate) struct Payer {
     account: String,
     code: String,
 }
 
-async fn open_bank_account(app: &TestApp, name: &str, fen: i64) -> Payer {
+pub(crate) async fn open_bank_account(app: &TestApp, name: &str, fen: i64) -> Payer {
     let r = app
         .post(
             "/sandbox-bank/accounts",
@@ -54,7 +54,7 @@ async fn open_bank_account(app: &TestApp, name: &str, fen: i64) -> Payer {
     }
 }
 
-async fn transfer(app: &TestApp, from: &Payer, to_sub_account: &str, fen: i64) -> String {
+pub(crate) async fn transfer(app: &TestApp, from: &Payer, to_sub_account: &str, fen: i64) -> String {
     let r = app
         .post(
             "/sandbox-bank/transfers",
@@ -77,7 +77,7 @@ async fn balance(app: &TestApp, payer: &Payer) -> i64 {
         .unwrap()
 }
 
-async fn my_bonds(app: &TestApp, b: &Box_, who: &Bidder) -> Value {
+pub(crate) async fn my_bonds(app: &TestApp, b: &Box_, who: &Bidder) -> Value {
     let r = app
         .get(
             format!("/api/tenders/{}/my-bonds", b.tender),
@@ -88,7 +88,7 @@ async fn my_bonds(app: &TestApp, b: &Box_, who: &Bidder) -> Value {
     r.body
 }
 
-fn held(view: &Value, bond: &str) -> i64 {
+pub(crate) fn held(view: &Value, bond: &str) -> i64 {
     view["bonds"]
         .as_array()
         .unwrap()

@@ -20,6 +20,7 @@ mod hardening;
 mod identity;
 mod key_messages;
 mod lifecycle;
+mod lots;
 mod notices;
 mod opening;
 mod ops;

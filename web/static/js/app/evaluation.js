@@ -105,8 +105,12 @@ function announced(view, bid) {
 }
 
 function marks(view) {
-  const criteria = view.method?.kind === 'comprehensive_scoring' ? view.method.criteria : [];
+  const all = view.method?.kind === 'comprehensive_scoring' ? view.method.criteria : [];
+  // The price criterion is computed by the hall from the passing prices (docs/award.md §3).
+  const criteria = all.filter((c) => !c.price);
+  const priced = all.find((c) => c.price);
   const box = el('section', { id: 'eval-marks' }, el('h2', { text: t('eval_marks') }));
+  if (priced) box.append(el('p', { class: 'muted', id: 'eval-price-computed', text: `${priced.name} (${priced.weight}%): ${t('eval_price_computed')}` }));
   const mine = new Map(view.my_marks.map((m) => [m.line, m]));
   const docs = `/tenders/${encodeURIComponent(view.tender_id)}/documents`;
   for (const bid of view.bids.filter((b) => b.evaluated !== false)) {

@@ -1,0 +1,452 @@
+//! A tender of two lots (标段) through its whole life after the opening: one committee, each lot
+//! ranked on its own, a rejection with its ground of 条例51, publicity, an objection to one lot
+//! that holds only that lot's notice, each tenderer told its own result per lot (法45), contracts
+//! per lot, each lot's bid bonds going back at its own contract (条例57), and the tender completed
+//! once every lot is performed.
+
+use crate::award::{
+    award, codes, committee, conclude_opening, declare, expert_draw, mark, member_sign_in,
+    post_award, sign_all,
+};
+use crate::bids::{bid_archive, open_box_with, Box_};
+use crate::common::*;
+use crate::lifecycle::{held, my_bonds, open_bank_account, transfer, until};
+use crate::opening::{bid, bidder, Bidder};
+use bidhall::domain::{TenderId, DAY_MS};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Each bidder pays each of its lots' bid bonds into its sub-account at the sandbox bank (one
+/// transfer per lot), and the ledger holds them all.
+async fn pay_bonds(app: &TestApp, b: &Box_, bidders: &[Bidder], owed: &[(usize, i64)]) {
+    for (i, who) in bidders.iter().enumerate() {
+        let mine: Vec<i64> = owed
+            .iter()
+            .filter(|(w, _)| *w == i)
+            .map(|(_, f)| *f)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let r = app
+            .post(
+                format!("/api/tenders/{}/sub-account", b.tender),
+                Some(&who.token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let sub = r.body["sub_account"].as_str().unwrap().to_owned();
+        let account = open_bank_account(app, &format!("投标人{i}"), 100_000_000).await;
+        for fen in &mine {
+            transfer(app, &account, &sub, *fen).await;
+        }
+        let total: i64 = mine.iter().sum();
+        until("the bid bonds in the ledger", || async {
+            held(&my_bonds(app, b, who).await, "bid") == total
+        })
+        .await;
+    }
+}
+
+/// The lot of `view` (the award's public or personal view) with id `lot`.
+fn lot<'a>(view: &'a Value, lot: &str) -> &'a Value {
+    view["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot_id"] == lot)
+        .unwrap_or_else(|| panic!("no lot {lot} in {view:?}"))
+}
+
+#[tokio::test]
+async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
+    // The demo hall mounts the sandbox bank, where the bonds are paid.
+    let app = TestApp::spawn_with(|a| {
+        a.demo = true;
+        a.draw_conductor_ms = 0;
+    })
+    .await;
+    let lots = json!([
+        { "name": "第一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 },
+        { "name": "第二标段", "estimate_fen": 50_000_000, "bid_bond_fen": 1_000_000 },
+    ]);
+    let b = open_box_with(&app, json!({ "lots": lots })).await;
+    let spec = app.get(format!("/api/tenders/{}", b.tender), None).await;
+    let lot1 = spec.body["spec"]["lots"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lot2 = spec.body["spec"]["lots"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b2 = Box_ {
+        tender: b.tender.clone(),
+        lot: lot2.clone(),
+        deadline: b.deadline,
+        custodian_keys: Vec::new(),
+        tenderer: b.tenderer.clone(),
+        tenderer_org: b.tenderer_org.clone(),
+        signer_pkcs8: b.signer_pkcs8.clone(),
+    };
+    expert_draw(&app, &b.tender).await;
+
+    // lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
+    let logins = [
+        "tenderer1",
+        "tenderer2",
+        "tenderer3",
+        "builder4",
+        "builder5",
+    ];
+    let mut bidders: Vec<Bidder> = Vec::new();
+    for (i, login) in logins.iter().enumerate() {
+        let code = credit_code(&format!("91210100MA0Y8100{i}"));
+        bidders.push(bidder(&app, &b, login, &code).await);
+    }
+    let bids: [(&Box_, usize, i64); 6] = [
+        (&b, 0, 96_000_000),
+        (&b, 1, 98_000_000),
+        (&b, 2, 99_000_000),
+        (&b2, 0, 45_000_000),
+        (&b2, 3, 47_000_000),
+        (&b2, 4, 48_000_000),
+    ];
+    let mut owed = Vec::new();
+    for (bx, who, price) in &bids {
+        bid(&app, bx, &bidders[*who], &bid_archive(*price)).await;
+        owed.push((*who, if bx.lot == lot1 { 2_000_000 } else { 1_000_000 }));
+    }
+    pay_bonds(&app, &b, &bidders, &owed).await;
+    conclude_opening(&app, &b, &mut bidders).await;
+
+    // one committee for the tender
+    let agent = app.sign_in("agent").await;
+    let formed = committee(&app, &b, &agent, json!([])).await;
+    assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
+    let mut members = Vec::new();
+    for (_, code) in codes(&formed) {
+        let m = member_sign_in(&app, &code).await;
+        assert_eq!(declare(&app, &b, &m, false).await.status, StatusCode::OK);
+        members.push(m);
+    }
+    // the room shows each bid's lot and what was read out for it, and the grounds of 条例51
+    let room = app
+        .get(
+            format!("/api/tenders/{}/evaluation", b.tender),
+            Some(&members[0]),
+        )
+        .await;
+    let room_bids = room.body["bids"].as_array().unwrap();
+    assert_eq!(room_bids.len(), 6);
+    assert!(room_bids.iter().all(|x| x["bid_id"].is_string()));
+    assert_eq!(room.body["rejection_grounds"].as_array().unwrap().len(), 7);
+    // lines are in announcement order; find each bid's line by its lot and price
+    let line = |lot: &str, price: i64| {
+        room_bids
+            .iter()
+            .find(|x| x["lot_id"] == lot && x["price_fen"] == price)
+            .unwrap()["line"]
+            .as_i64()
+            .unwrap()
+    };
+    // a rejection without its ground is refused (条例51)
+    let r = post_award(
+        &app,
+        &b,
+        &members[0],
+        "evaluation/scores",
+        json!({ "line": line(&lot2, 48_000_000), "compliant": false, "scores": [] }),
+    )
+    .await;
+    assert_eq!(r.code(), "rejection_ground_required", "{:?}", r.body);
+    // every member rejects builder5's bid for lot 2; the rest pass
+    for m in &members {
+        for (bx, who, price) in &bids {
+            let ok = *who != 4;
+            let r = mark(&app, &b, m, line(&bx.lot, *price), ok, json!([])).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        }
+    }
+    sign_all(&app, &b, &members).await;
+    let report = app
+        .get(
+            format!("/api/tenders/{}/evaluation/report", b.tender),
+            Some(&agent),
+        )
+        .await;
+    let ranking = report.body["report"]["ranking"].as_array().unwrap();
+    let rank_of = |lot: &str, price: i64| {
+        ranking
+            .iter()
+            .find(|r| r["lot_id"] == lot && r["price_fen"] == price)
+            .unwrap()["rank"]
+            .clone()
+    };
+    // each lot ranked on its own: both lots have a first
+    assert_eq!(rank_of(&lot1, 96_000_000), 1);
+    assert_eq!(rank_of(&lot1, 99_000_000), 3);
+    assert_eq!(rank_of(&lot2, 45_000_000), 1);
+    assert_eq!(rank_of(&lot2, 47_000_000), 2);
+    assert_eq!(rank_of(&lot2, 48_000_000), Value::Null);
+    let marks = report.body["report"]["marks"].as_array().unwrap();
+    assert!(marks
+        .iter()
+        .any(|m| m["rejection"]["ground"] == "not_responsive"));
+    let public = award(&app, &b, None).await;
+    assert_eq!(public["stage"], "evaluated");
+    assert_eq!(lot(&public, &lot1)["stage"], "evaluated");
+    assert_eq!(lot(&public, &lot1)["name"], "第一标段");
+
+    // publicity per lot; without naming the lot the host is asked to
+    let until = app.now().plus_millis(3 * DAY_MS).to_rfc3339();
+    let r = post_award(
+        &app,
+        &b,
+        &agent,
+        "award/candidates",
+        json!({ "count": 2, "until": until }),
+    )
+    .await;
+    assert_eq!(r.code(), "lot_required", "{:?}", r.body);
+    for (l, n) in [(&lot1, 3), (&lot2, 2)] {
+        let r = post_award(
+            &app,
+            &b,
+            &agent,
+            "award/candidates",
+            json!({ "count": n, "until": until, "lot_id": l }),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    let public = award(&app, &b, None).await;
+    assert_eq!(public["stage"], "publicised");
+    assert_eq!(
+        lot(&public, &lot2)["candidates"].as_array().unwrap().len(),
+        2
+    );
+    // builder4 objects to lot 2's candidates
+    let builder4 = app.sign_in("builder4").await;
+    let r = post_award(
+        &app,
+        &b,
+        &builder4,
+        "award/objections",
+        json!({ "text": "第一名工期不满足要求", "lot_id": lot2 }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let objection = r.body["id"].as_i64().unwrap();
+
+    app.clock.advance_millis(3 * DAY_MS);
+    let owner = app.sign_in("owner").await;
+    let notice = |l: &str| format!("award/notice?lot_id={l}");
+    // lot 1's notice goes; lot 2's waits for the answer
+    let r = post_award(&app, &b, &owner, &notice(&lot1), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["lot_id"], lot1.as_str());
+    assert_eq!(r.body["org_id"], bidders[0].org.as_str());
+    let r = post_award(&app, &b, &owner, &notice(&lot2), json!({})).await;
+    assert_eq!(r.code(), "objections_unanswered", "{:?}", r.body);
+    // the result is not determined while lot 2 has no notice: the report stays with insiders
+    let tenderer2 = app.sign_in("tenderer2").await;
+    let early = app
+        .get(
+            format!("/api/tenders/{}/evaluation/report", b.tender),
+            Some(&tenderer2),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::FORBIDDEN, "{:?}", early.body);
+    let r = post_award(
+        &app,
+        &b,
+        &owner,
+        &format!("award/objections/{objection}/answer"),
+        json!({ "text": "经复核，工期满足要求" }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = post_award(&app, &b, &owner, &notice(&lot2), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    // 法45: each tenderer reads its own result, per lot it bid for
+    for (i, login) in logins.iter().enumerate() {
+        let token = app.sign_in(login).await;
+        let view = award(&app, &b, Some(&token)).await;
+        let (want1, want2) = match i {
+            0 => ("awarded", "awarded"),
+            1 | 2 => ("not_awarded", ""),
+            _ => ("", "not_awarded"),
+        };
+        let got = |l: &str| {
+            lot(&view, l)["my_result"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(
+            (got(&lot1).as_str(), got(&lot2).as_str()),
+            (want1, want2),
+            "{login}"
+        );
+    }
+    let r = app
+        .get(
+            format!("/api/tenders/{}/evaluation/report", b.tender),
+            Some(&tenderer2),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the result is determined: {:?}",
+        r.body
+    );
+
+    // contracts per lot; each returns its own lot's bid bonds (条例57)
+    let tid = TenderId::parse(&b.tender).unwrap();
+    let contract = |l: &str, price: i64| json!({ "price_fen": price, "document_sha256": "cd".repeat(32), "lot_id": l });
+    app.clock.advance_millis(DAY_MS);
+    let owner = app.sign_in("owner").await;
+    let r = post_award(
+        &app,
+        &b,
+        &owner,
+        "award/contract",
+        contract(&lot1, 96_000_000),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
+    let amounts: Vec<i64> = refunds.iter().map(|r| r.amount.fen()).collect();
+    assert_eq!(
+        amounts, [2_000_000; 3],
+        "lot 1's three bonds, lot 2's none yet"
+    );
+    let public = award(&app, &b, None).await;
+    assert_eq!(public["stage"], "awarded", "lot 2 is still awarded only");
+    assert_eq!(lot(&public, &lot1)["stage"], "contracted");
+    let r = post_award(
+        &app,
+        &b,
+        &owner,
+        "award/contract",
+        contract(&lot2, 45_000_000),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
+    let mut amounts: Vec<i64> = refunds.iter().map(|r| r.amount.fen()).collect();
+    amounts.sort();
+    assert_eq!(
+        amounts,
+        [1_000_000, 1_000_000, 1_000_000, 2_000_000, 2_000_000, 2_000_000]
+    );
+    assert!(refunds.iter().all(|r| r.article == "条例 第五十七条"));
+    assert_eq!(award(&app, &b, None).await["stage"], "contracted");
+
+    // performance per lot: the tender completes with the last
+    let performed = |l: &str| format!("bonds/performance-completed?lot_id={l}");
+    let agent = app.sign_in("agent").await;
+    let r = post_award(&app, &b, &agent, &performed(&lot1), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(award(&app, &b, None).await["stage"], "contracted");
+    let r = post_award(&app, &b, &agent, &performed(&lot2), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let public = award(&app, &b, None).await;
+    assert_eq!(public["stage"], "completed");
+    // the tender's page shows both lots with their own stage
+    let page = app
+        .client
+        .get(format!("{}/tenders/{}", app.base, b.tender))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches(r#"class="award-lot""#).count(), 2, "{page}");
+    assert!(page.contains("第二标段"));
+}
+
+/// A lot with fewer than 3 bids is not evaluated and fails alone (条例44); its bonds go back.
+#[tokio::test]
+async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
+    // The demo hall mounts the sandbox bank, where the bonds are paid.
+    let app = TestApp::spawn_with(|a| {
+        a.demo = true;
+        a.draw_conductor_ms = 0;
+    })
+    .await;
+    let lots = json!([
+        { "name": "第一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 },
+        { "name": "第二标段", "estimate_fen": 50_000_000, "bid_bond_fen": 1_000_000 },
+    ]);
+    let b = open_box_with(&app, json!({ "lots": lots })).await;
+    let spec = app.get(format!("/api/tenders/{}", b.tender), None).await;
+    let lot2 = spec.body["spec"]["lots"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b2 = Box_ {
+        tender: b.tender.clone(),
+        lot: lot2.clone(),
+        deadline: b.deadline,
+        custodian_keys: Vec::new(),
+        tenderer: b.tenderer.clone(),
+        tenderer_org: b.tenderer_org.clone(),
+        signer_pkcs8: b.signer_pkcs8.clone(),
+    };
+    expert_draw(&app, &b.tender).await;
+    let logins = ["tenderer1", "tenderer2", "tenderer3"];
+    let mut bidders: Vec<Bidder> = Vec::new();
+    for (i, login) in logins.iter().enumerate() {
+        let code = credit_code(&format!("91210100MA0Y8200{i}"));
+        bidders.push(bidder(&app, &b, login, &code).await);
+    }
+    // three bids for lot 1, one for lot 2
+    let bids = [
+        (&b, 0, 96_000_000),
+        (&b, 1, 97_000_000),
+        (&b, 2, 98_000_000),
+        (&b2, 0, 45_000_000),
+    ];
+    let mut owed = Vec::new();
+    for (bx, who, price) in &bids {
+        bid(&app, bx, &bidders[*who], &bid_archive(*price)).await;
+        owed.push((*who, if bx.lot == lot2 { 1_000_000 } else { 2_000_000 }));
+    }
+    pay_bonds(&app, &b, &bidders, &owed).await;
+    conclude_opening(&app, &b, &mut bidders).await;
+    let agent = app.sign_in("agent").await;
+    let formed = committee(&app, &b, &agent, json!([])).await;
+    assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
+    let public = award(&app, &b, None).await;
+    let thin = lot(&public, &lot2);
+    assert_eq!(thin["stage"], "failed");
+    assert_eq!(thin["failure"]["rule"], "min_three_bids");
+    assert_eq!(thin["failure"]["article"], "条例44");
+    // its bid is not in the room to be scored
+    let m = member_sign_in(&app, &codes(&formed)[0].1).await;
+    let room = app
+        .get(format!("/api/tenders/{}/evaluation", b.tender), Some(&m))
+        .await;
+    let evaluated = room.body["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["evaluated"] == true)
+        .count();
+    assert_eq!(evaluated, 3);
+    // the watcher returns the failed lot's bond (条例31), and only it
+    bidhall::bonds::service::follow_award(&app.app)
+        .await
+        .unwrap();
+    let tid = TenderId::parse(&b.tender).unwrap();
+    let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].amount.fen(), 1_000_000);
+    assert_eq!(refunds[0].article, "条例 第三十一条");
+}
