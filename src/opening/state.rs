@@ -350,12 +350,16 @@ impl OpeningState {
             .collect()
     }
 
-    /// The state as `viewer` may see it (docs/opening.md, "Who sees what").
+    /// The state as `viewer` may see it (docs/opening.md, "Who sees what"). An objection stays
+    /// with its tenderer and the hall until the conclusion; then the signed record, which anyone
+    /// may read, prints each with its answer, so everyone sees them. How many were raised is
+    /// never hidden: a page that shows none must not say there were none.
     pub fn view(&self, viewer: &Viewer) -> Value {
+        let concluded = self.concluded.is_some();
         let objections: Vec<&Objection> = self
             .objections
             .iter()
-            .filter(|(_, org)| viewer.sees(&Audience::Party(org.clone())))
+            .filter(|(_, org)| concluded || viewer.sees(&Audience::Party(org.clone())))
             .map(|(o, _)| o)
             .collect();
         let participants: Vec<&Participant> = self
@@ -388,6 +392,7 @@ impl OpeningState {
             "confirmation_until": self.confirmation_until.map(|t| t.to_rfc3339()),
             "confirmed": confirmed,
             "objections": objections,
+            "objections_raised": self.objections.len(),
             "participants": participants,
             "suspensions": self.suspensions,
             "record_sha256": self.concluded.as_ref().map(|c| c.0.clone()),
@@ -625,5 +630,25 @@ mod tests {
                 .len(),
             0
         );
+        // everyone is told that there is one, though not what it says
+        for v in [&a, &b, &Viewer::public()] {
+            assert_eq!(s.view(v)["objections_raised"], 1);
+        }
+    }
+
+    #[test]
+    fn once_concluded_everyone_sees_the_objections_the_signed_record_prints() {
+        let mut events = announced();
+        events.push(ev(7, objection(1, "a", "价格读错")));
+        events.push(ev(
+            8,
+            Body::Concluded {
+                record_sha256: "ab".repeat(32),
+                signature: "sig".into(),
+            },
+        ));
+        let public = OpeningState::fold(&events).unwrap().view(&Viewer::public());
+        assert_eq!(public["objections"][0]["text"], "价格读错");
+        assert_eq!(public["objections_raised"], 1);
     }
 }

@@ -6,8 +6,9 @@
 use super::access::AccessCode;
 use super::{page, AccountView, BankError, SandboxBank};
 use crate::http::error::ApiError;
+use crate::web::i18n::{self, Lang, LANG_COOKIE};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -260,8 +261,40 @@ async fn statement(
         .into_response())
 }
 
-async fn home(State(b): State<Bank>, headers: HeaderMap) -> Response {
-    page(&b, &headers, StatusCode::OK, None)
+/// The page, in the language `?lang=` asks for (then kept in the hall's language cookie, which
+/// the hall's pages read too), else the one that cookie holds, else Chinese.
+async fn home(State(b): State<Bank>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let asked = q
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("lang=")));
+    let (lang, remember) = i18n::choose(asked, lang_cookie(&headers).as_deref());
+    let mut resp = page(&b, &headers, lang, StatusCode::OK, None);
+    if remember {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+fn lang_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LANG_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The language of a form's answer: the one the page was in.
+fn lang_of(headers: &HeaderMap) -> Lang {
+    i18n::choose(None, lang_cookie(headers).as_deref()).0
 }
 
 #[derive(Deserialize)]
@@ -293,6 +326,7 @@ async fn form_open_account(
             message: None,
             opened: Some((&opened.view.account, opened.access_code.expose())),
         },
+        lang_of(&headers),
     );
     let cookie = b.keep(&opened.view.account, &opened.access_code);
     (StatusCode::OK, NO_STORE, [(SET_COOKIE, cookie)], Html(html)).into_response()
@@ -358,15 +392,11 @@ async fn form_transfer(
             b.bank.transfer(from, &code, f.to_sub_account.trim(), fen)
         });
     match outcome {
-        Ok(id) => page(
-            &b,
-            &headers,
-            StatusCode::OK,
-            Some(&format!(
-                "转账成功，交易号 {}（transfer done）",
-                id.as_str()
-            )),
-        ),
+        Ok(id) => {
+            let lang = lang_of(&headers);
+            let done = page::transferred(id.as_str(), lang);
+            page(&b, &headers, lang, StatusCode::OK, Some(&done))
+        }
         Err(e) => refused(&b, &headers, e),
     }
 }
@@ -377,11 +407,24 @@ fn refused(b: &Bank, headers: &HeaderMap, e: BankError) -> Response {
     if let BankError::Journal(j) = &e {
         tracing::error!(error = %j, "the sandbox bank could not journal a request");
     }
-    page(b, headers, status_of(&e), Some(&page::refusal(&e)))
+    let lang = lang_of(headers);
+    page(
+        b,
+        headers,
+        lang,
+        status_of(&e),
+        Some(&page::refusal(&e, lang)),
+    )
 }
 
 /// The page with the accounts this browser holds, and nothing of anyone else's.
-fn page(b: &Bank, headers: &HeaderMap, status: StatusCode, message: Option<&str>) -> Response {
+fn page(
+    b: &Bank,
+    headers: &HeaderMap,
+    lang: Lang,
+    status: StatusCode,
+    message: Option<&str>,
+) -> Response {
     let held = held_accounts(b, headers);
     let html = page::render(
         &b.prefix,
@@ -390,6 +433,7 @@ fn page(b: &Bank, headers: &HeaderMap, status: StatusCode, message: Option<&str>
             message,
             opened: None,
         },
+        lang,
     );
     (status, NO_STORE, Html(html)).into_response()
 }

@@ -75,7 +75,24 @@ pub struct HistoryLine {
     pub at: Timestamp,
     pub amount_fen: i64,
     pub bank_txn_id: Option<String>,
+    /// What happened, in both languages, as the API gives it.
     pub memo: String,
+    /// What happened, for the page to say in its own language.
+    #[serde(skip)]
+    pub what: Memo,
+}
+
+/// What a history line records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Memo {
+    Opened,
+    TransferTo {
+        sub_account: String,
+    },
+    Refund {
+        instruction: String,
+        to_name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -174,6 +191,7 @@ impl State {
                                 amount_fen: *balance_fen,
                                 bank_txn_id: None,
                                 memo: "开户 account opened".into(),
+                                what: Memo::Opened,
                             }],
                         },
                         access: *access_sha256,
@@ -198,6 +216,9 @@ impl State {
                         amount_fen: -amount_fen,
                         bank_txn_id: Some(bank_txn_id.clone()),
                         memo: format!("转账至子账号 transfer to {to_sub_account}"),
+                        what: Memo::TransferTo {
+                            sub_account: to_sub_account.clone(),
+                        },
                     });
                 }
                 self.clearing_fen += amount_fen;
@@ -244,6 +265,10 @@ impl State {
                         amount_fen: *amount_fen,
                         bank_txn_id: Some(bank_txn_id.clone()),
                         memo: format!("退款 refund {instruction_id} to {to_name}"),
+                        what: Memo::Refund {
+                            instruction: instruction_id.clone(),
+                            to_name: to_name.clone(),
+                        },
                     });
                 }
                 self.refunds.insert(

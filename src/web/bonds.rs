@@ -64,13 +64,14 @@ fn refused(page: &Page, e: BondsError) -> Response {
     }
 }
 
-/// How the tenderer pays: the sub-account once it has one, the payee, the bank, the deadline.
+/// How the tenderer pays: the sub-account once it has one, the payee, the bank. Each bond's own
+/// deadline is beside its amount (a bid bond's is the bid deadline, a performance bond's the
+/// contract's), never one date for all.
 #[derive(Debug, Serialize)]
 pub struct HowToPay {
     pub bank: Option<String>,
     pub sub_account: Option<String>,
     pub payee_name: &'static str,
-    pub due_by: Timestamp,
     /// The sandbox bank's own page, in the demo.
     pub sandbox_url: Option<String>,
 }
@@ -244,7 +245,6 @@ pub async fn bond(State(app): State<AppState>, page: Page, Path(id): Path<String
         bank: bank.as_ref().map(|b| b.code.as_str().to_owned()),
         sub_account: sub_account.map(|row| row.number),
         payee_name: PAYEE_NAME,
-        due_by: tender.spec.schedule.bid_deadline,
         // The sandbox bank's page is served by the hall itself only in the demo.
         sandbox_url: bank
             .filter(|b| app.config.demo && b.code.as_str() == SANDBOX_CODE)
@@ -394,7 +394,13 @@ fn balance_row(account: &Account, balance_fen: i64) -> Value {
 #[derive(Debug, Serialize)]
 pub struct Reconciled {
     pub statement: String,
+    /// The parser's own words (English), for an English page.
     pub error: Option<String>,
+    /// What is wrong in words any page has: `syntax` (not JSON), `eof` (cut short) or `data`
+    /// (JSON, but not a statement), and where.
+    pub error_kind: Option<&'static str>,
+    pub error_line: usize,
+    pub error_column: usize,
     pub bank: Option<String>,
     pub date: Option<String>,
     pub lines: usize,
@@ -408,6 +414,9 @@ pub fn reconcile_pasted(text: &str, ledger: &crate::bonds::Ledger) -> Reconciled
     let mut out = Reconciled {
         statement: text.to_owned(),
         error: None,
+        error_kind: None,
+        error_line: 0,
+        error_column: 0,
         bank: None,
         date: None,
         lines: 0,
@@ -417,7 +426,14 @@ pub fn reconcile_pasted(text: &str, ledger: &crate::bonds::Ledger) -> Reconciled
     let statement: Statement = match serde_json::from_str(text.trim()) {
         Ok(s) => s,
         Err(e) => {
+            use serde_json::error::Category;
             out.error = Some(e.to_string());
+            out.error_kind = Some(match e.classify() {
+                Category::Syntax | Category::Io => "syntax",
+                Category::Eof => "eof",
+                Category::Data => "data",
+            });
+            (out.error_line, out.error_column) = (e.line(), e.column());
             return out;
         }
     };
@@ -666,6 +682,206 @@ mod tests {
         assert!(html.contains("¥1.00") && html.contains("2026-12-01 09:30"));
     }
 
+    fn receipt(status: &'static str, reason: Option<&str>, detail: Value) -> ReceiptLine {
+        ReceiptLine {
+            tenderer_id: Some("t".into()),
+            bank_txn_id: "SBX0001".into(),
+            sub_account: "8801000000000001".into(),
+            amount_fen: 1_999_999,
+            value_time: Timestamp::parse("2026-12-01T01:30:00Z").unwrap(),
+            status,
+            reason: reason.map(str::to_owned),
+            detail,
+        }
+    }
+
+    fn signed_in(role: crate::identity::Role) -> Page {
+        let actor = crate::identity::Actor {
+            user_id: crate::domain::UserId::generate(),
+            org_id: OrgId::generate(),
+            role,
+            display_name: "李会计".into(),
+            org_name: "沈阳某建设工程有限公司".into(),
+        };
+        Page::new(Lang::Zh, Some(actor), Arc::new(Views::new()))
+    }
+
+    #[test]
+    fn the_bond_pages_and_the_ledger_speak_chinese() {
+        use crate::identity::Role;
+        use crate::web::zh_guard::assert_speaks_chinese;
+        let t = tender(&OrgId::generate(), &OrgId::generate());
+        let lot = t.spec.lots[0].id.as_str().to_owned();
+        let flagged = vec![
+            receipt(
+                "flagged",
+                Some("short"),
+                json!({"required": 2_000_000, "paid": 1_999_999}),
+            ),
+            receipt(
+                "flagged",
+                Some("after_deadline"),
+                json!({"due_by": "2026-12-01T01:30:00Z"}),
+            ),
+            receipt(
+                "flagged",
+                Some("nothing_outstanding"),
+                json!({"outstanding": [2_000_000]}),
+            ),
+        ];
+        let refunds = refund_rows(
+            &[
+                refund("pending", 1_800_000_000_000),
+                refund("paid", 1_800_000_000_000),
+            ],
+            Timestamp::from_stored(1_800_000_000_001),
+        );
+        let forfeitures = vec![
+            json!({"tenderer_id": "t", "bond": "performance", "lot_id": null,
+            "amount_fen": 35_800_000, "ground": "refused_to_sign", "article": "条例 第七十四条",
+            "reason": "拒签合同", "at": "2026-12-20T01:30:00Z"}),
+        ];
+
+        // the tenderer's bond page: a bid bond due at the bid deadline and a performance bond
+        // due at the contract's, each beside its own amount
+        let states = vec![
+            BondState {
+                bond: "bid",
+                lot_id: Some(lot.clone()),
+                lot_name: Some("第一标段".into()),
+                required_fen: 2_000_000,
+                due_by: t.spec.schedule.bid_deadline,
+                received_fen: 2_000_000,
+                held_fen: 0,
+                state: "refunded",
+                ground: None,
+                article: None,
+            },
+            BondState {
+                bond: "performance",
+                lot_id: None,
+                lot_name: None,
+                required_fen: 35_800_000,
+                due_by: Timestamp::parse("2027-01-05T01:30:00Z").unwrap(),
+                received_fen: 0,
+                held_fen: 0,
+                state: "awaiting",
+                ground: None,
+                article: None,
+            },
+        ];
+        let how = HowToPay {
+            bank: Some("SBX".into()),
+            sub_account: Some("8801000000000001".into()),
+            payee_name: PAYEE_NAME,
+            sandbox_url: Some("/sandbox-bank".into()),
+        };
+        let guarantees = vec![json!({"id": "g", "number": "BH-2026-0001", "kind": "bid",
+            "lot_id": lot, "amount_fen": 2_000_000, "valid_from": "2026-11-20T00:00:00Z",
+            "valid_until": "2027-03-01T00:00:00Z", "uploaded_at": "2026-11-21T02:00:00Z"})];
+        let bond = signed_in(Role::Tenderer)
+            .html(
+                "bond.html",
+                context! {
+                    tender => &t, how => &how, lot_names => lot_names(&t), states => &states,
+                    receipts => vec![receipt("bond", None, json!({"lot_id": lot}))],
+                    refunds => &refunds, forfeitures => &forfeitures, guarantees => &guarantees,
+                    bidding_open => false, page_json => script_json(&json!({})),
+                },
+            )
+            .unwrap();
+        assert_speaks_chinese("the bond page", &bond);
+        let amounts = &bond[bond.find(r#"id="amounts""#).unwrap()..];
+        let amounts = &amounts[..amounts.find("</ul>").unwrap()];
+        assert!(
+            amounts.contains("¥358,000.00")
+                && amounts.contains("合同签订期限前到账：")
+                && amounts.contains("2027-01-05 09:30"),
+            "{amounts}"
+        );
+        // the bid deadline is the bid bond's alone
+        assert_eq!(amounts.matches("2026-12-01 09:30").count(), 1, "{amounts}");
+
+        // a tender's bonds, for the owner's side
+        let names = BTreeMap::from([("t".to_string(), "沈阳某建设工程有限公司".to_string())]);
+        let bonds = signed_in(Role::Agent)
+            .html(
+                "tender_bonds.html",
+                context! {
+                    tender => &t, names => &names, lot_names => lot_names(&t),
+                    bonds => vec![BondLine { lot_id: Some(lot.clone()), ..line(2_000_000, 0, 0) }],
+                    flagged => &flagged, refunds => &refunds, forfeitures => &forfeitures,
+                    totals => Totals { flagged: 3, refunds_due: 1, refunds_overdue: 1, ..Totals::default() },
+                },
+            )
+            .unwrap();
+        assert_speaks_chinese("a tender's bonds", &bonds);
+
+        // the trading centre's ledger, with the daily reconciliations, an unreadable statement
+        // and one with every kind of difference
+        let hall = json!({"trial_balance_fen": 0, "transactions": 12, "balances": [],
+            "flagged": flagged, "refunds": []});
+        let balances = vec![
+            json!({"kind": "clearing", "bank": "SBX", "balance_fen": 4_000_000}),
+            json!({"kind": "bid_bond", "tender": t.id, "lot": lot, "tenderer": "t", "balance_fen": 2_000_000}),
+            json!({"kind": "performance_bond", "tender": t.id, "tenderer": "t", "balance_fen": 0}),
+            json!({"kind": "suspense", "bank": "SBX", "bank_txn": "SBX0002", "balance_fen": 12_345}),
+            json!({"kind": "refunds_payable", "instruction": "RF1", "balance_fen": 100}),
+            json!({"kind": "forfeited", "balance_fen": 0}),
+        ];
+        let daily = vec![
+            json!({"bank": "SBX", "day": "2026-12-01", "matched": 3, "differences": 0,
+                "ran_at": crate::web::format::beijing("2026-12-02T00:05:00Z")}),
+            json!({"bank": "SBX", "day": "2026-12-02", "matched": 2, "differences": 1,
+                "ran_at": crate::web::format::beijing("2026-12-03T00:05:00Z")}),
+        ];
+        let mut differences = reconcile_pasted("{}", &crate::bonds::Ledger::new());
+        differences.error = None;
+        differences.error_kind = None;
+        differences.bank = Some("SBX".into());
+        differences.date = Some("2026-12-01".into());
+        differences.differences = vec![
+            json!({"code": "missing_in_ledger", "bank_txn_id": "SBX1", "direction": "credit", "amount_fen": 100}),
+            json!({"code": "missing_in_statement", "bank_txn_id": "SBX2", "direction": "debit", "amount_fen": 100, "at": "2026-12-01T03:00:00Z"}),
+            json!({"code": "amount_differs", "bank_txn_id": "SBX3", "statement_fen": 100, "ledger_fen": 99}),
+            json!({"code": "direction_differs", "bank_txn_id": "SBX4", "statement": "credit", "ledger": "debit"}),
+            json!({"code": "day_differs", "bank_txn_id": "SBX5", "statement": "2026-12-01T03:00:00Z", "ledger": "2026-12-02T03:00:00Z"}),
+            json!({"code": "reference_differs", "bank_txn_id": "SBX6", "statement": "8801000000000001", "ledger": "8801000000000002"}),
+            json!({"code": "opening_balance_differs", "statement_fen": 100, "ledger_fen": 0}),
+            json!({"code": "closing_balance_differs", "statement_fen": 100, "ledger_fen": 0}),
+        ];
+        let unreadable = [
+            "{\"bank\": 1}",
+            "{\"bank\": \"SBX\",",
+            "not json",
+            "{\"bank\": \"SBX\", \"date\": \"2026-12-01\", \"unknown_member\": 1}",
+        ];
+        for reconciled in unreadable
+            .iter()
+            .map(|s| reconcile_pasted(s, &crate::bonds::Ledger::new()))
+            .chain([differences])
+        {
+            let html = signed_in(Role::Platform)
+                .html(
+                    "ledger.html",
+                    context! {
+                        hall => &hall, names => &names, balances => &balances,
+                        refunds => &refunds, reconciled => &reconciled, daily => &daily,
+                    },
+                )
+                .unwrap();
+            assert_speaks_chinese("the ledger", &html);
+            // a statement's UTC day is shown as the Beijing times it covers
+            assert!(html.contains("2026-12-01 08:00 – 2026-12-02 08:00"));
+            if reconciled.error.is_some() {
+                assert!(
+                    html.contains("对账单无法读取") && html.contains("行第"),
+                    "{html}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_word_the_bond_pages_name_exists() {
         let table = i18n::table(Lang::En);
@@ -688,6 +904,7 @@ mod tests {
         .map(Ground::code);
         let codes: &[(&str, &[&str])] = &[
             ("bond_kind_", &["bid", "performance"]),
+            ("bond_due_", &["bid", "performance"]),
             (
                 "bond_state_",
                 &[

@@ -25,7 +25,9 @@ pub fn article(short: &str, lang: &str) -> String {
     };
     match (split("条例"), split("法")) {
         (Some(n), _) if zh => format!("《招标投标法实施条例》第{n}条"),
-        (Some(n), _) => format!("Implementing Regulations of the Tendering and Bidding Law, art. {n}"),
+        (Some(n), _) => {
+            format!("Implementing Regulations of the Tendering and Bidding Law, art. {n}")
+        }
         (_, Some(n)) if zh => format!("《招标投标法》第{n}条"),
         (_, Some(n)) => format!("Tendering and Bidding Law, art. {n}"),
         _ => short.to_string(),
@@ -38,6 +40,19 @@ pub fn beijing(rfc3339: &str) -> String {
     match Timestamp::parse(rfc3339) {
         Ok(t) => t.shanghai(),
         Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// A bank's statement day (`2026-12-01`, a calendar day in UTC, docs/bonds.md §5.3) as the Beijing
+/// times it covers: `2026-12-01 08:00 – 2026-12-02 08:00`. Anything else is shown as it is.
+pub fn utc_day_in_beijing(day: &str) -> String {
+    match Timestamp::parse(&format!("{day}T00:00:00Z")) {
+        Ok(start) if day.len() == 10 => format!(
+            "{} – {}",
+            start.shanghai(),
+            start.plus_millis(crate::domain::DAY_MS).shanghai()
+        ),
+        _ => day.to_string(),
     }
 }
 
@@ -115,6 +130,12 @@ mod tests {
             "2026-12-01T09:30"
         );
         assert_eq!(beijing("not a time"), "not a time");
+        // a statement's UTC day begins at 08:00 in Beijing
+        assert_eq!(
+            utc_day_in_beijing("2026-12-31"),
+            "2026-12-31 08:00 – 2027-01-01 08:00"
+        );
+        assert_eq!(utc_day_in_beijing("2026-13-01"), "2026-13-01");
     }
 
     #[test]

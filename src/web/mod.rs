@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/workspace", get(workspace::workspace))
         .route("/workspace/tenders/{id}", get(workspace::workspace_tender))
         .route("/audit", get(audit::audit))
+        .route("/draws", get(draw::list))
         .route("/draws/{id}", get(draw::draw))
         .route("/evaluation", get(evaluation::room))
         .route("/tenders/{id}/award", get(evaluation::desk))
@@ -51,3 +52,5 @@ pub fn router() -> Router<AppState> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod zh_guard;

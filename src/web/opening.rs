@@ -15,11 +15,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{context, Value};
 
-/// The hall page's context (pure, for the tests): the tender for the header, and for the script
-/// the tender id and whether the viewer holds a custodian key (its link to the custodian page).
-pub fn hall_context(tender: &Tender, custodian: bool) -> Value {
+/// The hall page's context (pure, for the tests): the tender for the header, the objections as
+/// `state` (the opening as the API shows this viewer) lets the viewer see them and how many more
+/// there are, and for the script the tender id and whether the viewer holds a custodian key (its
+/// link to the custodian page).
+pub fn hall_context(tender: &Tender, custodian: bool, state: &serde_json::Value) -> Value {
+    let objections = state["objections"].as_array().cloned().unwrap_or_default();
+    let raised = state["objections_raised"].as_u64().unwrap_or(0) as usize;
     context! {
         tender => tender,
+        objections => &objections,
+        withheld => raised.saturating_sub(objections.len()),
         page_json => script_json(&serde_json::json!({
             "tender_id": tender.id,
             "custodian": custodian,
@@ -96,10 +102,18 @@ pub async fn hall(State(app): State<AppState>, page: Page, Path(id): Path<String
         .actor
         .as_ref()
         .is_some_and(|a| !held_indexes(a, &tender).is_empty());
+    // The script follows the events from here on; the page starts from what the API says now.
+    let state = match service::state(&app, page.actor.as_ref(), &tender.id).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "the opening's state could not be read for its page");
+            serde_json::Value::Null
+        }
+    };
     page.render(
         StatusCode::OK,
         "opening.html",
-        hall_context(&tender, custodian),
+        hall_context(&tender, custodian, &state),
     )
 }
 
@@ -124,7 +138,11 @@ mod tests {
         Page::new(lang, None, Arc::new(Views::new()))
             .html(
                 "opening.html",
-                hall_context(&tender(&OrgId::generate(), &OrgId::generate()), true),
+                hall_context(
+                    &tender(&OrgId::generate(), &OrgId::generate()),
+                    true,
+                    &json!({}),
+                ),
             )
             .unwrap()
     }
@@ -198,6 +216,79 @@ mod tests {
             .html("opening_report.html", report_context(&report))
             .unwrap();
         assert!(en.contains("Opening record") && en.contains("the tenderer"));
+    }
+
+    fn hall_as(lang: Lang, role: crate::identity::Role, state: &serde_json::Value) -> String {
+        let actor = crate::identity::Actor {
+            user_id: crate::domain::UserId::generate(),
+            org_id: OrgId::generate(),
+            role,
+            display_name: "赵投标".into(),
+            org_name: "沈阳某建设工程有限公司".into(),
+        };
+        Page::new(lang, Some(actor), Arc::new(Views::new()))
+            .html(
+                "opening.html",
+                hall_context(
+                    &tender(&OrgId::generate(), &OrgId::generate()),
+                    false,
+                    state,
+                ),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn the_hall_never_says_there_are_no_objections_when_there_are() {
+        use crate::identity::Role;
+        use crate::web::zh_guard::assert_speaks_chinese;
+        let mine = json!({"id": 2, "n": 1, "org_id": "b", "org_name": "乙公司", "text": "第1号的工期读错了",
+            "raised_at": "2026-12-01T02:01:00.000Z", "answer": null, "answered_at": null});
+        // a tenderer sees its own objection and is told of the two others
+        let html = hall_as(
+            Lang::Zh,
+            Role::Tenderer,
+            &json!({"objections": [mine], "objections_raised": 3}),
+        );
+        assert_speaks_chinese("the opening hall, as a tenderer", &html);
+        assert!(html.contains("第1号的工期读错了") && html.contains("2026-12-01 10:01"));
+        assert!(html.contains("本页未显示的异议：2 条"));
+        assert!(html.contains(r#"id="op-objections-empty" hidden"#));
+        // the public sees none of them, and is told how many there are
+        let html = hall_as(
+            Lang::Zh,
+            Role::Owner,
+            &json!({"objections": [], "objections_raised": 1}),
+        );
+        assert_speaks_chinese("the opening hall, to the public", &html);
+        assert!(html.contains("本页未显示的异议：1 条"));
+        assert!(html.contains(r#"id="op-objections-empty" hidden"#));
+        // once concluded, everyone sees each with its answer, as the signed record prints them
+        let answered = json!({"id": 2, "n": null, "org_id": "b", "org_name": "乙公司", "text": "唱标有误",
+            "raised_at": "2026-12-01T02:01:00.000Z", "answer": "已核对无误", "answered_at": "2026-12-01T02:05:00.000Z"});
+        let html = hall_as(
+            Lang::Zh,
+            Role::Owner,
+            &json!({"objections": [answered], "objections_raised": 1}),
+        );
+        assert_speaks_chinese("the concluded opening hall", &html);
+        assert!(
+            html.contains("已核对无误") && html.contains(r#"id="op-objections-withheld" hidden"#)
+        );
+        // with none raised the hall says so
+        let html = hall_as(
+            Lang::Zh,
+            Role::Owner,
+            &json!({"objections": [], "objections_raised": 0}),
+        );
+        assert_speaks_chinese("an opening hall without objections", &html);
+        assert!(html.contains(r#"<p class="empty" id="op-objections-empty">"#));
+        let en = hall_as(
+            Lang::En,
+            Role::Owner,
+            &json!({"objections": [], "objections_raised": 2}),
+        );
+        assert!(en.contains("Objections not shown here: 2."));
     }
 
     #[test]

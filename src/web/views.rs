@@ -60,6 +60,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../web/templates/audit.html")),
     ("draw.html", include_str!("../../web/templates/draw.html")),
+    ("draws.html", include_str!("../../web/templates/draws.html")),
     (
         "evaluation.html",
         include_str!("../../web/templates/evaluation.html"),
@@ -128,8 +129,11 @@ impl Views {
         env.add_filter("yuan", format::yuan);
         env.add_filter("bj", |s: String| format::beijing(&s));
         env.add_filter("dtlocal", |s: String| format::datetime_local(&s));
+        env.add_filter("utcday", |s: String| format::utc_day_in_beijing(&s));
         env.add_filter("filesize", format::file_size);
-        env.add_filter("article", |s: String, lang: String| format::article(&s, &lang));
+        env.add_filter("article", |s: String, lang: String| {
+            format::article(&s, &lang)
+        });
         Views {
             env,
             asset_version: super::assets::version(),

@@ -10,6 +10,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// The check that a zh-CN page speaks Chinese, the same file the library's page tests use.
+#[path = "../../src/web/zh_guard.rs"]
+mod zh_guard;
+pub use zh_guard::assert_speaks_chinese;
+
 /// The hall's "now" at the start of every test: 2027-03-01 09:00 Asia/Shanghai.
 pub const START: &str = "2027-03-01T09:00:00+08:00";
 

@@ -2094,3 +2094,66 @@ async fn last_entry_of_kind(app: &TestApp, kind: &str) -> Value {
         }
     }
 }
+
+/// The draw's page and the list of draws, as its parties and a stranger are served them, speak
+/// Chinese in every phase: the kind, phase and rule in words, the deadlines in Beijing time.
+#[tokio::test]
+async fn the_draw_pages_speak_chinese_from_the_announcement_to_a_public_failure() {
+    let app = TestApp::by_hand().await;
+    app.three_agents().await;
+    let owner = app.sign_in("owner").await;
+    let supervisor = app.sign_in("supervisor").await;
+    let stranger = app.sign_in("tenderer1").await;
+    let commit_by = app.now().plus_millis(HOUR_MS).shanghai();
+    let r = app.request_agent_draw(&owner, json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let draw = r.body["id"].as_str().unwrap().to_string();
+    let page = |path: String, token: String| {
+        let app = &app;
+        async move {
+            let r = app.get(&path, Some(&token)).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            let html = r.body.as_str().unwrap().to_owned();
+            assert_speaks_chinese(&path, &html);
+            html
+        }
+    };
+    let this = format!("/draws/{draw}");
+    let html = page(this.clone(), owner.clone()).await;
+    for words in [
+        "招标代理机构摇号",
+        "承诺中",
+        "任一方未揭示则抽取失败",
+        &commit_by,
+    ] {
+        assert!(html.contains(words), "{words} missing");
+    }
+    let mine = r#"<span class="badge">本单位参与</span>"#;
+    for (token, badge) in [(&owner, true), (&supervisor, true), (&stranger, false)] {
+        let list = page("/draws".into(), token.clone()).await;
+        assert!(list.contains(&format!(r#"<a href="/draws/{draw}">"#)));
+        assert_eq!(list.contains(mine), badge);
+    }
+    app.advance_hours(1);
+    assert!(page(this.clone(), supervisor.clone())
+        .await
+        .contains("揭示中"));
+    app.advance_hours(1);
+    assert!(page(this.clone(), stranger.clone())
+        .await
+        .contains("可执行抽取"));
+    let done = app
+        .post(
+            format!("/api/draws/{draw}/conduct"),
+            Some(&owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.body["state"], "failed", "{:?}", done.body);
+    for token in [&owner, &stranger] {
+        assert!(page(this.clone(), token.clone()).await.contains("公开失败"));
+        assert!(page("/draws".into(), token.clone())
+            .await
+            .contains("公开失败"));
+    }
+}

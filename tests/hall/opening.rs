@@ -295,6 +295,36 @@ async fn a_full_ceremony_runs_from_the_lobby_to_a_signed_record() {
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let objection = r.body["id"].as_i64().unwrap();
 
+    // the hall's page, in Chinese: the objector sees its objection; the public and the other
+    // tenderers are told one was raised, never that there is none
+    let hall = format!("/tenders/{}/opening", b.tender);
+    let page = |token: Option<&str>| {
+        let (app, hall) = (&app, hall.clone());
+        let token = token.map(str::to_owned);
+        async move {
+            let r = app.get(&hall, token.as_deref()).await;
+            assert_eq!(r.status, StatusCode::OK);
+            let html = r.body.as_str().unwrap().to_owned();
+            assert_speaks_chinese("the opening hall", &html);
+            html
+        }
+    };
+    let own = page(Some(t1.as_str())).await;
+    assert!(own.contains("第1号的工期读错了"));
+    assert!(own.contains(r#"id="op-objections-withheld" hidden"#));
+    for viewer in [None, Some(t0.as_str())] {
+        let html = page(viewer).await;
+        assert!(
+            !html.contains("第1号的工期读错了"),
+            "{viewer:?} reads the objection"
+        );
+        assert!(html.contains("本页未显示的异议：1 条"), "{viewer:?}");
+        assert!(
+            html.contains(r#"id="op-objections-empty" hidden"#),
+            "{viewer:?}"
+        );
+    }
+
     // the host cannot conclude during the window; after it, not with an objection open
     assert_eq!(
         act(&app, &b, &host, "conclude", json!({})).await.code(),
@@ -381,6 +411,10 @@ async fn a_full_ceremony_runs_from_the_lobby_to_a_signed_record() {
     assert!(record["lines"][0]["confirmed"]["seq"].is_i64());
     assert!(record["lines"][1]["confirmed"].is_null());
     assert_eq!(record["objections"][0]["answer"], "已核对，工期180天无误");
+    // the record is public: so is what the hall's page says of the objections
+    let public = page(None).await;
+    assert!(public.contains("第1号的工期读错了") && public.contains("已核对，工期180天无误"));
+    assert!(public.contains(r#"id="op-objections-withheld" hidden"#));
     assert_eq!(record["suspensions"][0]["resume_reason"], "核查完毕");
     let verifier = app.app.log.verifier();
     bidhall::opening::record::verify(record, report["signature"].as_str().unwrap(), &verifier)

@@ -25,7 +25,12 @@ async fn a_demo_hall_serves_the_sandbox_bank_and_its_signed_statements() {
         StatusCode::OK,
         "a trailing slash leads to the same page"
     );
-    assert!(page.body.as_str().unwrap().contains("网上银行 sandbox"));
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains("网上银行（沙箱）"));
+    assert_speaks_chinese("the sandbox bank", html);
+    assert!(
+        html.contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#)
+    );
 
     let r = app
         .post(
@@ -239,8 +244,9 @@ async fn a_browser_that_opens_an_account_sees_only_that_account() {
     let (status, opened) = html(r).await;
     assert_eq!(status, StatusCode::OK);
     assert!(opened.contains("开户成功") && opened.contains(me));
+    assert_speaks_chinese("the sandbox bank, an account just opened", &opened);
     let code = opened
-        .split("<code id=\"access-code\">")
+        .split("<code id=\"access-code\" translate=\"no\">")
         .nth(1)
         .and_then(|rest| rest.split('<').next())
         .expect("the access code is shown once")
@@ -277,12 +283,21 @@ async fn a_browser_that_opens_an_account_sees_only_that_account() {
     let (status, page) = html(pay(&stranger.account).await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("账号或网银口令不正确") && !page.contains("浙江乙工程有限公司"));
+    assert_speaks_chinese("the sandbox bank's refusal", &page);
     assert_eq!(balance(&app, &stranger).await, 7_654_321);
     let (status, page) = html(pay(&account).await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains("转账成功") && page.contains("80,000.00 元") && page.contains("-20,000.00")
     );
+    assert_speaks_chinese("the sandbox bank after a transfer", &page);
+    // the language the hall's pages were switched to is the bank's too
+    let (_, english) = html(b.get(url("?lang=en")).send().await.unwrap()).await;
+    assert!(english.contains(r#"<html lang="en">"#) && english.contains("Transfer to"));
+    let (_, still) = html(b.get(url("")).send().await.unwrap()).await;
+    assert!(still.contains("Sign out of every account"));
+    let (_, chinese) = html(b.get(url("?lang=zh")).send().await.unwrap()).await;
+    assert_speaks_chinese("the sandbox bank, switched back", &chinese);
 
     // Another browser signs in with the stranger's number and code: it sees the stranger only.
     let other = browser();

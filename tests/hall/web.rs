@@ -308,3 +308,61 @@ async fn an_opening_is_watched_live_to_its_record_in_the_browser() {
     assert!(status.success(), "opening.mjs failed:\n{log}");
     assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
 }
+
+/// The bond pages and the trading centre's ledger, as the tenderers, the tender's agent and the
+/// platform are served them, speak Chinese: amounts in yuan, times in Beijing time, each bond's
+/// own deadline beside it, states, reasons and an unreadable statement in words.
+#[tokio::test]
+async fn the_bond_pages_and_the_ledger_speak_chinese_to_each_role() {
+    use crate::bonds::{past_the_deadline, pay, tender_with_payers, BOND};
+    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let (id, payers) = tender_with_payers(&app, &["tenderer1", "tenderer2"]).await;
+    for (txn, sub, fen) in [
+        ("SBXZ0001", payers[0].1.as_str(), BOND),
+        ("SBXZ0002", payers[1].1.as_str(), BOND - 1),
+        ("SBXZ0003", "8801000000000000", 12_345),
+    ] {
+        assert_eq!(pay(&app, txn, sub, fen).await.status, StatusCode::OK);
+    }
+    let page = |path: String, token: String| {
+        let app = &app;
+        async move {
+            let r = app.get(&path, Some(&token)).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            let html = r.body.as_str().unwrap().to_owned();
+            assert_speaks_chinese(&path, &html);
+            html
+        }
+    };
+    let bond = format!("/tenders/{id}/bond");
+    let paid = page(bond.clone(), payers[0].0.clone()).await;
+    assert!(paid.contains("¥20,000.00") && paid.contains("投标截止时间前到账："));
+    let short = page(bond, payers[1].0.clone()).await;
+    assert!(short.contains("金额不足") && short.contains("¥19,999.99"));
+
+    let platform = app.sign_in("platform").await;
+    let ledger = page("/ledger".into(), platform.clone()).await;
+    assert!(ledger.contains("SBXZ0003") && ledger.contains("¥123.45"));
+    for statement in ["not a statement", "{\"bank\": \"SBX\"", "{\"bank\": 1}"] {
+        let r = app
+            .client
+            .post(format!("{}/ledger", app.base))
+            .bearer_auth(&platform)
+            .form(&[("statement", statement)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert_speaks_chinese("the ledger with an unreadable statement", &html);
+        assert!(
+            html.contains("对账单无法读取") && html.contains("行第"),
+            "{statement}"
+        );
+    }
+
+    past_the_deadline(&app, &id).await;
+    let agent = app.sign_in("agent").await;
+    let bonds = page(format!("/tenders/{id}/bonds"), agent).await;
+    assert!(bonds.contains("辽宁华建建设集团有限公司") && bonds.contains("金额不足"));
+}

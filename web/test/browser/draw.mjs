@@ -11,6 +11,7 @@
 
 import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
+import { assertSpeaksChinese } from './zh.mjs';
 
 const BASE = (process.env.BIDHALL_URL || 'http://127.0.0.1:18080').replace(/\/$/, '');
 const SCREENSHOT = process.env.BIDHALL_SCREENSHOT || 'bidhall-draw.png';
@@ -87,6 +88,13 @@ async function run(browser, pages) {
   if (!/^[0-9a-f]{64}$/.test(poolHash)) throw new Error(`no pool hash shown: ${poolHash}`);
   const pool = await owner.$$eval('#d-pool li', (els) => els.length);
   log(`draw ${drawId} announced; pool of ${pool}, hash ${poolHash}`);
+  step = 'the announced draw speaks Chinese, and the list of draws names it';
+  await assertSpeaksChinese(owner, 'the draw page while committing');
+  await owner.goto(`${BASE}/draws`);
+  await owner.locator(`#draws a[href="/draws/${drawId}"]`).waitFor();
+  await assertSpeaksChinese(owner, 'the list of draws');
+  await owner.goto(drawUrl);
+  await owner.waitForFunction(() => document.getElementById('d-phase').dataset.phase === 'committing');
 
   step = 'the platform and the supervisor sign in';
   await signIn(platform, 'platform');
@@ -134,6 +142,7 @@ async function run(browser, pages) {
   const reserves = await owner.$$eval('#d-reserves li', (els) => els.map((e) => e.textContent));
   if (selected.length !== 1 || reserves.length !== 2) throw new Error(`result: ${selected} / ${reserves}`);
   log(`selected ${selected.join(', ')}; reserves ${reserves.join(', ')}`);
+  await assertSpeaksChinese(owner, 'the completed draw');
 
   step = 'the supervisor re-runs the transcript in the browser';
   await supervisor.reload();
@@ -143,6 +152,7 @@ async function run(browser, pages) {
     throw new Error(`verdict: ${await supervisor.textContent('#d-verdict')} (${e.message})`);
   });
   log(`verdict: ${(await supervisor.textContent('#d-verdict')).trim()}`);
+  await assertSpeaksChinese(supervisor, 'the re-run draw');
   await owner.click('#d-verify');
   await owner.waitForSelector('#d-verdict.alert.ok', { timeout: TIMEOUT });
   console.log(`@@draw ${drawId}`);

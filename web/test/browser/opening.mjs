@@ -12,6 +12,7 @@
 
 import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
+import { assertSpeaksChinese } from './zh.mjs';
 
 const BASE = (process.env.BIDHALL_URL || 'http://127.0.0.1:18082').replace(/\/$/, '');
 const TENDER = process.env.BIDHALL_TENDER;
@@ -248,6 +249,13 @@ async function main() {
     }
     if (await pub.locator('#op-objections li').count()) throw new Error('the public sees a tenderer\'s objection');
 
+    step = 'the public is told an objection was raised, never that there is none';
+    await pub.reload();
+    await pub.waitForSelector('#op-objections-withheld:not([hidden])');
+    if (!(await pub.textContent('#op-objections-withheld')).includes('1')) throw new Error(`the public is told: ${await pub.textContent('#op-objections-withheld')}`);
+    if (await pub.isVisible('#op-objections-empty')) throw new Error('the public is told there are no objections');
+    if (await pub.locator('#op-objections li').count()) throw new Error('the public sees a tenderer\'s objection after reloading');
+
     step = 'the host cannot conclude with an objection unanswered';
     await host.evaluate(() => { document.getElementById('op-status').className = ''; });
     await host.click('#op-conclude');
@@ -269,6 +277,12 @@ async function main() {
       const sha = (await p.textContent('#op-record-sha')).trim();
       if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error(`${p.who}: record sha ${sha}`);
     });
+    step = 'public: the concluded hall shows the objection and its answer, as the signed record does';
+    await pub.waitForFunction((o) => [...document.querySelectorAll('#op-objections li')].some((li) => li.textContent.includes(o)), OBJECTION);
+    if (await pub.isVisible('#op-objections-withheld')) throw new Error('the public is still told objections are withheld');
+    // A failed bid's reason is the envelope's own English (its words are still to come).
+    const notYet = [['#op-lines [data-cell="quality"] .alert-text', 'a failed bid\'s reason'], ['#op-events [data-kind="bid_announced"] .detail', 'the same reason in the running record']];
+    for (const p of all) await assertSpeaksChinese(p, `${p.who}'s concluded opening hall`, notYet);
     const shas = await Promise.all(all.map((p) => p.textContent('#op-record-sha')));
     if (new Set(shas).size !== 1) throw new Error(`the pages disagree on the record: ${shas}`);
     for (const p of all) await checkEventLog(p);

@@ -5,7 +5,7 @@
 // result is determined: the page shows positions (第 n 号) and commitments, and names once opened.
 
 import { api, t, pageData } from './api.js';
-import { rfc3339ToLocal } from './format.js';
+import { beijingText } from './format.js';
 import { bytesToHex, commitment, hexToBytes, verifyTranscript } from '../draw.js';
 
 const $ = (id) => document.getElementById(id);
@@ -31,11 +31,8 @@ function status(text, kind = 'info') {
 
 let names = new Map();
 
-/** Beijing time for an RFC 3339 instant, as the pages show times. */
-function beijing(rfc) {
-  const local = rfc3339ToLocal(rfc);
-  return local ? `${local.replace('T', ' ')} (${t('js_draw_beijing')})` : '—';
-}
+/** Beijing time for an RFC 3339 instant, as the pages show times (and as the server rendered it). */
+const beijing = (rfc) => (rfc ? beijingText(rfc) : '—');
 
 const position = (n) => t('js_draw_position').replace('{n}', n);
 
@@ -51,7 +48,7 @@ function render(view) {
   $('d-phase').textContent = t(`js_draw_phase_${view.phase}`);
   $('d-phase').dataset.phase = view.phase;
   $('d-counts').textContent = `${d.select_count} (${d.reserve_count})`;
-  $('d-deadlines').textContent = `${beijing(d.commit_deadline)} / ${beijing(d.reveal_deadline)}`;
+  $('d-deadlines').textContent = `${beijing(d.commit_deadline)} / ${beijing(d.reveal_deadline)} (${t('js_draw_beijing')})`;
   $('d-rule').textContent = t(`js_draw_rule_${d.missed_reveal_rule}`);
   $('d-beacon').textContent = d.beacon
     ? `${d.beacon.source} #${d.beacon.round} @ ${beijing(d.beacon.deadline)}${d.beacon_value ? ` = ${d.beacon_value}` : ''}`

@@ -18,6 +18,9 @@ const base = `/api/tenders/${encodeURIComponent(tenderId)}/opening`;
 
 let viewer = { role: 'public' };
 let state = emptyState({ deadline: $('op-deadline').getAttribute('datetime') });
+// What the API's state said of objections: those this viewer may see (every one, once the
+// opening concluded and the record printed them) and how many were raised in all.
+let told = { objections: [], raised: 0 };
 let clockOffset = 0; // the hall's clock minus this browser's, when the hall says what time it is
 let stream = null;
 
@@ -241,9 +244,18 @@ function objectionItem(o) {
   return item;
 }
 
+/** The objections this viewer may see: the API's, updated by the events the viewer is sent. */
+function visibleObjections() {
+  const byId = new Map(told.objections.map((o) => [o.id, o]));
+  for (const o of state.objections) byId.set(o.id, o);
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
 function renderObjections() {
   const host = roles().has('host');
-  const nodes = state.objections.map((o) => {
+  const shown = visibleObjections();
+  const withheld = Math.max(0, told.raised - shown.length);
+  const nodes = shown.map((o) => {
     const item = objectionItem(o);
     const part = (p) => item.querySelector(`[data-part="${p}"]`);
     item.dataset.answered = o.answer == null ? 'no' : 'yes';
@@ -255,7 +267,17 @@ function renderObjections() {
     return item;
   });
   $('op-objections').replaceChildren(...nodes);
-  $('op-objections-empty').hidden = nodes.length > 0;
+  $('op-objections-withheld').hidden = withheld === 0;
+  $('op-objections-withheld').textContent = t('js_opening_objections_withheld').replace('{n}', String(withheld));
+  $('op-objections-empty').hidden = nodes.length > 0 || withheld > 0;
+}
+
+/** Reads the objections from the API's state again: the count, and every one once concluded. */
+async function refreshObjections() {
+  const r = await api('GET', base);
+  if (!r.ok) return;
+  told = { objections: r.data?.objections ?? [], raised: r.data?.objections_raised ?? 0 };
+  scheduleRender();
 }
 
 function renderControls() {
@@ -374,6 +396,7 @@ const snapshot = await api('GET', base);
 if (snapshot.ok) {
   const d = snapshot.data ?? {};
   viewer = d.viewer ?? viewer;
+  told = { objections: d.objections ?? [], raised: d.objections_raised ?? 0 };
   state = emptyState({ deadline: d.deadline ?? state.deadline, lobby_from: d.lobby_from ?? null });
   if (d.phase) state.phase = d.phase === 'suspended' ? state.phase : d.phase;
   const hallNow = Date.parse(d.now ?? '');
@@ -383,6 +406,10 @@ if (snapshot.ok) {
 }
 render();
 setInterval(tick, 1000);
+// Objections are raised while confirming, and others' are not sent to this viewer: ask how many.
+setInterval(() => {
+  if (state.phase === 'confirming') refreshObjections();
+}, 15_000);
 
 stream = new OpeningStream({
   connect: (after) => new WebSocket(socketUrl(location.origin, tenderId, after)),
@@ -392,6 +419,8 @@ stream = new OpeningStream({
     scheduleRender();
     // nothing follows a conclusion or a failure: let the socket go
     if (e.kind === 'concluded' || e.kind === 'opening_failed') queueMicrotask(() => stream.close());
+    // the record, now signed, prints every objection: show them as it does
+    if (e.kind === 'concluded') refreshObjections();
   },
   onStatus: connection,
 });
