@@ -206,6 +206,15 @@ pub enum LogCommand {
         #[arg(long = "witness-key")]
         witness_keys: Vec<String>,
     },
+    /// Check a signed award letter offline (one item of `GET /api/tenders/{id}/award/letters`:
+    /// `{letter, letter_sha256, signature}`) against the log's key.
+    CheckLetter {
+        /// The letter JSON file.
+        letter: PathBuf,
+        /// The log's verifier key (`GET /api/log/key`), as a file.
+        #[arg(long)]
+        key: PathBuf,
+    },
     /// Check one entry's inclusion from a receipt (`GET /api/log/receipts/{index}`).
     Prove {
         /// The receipt JSON file.

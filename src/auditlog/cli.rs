@@ -60,6 +60,29 @@ pub async fn run(cmd: LogCommand) -> Result<(), String> {
             }
             Ok(())
         }
+        LogCommand::CheckLetter { letter, key } => {
+            let text = std::fs::read_to_string(&letter)
+                .map_err(|e| format!("{}: {e}", letter.display()))?;
+            let item: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not JSON: {e}", letter.display()))?;
+            let vkey =
+                std::fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
+            let verifier = super::note::NoteVerifier::parse(vkey.trim())
+                .map_err(|e| format!("{}: not a log key: {e}", key.display()))?;
+            let signature = item["signature"].as_str().unwrap_or_default();
+            crate::award::letter::verify(&item["letter"], signature, &verifier)
+                .map_err(|e| format!("letter FAILED: {e}"))?;
+            println!(
+                "the letter {} ({}) to {} is signed by {}",
+                crate::award::letter::sha256(&item["letter"]),
+                item["letter"]["kind"].as_str().unwrap_or_default(),
+                item["letter"]["to"]["org_name"]
+                    .as_str()
+                    .unwrap_or_default(),
+                verifier.name()
+            );
+            Ok(())
+        }
         LogCommand::Prove { receipt, key } => {
             let text = std::fs::read_to_string(&receipt)
                 .map_err(|e| format!("{}: {e}", receipt.display()))?;

@@ -5,6 +5,7 @@
 
 pub mod committee;
 pub mod event;
+pub mod letter;
 pub mod member;
 pub mod price_score;
 pub mod ranking;

@@ -1337,3 +1337,42 @@ fn lot_view(t: &Tender, s: &AwardState, l: &LotAward, actor: Option<&Actor>) -> 
         "failure": l.failure,
     })
 }
+
+/// The signed letters (法45) `actor` may read: a tenderer its own, one per lot whose notice is
+/// out and for which it bid; the owner, its agent and the supervisor every letter. Each is
+/// `{letter, letter_sha256, signature}`, checkable offline with the log's key.
+pub async fn letters(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+) -> Result<Vec<Value>, AwardError> {
+    let t = tender(app, id).await?;
+    let s = fold(app, id).await?;
+    let all = insider(Some(actor), &t);
+    if !all && actor.role != Role::Tenderer {
+        return Err(Refusal::Forbidden(
+            "the award letters are for the tenderers they are addressed to, the owner, its agent and the supervisor",
+        )
+        .into());
+    }
+    let mut out = Vec::new();
+    for lot in &s.lots {
+        let mut to: Vec<&str> = Vec::new();
+        for b in s.bids.iter().filter(|b| b.lot_id == lot.lot_id) {
+            if (all || b.org_id == actor.org_id.as_str()) && !to.contains(&b.org_id.as_str()) {
+                to.push(&b.org_id);
+            }
+        }
+        for org in to {
+            if let Some(letter) = super::letter::build(&t, &s, lot, org) {
+                let signature = super::letter::sign(&app.log.signer, &letter);
+                out.push(json!({
+                    "letter_sha256": super::letter::sha256(&letter),
+                    "signature": signature,
+                    "letter": letter,
+                }));
+            }
+        }
+    }
+    Ok(out)
+}

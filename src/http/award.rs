@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/tenders/{id}/award/notice", post(issue_notice))
         .route("/api/tenders/{id}/award/decline", post(decline))
         .route("/api/tenders/{id}/award/contract", post(record_contract))
+        .route("/api/tenders/{id}/award/letters", get(letters))
 }
 
 impl From<AwardError> for ApiError {
@@ -425,4 +426,18 @@ async fn record_contract(
 ) -> Result<(StatusCode, Json<Contract>), ApiError> {
     let c = service::record_contract(&app, &actor, &tender_id(&id)?, input).await?;
     Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// The signed award letters (中标通知书, 中标结果通知书, 法45) the caller may read: a tenderer its
+/// own, the owner, its agent and the supervisor all; each checkable offline with the log's key.
+#[utoipa::path(get, path = "/api/tenders/{id}/award/letters", tag = "award",
+    responses((status = 200, body = Vec<Object>), (status = 401), (status = 403), (status = 404)))]
+async fn letters(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    Ok(Json(
+        service::letters(&app, &actor, &tender_id(&id)?).await?,
+    ))
 }

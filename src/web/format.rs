@@ -34,6 +34,74 @@ pub fn article(short: &str, lang: &str) -> String {
     }
 }
 
+/// An amount in the capital numerals of formal documents (大写), from fen: `人民币玖拾陆万元整`,
+/// `人民币壹佰元零伍分`. Negative amounts are not written in words; they print as `yuan` does.
+pub fn yuan_in_words(fen: i64) -> String {
+    if fen < 0 {
+        return yuan(fen);
+    }
+    const DIGITS: [&str; 10] = ["零", "壹", "贰", "叁", "肆", "伍", "陆", "柒", "捌", "玖"];
+    const IN_GROUP: [&str; 4] = ["", "拾", "佰", "仟"];
+    const GROUPS: [&str; 5] = ["", "万", "亿", "万亿", "亿亿"];
+    let (whole, jiao, fen_part) = (fen / 100, (fen / 10) % 10, fen % 10);
+    let mut out = String::from("人民币");
+    if whole > 0 {
+        let mut groups = Vec::new();
+        let mut n = whole;
+        while n > 0 {
+            groups.push(n % 10_000);
+            n /= 10_000;
+        }
+        let mut zero = false;
+        for (g, group) in groups.iter().enumerate().rev() {
+            if *group == 0 {
+                zero = true;
+                continue;
+            }
+            // a gap before this group (a zero group, or fewer than four digits after a higher one)
+            if zero || (g + 1 < groups.len() && *group < 1000) {
+                out.push('零');
+            }
+            zero = false;
+            // within the group: one 零 for any run of zeros between digits, none at its end
+            let (mut started, mut gap) = (false, false);
+            for place in (0..4).rev() {
+                let d = (group / 10_i64.pow(place as u32)) % 10;
+                if d == 0 {
+                    gap |= started;
+                    continue;
+                }
+                if gap {
+                    out.push('零');
+                    gap = false;
+                }
+                out.push_str(DIGITS[d as usize]);
+                out.push_str(IN_GROUP[place]);
+                started = true;
+            }
+            out.push_str(GROUPS[g.min(4)]);
+        }
+        out.push('元');
+    }
+    match (jiao, fen_part) {
+        (0, 0) if whole == 0 => out.push_str("零元整"),
+        (0, 0) => out.push('整'),
+        _ => {
+            if jiao > 0 {
+                out.push_str(DIGITS[jiao as usize]);
+                out.push('角');
+            } else if whole > 0 {
+                out.push('零');
+            }
+            if fen_part > 0 {
+                out.push_str(DIGITS[fen_part as usize]);
+                out.push('分');
+            }
+        }
+    }
+    out
+}
+
 /// Beijing time (`2026-12-01 09:30`) from an RFC 3339 string as the API and the store write them.
 /// Anything unparseable is shown as it is rather than hidden.
 pub fn beijing(rfc3339: &str) -> String {
@@ -102,6 +170,26 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_in_capital_numerals() {
+        let w = |yuan: f64| yuan_in_words((yuan * 100.0).round() as i64);
+        assert_eq!(w(960_000.0), "人民币玖拾陆万元整");
+        assert_eq!(
+            w(1_234_567.89),
+            "人民币壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分"
+        );
+        assert_eq!(w(100_000_001.0), "人民币壹亿零壹元整");
+        assert_eq!(w(10_500.0), "人民币壹万零伍佰元整");
+        assert_eq!(w(100.05), "人民币壹佰元零伍分");
+        assert_eq!(w(1_010.0), "人民币壹仟零壹拾元整");
+        assert_eq!(w(1_001.0), "人民币壹仟零壹元整");
+        assert_eq!(w(10.0), "人民币壹拾元整");
+        assert_eq!(w(0.5), "人民币伍角");
+        assert_eq!(w(0.0), "人民币零元整");
+        assert_eq!(w(3_580_000.0), "人民币叁佰伍拾捌万元整");
+        assert_eq!(w(20_000_000.3), "人民币贰仟万元叁角");
+    }
 
     #[test]
     fn an_abbreviated_article_reads_in_words() {

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/draws/{id}", get(draw::draw))
         .route("/evaluation", get(evaluation::room))
         .route("/tenders/{id}/award", get(evaluation::desk))
+        .route("/tenders/{id}/award/letters", get(evaluation::letters))
         .route("/tenders/{id}/opening", get(opening::hall))
         .route("/tenders/{id}/opening/report", get(opening::report))
         .route("/tenders/{id}/bond", get(bonds::bond))

@@ -332,3 +332,39 @@ fn message_pages_are_translated() {
         .unwrap();
     assert!(html.contains("Not found") && html.contains("id=\"signin-link\""));
 }
+
+/// The printable award letters (法45): both kinds, amounts in capital numerals on the Chinese page.
+#[test]
+fn award_letters_print_in_words_with_their_signature() {
+    let t = tender("市政道路工程", "published");
+    let letters = json!([
+        { "letter_sha256": "ab".repeat(32), "signature": "— bidhall.test/log abc=\n",
+          "letter": { "format": "bidhall-award-letter/1", "kind": "award_notice", "tender_id": t.id,
+            "title": "市政道路工程", "lot_id": "l1", "lot_name": "第一标段", "issued_at": "2027-04-01T01:00:00.000Z",
+            "article": "法45", "to": { "org_id": "o1", "org_name": "甲建设有限公司" }, "price_fen": 96_000_000,
+            "contract_due": "2027-05-01T01:00:00.000Z", "performance_bond_fen": 4_800_000 } },
+        { "letter_sha256": "cd".repeat(32), "signature": "— bidhall.test/log def=\n",
+          "letter": { "format": "bidhall-award-letter/1", "kind": "result_notice", "tender_id": t.id,
+            "title": "市政道路工程", "lot_id": "l1", "lot_name": "第一标段", "issued_at": "2027-04-01T01:00:00.000Z",
+            "article": "法45", "to": { "org_id": "o2", "org_name": "乙建设有限公司" },
+            "winner": { "org_name": "甲建设有限公司", "price_fen": 96_000_000 } } },
+    ]);
+    for lang in [Lang::Zh, Lang::En] {
+        let html = page(lang, Some(actor(Role::Tenderer)))
+            .html(
+                "award_letters.html",
+                context! { tender => &t, letters => letters.clone(), log_key_url => "/api/log/key" },
+            )
+            .unwrap();
+        assert_eq!(html.matches("class=\"panel letter\"").count(), 2);
+        if lang == Lang::Zh {
+            assert!(html.contains("中标通知书") && html.contains("中标结果通知书"));
+            assert!(html.contains("人民币玖拾陆万元整"), "{html}");
+            assert!(html.contains("人民币肆万捌仟元整"));
+            assert!(html.contains("2027-05-01 09:00"));
+            assert!(html.contains("《招标投标法》第45条"));
+        } else {
+            assert!(html.contains("Award notice") && !html.contains("人民币"));
+        }
+    }
+}

@@ -73,6 +73,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "award_desk.html",
         include_str!("../../web/templates/award_desk.html"),
     ),
+    (
+        "award_letters.html",
+        include_str!("../../web/templates/award_letters.html"),
+    ),
     ("bid.html", include_str!("../../web/templates/bid.html")),
     (
         "custodian.html",
@@ -131,6 +135,7 @@ impl Views {
         env.add_filter("dtlocal", |s: String| format::datetime_local(&s));
         env.add_filter("utcday", |s: String| format::utc_day_in_beijing(&s));
         env.add_filter("filesize", format::file_size);
+        env.add_filter("yuan_words", format::yuan_in_words);
         env.add_filter("article", |s: String, lang: String| {
             format::article(&s, &lang)
         });

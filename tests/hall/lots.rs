@@ -12,6 +12,8 @@ use crate::bids::{bid_archive, open_box_with, Box_};
 use crate::common::*;
 use crate::lifecycle::{held, my_bonds, open_bank_account, transfer, until};
 use crate::opening::{bid, bidder, Bidder};
+use bidhall::auditlog::note::NoteVerifier;
+use bidhall::award::letter;
 use bidhall::domain::{TenderId, DAY_MS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -304,6 +306,58 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
         "the result is determined: {:?}",
         r.body
     );
+
+    // 法45: the signed letters — two award notices to tenderer1, a notice of the result to
+    // tenderer2 — each checks against the log's key, and the printable page says them in words
+    let key = app
+        .client
+        .get(format!("{}/api/log/key", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let verifier = NoteVerifier::parse(key.trim()).unwrap();
+    let letters = format!("/api/tenders/{}/award/letters", b.tender);
+    let tenderer1 = app.sign_in("tenderer1").await;
+    let mine = app.get(&letters, Some(&tenderer1)).await;
+    assert_eq!(mine.status, StatusCode::OK, "{:?}", mine.body);
+    let mine = mine.body.as_array().unwrap().clone();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    for item in &mine {
+        assert_eq!(item["letter"]["kind"], "award_notice");
+        let sig = item["signature"].as_str().unwrap();
+        letter::verify(&item["letter"], sig, &verifier).unwrap();
+        let mut forged = item["letter"].clone();
+        forged["price_fen"] = json!(1);
+        assert!(letter::verify(&forged, sig, &verifier).is_err());
+    }
+    let theirs = app.get(&letters, Some(&tenderer2)).await.body;
+    assert_eq!(theirs.as_array().unwrap().len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0]["letter"]["kind"], "result_notice");
+    assert_eq!(theirs[0]["letter"]["winner"]["price_fen"], 96_000_000);
+    assert_eq!(
+        app.get(&letters, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = app
+        .client
+        .get(format!("{}/tenders/{}/award/letters", app.base, b.tender))
+        .header("Authorization", format!("Bearer {tenderer1}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches(r#"data-kind="award_notice""#).count(),
+        2,
+        "{page}"
+    );
+    assert!(page.contains("人民币玖拾陆万元整"), "{page}");
+    assert!(page.contains("人民币肆拾伍万元整"));
 
     // contracts per lot; each returns its own lot's bid bonds (条例57)
     let tid = TenderId::parse(&b.tender).unwrap();
