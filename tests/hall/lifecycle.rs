@@ -54,7 +54,12 @@ pub(crate) async fn open_bank_account(app: &TestApp, name: &str, fen: i64) -> Pa
     }
 }
 
-pub(crate) async fn transfer(app: &TestApp, from: &Payer, to_sub_account: &str, fen: i64) -> String {
+pub(crate) async fn transfer(
+    app: &TestApp,
+    from: &Payer,
+    to_sub_account: &str,
+    fen: i64,
+) -> String {
     let r = app
         .post(
             "/sandbox-bank/transfers",
