@@ -292,6 +292,10 @@ pub enum ForfeitError {
     Duplicate { first: Box<Transaction> },
     #[error("ground_does_not_apply: {} ({}) does not keep this kind of bond", ground.code(), ground.article())]
     GroundDoesNotApply { ground: Ground, bond: Bond },
+    /// The ground names facts the hall's record does not show (e.g. `refused_to_sign` for a
+    /// tenderer that was never awarded the lot).
+    #[error("ground_not_established: {} ({}) needs {facts}, which the tender's record does not show", ground.code(), ground.article())]
+    GroundNotEstablished { ground: Ground, facts: &'static str },
     #[error("nothing_held: the bond holds nothing to forfeit")]
     NothingHeld { bond: Bond },
     #[error(transparent)]

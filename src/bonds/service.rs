@@ -1065,6 +1065,18 @@ pub async fn forfeit(
             ))
         }
     };
+    // The ground must be a fact of this tender's record, not only a word (docs/bonds.md §4).
+    let award = crate::award::state::AwardState::fold(&app.store.award_events(id).await?)
+        .map_err(corrupt)?;
+    // (A ground that cannot keep this kind of bond is refused below, as not applying.)
+    if input.ground.applies_to(&bond) {
+        established(input.ground, &bond, &award, &t, app.clock.now()).map_err(|facts| {
+            BondsError::Forfeit(ForfeitError::GroundNotEstablished {
+                ground: input.ground,
+                facts,
+            })
+        })?;
+    }
     let decision = DecisionId::parse(&format!("FD{}", uuid::Uuid::now_v7().simple()))
         .map_err(|e| corrupt(e.message))?;
     for attempt in 0..ATTEMPTS {
@@ -1110,6 +1122,70 @@ pub async fn forfeit(
         }
     }
     Err(BondsError::Busy)
+}
+
+/// Does the tender's record show the facts `ground` rests on, for this bond? `Err` names them.
+///
+/// - `revoked_after_deadline` (条例35): the bid deadline has passed;
+/// - `refused_to_sign`, `conditions_at_signing` (条例74): the tenderer was issued the lot's award
+///   notice (in force, or it declined after it) and no contract for the lot is recorded;
+/// - `no_performance_bond` (条例74): a notice in force to the tenderer asks for a performance bond
+///   and no contract for the lot is recorded;
+/// - `contract_not_performed` (法60): a contract with the tenderer is recorded and not performed.
+pub fn established(
+    ground: Ground,
+    bond: &Bond,
+    award: &crate::award::state::AwardState,
+    t: &Tender,
+    now: Timestamp,
+) -> Result<(), &'static str> {
+    let org = bond.tenderer().as_str();
+    let lot = match bond {
+        Bond::Bid { lot, .. } => Some(lot.as_str()),
+        Bond::Performance { .. } => None,
+    };
+    let of_lot = |l: &&crate::award::state::LotAward| lot.is_none_or(|x| x == l.lot_id);
+    let notice_to =
+        |l: &crate::award::state::LotAward| l.notice.as_ref().is_some_and(|n| n.0.org_id == org);
+    // A candidate of the lot that declined: it had the notice, or stood to get it.
+    let declined = |l: &crate::award::state::LotAward| {
+        l.candidates
+            .iter()
+            .any(|c| c.org_id == org && award.declined.contains(&c.line))
+    };
+    let ok = match ground {
+        Ground::RevokedAfterDeadline => now >= t.spec.schedule.bid_deadline,
+        Ground::RefusedToSign | Ground::ConditionsAtSigning => award
+            .lots
+            .iter()
+            .filter(of_lot)
+            .any(|l| (notice_to(l) || declined(l)) && l.contract.is_none()),
+        Ground::NoPerformanceBond => award.lots.iter().filter(of_lot).any(|l| {
+            l.contract.is_none()
+                && l.notice
+                    .as_ref()
+                    .is_some_and(|n| n.0.org_id == org && n.0.performance_bond_fen.fen() > 0)
+        }),
+        Ground::ContractNotPerformed => award.lots.iter().any(|l| {
+            !l.performed
+                && l.contract
+                    .as_ref()
+                    .is_some_and(|c| c["org_id"].as_str() == Some(org))
+        }),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match ground {
+        Ground::RevokedAfterDeadline => "the bid deadline to have passed",
+        Ground::RefusedToSign | Ground::ConditionsAtSigning => {
+            "the lot's award notice issued to this tenderer and no contract signed"
+        }
+        Ground::NoPerformanceBond => {
+            "an award notice to this tenderer asking for a performance bond and no contract signed"
+        }
+        Ground::ContractNotPerformed => "a contract with this tenderer not yet performed",
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

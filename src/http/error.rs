@@ -276,6 +276,11 @@ impl From<crate::bonds::service::BondsError> for ApiError {
                         json!({ "ground": ground.code(), "article": ground.article() }),
                     )
                 }
+                ForfeitError::GroundNotEstablished { ground, .. } => {
+                    ApiError::new(unprocessable, "ground_not_established", message).with_details(
+                        json!({ "ground": ground.code(), "article": ground.article() }),
+                    )
+                }
                 ForfeitError::NothingHeld { .. } => {
                     ApiError::new(StatusCode::CONFLICT, "nothing_held", message)
                 }

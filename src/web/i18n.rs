@@ -232,6 +232,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("err_publicity_window_open", "公示期尚未结束。", "The publicity period is still running."),
     ("err_publicity_window_closed", "公示期已结束。", "The publicity period has ended."),
     ("err_not_a_candidate", "不是中标候选人。", "Not a candidate."),
+    ("err_ground_not_established", "招标项目的记录不能证明该不予退还的理由（例如未向该投标人发出中标通知书）。", "The tender's record does not show the facts this ground rests on (for example, no award notice to this tenderer)."),
     ("err_lot_required", "本项目有多个标段，请选择标段。", "This tender has several lots: choose one."),
     ("err_lot_wrong_stage", "该标段当前阶段不允许此操作。", "This lot's stage does not allow this."),
     ("err_rejection_ground_required", "否决投标须选择《招标投标法实施条例》第五十一条规定的情形并写明理由。", "Rejecting a bid needs a ground of art. 51 of the Implementing Regulations and a reason."),

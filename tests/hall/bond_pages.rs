@@ -439,14 +439,14 @@ async fn a_forfeited_bond_shows_its_ground_and_article_to_the_tenderer_and_the_t
             format!("/api/tenders/{}/bonds/forfeit", p.id),
             Some(&agent),
             json!({ "tenderer_id": app.org_id("tenderer", "华建").await, "bond": "bid",
-                    "lot_id": lot, "ground": "refused_to_sign", "reason": "中标后拒绝签订合同" }),
+                    "lot_id": lot, "ground": "revoked_after_deadline", "reason": "截止后撤销投标" }),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let (_, html) = page(&app, &format!("/tenders/{}/bond", p.id), Some(&tenderer1)).await;
     assert!(html.contains(r#"data-state="forfeited""#));
-    assert!(html.contains("中标人无正当理由不与招标人订立合同（条例 第七十四条）"));
-    assert!(html.contains("中标后拒绝签订合同"));
+    assert!(html.contains("投标截止后撤销投标文件（条例 第三十五条）"), "{html}");
+    assert!(html.contains("截止后撤销投标"));
     let (_, html) = page(&app, &format!("/tenders/{}/bonds", p.id), Some(&agent)).await;
-    assert!(html.contains("中标后拒绝签订合同") && html.contains("不予退还的保证金"));
+    assert!(html.contains("截止后撤销投标") && html.contains("不予退还的保证金"));
 }

@@ -513,6 +513,7 @@ async fn a_bond_is_forfeited_only_on_a_legal_ground_by_the_owner_or_agent() {
         .post(&url, Some(&agent), body("refused_to_sign", "  "))
         .await;
     assert_eq!(r.code(), "invalid_field");
+    // a ground is a fact of the record, not a word: nobody was awarded anything
     let r = app
         .post(
             &url,
@@ -520,12 +521,25 @@ async fn a_bond_is_forfeited_only_on_a_legal_ground_by_the_owner_or_agent() {
             body("refused_to_sign", "中标人无正当理由拒不签订合同"),
         )
         .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "ground_not_established"),
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post(
+            &url,
+            Some(&agent),
+            body("revoked_after_deadline", "投标截止后书面撤销投标文件"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["amount_fen"], BOND);
-    assert_eq!(r.body["article"], "条例 第七十四条");
+    assert_eq!(r.body["article"], "条例 第三十五条");
     let owner = app.sign_in("owner").await;
     let r = app
-        .post(&url, Some(&owner), body("refused_to_sign", "再次"))
+        .post(&url, Some(&owner), body("revoked_after_deadline", "再次"))
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "nothing_held"));
     let view = app
@@ -534,7 +548,7 @@ async fn a_bond_is_forfeited_only_on_a_legal_ground_by_the_owner_or_agent() {
     assert_eq!(view.body["bonds"][0]["forfeited_fen"], BOND);
     assert_eq!(
         view.body["forfeitures"][0]["reason"],
-        "中标人无正当理由拒不签订合同"
+        "投标截止后书面撤销投标文件"
     );
     // a forfeited bond is not refunded at the contract
     let tid = TenderId::parse(&id).unwrap();

@@ -359,6 +359,22 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
     assert!(page.contains("人民币玖拾陆万元整"), "{page}");
     assert!(page.contains("人民币肆拾伍万元整"));
 
+    // 条例74 is a fact, not a word: tenderer2 was never awarded lot 1
+    let agent = app.sign_in("agent").await;
+    let forfeit = |org: &str, l: &str| {
+        json!({ "tenderer_id": org, "bond": "bid", "lot_id": l,
+        "ground": "refused_to_sign", "reason": "拒不签订合同" })
+    };
+    let r = post_award(
+        &app,
+        &b,
+        &agent,
+        "bonds/forfeit",
+        forfeit(&bidders[1].org, &lot1),
+    )
+    .await;
+    assert_eq!(r.code(), "ground_not_established", "{:?}", r.body);
+
     // contracts per lot; each returns its own lot's bid bonds (条例57)
     let tid = TenderId::parse(&b.tender).unwrap();
     let contract = |l: &str, price: i64| json!({ "price_fen": price, "document_sha256": "cd".repeat(32), "lot_id": l });
@@ -400,6 +416,17 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
     );
     assert!(refunds.iter().all(|r| r.article == "条例 第五十七条"));
     assert_eq!(award(&app, &b, None).await["stage"], "contracted");
+    // the winner signed: refusing to sign is no longer a ground against it
+    let agent = app.sign_in("agent").await;
+    let r = post_award(
+        &app,
+        &b,
+        &agent,
+        "bonds/forfeit",
+        forfeit(&bidders[0].org, &lot1),
+    )
+    .await;
+    assert_eq!(r.code(), "ground_not_established", "{:?}", r.body);
 
     // performance per lot: the tender completes with the last
     let performed = |l: &str| format!("bonds/performance-completed?lot_id={l}");
