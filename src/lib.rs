@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod disputes;
 pub mod domain;
 pub mod draws;
 pub mod http;

@@ -9,6 +9,7 @@ mod body_pace;
 mod bonds;
 mod contract;
 mod demo;
+mod disputes;
 mod draws;
 pub mod error;
 pub mod extract;
@@ -68,6 +69,10 @@ use utoipa::OpenApi;
         demo::now, demo::advance,
         ops::healthz, ops::readyz, ops::metrics_text,
         write_record::tender_record,
+        disputes::list_questions, disputes::ask, disputes::answer_question,
+        disputes::list_objections, disputes::object, disputes::answer_objection,
+        disputes::list_complaints, disputes::complain, disputes::accept, disputes::decide,
+        disputes::supervised,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -77,6 +82,7 @@ use utoipa::OpenApi;
         (name = "opening", description = "The live opening: events, websocket, ceremony, bonds on record"),
         (name = "bonds", description = "Bonds paid by bank transfer: sub-accounts, the banks' notifications, the ledger, refunds, forfeiture"),
         (name = "award", description = "Evaluation committee, report, candidates, award notice and contract"),
+        (name = "disputes", description = "Questions and objections to the tender documents, complaints to the supervising department"),
         (name = "guarantees", description = "Electronic guarantees (电子保函): issuers and verified guarantees"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
@@ -114,6 +120,7 @@ pub fn router(app: AppState) -> Router {
         .merge(demo::router())
         .merge(reconciliations::router())
         .merge(write_record::router())
+        .merge(disputes::router())
         .route(
             "/api/openapi.json",
             get(|| async { Json(openapi().clone()) }),

@@ -6,6 +6,7 @@ mod award;
 mod bids;
 mod bonds;
 mod commit;
+mod disputes;
 mod draws;
 mod guarantees;
 mod log;
@@ -33,6 +34,7 @@ pub use bids::BidStore;
 pub use bonds::{
     BondStore, LedgerWrite, NotificationRow, RefundRow, StoredTransaction, SubAccountRow,
 };
+pub use disputes::DisputeStore;
 pub use draws::DrawStore;
 pub use guarantees::GuaranteeStore;
 pub use log::{LogStore, SealedEntry, StoredCheckpoint};
@@ -86,6 +88,7 @@ pub trait Store:
     + GuaranteeStore
     + ReconciliationStore
     + WriteRecordStore
+    + DisputeStore
     + Send
     + Sync
 {

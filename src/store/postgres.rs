@@ -81,6 +81,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "write record",
         include_str!("../../migrations/postgres/0015_write_record.sql"),
     ),
+    (
+        16,
+        "disputes",
+        include_str!("../../migrations/postgres/0016_disputes.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "write record",
         include_str!("../../migrations/sqlite/0015_write_record.sql"),
     ),
+    (
+        16,
+        "disputes",
+        include_str!("../../migrations/sqlite/0016_disputes.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

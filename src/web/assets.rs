@@ -72,6 +72,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web/static/js/app/tender.js"),
     ),
     (
+        "/static/js/app/disputes.js",
+        JS,
+        include_bytes!("../../web/static/js/app/disputes.js"),
+    ),
+    (
         "/static/js/app/auditlog.js",
         JS,
         include_bytes!("../../web/static/js/app/auditlog.js"),

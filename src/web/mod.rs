@@ -7,6 +7,7 @@ mod audit;
 mod bidbox;
 mod board;
 mod bonds;
+mod disputes;
 mod documents;
 mod draw;
 mod evaluation;
@@ -43,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/tenders/{id}/opening/report", get(opening::report))
         .route("/tenders/{id}/bond", get(bonds::bond))
         .route("/tenders/{id}/bonds", get(bonds::tender_bonds))
+        .route("/tenders/{id}/questions", get(disputes::answers))
+        .route("/supervision/complaints", get(disputes::complaints))
         .route(
             "/ledger",
             get(bonds::ledger).post(bonds::reconcile_statement),

@@ -99,8 +99,10 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
         .await
         .ok()
         .filter(|a| a["stage"] != "not_started" || (member && facts.opening_near));
+    let disputes = super::disputes::tender_section(&app, page.actor.as_ref(), &tender).await;
     let ctx = context! {
         award => award,
+        disputes => disputes,
         tender => &tender,
         project => &project,
         amendments => &amendments,

@@ -296,6 +296,9 @@ fn every_string_a_template_names_exists() {
         include_str!("../../web/templates/workspace_tender.html"),
         include_str!("../../web/templates/message.html"),
         include_str!("../../web/templates/audit.html"),
+        include_str!("../../web/templates/_disputes.html"),
+        include_str!("../../web/templates/tender_questions.html"),
+        include_str!("../../web/templates/complaints.html"),
     ];
     for src in sources {
         for (i, _) in src.match_indices("tr.") {

@@ -41,6 +41,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "_award.html",
         include_str!("../../web/templates/_award.html"),
     ),
+    (
+        "_disputes.html",
+        include_str!("../../web/templates/_disputes.html"),
+    ),
+    (
+        "tender_questions.html",
+        include_str!("../../web/templates/tender_questions.html"),
+    ),
+    (
+        "complaints.html",
+        include_str!("../../web/templates/complaints.html"),
+    ),
     ("board.html", include_str!("../../web/templates/board.html")),
     (
         "tender.html",

@@ -243,6 +243,23 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
         "POST /api/tenders/{id}/award/notice" | "POST /api/tenders/{id}/award/contract" => {
             allow(w == Owner)
         }
+        // ---- questions, objections, complaints (docs/disputes.md): what each caller sees of
+        // them is the routes' own (an answered question for all, who asked for few), tested in
+        // tests/hall/disputes.rs
+        "GET /api/tenders/{id}/questions"
+        | "GET /api/tenders/{id}/document-objections"
+        | "GET /api/tenders/{id}/complaints" => Allowed,
+        "POST /api/tenders/{id}/questions"
+        | "POST /api/tenders/{id}/document-objections"
+        | "POST /api/tenders/{id}/complaints" => allow(w == Bidder),
+        "POST /api/tenders/{id}/questions/{question}/answer"
+        | "POST /api/tenders/{id}/document-objections/{objection}/answer" => allow(runs(w)),
+        "POST /api/tenders/{id}/complaints/{complaint}/acceptance"
+        | "POST /api/tenders/{id}/complaints/{complaint}/decision" => allow(w == Supervisor),
+        "GET /api/supervision/complaints" | "GET /supervision/complaints" => {
+            allow(matches!(w, Supervisor | OtherSupervisor))
+        }
+        "GET /tenders/{id}/questions" => allow(runs(w)),
         // ---- pages (GET): the shells are public; what is behind them is the API's
         "GET /"
         | "GET /signin"
@@ -417,6 +434,8 @@ impl World {
             ("{index}", if log { "1" } else { "2" }),
             ("{n}", "1"),
             ("{objection}", "1"),
+            ("{question}", "0190a4c2-3f1e-7c2a-9d3b-000000000001"),
+            ("{complaint}", "0190a4c2-3f1e-7c2a-9d3b-000000000002"),
             ("{org}", &self.agent_org),
             ("{bank}", "SBX"),
             ("{txn}", "SBX20270301000001"),
@@ -547,6 +566,19 @@ fn body(route: &str, w: &World) -> Value {
             "version": 1, "kind": "clarification", "summary": "越权", "affects_bids": false
         }),
         "POST /api/tenders/{id}/award/decline" => json!({ "text": "越权" }),
+        "POST /api/tenders/{id}/questions"
+        | "POST /api/tenders/{id}/document-objections"
+        | "POST /api/tenders/{id}/questions/{question}/answer"
+        | "POST /api/tenders/{id}/document-objections/{objection}/answer" => {
+            json!({ "text": "越权" })
+        }
+        "POST /api/tenders/{id}/complaints" => json!({
+            "matter": "other", "text": "越权投诉", "knew_at": "2027-03-01T00:00:00Z"
+        }),
+        "POST /api/tenders/{id}/complaints/{complaint}/acceptance" => json!({ "accept": true }),
+        "POST /api/tenders/{id}/complaints/{complaint}/decision" => {
+            json!({ "upheld": false, "text": "越权" })
+        }
         "POST /api/tenders/{id}/custodians/{index}/key" => {
             json!({ "public_key": "AA", "signature": "AA" })
         }
