@@ -1376,3 +1376,78 @@ pub async fn letters(
     }
     Ok(out)
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TerminationInput {
+    /// The lot to cancel; absent: the whole tender is terminated.
+    #[serde(default)]
+    pub lot_id: Option<String>,
+    /// Why, in the owner's words (1 to 500 characters): published with the termination.
+    pub reason: String,
+}
+
+/// The owner terminates the tender after the opening, or cancels one lot, with its reason
+/// (招标投标法实施条例 第三十一条: the termination is announced and the bid bonds go back
+/// promptly). A lot whose contract is recorded cannot be cancelled; the whole tender cannot be
+/// terminated once any lot has a contract (cancel the others one by one).
+pub async fn terminate(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    input: TerminationInput,
+) -> Result<(), AwardError> {
+    let t = tender(app, id).await?;
+    owner_only(actor, &t)?;
+    if now_before_deadline(app, &t) {
+        return Err(Refusal::Forbidden(
+            "before the bid deadline a tender is withdrawn from its own page, not terminated here",
+        )
+        .into());
+    }
+    let reason = bounded(&input.reason, "reason", 500)?;
+    let mut ended = None;
+    act(app, id, By::User(actor.into()), |_, s, _| {
+        let done = [Stage::Contracted, Stage::Completed, Stage::Failed];
+        let lot = match input.lot_id.as_deref() {
+            Some(named) => {
+                let lot = s.resolve_lot(Some(named))?;
+                let l = s.lot(&lot)?;
+                if done.contains(&s.lot_stage(l)) {
+                    return Err(Refusal::LotWrongStage {
+                        lot,
+                        stage: s.lot_stage(l).as_str(),
+                    }
+                    .into());
+                }
+                Some(lot)
+            }
+            None => {
+                if s.stage() == Stage::Failed || s.lots.iter().any(|l| l.contract.is_some()) {
+                    return Err(Refusal::WrongStage {
+                        stage: s.stage().as_str(),
+                    }
+                    .into());
+                }
+                None
+            }
+        };
+        ended = Some(lot.clone());
+        let body = AwardBody::AwardFailed {
+            lot_id: lot.as_deref().and_then(lot_key),
+            rule: "terminated".into(),
+            article: "条例31".into(),
+            message: reason.clone(),
+        };
+        Ok((vec![typed(Audience::Public, body)], Vec::new()))
+    })
+    .await?;
+    // 条例31: the bid bonds go back promptly (`follow_award` catches up if this fails).
+    let lot = ended.flatten();
+    crate::bonds::service::lot_failed(app, id, lot.as_deref(), app.clock.now()).await?;
+    Ok(())
+}
+
+fn now_before_deadline(app: &AppState, t: &Tender) -> bool {
+    app.clock.now() < t.spec.schedule.bid_deadline
+}

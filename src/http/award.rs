@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::award::member::{MemberSession, TOKEN_PREFIX};
 use crate::award::service::{
     self, AwardError, CommitteeInput, Contract, ContractInput, DeclarationInput, MemberSignIn,
-    PublicityInput, ScoreInput, TextInput,
+    PublicityInput, ScoreInput, TerminationInput, TextInput,
 };
 use crate::award::state::Refusal;
 use crate::domain::TenderId;
@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/tenders/{id}/award/decline", post(decline))
         .route("/api/tenders/{id}/award/contract", post(record_contract))
         .route("/api/tenders/{id}/award/letters", get(letters))
+        .route("/api/tenders/{id}/award/termination", post(terminate))
 }
 
 impl From<AwardError> for ApiError {
@@ -440,4 +441,20 @@ async fn letters(
     Ok(Json(
         service::letters(&app, &actor, &tender_id(&id)?).await?,
     ))
+}
+
+/// The owner terminates the tender after the opening, or cancels one lot, with its reason
+/// (条例31): public, and the bid bonds go back.
+#[utoipa::path(post, path = "/api/tenders/{id}/award/termination", tag = "award",
+    request_body = TerminationInput,
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn terminate(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TerminationInput>,
+) -> Result<Json<Value>, ApiError> {
+    let id = tender_id(&id)?;
+    service::terminate(&app, &actor, &id, input).await?;
+    Ok(Json(service::view(&app, Some(&actor), &id).await?))
 }

@@ -530,4 +530,40 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
     assert_eq!(refunds.len(), 1, "{refunds:?}");
     assert_eq!(refunds[0].amount.fen(), 1_000_000);
     assert_eq!(refunds[0].article, "条例 第三十一条");
+
+    // the owner cancels lot 1 with its reason (条例31): public, and its bonds go back too
+    let url = format!("/api/tenders/{}/award/termination", b.tender);
+    let cancel = |lot: &str| json!({ "lot_id": lot, "reason": "项目资金未落实，取消本标段" });
+    let lot1 = spec.body["spec"]["lots"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for login in ["tenderer1", "agent", "supervisor"] {
+        let token = app.sign_in(login).await;
+        let r = app.post(&url, Some(&token), cancel(&lot1)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{login}: {:?}", r.body);
+    }
+    let owner = app.sign_in("owner").await;
+    let r = app.post(&url, Some(&owner), cancel(&lot2)).await;
+    assert_eq!(
+        r.code(),
+        "lot_wrong_stage",
+        "an already failed lot: {:?}",
+        r.body
+    );
+    let r = app.post(&url, Some(&owner), cancel(&lot1)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["stage"], "failed", "every lot has failed");
+    assert_eq!(lot(&r.body, &lot1)["failure"]["rule"], "terminated");
+    assert_eq!(
+        lot(&r.body, &lot1)["failure"]["message"],
+        "项目资金未落实，取消本标段"
+    );
+    let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
+    assert_eq!(refunds.len(), 4, "{refunds:?}");
+    assert!(refunds.iter().all(|r| r.article == "条例 第三十一条"));
+    let r = app
+        .post(&url, Some(&owner), json!({ "reason": "终止" }))
+        .await;
+    assert_eq!(r.code(), "award_wrong_stage", "{:?}", r.body);
 }

@@ -134,6 +134,12 @@ function lotSection(a, lot, n) {
     b.addEventListener('click', async () => { if (await call('POST', `bonds/performance-completed${q}`)) show(); });
     parts.push(el('p', { class: 'muted', text: t('desk_performed_lead') }), el('div', { class: 'actions' }, b));
   }
+  if (owner && !['contracted', 'completed', 'failed'].includes(lot.stage)) {
+    parts.push(form(`desk-cancel-${key}`, [['reason', t('desk_terminate_reason'), { tag: 'textarea', rows: '2' }]], t('desk_cancel_lot'), async (f) => {
+      if (await call('POST', 'award/termination', withLot({ reason: value(f, 'reason') }))) show();
+    }));
+  }
+  if (lot.failure?.rule === 'terminated') parts.push(el('p', { class: 'muted', text: lot.failure.message }));
   if (role === 'tenderer' && lot.stage === 'publicised') {
     parts.push(el('h3', { text: t('desk_object') }), form(`desk-object-${key}`, [['text', t('desk_object'), { tag: 'textarea', rows: '3' }]],
       t('desk_object'), async (f) => { if (await call('POST', 'award/objections', withLot({ text: value(f, 'text') }))) show(); }));
@@ -168,6 +174,12 @@ async function show(extra = []) {
     parts.push(el('p', { text: `${t('desk_progress')}: ${a.committee.declared}/${a.committee.members} · ${a.committee.signed}/${a.committee.members}` }), b);
   }
   (a.lots || []).forEach((lot, i) => parts.push(lotSection(a, lot, i + 1)));
+  const contracted = (a.lots || []).some((l) => ['contracted', 'completed'].includes(l.stage));
+  if (owner && a.stage !== 'failed' && !contracted) {
+    parts.push(el('h2', { text: t('desk_terminate') }), form('desk-terminate', [['reason', t('desk_terminate_reason'), { tag: 'textarea', rows: '2' }]], t('desk_terminate'), async (f) => {
+      if (await call('POST', 'award/termination', { reason: value(f, 'reason') })) show();
+    }));
+  }
   desk.replaceChildren(...parts);
 }
 
