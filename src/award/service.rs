@@ -1277,7 +1277,7 @@ pub async fn view(
     lots.sort_by_key(|l| order(l));
     let lots: Vec<Value> = lots
         .into_iter()
-        .map(|l| lot_view(&t, &s, l, actor))
+        .map(|l| lot_view(&t, &s, l, actor, insider))
         .collect();
     Ok(json!({
         "stage": s.stage(),
@@ -1291,7 +1291,13 @@ pub async fn view(
 }
 
 /// One lot of `view`.
-fn lot_view(t: &Tender, s: &AwardState, l: &LotAward, actor: Option<&Actor>) -> Value {
+fn lot_view(
+    t: &Tender,
+    s: &AwardState,
+    l: &LotAward,
+    actor: Option<&Actor>,
+    insider: bool,
+) -> Value {
     let stage = s.lot_stage(l);
     let candidates: Vec<Value> = l
         .candidates
@@ -1335,6 +1341,14 @@ fn lot_view(t: &Tender, s: &AwardState, l: &LotAward, actor: Option<&Actor>) -> 
         "contract": l.contract,
         "contract_due": s.contract_deadline(&l.lot_id).filter(|_| stage == Stage::Awarded).map(|d| d.to_rfc3339()),
         "failure": l.failure,
+        // For those who run or supervise it: how many of the lot's bids passed (the most
+        // candidates the host may publicise, up to 3).
+        "passing": insider.then(|| {
+            s.ranking
+                .iter()
+                .filter(|r| r.rank.is_some() && r.lot_id.as_deref().unwrap_or_default() == l.lot_id)
+                .count()
+        }),
     })
 }
 

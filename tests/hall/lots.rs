@@ -61,19 +61,14 @@ fn lot<'a>(view: &'a Value, lot: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no lot {lot} in {view:?}"))
 }
 
-#[tokio::test]
-async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
-    // The demo hall mounts the sandbox bank, where the bonds are paid.
-    let app = TestApp::spawn_with(|a| {
-        a.demo = true;
-        a.draw_conductor_ms = 0;
-    })
-    .await;
+/// Six bids in two lots — lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
+/// — their bonds paid at the sandbox bank, an expert draw, and the opening concluded.
+async fn two_lots(app: &TestApp) -> (Box_, String, String, Vec<Bidder>, Vec<(String, usize, i64)>) {
     let lots = json!([
         { "name": "第一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 },
         { "name": "第二标段", "estimate_fen": 50_000_000, "bid_bond_fen": 1_000_000 },
     ]);
-    let b = open_box_with(&app, json!({ "lots": lots })).await;
+    let b = open_box_with(app, json!({ "lots": lots })).await;
     let spec = app.get(format!("/api/tenders/{}", b.tender), None).await;
     let lot1 = spec.body["spec"]["lots"][0]["id"]
         .as_str()
@@ -92,7 +87,7 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
         tenderer_org: b.tenderer_org.clone(),
         signer_pkcs8: b.signer_pkcs8.clone(),
     };
-    expert_draw(&app, &b.tender).await;
+    expert_draw(app, &b.tender).await;
 
     // lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
     let logins = [
@@ -105,7 +100,7 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
     let mut bidders: Vec<Bidder> = Vec::new();
     for (i, login) in logins.iter().enumerate() {
         let code = credit_code(&format!("91210100MA0Y8100{i}"));
-        bidders.push(bidder(&app, &b, login, &code).await);
+        bidders.push(bidder(app, &b, login, &code).await);
     }
     let bids: [(&Box_, usize, i64); 6] = [
         (&b, 0, 96_000_000),
@@ -117,11 +112,34 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
     ];
     let mut owed = Vec::new();
     for (bx, who, price) in &bids {
-        bid(&app, bx, &bidders[*who], &bid_archive(*price)).await;
+        bid(app, bx, &bidders[*who], &bid_archive(*price)).await;
         owed.push((*who, if bx.lot == lot1 { 2_000_000 } else { 1_000_000 }));
     }
-    pay_bonds(&app, &b, &bidders, &owed).await;
-    conclude_opening(&app, &b, &mut bidders).await;
+    pay_bonds(app, &b, &bidders, &owed).await;
+    conclude_opening(app, &b, &mut bidders).await;
+    let bids = bids
+        .iter()
+        .map(|(bx, who, price)| (bx.lot.clone(), *who, *price))
+        .collect();
+    (b, lot1, lot2, bidders, bids)
+}
+
+#[tokio::test]
+async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
+    // The demo hall mounts the sandbox bank, where the bonds are paid.
+    let app = TestApp::spawn_with(|a| {
+        a.demo = true;
+        a.draw_conductor_ms = 0;
+    })
+    .await;
+    let (b, lot1, lot2, bidders, bids) = two_lots(&app).await;
+    let logins = [
+        "tenderer1",
+        "tenderer2",
+        "tenderer3",
+        "builder4",
+        "builder5",
+    ];
 
     // one committee for the tender
     let agent = app.sign_in("agent").await;
@@ -165,9 +183,9 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
     assert_eq!(r.code(), "rejection_ground_required", "{:?}", r.body);
     // every member rejects builder5's bid for lot 2; the rest pass
     for m in &members {
-        for (bx, who, price) in &bids {
+        for (lot, who, price) in &bids {
             let ok = *who != 4;
-            let r = mark(&app, &b, m, line(&bx.lot, *price), ok, json!([])).await;
+            let r = mark(&app, &b, m, line(lot, *price), ok, json!([])).await;
             assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         }
     }
@@ -566,4 +584,76 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
         .post(&url, Some(&owner), json!({ "reason": "终止" }))
         .await;
     assert_eq!(r.code(), "award_wrong_stage", "{:?}", r.body);
+}
+
+/// In Chromium (when installed; CI makes it required with BIDHALL_BROWSER_TEST=1), from the pages
+/// alone (web/test/browser/award.mjs): the committee evaluates the two lots in the evaluation room
+/// (one member on a phone), rejecting a bid with its ground of 条例51; the agent publicises each
+/// lot; three days on, the owner issues both notices and records a contract in yuan; each tenderer
+/// reads its own letters. Every page speaks Chinese, fits its width and logs no error.
+#[tokio::test]
+async fn a_two_lot_award_runs_in_the_browser_from_the_room_to_the_letters() {
+    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let root = env!("CARGO_MANIFEST_DIR");
+    if !(std::path::Path::new(&chromium).exists()
+        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists())
+    {
+        assert!(
+            !required,
+            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
+        );
+        eprintln!("skipping award.mjs: Chromium or web/node_modules/playwright-core missing");
+        return;
+    }
+    let app = TestApp::spawn_with(|a| {
+        a.demo = true;
+        a.draw_conductor_ms = 0;
+    })
+    .await;
+    let (b, lot1, lot2, _, _) = two_lots(&app).await;
+    let agent = app.sign_in("agent").await;
+    let formed = committee(&app, &b, &agent, json!([])).await;
+    assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
+    let codes: Vec<String> = codes(&formed).into_iter().map(|(_, c)| c).collect();
+    std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
+    let run = |phase: &'static str| {
+        let shot = format!("{root}/target/browser/award-{phase}.png");
+        let out = tokio::process::Command::new("node")
+            .arg(format!("{root}/web/test/browser/award.mjs"))
+            .env("BIDHALL_URL", &app.base)
+            .env("BIDHALL_TENDER", &b.tender)
+            .env("BIDHALL_PHASE", phase)
+            .env("BIDHALL_CODES", codes.join(","))
+            .env("BIDHALL_REJECT_PRICE", "48000000")
+            .env("BIDHALL_PASSWORD", bidhall::demo::password())
+            .env("BIDHALL_SCREENSHOT", &shot)
+            .env("CHROMIUM", &chromium)
+            .kill_on_drop(true)
+            .output();
+        async move {
+            let out = tokio::time::timeout(std::time::Duration::from_secs(300), out)
+                .await
+                .expect("award.mjs timed out")
+                .unwrap();
+            let log = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "award.mjs {phase} failed:\n{log}");
+        }
+    };
+    run("evaluate").await;
+    let public = award(&app, &b, None).await;
+    assert_eq!(lot(&public, &lot1)["stage"], "publicised");
+    assert_eq!(
+        lot(&public, &lot2)["candidates"].as_array().unwrap().len(),
+        2
+    );
+    app.clock.advance_millis(3 * DAY_MS + 2 * 3_600_000);
+    run("award").await;
+    let public = award(&app, &b, None).await;
+    assert_eq!(lot(&public, &lot1)["stage"], "contracted");
+    assert_eq!(lot(&public, &lot2)["stage"], "awarded");
 }

@@ -89,7 +89,7 @@ function lotSection(a, lot, n) {
   if (host && lot.stage === 'evaluated') {
     const until = beijingLocal(hallNow() + 3 * 86400000 + 3600000);
     parts.push(el('h3', { text: t('desk_publicise') }), form(`desk-publicise-${key}`,
-      [['count', t('desk_count'), { type: 'number', min: '1', max: '3', value: '3' }],
+      [['count', t('desk_count'), { type: 'number', min: '1', max: String(Math.min(3, lot.passing ?? 3)), value: String(Math.min(3, lot.passing ?? 3)) }],
         ['until', t('award_publicity_until'), { type: 'datetime-local', value: until }]],
       t('desk_publicise'), async (f) => {
         const body = withLot({ count: Number(value(f, 'count')), until: localToRfc3339(value(f, 'until')) });
@@ -128,7 +128,7 @@ function lotSection(a, lot, n) {
         if (await call('POST', 'award/contract', body)) show();
       }));
   }
-  if (lot.contract) parts.push(el('p', { class: 'desk-contract-done', text: `${t('award_contract')}: ${lot.contract.org_name} · ${formatYuan(lot.contract.price_fen)} · ${lot.contract.document_sha256}` }));
+  if (lot.contract) parts.push(el('p', { class: 'desk-contract-done breakall', text: `${t('award_contract')}: ${lot.contract.org_name} · ${formatYuan(lot.contract.price_fen)} · ${lot.contract.document_sha256}` }));
   if (manages && lot.stage === 'contracted') {
     const b = el('button', { type: 'button', class: 'desk-performed', id: `desk-performed-${key}`, text: t('desk_performed') });
     b.addEventListener('click', async () => { if (await call('POST', `bonds/performance-completed${q}`)) show(); });
