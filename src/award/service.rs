@@ -1413,10 +1413,11 @@ pub async fn terminate(
 ) -> Result<(), AwardError> {
     let t = tender(app, id).await?;
     owner_only(actor, &t)?;
+    // Before the deadline a tender is withdrawn from its own page, not terminated here.
     if now_before_deadline(app, &t) {
-        return Err(Refusal::Forbidden(
-            "before the bid deadline a tender is withdrawn from its own page, not terminated here",
-        )
+        return Err(Refusal::WrongStage {
+            stage: Stage::NotStarted.as_str(),
+        }
         .into());
     }
     let reason = bounded(&input.reason, "reason", 500)?;

@@ -240,8 +240,12 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
             allow(w == Bidder)
         }
         "POST /api/tenders/{id}/award/objections/{objection}/answer" => allow(runs(w)),
-        "POST /api/tenders/{id}/award/notice" | "POST /api/tenders/{id}/award/contract" => {
-            allow(w == Owner)
+        "POST /api/tenders/{id}/award/notice"
+        | "POST /api/tenders/{id}/award/contract"
+        | "POST /api/tenders/{id}/award/termination" => allow(w == Owner),
+        // 法45: a tenderer its own letters (none if it won nothing), the tender's side all
+        "GET /api/tenders/{id}/award/letters" | "GET /tenders/{id}/award/letters" => {
+            allow(tenderer(w) || hall(w))
         }
         // ---- questions, objections, complaints (docs/disputes.md): what each caller sees of
         // them is the routes' own (an answered question for all, who asked for few), tested in
@@ -264,6 +268,7 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
         "GET /"
         | "GET /signin"
         | "GET /audit"
+        | "GET /draws"
         | "GET /draws/{id}"
         | "GET /evaluation"
         | "GET /tenders/{id}"
@@ -566,6 +571,8 @@ fn body(route: &str, w: &World) -> Value {
             "version": 1, "kind": "clarification", "summary": "越权", "affects_bids": false
         }),
         "POST /api/tenders/{id}/award/decline" => json!({ "text": "越权" }),
+        // an empty reason: the caller is judged, and nothing is terminated
+        "POST /api/tenders/{id}/award/termination" => json!({ "reason": "" }),
         "POST /api/tenders/{id}/questions"
         | "POST /api/tenders/{id}/document-objections"
         | "POST /api/tenders/{id}/questions/{question}/answer"
