@@ -445,7 +445,10 @@ async fn a_forfeited_bond_shows_its_ground_and_article_to_the_tenderer_and_the_t
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let (_, html) = page(&app, &format!("/tenders/{}/bond", p.id), Some(&tenderer1)).await;
     assert!(html.contains(r#"data-state="forfeited""#));
-    assert!(html.contains("投标截止后撤销投标文件（条例 第三十五条）"), "{html}");
+    assert!(
+        html.contains("投标截止后撤销投标文件（条例 第三十五条）"),
+        "{html}"
+    );
     assert!(html.contains("截止后撤销投标"));
     let (_, html) = page(&app, &format!("/tenders/{}/bonds", p.id), Some(&agent)).await;
     assert!(html.contains("截止后撤销投标") && html.contains("不予退还的保证金"));
