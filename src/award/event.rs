@@ -25,6 +25,8 @@ pub const KINDS: &[&str] = &[
     "result_notified",
     "contract_recorded",
     "contract_performed",
+    "clarification_asked",
+    "clarification_answered",
 ];
 
 /// A seat of the committee as formed (or a reserve's replacement).
@@ -225,6 +227,19 @@ pub enum AwardBody {
         notified_at: Timestamp,
     },
     ContractRecorded(Box<ContractBody>),
+    /// A member asks the tenderer of a bid to clarify it in writing (条例52).
+    ClarificationAsked {
+        id: i64,
+        seat: i64,
+        line: i64,
+        text: String,
+    },
+    /// The tenderer's written answer, from its own account.
+    ClarificationAnswered {
+        id: i64,
+        org_id: String,
+        text: String,
+    },
     ContractPerformed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lot_id: Option<String>,

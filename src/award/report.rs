@@ -137,6 +137,14 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
     if !failed.is_empty() {
         report["lots_failed"] = Value::Array(failed);
     }
+    // The committee's written questions and the tenderers' answers (条例52).
+    if !s.clarifications.is_empty() {
+        report["clarifications"] = s
+            .clarifications
+            .iter()
+            .map(|c| json!({ "id": c.id, "seat": c.seat, "line": c.line, "text": c.text, "answer": c.answer }))
+            .collect();
+    }
     report
 }
 

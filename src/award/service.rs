@@ -594,6 +594,7 @@ pub async fn member_view(
         "rejection_grounds": super::rejection::GROUNDS.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
         "lots": t.spec.lots.iter().map(|l| json!({ "lot_id": l.id, "name": l.name.as_str() })).collect::<Vec<_>>(),
         "my_marks": mine,
+        "clarifications": s.clarifications,
         "committee": progress,
     }))
 }
@@ -1285,6 +1286,7 @@ pub async fn view(
         "report_sha256": report_sha,
         "objections_count": s.objections.len(),
         "objections": objections,
+        "clarifications": clarifications_for(&s, actor, insider),
         "failure": s.failure,
         "lots": lots,
     }))
@@ -1465,4 +1467,103 @@ pub async fn terminate(
 
 fn now_before_deadline(app: &AppState, t: &Tender) -> bool {
     app.clock.now() < t.spec.schedule.bid_deadline
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClarifyInput {
+    /// The bid's line number at the opening.
+    pub line: i64,
+    /// The question, 1 to 2000 characters.
+    pub text: String,
+}
+
+/// A member asks the tenderer of a bid to clarify it in writing (条例52: the committee may ask
+/// for clarification of unclear content; the answer may not go beyond the bid or change its
+/// substance). Only the tenderer of that bid sees the question, by the member's seat, never its
+/// name (法37). Returns the question's number.
+pub async fn ask_clarification(
+    app: &AppState,
+    m: &MemberSession,
+    id: &TenderId,
+    input: ClarifyInput,
+) -> Result<i64, AwardError> {
+    own_tender(m, id)?;
+    let text = bounded(&input.text, "text", 2000)?;
+    let mut asked = 0;
+    act(app, id, By::Member(m.seat), |_, s, _| {
+        s.may_score(m.seat)?;
+        let bid = s
+            .evaluated_bids()
+            .find(|b| b.line == input.line)
+            .ok_or(Refusal::NotFound("bid line"))?;
+        asked = s.clarifications.len() as i64 + 1;
+        Ok((
+            vec![typed(
+                Audience::Party(OrgId::from_stored(bid.org_id.clone())),
+                AwardBody::ClarificationAsked {
+                    id: asked,
+                    seat: m.seat,
+                    line: input.line,
+                    text: text.clone(),
+                },
+            )],
+            Vec::new(),
+        ))
+    })
+    .await?;
+    Ok(asked)
+}
+
+/// The tenderer answers a member's question in writing, from its own account, while the
+/// evaluation runs; the answer is in the log and in the evaluation report.
+pub async fn answer_clarification(
+    app: &AppState,
+    actor: &Actor,
+    id: &TenderId,
+    n: i64,
+    input: TextInput,
+) -> Result<(), AwardError> {
+    tender(app, id).await?;
+    if actor.role != Role::Tenderer {
+        return Err(Refusal::Forbidden("only the tenderer asked answers its clarification").into());
+    }
+    let text = bounded(&input.text, "text", 5000)?;
+    let org = actor.org_id.clone();
+    act(app, id, By::User(actor.into()), |_, s, _| {
+        s.may_answer(n, org.as_str())?;
+        Ok((
+            vec![typed(
+                Audience::Party(org.clone()),
+                AwardBody::ClarificationAnswered {
+                    id: n,
+                    org_id: org.to_string(),
+                    text: text.clone(),
+                },
+            )],
+            Vec::new(),
+        ))
+    })
+    .await
+}
+
+/// The clarifications `actor` may read: the tender's side all of them, a tenderer those about
+/// its own bids, anyone else none (the evaluation is confidential, 法44).
+fn clarifications_for<'a>(
+    s: &'a AwardState,
+    actor: Option<&Actor>,
+    insider: bool,
+) -> Vec<&'a super::state::Clarification> {
+    s.clarifications
+        .iter()
+        .filter(|c| {
+            insider
+                || actor.is_some_and(|a| {
+                    a.role == Role::Tenderer
+                        && s.bids
+                            .iter()
+                            .any(|b| b.line == c.line && b.org_id == a.org_id.as_str())
+                })
+        })
+        .collect()
 }

@@ -155,6 +155,18 @@ pub struct Objection {
     pub late: bool,
 }
 
+/// A member's written question to the tenderer of a bid, and its answer (条例52).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Clarification {
+    pub id: i64,
+    pub seat: i64,
+    pub line: i64,
+    pub text: String,
+    pub asked_at: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+}
+
 /// One lot's award after the evaluation: its candidates, notice and contract (docs/award.md §5).
 #[derive(Debug, Clone, Default)]
 pub struct LotAward {
@@ -192,6 +204,7 @@ pub struct AwardState {
     pub declined: Vec<i64>,
     /// The lots that had bids opened, in the order of their first bid.
     pub lots: Vec<LotAward>,
+    pub clarifications: Vec<Clarification>,
 }
 
 fn member_of(s: Seat) -> Member {
@@ -475,6 +488,26 @@ impl AwardState {
                 let lot = key(&c.lot_id);
                 self.lot_mut(&lot).contract = Some(e.body.clone());
             }
+            AwardBody::ClarificationAsked {
+                id,
+                seat,
+                line,
+                text,
+            } => self.clarifications.push(Clarification {
+                id,
+                seat,
+                line,
+                text,
+                asked_at: at,
+                answer: None,
+                answered_at: None,
+            }),
+            AwardBody::ClarificationAnswered { id, text, .. } => {
+                if let Some(c) = self.clarifications.iter_mut().find(|c| c.id == id) {
+                    c.answer = Some(text);
+                    c.answered_at = Some(at);
+                }
+            }
             AwardBody::ContractPerformed { lot_id, .. } => {
                 self.lot_mut(&key(&lot_id)).performed = true
             }
@@ -669,6 +702,28 @@ impl AwardState {
             });
         }
         Ok(notice)
+    }
+
+    /// The tenderer of a bid answers a member's question while the evaluation runs, once
+    /// (条例52: in writing, within the bid's scope — the committee judges that).
+    pub fn may_answer(&self, id: i64, org: &str) -> Result<&Clarification, Refusal> {
+        let c = self
+            .clarifications
+            .iter()
+            .find(|c| c.id == id)
+            .filter(|c| {
+                self.bids
+                    .iter()
+                    .any(|b| b.line == c.line && b.org_id == org)
+            })
+            .ok_or(Refusal::NotFound("clarification"))?;
+        self.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
+        if c.answer.is_some() {
+            return Err(Refusal::BadInput(format!(
+                "clarification {id} is already answered"
+            )));
+        }
+        Ok(c)
     }
 
     /// The notices in force to `org` (one per lot it won), with the lot.

@@ -7,8 +7,8 @@ use super::extract::{ApiJson, AuthUser, MaybeUser};
 use crate::app::AppState;
 use crate::award::member::{MemberSession, TOKEN_PREFIX};
 use crate::award::service::{
-    self, AwardError, CommitteeInput, Contract, ContractInput, DeclarationInput, MemberSignIn,
-    PublicityInput, ScoreInput, TerminationInput, TextInput,
+    self, AwardError, ClarifyInput, CommitteeInput, Contract, ContractInput, DeclarationInput,
+    MemberSignIn, PublicityInput, ScoreInput, TerminationInput, TextInput,
 };
 use crate::award::state::Refusal;
 use crate::domain::TenderId;
@@ -51,6 +51,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/tenders/{id}/award/contract", post(record_contract))
         .route("/api/tenders/{id}/award/letters", get(letters))
         .route("/api/tenders/{id}/award/termination", post(terminate))
+        .route(
+            "/api/tenders/{id}/evaluation/clarifications",
+            post(ask_clarification),
+        )
+        .route(
+            "/api/tenders/{id}/award/clarifications/{n}/answer",
+            post(answer_clarification),
+        )
 }
 
 impl From<AwardError> for ApiError {
@@ -456,5 +464,34 @@ async fn terminate(
 ) -> Result<Json<Value>, ApiError> {
     let id = tender_id(&id)?;
     service::terminate(&app, &actor, &id, input).await?;
+    Ok(Json(service::view(&app, Some(&actor), &id).await?))
+}
+
+/// A member asks the tenderer of a bid to clarify it in writing (条例52).
+#[utoipa::path(post, path = "/api/tenders/{id}/evaluation/clarifications", tag = "award",
+    request_body = ClarifyInput,
+    responses((status = 201, body = Object), (status = 401), (status = 404), (status = 409)))]
+async fn ask_clarification(
+    State(app): State<AppState>,
+    Member(m): Member,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ClarifyInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let n = service::ask_clarification(&app, &m, &tender_id(&id)?, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": n }))))
+}
+
+/// The tenderer asked answers a member's clarification question in writing.
+#[utoipa::path(post, path = "/api/tenders/{id}/award/clarifications/{n}/answer", tag = "award",
+    request_body = TextInput,
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn answer_clarification(
+    State(app): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path((id, n)): Path<(String, i64)>,
+    ApiJson(input): ApiJson<TextInput>,
+) -> Result<Json<Value>, ApiError> {
+    let id = tender_id(&id)?;
+    service::answer_clarification(&app, &actor, &id, n, input).await?;
     Ok(Json(service::view(&app, Some(&actor), &id).await?))
 }

@@ -62,7 +62,7 @@ use utoipa::OpenApi;
         opening::conclude, opening::report, opening::record_bond, opening::bonds,
         bonds::notification, bonds::refunds_paid, bonds::sub_account, bonds::my_bonds,
         bonds::tender_ledger, bonds::forfeit, bonds::hall_ledger,
-        award::view, award::form_committee, award::issue_codes, award::sign_in, award::member_view, award::declare, award::score, award::draft_report, award::sign_report, award::final_report, award::publicise, award::object, award::answer, award::issue_notice, award::decline, award::record_contract, award::letters, award::terminate,
+        award::view, award::form_committee, award::issue_codes, award::sign_in, award::member_view, award::declare, award::score, award::draft_report, award::sign_report, award::final_report, award::publicise, award::object, award::answer, award::issue_notice, award::decline, award::record_contract, award::letters, award::terminate, award::ask_clarification, award::answer_clarification,
         guarantees::register_issuer, guarantees::list_issuers, guarantees::upload, guarantees::view,
         bonds::performance_completed, bonds::refund_unidentified,
         reconciliations::list, reconciliations::run_one,

@@ -231,7 +231,10 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
         | "GET /api/tenders/{id}/evaluation/draft-report"
         | "POST /api/tenders/{id}/evaluation/declaration"
         | "POST /api/tenders/{id}/evaluation/scores"
-        | "POST /api/tenders/{id}/evaluation/sign" => allow(w == Member && s == Opened),
+        | "POST /api/tenders/{id}/evaluation/sign"
+        | "POST /api/tenders/{id}/evaluation/clarifications" => allow(w == Member && s == Opened),
+        // 条例52: only the tenderer of the bid asked (a stranger's number is not found)
+        "POST /api/tenders/{id}/award/clarifications/{n}/answer" => allow(tenderer(w)),
         "GET /api/tenders/{id}/evaluation/report" => allow(match w {
             Member => s == Opened,
             _ => hall(w) || s == Awarded,
@@ -570,7 +573,9 @@ fn body(route: &str, w: &World) -> Value {
         "POST /api/tenders/{id}/amendments" => json!({
             "version": 1, "kind": "clarification", "summary": "越权", "affects_bids": false
         }),
-        "POST /api/tenders/{id}/award/decline" => json!({ "text": "越权" }),
+        "POST /api/tenders/{id}/award/decline"
+        | "POST /api/tenders/{id}/award/clarifications/{n}/answer" => json!({ "text": "越权" }),
+        "POST /api/tenders/{id}/evaluation/clarifications" => json!({ "line": 1, "text": "越权" }),
         // an empty reason: the caller is judged, and nothing is terminated
         "POST /api/tenders/{id}/award/termination" => json!({ "reason": "" }),
         "POST /api/tenders/{id}/questions"

@@ -181,6 +181,53 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
     )
     .await;
     assert_eq!(r.code(), "rejection_ground_required", "{:?}", r.body);
+    // 条例52: a member asks tenderer2 to clarify its bid in writing; only tenderer2 reads the
+    // question (by seat, never a name) and answers it from its own account
+    let r = post_award(
+        &app,
+        &b,
+        &members[1],
+        "evaluation/clarifications",
+        json!({ "line": line(&lot1, 98_000_000), "text": "请说明工期计算依据" }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let asked = r.body["id"].as_i64().unwrap();
+    let tenderer2 = app.sign_in("tenderer2").await;
+    let tenderer3 = app.sign_in("tenderer3").await;
+    let mine = award(&app, &b, Some(&tenderer2)).await;
+    assert_eq!(mine["clarifications"][0]["text"], "请说明工期计算依据");
+    assert_eq!(mine["clarifications"][0]["seat"], 2);
+    assert_eq!(
+        award(&app, &b, Some(&tenderer3)).await["clarifications"],
+        json!([])
+    );
+    assert_eq!(award(&app, &b, None).await["clarifications"], json!([]));
+    let answer = format!("award/clarifications/{asked}/answer");
+    let r = post_award(&app, &b, &tenderer3, &answer, json!({ "text": "冒名答复" })).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    let r = post_award(
+        &app,
+        &b,
+        &tenderer2,
+        &answer,
+        json!({ "text": "按投标文件第三章计算" }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = post_award(&app, &b, &tenderer2, &answer, json!({ "text": "再答" })).await;
+    assert_eq!(r.code(), "invalid_input", "answered once: {:?}", r.body);
+    let room = app
+        .get(
+            format!("/api/tenders/{}/evaluation", b.tender),
+            Some(&members[0]),
+        )
+        .await;
+    assert_eq!(
+        room.body["clarifications"][0]["answer"],
+        "按投标文件第三章计算"
+    );
+
     // every member rejects builder5's bid for lot 2; the rest pass
     for m in &members {
         for (lot, who, price) in &bids {
@@ -210,6 +257,10 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
     assert_eq!(rank_of(&lot2, 45_000_000), 1);
     assert_eq!(rank_of(&lot2, 47_000_000), 2);
     assert_eq!(rank_of(&lot2, 48_000_000), Value::Null);
+    assert_eq!(
+        report.body["report"]["clarifications"][0]["answer"],
+        "按投标文件第三章计算"
+    );
     let marks = report.body["report"]["marks"].as_array().unwrap();
     assert!(marks
         .iter()

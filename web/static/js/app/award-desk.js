@@ -173,6 +173,20 @@ async function show(extra = []) {
     });
     parts.push(el('p', { text: `${t('desk_progress')}: ${a.committee.declared}/${a.committee.members} · ${a.committee.signed}/${a.committee.members}` }), b);
   }
+  // 条例52: the committee's written questions about this tenderer's bids, to answer here.
+  if (role === 'tenderer' && (a.clarifications || []).length) {
+    parts.push(el('h2', { text: t('desk_clarifications') }));
+    for (const c of a.clarifications) {
+      const item = el('div', { class: 'clarification', 'data-id': c.id }, el('p', { text: `${t('eval_seat')} ${c.seat}：${c.text}` }));
+      if (c.answer) item.append(el('p', { text: `${t('eval_clarify_answer')}：${c.answer}` }));
+      else {
+        item.append(form(`desk-clarify-${c.id}`, [['text', t('eval_clarify_answer'), { tag: 'textarea', rows: '3' }]], t('desk_clarify_send'), async (f) => {
+          if (await call('POST', `award/clarifications/${c.id}/answer`, { text: value(f, 'text') })) show();
+        }));
+      }
+      parts.push(item);
+    }
+  }
   (a.lots || []).forEach((lot, i) => parts.push(lotSection(a, lot, i + 1)));
   const contracted = (a.lots || []).some((l) => ['contracted', 'completed'].includes(l.stage));
   if (owner && a.stage !== 'failed' && !contracted) {

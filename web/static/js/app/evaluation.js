@@ -144,8 +144,27 @@ function marks(view) {
       if (!ok.checked) Object.assign(body, { ground: ground.value || null, reason: reason.value });
       if (await act('POST', '/scores', body)) show();
     });
-    box.append(f);
+    box.append(f, clarifications(view, bid));
   }
+  return box;
+}
+
+/** The committee's written questions to this bid's tenderer and its answers (条例52). */
+function clarifications(view, bid) {
+  const asked = (view.clarifications || []).filter((c) => c.line === bid.line);
+  const box = el('div', { class: 'stack eval-clarifications', 'data-line': bid.line },
+    ...asked.map((c) => el('p', { class: 'clarification', 'data-id': c.id },
+      `${t('eval_seat')} ${c.seat}：${c.text} — ${c.answer ? `${t('eval_clarify_answer')}：${c.answer}` : t('eval_clarify_waiting')}`)));
+  const f = el('form', { class: 'stack eval-clarify', 'data-line': bid.line });
+  const id = `eval-clarify-${bid.line}`;
+  f.append(el('div', { class: 'field' }, el('label', { for: id, text: t('eval_clarify') }),
+    el('textarea', { id, name: 'text', rows: '2', maxlength: '2000' })),
+  el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'secondary', text: t('eval_clarify_send') })));
+  f.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (await act('POST', '/clarifications', { line: bid.line, text: f.elements.namedItem('text').value })) show();
+  });
+  box.append(f);
   return box;
 }
 
