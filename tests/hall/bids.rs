@@ -1316,19 +1316,9 @@ async fn before_the_opening_nobody_reads_bid_documents() {
 #[tokio::test]
 async fn signed_out_or_as_a_rival_the_documents_stay_sealed_and_a_member_reads_them_in_the_browser()
 {
-    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let root = env!("CARGO_MANIFEST_DIR");
-    if !(std::path::Path::new(&chromium).exists()
-        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists())
-    {
-        assert!(
-            !required,
-            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
-        );
-        eprintln!("skipping documents.mjs: Chromium or web/node_modules/playwright-core missing");
+    let Some(chromium) = chromium_for("documents.mjs") else {
         return;
-    }
+    };
     let app = TestApp::spawn().await;
     let (b, bidders, codes) = concluded_with_committee(&app).await;
     let record = app
@@ -1344,28 +1334,19 @@ async fn signed_out_or_as_a_rival_the_documents_stay_sealed_and_a_member_reads_t
         .as_str()
         .unwrap()
         .to_string();
-    std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
-    let shot = format!("{root}/target/browser/documents.png");
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/web/test/browser/documents.mjs"))
-        .env("BIDHALL_URL", &app.base)
-        .env("BIDHALL_TENDER", &b.tender)
-        .env("BIDHALL_BID", &bid)
-        .env("BIDHALL_MEMBER_CODE", &codes[0])
-        .env("BIDHALL_PASSWORD", bidhall::demo::password())
-        .env("BIDHALL_SCREENSHOT", &shot)
-        .env("CHROMIUM", &chromium)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(240), out)
-        .await
-        .expect("documents.mjs timed out")
-        .unwrap();
-    let log = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "documents.mjs failed:\n{log}");
-    assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
+    let env = [
+        ("BIDHALL_TENDER", b.tender.clone()),
+        ("BIDHALL_BID", bid),
+        ("BIDHALL_MEMBER_CODE", codes[0].clone()),
+        ("BIDHALL_PASSWORD", bidhall::demo::password().to_string()),
+    ];
+    run_browser_script(
+        &chromium,
+        "documents.mjs",
+        "documents",
+        &app.base,
+        &env,
+        240,
+    )
+    .await;
 }

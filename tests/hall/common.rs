@@ -288,3 +288,58 @@ impl TestApp {
         r.body
     }
 }
+
+/// Chromium's path, if it and playwright-core are installed to run `script` (web/test/browser);
+/// `None` skips the test, unless `BIDHALL_BROWSER_TEST=1` (as in CI), where their absence fails it.
+pub fn chromium_for(script: &str) -> Option<String> {
+    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let root = env!("CARGO_MANIFEST_DIR");
+    if std::path::Path::new(&chromium).exists()
+        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists()
+    {
+        return Some(chromium);
+    }
+    assert!(
+        !required,
+        "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
+    );
+    eprintln!("skipping {script}: Chromium or web/node_modules/playwright-core missing");
+    None
+}
+
+/// Runs `web/test/browser/<script>` against `base` with `env` (plus `BIDHALL_URL`, `CHROMIUM` and
+/// `BIDHALL_SCREENSHOT` = target/browser/<shot>.png) for at most `seconds`; fails the test with
+/// the script's output unless it succeeds and saved its screenshot.
+pub async fn run_browser_script(
+    chromium: &str,
+    script: &str,
+    shot: &str,
+    base: &str,
+    env: &[(&str, String)],
+    seconds: u64,
+) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
+    let shot = format!("{root}/target/browser/{shot}.png");
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(format!("{root}/web/test/browser/{script}"))
+        .env("BIDHALL_URL", base)
+        .env("BIDHALL_SCREENSHOT", &shot)
+        .env("CHROMIUM", chromium)
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(seconds), cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("{script} timed out"))
+        .unwrap();
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{script} failed:\n{log}");
+    assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
+}

@@ -61,23 +61,22 @@ fn lot<'a>(view: &'a Value, lot: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no lot {lot} in {view:?}"))
 }
 
-/// Six bids in two lots — lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
-/// — their bonds paid at the sandbox bank, an expert draw, and the opening concluded.
-async fn two_lots(app: &TestApp) -> (Box_, String, String, Vec<Bidder>, Vec<(String, usize, i64)>) {
+/// A published tender of two lots (bonds 20 000 and 10 000 元), its custodians registered: the
+/// box for lot 1, the same box for lot 2, and the lots' ids.
+async fn two_lot_box(app: &TestApp) -> (Box_, Box_, String, String) {
     let lots = json!([
         { "name": "第一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 },
         { "name": "第二标段", "estimate_fen": 50_000_000, "bid_bond_fen": 1_000_000 },
     ]);
     let b = open_box_with(app, json!({ "lots": lots })).await;
     let spec = app.get(format!("/api/tenders/{}", b.tender), None).await;
-    let lot1 = spec.body["spec"]["lots"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let lot2 = spec.body["spec"]["lots"][1]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = |i: usize| {
+        spec.body["spec"]["lots"][i]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (lot1, lot2) = (id(0), id(1));
     let b2 = Box_ {
         tender: b.tender.clone(),
         lot: lot2.clone(),
@@ -87,6 +86,13 @@ async fn two_lots(app: &TestApp) -> (Box_, String, String, Vec<Bidder>, Vec<(Str
         tenderer_org: b.tenderer_org.clone(),
         signer_pkcs8: b.signer_pkcs8.clone(),
     };
+    (b, b2, lot1, lot2)
+}
+
+/// Six bids in two lots — lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
+/// — their bonds paid at the sandbox bank, an expert draw, and the opening concluded.
+async fn two_lots(app: &TestApp) -> (Box_, String, String, Vec<Bidder>, Vec<(String, usize, i64)>) {
+    let (b, b2, lot1, lot2) = two_lot_box(app).await;
     expert_draw(app, &b.tender).await;
 
     // lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
@@ -530,25 +536,7 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
         a.draw_conductor_ms = 0;
     })
     .await;
-    let lots = json!([
-        { "name": "第一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 },
-        { "name": "第二标段", "estimate_fen": 50_000_000, "bid_bond_fen": 1_000_000 },
-    ]);
-    let b = open_box_with(&app, json!({ "lots": lots })).await;
-    let spec = app.get(format!("/api/tenders/{}", b.tender), None).await;
-    let lot2 = spec.body["spec"]["lots"][1]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let b2 = Box_ {
-        tender: b.tender.clone(),
-        lot: lot2.clone(),
-        deadline: b.deadline,
-        custodian_keys: Vec::new(),
-        tenderer: b.tenderer.clone(),
-        tenderer_org: b.tenderer_org.clone(),
-        signer_pkcs8: b.signer_pkcs8.clone(),
-    };
+    let (b, b2, lot1, lot2) = two_lot_box(&app).await;
     expert_draw(&app, &b.tender).await;
     let logins = ["tenderer1", "tenderer2", "tenderer3"];
     let mut bidders: Vec<Bidder> = Vec::new();
@@ -603,10 +591,6 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
     // the owner cancels lot 1 with its reason (条例31): public, and its bonds go back too
     let url = format!("/api/tenders/{}/award/termination", b.tender);
     let cancel = |lot: &str| json!({ "lot_id": lot, "reason": "项目资金未落实，取消本标段" });
-    let lot1 = spec.body["spec"]["lots"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     for login in ["tenderer1", "agent", "supervisor"] {
         let token = app.sign_in(login).await;
         let r = app.post(&url, Some(&token), cancel(&lot1)).await;
@@ -644,19 +628,9 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
 /// reads its own letters. Every page speaks Chinese, fits its width and logs no error.
 #[tokio::test]
 async fn a_two_lot_award_runs_in_the_browser_from_the_room_to_the_letters() {
-    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let root = env!("CARGO_MANIFEST_DIR");
-    if !(std::path::Path::new(&chromium).exists()
-        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists())
-    {
-        assert!(
-            !required,
-            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
-        );
-        eprintln!("skipping award.mjs: Chromium or web/node_modules/playwright-core missing");
+    let Some(chromium) = chromium_for("award.mjs") else {
         return;
-    }
+    };
     let app = TestApp::spawn_with(|a| {
         a.demo = true;
         a.draw_conductor_ms = 0;
@@ -667,32 +641,18 @@ async fn a_two_lot_award_runs_in_the_browser_from_the_room_to_the_letters() {
     let formed = committee(&app, &b, &agent, json!([])).await;
     assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
     let codes: Vec<String> = codes(&formed).into_iter().map(|(_, c)| c).collect();
-    std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
     let run = |phase: &'static str| {
-        let shot = format!("{root}/target/browser/award-{phase}.png");
-        let out = tokio::process::Command::new("node")
-            .arg(format!("{root}/web/test/browser/award.mjs"))
-            .env("BIDHALL_URL", &app.base)
-            .env("BIDHALL_TENDER", &b.tender)
-            .env("BIDHALL_PHASE", phase)
-            .env("BIDHALL_CODES", codes.join(","))
-            .env("BIDHALL_REJECT_PRICE", "48000000")
-            .env("BIDHALL_PASSWORD", bidhall::demo::password())
-            .env("BIDHALL_SCREENSHOT", &shot)
-            .env("CHROMIUM", &chromium)
-            .kill_on_drop(true)
-            .output();
+        let env = [
+            ("BIDHALL_TENDER", b.tender.clone()),
+            ("BIDHALL_PHASE", phase.to_string()),
+            ("BIDHALL_CODES", codes.join(",")),
+            ("BIDHALL_REJECT_PRICE", "48000000".to_string()),
+            ("BIDHALL_PASSWORD", bidhall::demo::password().to_string()),
+        ];
+        let (chromium, base) = (chromium.clone(), app.base.clone());
         async move {
-            let out = tokio::time::timeout(std::time::Duration::from_secs(300), out)
-                .await
-                .expect("award.mjs timed out")
-                .unwrap();
-            let log = format!(
-                "{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(out.status.success(), "award.mjs {phase} failed:\n{log}");
+            let shot = format!("award-{phase}");
+            run_browser_script(&chromium, "award.mjs", &shot, &base, &env, 300).await;
         }
     };
     run("evaluate").await;

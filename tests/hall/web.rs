@@ -52,43 +52,15 @@ async fn the_workspace_sends_strangers_to_sign_in() {
 /// Runs a browser script from web/test/browser against a fresh demo hall on the real clock (the
 /// page computes dates from the browser's now); saves its screenshot under target/browser/.
 async fn browser_flow(script: &str) {
-    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let root = env!("CARGO_MANIFEST_DIR");
-    let have = std::path::Path::new(&chromium).exists()
-        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists();
-    if !have {
-        assert!(
-            !required,
-            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
-        );
-        eprintln!("skipping {script}: Chromium or web/node_modules/playwright-core missing");
+    let Some(chromium) = chromium_for(script) else {
         return;
-    }
+    };
     // The hall's clock runs ten minutes ahead of the browser's, so every time the script computes
     // from its own now (documents on sale from "now") has begun by the hall's clock.
     let ahead = bidhall::clock::Clock::now(&bidhall::clock::SystemClock).plus_millis(10 * 60_000);
     let app = TestApp::spawn_at(ahead, |_| {}).await;
-    std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
-    let shot = format!(
-        "{root}/target/browser/{}.png",
-        script.trim_end_matches(".mjs")
-    );
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/web/test/browser/{script}"))
-        .env("BIDHALL_URL", &app.base)
-        .env("BIDHALL_SCREENSHOT", &shot)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .unwrap();
-    let log = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{script} failed:\n{log}");
-    assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
+    let shot = script.trim_end_matches(".mjs");
+    run_browser_script(&chromium, script, shot, &app.base, &[], 600).await;
 }
 
 #[tokio::test]
@@ -118,19 +90,10 @@ async fn custodians_register_keys_and_a_tenderer_seals_a_bid_in_the_browser() {
 #[tokio::test]
 async fn an_owner_runs_an_agent_draw_with_the_supervisor_as_witness_in_the_browser() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let required = std::env::var("BIDHALL_BROWSER_TEST").is_ok_and(|v| v == "1");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let root = env!("CARGO_MANIFEST_DIR");
-    if !(std::path::Path::new(&chromium).exists()
-        && std::path::Path::new(&format!("{root}/web/node_modules/playwright-core")).exists())
-    {
-        assert!(
-            !required,
-            "BIDHALL_BROWSER_TEST=1 but Chromium or playwright-core is missing"
-        );
-        eprintln!("skipping draw.mjs: Chromium or web/node_modules/playwright-core missing");
+    let Some(chromium) = chromium_for("draw.mjs") else {
         return;
-    }
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
     let app = TestApp::spawn().await;
     let agents = app.three_agents().await;
     std::fs::create_dir_all(format!("{root}/target/browser")).unwrap();
