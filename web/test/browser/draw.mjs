@@ -84,6 +84,8 @@ async function run(browser, pages) {
   const drawUrl = owner.url();
   const drawId = decodeURIComponent(drawUrl.split('/').pop());
   await owner.waitForFunction(() => document.getElementById('d-phase').dataset.phase === 'committing');
+  // The phase is in the served page; the pool's hash comes with the script's first load.
+  await owner.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.getElementById('d-pool-hash').textContent), null, { timeout: 10_000 }).catch(() => {});
   const poolHash = await owner.textContent('#d-pool-hash');
   if (!/^[0-9a-f]{64}$/.test(poolHash)) throw new Error(`no pool hash shown: ${poolHash}`);
   const pool = await owner.$$eval('#d-pool li', (els) => els.length);
