@@ -7,53 +7,8 @@ use super::law::{self, Refusal};
 use crate::domain::{InvalidValue, Line, OrgId, Prose, TenderId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
-macro_rules! dispute_id {
-    ($($name:ident),* $(,)?) => {$(
-        /// An opaque UUIDv7, as the hall's other ids.
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn generate() -> Self {
-                $name(uuid::Uuid::now_v7().to_string())
-            }
-            pub fn parse(s: &str) -> Result<Self, InvalidValue> {
-                let u = uuid::Uuid::try_parse(s)
-                    .map_err(|_| InvalidValue::new("malformed_id", "not a valid id"))?;
-                Ok($name(u.hyphenated().to_string()))
-            }
-            /// For values read back from our own store.
-            pub fn from_stored(s: String) -> Self {
-                $name(s)
-            }
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidValue;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                $name::parse(&s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
-
-dispute_id!(QuestionId, ObjectionId, ComplaintId);
+/// The disputes' ids are the hall's opaque UUIDv7 ids (`domain::ids`).
+pub use crate::domain::{ComplaintId, ObjectionId, QuestionId};
 
 /// What a party writes: a question, an objection, a complaint, an answer, a reason, a decision.
 /// 1 to 5000 characters, lines allowed, the hall's text rules (no control or invisible characters).

@@ -56,7 +56,11 @@ id_type!(
     LotId,
     AmendmentId,
     DocumentId,
-    KeyId
+    KeyId,
+    // disputes (src/disputes): a question, an objection to the documents, a complaint
+    QuestionId,
+    ObjectionId,
+    ComplaintId
 );
 
 #[cfg(test)]
