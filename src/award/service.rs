@@ -1044,13 +1044,9 @@ pub async fn issue_notice(
         issued = split(&notice).1;
         // The winner's performance bond covers every lot it won: what the other notices in
         // force ask, and this one.
-        let (mut total, mut until) = (required, due);
-        for (_, n) in s.notices_to(&c.org_id) {
-            total = Money::from_fen(total.fen().saturating_add(n.performance_bond_fen.fen()))
-                .unwrap_or(total);
-            until = until.max(n.contract_due);
-        }
-        winner = Some((OrgId::from_stored(c.org_id.clone()), total, until));
+        let (owed, by) = s.performance_bond_owed(&c.org_id).unwrap_or((0, due));
+        let total = Money::from_fen(owed.saturating_add(required.fen())).unwrap_or(required);
+        winner = Some((OrgId::from_stored(c.org_id.clone()), total, by.max(due)));
         let mut events = vec![typed(Audience::Public, notice)];
         let mut told: Vec<&str> = Vec::new();
         for b in s.bids.iter().filter(|b| b.lot_id == lot) {
@@ -1188,11 +1184,9 @@ pub async fn record_contract(
     let state = fold(app, id).await?;
     let lot = state.resolve_lot(input.lot_id.as_deref())?;
     if let Some((notice, _)) = &state.lot(&lot)?.notice {
-        let required: i64 = state
-            .notices_to(&notice.org_id)
-            .iter()
-            .map(|(_, n)| n.performance_bond_fen.fen())
-            .sum();
+        let required = state
+            .performance_bond_owed(&notice.org_id)
+            .map_or(0, |(fen, _)| fen);
         if required > 0 {
             let org = OrgId::from_stored(notice.org_id.clone());
             let held = crate::bonds::service::performance_bond_held(app, id, &org).await?;
@@ -1416,7 +1410,7 @@ pub async fn terminate(
     let t = tender(app, id).await?;
     owner_only(actor, &t)?;
     // Before the deadline a tender is withdrawn from its own page, not terminated here.
-    if now_before_deadline(app, &t) {
+    if !t.is_past_opening(app.clock.now()) {
         return Err(Refusal::WrongStage {
             stage: Stage::NotStarted.as_str(),
         }
@@ -1463,10 +1457,6 @@ pub async fn terminate(
     let lot = ended.flatten();
     crate::bonds::service::lot_failed(app, id, lot.as_deref(), app.clock.now()).await?;
     Ok(())
-}
-
-fn now_before_deadline(app: &AppState, t: &Tender) -> bool {
-    app.clock.now() < t.spec.schedule.bid_deadline
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -735,6 +735,18 @@ impl AwardState {
             .collect()
     }
 
+    /// The one performance bond `org` owes (条例58): the sum of what its notices in force ask, due
+    /// by the latest of their contract deadlines; `None` when no notice is in force to it.
+    pub fn performance_bond_owed(&self, org: &str) -> Option<(i64, Timestamp)> {
+        let won = self.notices_to(org);
+        let due = won.iter().map(|(_, n)| n.contract_due).max()?;
+        let sum = won
+            .iter()
+            .map(|(_, n)| n.performance_bond_fen.fen())
+            .fold(0i64, i64::saturating_add);
+        Some((sum, due))
+    }
+
     /// Did `org` bid (its bid announced at the opening, opened or not)?
     pub fn bid_by(&self, org: &str) -> bool {
         self.tenderers.iter().any(|t| t == org) || self.bids.iter().any(|b| b.org_id == org)

@@ -100,15 +100,18 @@ pub async fn documents_file(
         .map_err(|_| BidError::DocumentsUnavailable)?;
     // Every read is in the audit log before the documents leave (docs/opening.md §5): a
     // committee member by its seat, anyone else by its account.
-    let (actor, who) = match reader {
-        DocumentReader::Member(m) => (AuditActor::System, json!({ "member_seat": m.seat })),
-        DocumentReader::User(a) => (AuditActor::from(a), json!({ "role": a.role })),
-        DocumentReader::Public => (AuditActor::System, json!({})),
-    };
     let mut payload = json!({ "bid_id": bid.id, "lot_id": bid.lot_id });
-    if let (Some(p), Some(w)) = (payload.as_object_mut(), who.as_object()) {
-        p.extend(w.clone());
-    }
+    let actor = match reader {
+        DocumentReader::Member(m) => {
+            payload["member_seat"] = json!(m.seat);
+            AuditActor::System
+        }
+        DocumentReader::User(a) => {
+            payload["role"] = json!(a.role);
+            AuditActor::from(a)
+        }
+        DocumentReader::Public => AuditActor::System,
+    };
     let audit = AuditEvent::new(
         "bid_documents_read",
         Some(id),

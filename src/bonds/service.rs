@@ -833,11 +833,8 @@ pub async fn follow_award(app: &AppState) -> Result<usize, BondsError> {
                     continue;
                 }
             };
-            let won = s.notices_to(&notice.org_id);
-            let amount: i64 = won.iter().map(|(_, n)| n.performance_bond_fen.fen()).sum();
-            let due = won.iter().map(|(_, n)| n.contract_due).max();
-            if let (Ok(amount), Some(due)) = (Money::from_fen(amount), due) {
-                if amount.fen() > 0 {
+            if let Some((owed, due)) = s.performance_bond_owed(&notice.org_id) {
+                if let Some(amount) = Money::from_fen(owed).ok().filter(|m| m.fen() > 0) {
                     expect_performance_bond(app, &tender, &org, amount, due).await?;
                 }
             }
