@@ -25,15 +25,7 @@ async fn checkpoint(app: &TestApp) -> (Checkpoint, String) {
     let r = app.post("/api/log/checkpoint", None, json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let note_text = r.body["note"].as_str().unwrap().to_string();
-    let key = app
-        .client
-        .get(format!("{}/api/log/key", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let key = log_key(app).await;
     let opened = note::open(&note_text, &[NoteVerifier::parse(key.trim()).unwrap()]).unwrap();
     (Checkpoint::parse(&opened.text).unwrap(), note_text)
 }
@@ -326,15 +318,7 @@ async fn a_receipt_proves_an_entry_offline_and_a_changed_entry_fails() {
     let r = app.get("/api/log/receipts/3", None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let receipt: Receipt = serde_json::from_value(r.body).unwrap();
-    let key = app
-        .client
-        .get(format!("{}/api/log/key", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let key = log_key(&app).await;
     let proven = offline::prove(&receipt, &key).unwrap();
     assert_eq!(proven.index, 3);
     let mut forged = receipt.clone();

@@ -238,15 +238,7 @@ async fn a_sealed_bid_is_receipted_and_the_log_learns_nothing_of_it() {
     assert_eq!(status, StatusCode::CREATED, "{r}");
     assert_eq!(r["envelope_sha256"], sha.as_str());
     // the receipt verifies offline with the hall's key
-    let key = app
-        .client
-        .get(format!("{}/api/log/key", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let key = log_key(&app).await;
     let verifier = bidhall::auditlog::note::NoteVerifier::parse(key.trim()).unwrap();
     let body = ReceiptBody::verify(r["receipt"].as_str().unwrap(), &verifier).unwrap();
     assert_eq!(
@@ -833,15 +825,7 @@ async fn the_command_line_seals_uploads_verifies_and_releases() {
         String::from_utf8_lossy(&out.stderr)
     );
     // the receipt verifies offline, and a changed one does not
-    let key = app
-        .client
-        .get(format!("{}/api/log/key", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let key = log_key(&app).await;
     std::fs::write(path("log.key"), key).unwrap();
     let ok = bidhall_cli(
         &[

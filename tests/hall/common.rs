@@ -343,3 +343,15 @@ pub async fn run_browser_script(
     assert!(out.status.success(), "{script} failed:\n{log}");
     assert!(std::path::Path::new(&shot).exists(), "screenshot saved");
 }
+
+/// The audit log's verifier key, as `GET /api/log/key` serves it (to check signatures offline).
+pub async fn log_key(app: &TestApp) -> String {
+    app.client
+        .get(format!("{}/api/log/key", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

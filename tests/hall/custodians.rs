@@ -66,17 +66,6 @@ async fn entry(app: &TestApp, index: &Value) -> Value {
         .clone()
 }
 
-async fn log_key(app: &TestApp) -> String {
-    app.client
-        .get(format!("{}/api/log/key", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 /// The deadline passes and the hall closes the box (the watcher would within a second).
 async fn close(app: &TestApp, b: &Box_) {
     app.clock.set(b.deadline);

@@ -384,15 +384,7 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
 
     // 法45: the signed letters — two award notices to tenderer1, a notice of the result to
     // tenderer2 — each checks against the log's key, and the printable page says them in words
-    let key = app
-        .client
-        .get(format!("{}/api/log/key", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let key = log_key(&app).await;
     let verifier = NoteVerifier::parse(key.trim()).unwrap();
     let letters = format!("/api/tenders/{}/award/letters", b.tender);
     let tenderer1 = app.sign_in("tenderer1").await;
