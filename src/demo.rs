@@ -198,6 +198,7 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
                 code: Line::parse(&p.code).map_err(bad)?,
                 region: Line::parse(&p.region).map_err(bad)?,
                 agent_org_id: Some(org_id(&p.agent)?),
+                agent_by_draw: false,
             },
         )
         .await

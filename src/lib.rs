@@ -19,6 +19,7 @@ pub mod identity;
 pub mod keyfile;
 pub mod lottery;
 pub mod opening;
+pub mod reactions;
 pub mod registry;
 pub mod sandbox_bank;
 pub mod sealbox;

@@ -88,11 +88,7 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
     if app.config.refund_sender_ms > 0 {
         let every = std::time::Duration::from_millis(app.config.refund_sender_ms);
         crate::bonds::adapter::spawn_sender(app.clone(), every);
-        app.every(std::time::Duration::from_secs(30), |app| async move {
-            if let Err(e) = crate::bonds::service::follow_award(&app).await {
-                tracing::warn!(error = %e, "catching the bonds up with the award failed; will retry");
-            }
-        });
+        crate::reactions::dispatch::spawn_dispatcher(&app, every);
     }
     if app.config.reconcile_every_seconds > 0 {
         let every = std::time::Duration::from_secs(app.config.reconcile_every_seconds);

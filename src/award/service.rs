@@ -222,13 +222,26 @@ where
                 AuditEvent::new("award_event", Some(id), actor, now, payload)
             })
             .collect();
+        // What the new events ask of the bonds and the draws, written with them and delivered
+        // right after (src/reactions); and where the tender now stands on the board.
+        let reactions = crate::reactions::after_award(id, &events);
+        let keys: Vec<String> = reactions.iter().map(|r| r.key.clone()).collect();
+        let mut after = s.clone();
+        for e in &events {
+            after.apply(e)?;
+        }
+        let stage = Some(after.public_stage());
         match app
             .store
-            .append_award_events(id, s.last_seq, events, audits, codes, now)
+            .append_award_events(id, s.last_seq, events, audits, codes, reactions, stage, now)
             .await
         {
             Err(StoreError::Conflict(_)) => continue,
-            r => return Ok(r?),
+            r => {
+                r?;
+                crate::reactions::dispatch::deliver_now(app, keys).await;
+                return Ok(());
+            }
         }
     }
     Err(AwardError::Store(StoreError::Unavailable(
@@ -360,16 +373,14 @@ pub async fn form_committee(
         })
         .collect();
     let tenderers: Vec<Value> = opening.lines.iter().map(|l| json!(l.org_id)).collect();
-    // 条例44, per lot (标段): a lot for which fewer than 3 tenderers bid is not evaluated; it
-    // fails and is tendered again. The whole tender with fewer than 3 failed at the opening.
-    let mut thin: Vec<(String, usize)> = Vec::new();
-    for l in &opening.lines {
-        match thin.iter_mut().find(|(lot, _)| *lot == l.lot_id) {
-            Some((_, n)) => *n += 1,
-            None => thin.push((l.lot_id.clone(), 1)),
-        }
-    }
-    thin.retain(|(_, n)| *n < 3);
+    // 条例44, per lot (标段): a lot the opening did not open for want of 3 bids is not evaluated;
+    // it fails here, with the count the opening recorded, and is tendered again. (The rule is the
+    // opening's, `opening::decide::lots_not_opened`; a whole tender without 3 failed there.)
+    let thin: Vec<(String, i64)> = opening
+        .not_opened
+        .iter()
+        .map(|l| (l.lot_id.clone(), l.count))
+        .collect();
     let mut issued = Vec::new();
     act(app, id, By::User(actor.into()), |_, s, _| {
         s.require(&[Stage::NotStarted])?;
@@ -1024,7 +1035,6 @@ pub async fn issue_notice(
     let t = tender(app, id).await?;
     owner_only(actor, &t)?;
     let mut issued = Value::Null;
-    let mut winner = None;
     act(app, id, By::User(actor.into()), |_, s, now| {
         let lot = s.resolve_lot(lot)?;
         let c = s.may_issue_notice(&lot, now)?;
@@ -1042,11 +1052,6 @@ pub async fn issue_notice(
             performance_bond_fen: required,
         }));
         issued = split(&notice).1;
-        // The winner's performance bond covers every lot it won: what the other notices in
-        // force ask, and this one.
-        let (owed, by) = s.performance_bond_owed(&c.org_id).unwrap_or((0, due));
-        let total = Money::from_fen(owed.saturating_add(required.fen())).unwrap_or(required);
-        winner = Some((OrgId::from_stored(c.org_id.clone()), total, by.max(due)));
         let mut events = vec![typed(Audience::Public, notice)];
         let mut told: Vec<&str> = Vec::new();
         for b in s.bids.iter().filter(|b| b.lot_id == lot) {
@@ -1071,17 +1076,8 @@ pub async fn issue_notice(
         Ok((events, Vec::new()))
     })
     .await?;
-    // 法37, 条例: once every lot's result is determined, the committee's sealed expert pool is
-    // opened (the draw watcher retries if this fails).
-    if fold(app, id).await?.result_determined() {
-        if let Err(e) = crate::lottery::service::open_sealed_pools(app, id).await {
-            tracing::warn!(tender = %id, error = %e, "opening the sealed expert pool failed");
-        }
-    }
-    // The winner now pays its performance bond into its sub-account like a bid bond.
-    if let Some((org, required, due)) = winner.filter(|(_, r, _)| r.fen() > 0) {
-        crate::bonds::service::expect_performance_bond(app, id, &org, required, due).await?;
-    }
+    // The winner's performance bond is expected, and once every lot's result is determined the
+    // committee's sealed expert pool is opened (法37): both reactions to the notice.
     Ok(issued)
 }
 
@@ -1226,10 +1222,8 @@ pub async fn record_contract(
     let contract = contract.ok_or(AwardError::Store(StoreError::Unavailable(
         "no contract".into(),
     )))?;
-    // 条例57: the lot's bid bonds, the winner's included, go back within 5 days of its contract.
-    // The instructions are idempotent; `bonds::service::follow_award` catches up if this fails.
-    let signed_at = Timestamp::parse(&contract.signed_at).unwrap_or_else(|_| app.clock.now());
-    crate::bonds::service::contract_signed(app, id, contract.lot_id.as_deref(), signed_at).await?;
+    // 条例57: the lot's bid bonds, the winner's included, go back within 5 days of its contract:
+    // a reaction to the contract (src/reactions).
     Ok(contract)
 }
 
@@ -1417,7 +1411,6 @@ pub async fn terminate(
         .into());
     }
     let reason = bounded(&input.reason, "reason", 500)?;
-    let mut ended = None;
     act(app, id, By::User(actor.into()), |_, s, _| {
         let done = [Stage::Contracted, Stage::Completed, Stage::Failed];
         let lot = match input.lot_id.as_deref() {
@@ -1443,7 +1436,6 @@ pub async fn terminate(
                 None
             }
         };
-        ended = Some(lot.clone());
         let body = AwardBody::AwardFailed {
             lot_id: lot.as_deref().and_then(lot_key),
             rule: "terminated".into(),
@@ -1453,9 +1445,7 @@ pub async fn terminate(
         Ok((vec![typed(Audience::Public, body)], Vec::new()))
     })
     .await?;
-    // 条例31: the bid bonds go back promptly (`follow_award` catches up if this fails).
-    let lot = ended.flatten();
-    crate::bonds::service::lot_failed(app, id, lot.as_deref(), app.clock.now()).await?;
+    // 条例31: the bid bonds go back promptly: a reaction to the failure (src/reactions).
     Ok(())
 }
 

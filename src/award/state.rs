@@ -251,6 +251,33 @@ impl AwardState {
             .unwrap_or(Stage::Failed)
     }
 
+    /// Where the tender stands on the notice board once its award has begun: `evaluating` (from
+    /// the committee to the final ranking), `publicised` (中标候选人公示), `awarded` (中标结果公告,
+    /// until every contract is performed), `completed`, `failed` (every lot failed) or
+    /// `terminated` (every lot failed, each by the owner's termination, 条例 第三十一条). The
+    /// least advanced lot that did not fail decides, as for `stage`.
+    pub fn public_stage(&self) -> &'static str {
+        match self.stage() {
+            Stage::Failed => {
+                let terminated = |f: &Option<Value>| {
+                    f.as_ref()
+                        .is_some_and(|f| f["rule"].as_str() == Some("terminated"))
+                };
+                if !self.lots.is_empty() && self.lots.iter().all(|l| terminated(&l.failure)) {
+                    "terminated"
+                } else {
+                    "failed"
+                }
+            }
+            Stage::Completed => "completed",
+            Stage::Awarded | Stage::Contracted => "awarded",
+            Stage::Publicised => "publicised",
+            Stage::NotStarted | Stage::CommitteeFormed | Stage::Evaluating | Stage::Evaluated => {
+                "evaluating"
+            }
+        }
+    }
+
     /// Is the result determined (中标结果确定, 法37 and 条例: the committee is secret until
     /// then)? Every lot that did not fail has its award notice, and at least one does.
     pub fn result_determined(&self) -> bool {

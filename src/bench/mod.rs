@@ -361,6 +361,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             id: ProjectId::generate(),
             owner_org_id: owner.id.clone(),
             agent_org_id: Some(agent.id.clone()),
+            agent_by_draw: false,
             name: Line::parse(&format!("{subject}项目")).expect("fixed"),
             code: Line::parse(&format!("BENCH-{i:03}")).expect("fixed"),
             region: Line::parse("沈阳市").expect("fixed"),
@@ -438,6 +439,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             updated_at: published,
             published_at: Some(published),
             documents_issued_at: Some(published),
+            award_stage: None,
         };
         let audit = AuditEvent::new(
             "tender_imported",

@@ -154,6 +154,7 @@ mod tests {
             updated_at: now,
             published_at: Some(now),
             documents_issued_at: Some(now),
+            award_stage: None,
         }
     }
 

@@ -108,7 +108,17 @@ pub struct SealedShareView {
     pub tenderer_keys: Vec<String>,
 }
 
-/// What custodian `index` must open: the header of every bid that counts.
+/// The counted bids that are opened: a lot with fewer than 3 bids is not (条例44), so no share
+/// of its bids is served, taken or used, and nobody can read them.
+pub async fn to_open(app: &AppState, id: &TenderId) -> Result<Vec<Bid>, BidError> {
+    let counted = app.store.counted_bids(id).await?;
+    Ok(crate::opening::decide::to_open(&counted)
+        .into_iter()
+        .cloned()
+        .collect())
+}
+
+/// What custodian `index` must open: the header of every bid that counts and is opened.
 pub async fn sealed_shares(
     app: &AppState,
     actor: &Actor,
@@ -119,7 +129,7 @@ pub async fn sealed_shares(
     holds(actor, &tender, index)?;
     closed(app, &tender)?;
     let mut out = Vec::new();
-    for bid in app.store.counted_bids(id).await? {
+    for bid in to_open(app, id).await? {
         let header = header_of(app, &bid).await?;
         let keys = app.store.list_signing_keys(&bid.org_id).await?;
         out.push(SealedShareView {
@@ -155,7 +165,7 @@ pub async fn release(
     let tender = published(app, id).await?;
     holds(actor, &tender, index)?;
     closed(app, &tender)?;
-    let bids = app.store.counted_bids(id).await?;
+    let bids = to_open(app, id).await?;
     let mut accepted = 0;
     for r in shares {
         let bid = bids
@@ -163,7 +173,7 @@ pub async fn release(
             .find(|b| b.id == r.bid_id)
             .ok_or_else(|| BidError::Invalid {
                 field: "bid_id".into(),
-                message: "no such counted bid in this tender".into(),
+                message: "no bid to open by that id in this tender (a lot with fewer than 3 bids is not opened, 条例44)".into(),
             })?;
         let bytes = B64.decode(r.share.trim()).map_err(|_| BidError::Invalid {
             field: "share".into(),
@@ -266,7 +276,7 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
         counted: &counted,
     };
     let mut released = 0;
-    for bid in app.store.counted_bids(id).await? {
+    for bid in to_open(app, id).await? {
         let header = header_of(app, &bid).await?;
         let tenderer_keys: Vec<TendererPublicKey> = app
             .store
@@ -428,7 +438,7 @@ pub async fn decrypt_ready(
     let n = tender.spec.custodians.members.len() as u8;
     let shares = app.store.released_shares(id).await?;
     let done = app.store.openings(id).await?;
-    let bids = app.store.counted_bids(id).await?;
+    let bids = to_open(app, id).await?;
     let mut ready = Vec::new();
     for bid in &bids {
         if done.iter().any(|(b, _)| *b == bid.id) {

@@ -605,20 +605,20 @@ pub async fn withdraw(
         now,
         json!({ "envelope_sha256": current.envelope_sha256, "supersedes": supersedes(&current) }),
     );
+    // The bid bond goes back within 5 days of the withdrawal (条例 第三十五条): the reaction is
+    // written with the withdrawal and delivered after it.
+    let refund =
+        crate::reactions::after_withdrawal(id, &current.id, actor.org_id.as_str(), lot, now);
     let mut bid = app
         .store
-        .withdraw_bid(id, lot, &actor.org_id, &audit)
+        .withdraw_bid(id, lot, &actor.org_id, &audit, &refund)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => BidError::NothingToWithdraw,
             other => other.into(),
         })?;
     bid.received_at = now;
-    // The bid bond goes back within 5 days of the withdrawal (条例 第三十五条).
-    if let Err(e) = crate::bonds::service::refund_withdrawn(app, id, &actor.org_id, lot, now).await
-    {
-        tracing::error!(error = %e, "the withdrawn bid's bond refund was not instructed");
-    }
+    crate::reactions::dispatch::deliver_now(app, vec![refund.key]).await;
     let mut r = receipt(app, &bid, "withdrawn");
     r.log_receipt = log_receipt(app, bid.log_index).await;
     Ok(r)

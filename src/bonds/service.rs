@@ -789,72 +789,22 @@ async fn refund_lot(
     Ok(made)
 }
 
-/// The award's steps the bonds act on, caught up: a notice whose performance bond is not yet
-/// expected, a contract or a lot's failure whose refunds are not yet instructed. All are
-/// normally done right after the award's event is committed; this repairs a crash in between.
-/// Idempotent (a second run writes nothing); returns the refunds it instructed. A watcher runs
-/// it beside the refund sender.
-pub async fn follow_award(app: &AppState) -> Result<usize, BondsError> {
-    let now = app.clock.now();
-    let notices = app
-        .store
-        .award_events_of_kind("award_notice_issued", now.plus_days(-31))
-        .await?;
-    for (tender, e) in notices {
-        // A notice that does not parse is a corrupt store, not a notice without a bond: it is
-        // reported on every run, and the other tenders' notices are still followed.
-        let notice = match crate::award::event::AwardBody::of(&e) {
-            Ok(crate::award::event::AwardBody::AwardNoticeIssued(n)) => n,
-            Ok(other) => {
-                tracing::error!(tender = %tender, seq = e.seq, kind = %e.kind, "not an award notice: {other:?}");
-                continue;
-            }
-            Err(err) => {
-                tracing::error!(tender = %tender, error = %err, "a stored award notice does not parse; its performance bond is not expected");
-                continue;
-            }
-        };
-        if notice.performance_bond_fen.fen() == 0 {
-            continue;
-        }
-        let org = OrgId::from_stored(notice.org_id.clone());
-        if app
-            .store
-            .performance_bond_expected(&tender, &org)
-            .await?
-            .is_none()
-        {
-            // What every notice in force to this tenderer asks, as `issue_notice` sets it.
-            let events = app.store.award_events(&tender).await?;
-            let s = match crate::award::state::AwardState::fold(&events) {
-                Ok(s) => s,
-                Err(err) => {
-                    tracing::error!(tender = %tender, error = %err, "a stored award event does not parse; the performance bond is not expected");
-                    continue;
-                }
-            };
-            if let Some((owed, due)) = s.performance_bond_owed(&notice.org_id) {
-                if let Some(amount) = Money::from_fen(owed).ok().filter(|m| m.fen() > 0) {
-                    expect_performance_bond(app, &tender, &org, amount, due).await?;
-                }
-            }
+/// The performance bond a winner owes (条例 第五十八条): what every award notice in force to it
+/// asks, due by the latest of their contract dates, as the award's state says now. Expected anew
+/// on every notice (a winner of a second lot owes the sum); a reaction to each notice.
+pub async fn performance_bond_owed(
+    app: &AppState,
+    tender: &TenderId,
+    org: &OrgId,
+) -> Result<(), BondsError> {
+    let events = app.store.award_events(tender).await?;
+    let s = crate::award::state::AwardState::fold(&events).map_err(corrupt)?;
+    if let Some((owed, due)) = s.performance_bond_owed(org.as_str()) {
+        if let Some(amount) = Money::from_fen(owed).ok().filter(|m| m.fen() > 0) {
+            expect_performance_bond(app, tender, org, amount, due).await?;
         }
     }
-    let mut made = 0;
-    for kind in ["contract_recorded", "award_failed"] {
-        let ended = app
-            .store
-            .award_events_of_kind(kind, now.plus_days(-6))
-            .await?;
-        for (tender, e) in ended {
-            let lot = e.body["lot_id"].as_str();
-            made += match kind {
-                "contract_recorded" => contract_signed(app, &tender, lot, e.at).await?.len(),
-                _ => lot_failed(app, &tender, lot, e.at).await?.len(),
-            };
-        }
-    }
-    Ok(made)
+    Ok(())
 }
 
 /// How long the hall gives itself to return money the law sets no date for: a performance bond

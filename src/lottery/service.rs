@@ -1169,6 +1169,18 @@ pub async fn open_sealed_pools(
     Ok(done)
 }
 
+/// Opens the tender's sealed expert pools if its result is determined (法37: the committee is
+/// secret until then); nothing otherwise. A reaction to each award notice and lot failure.
+pub async fn open_pools_if_determined(
+    app: &AppState,
+    tender: &TenderId,
+) -> Result<Vec<DrawRecord>, LotteryError> {
+    if !result_determined(app, tender).await? {
+        return Ok(Vec::new());
+    }
+    open_sealed_pools(app, tender).await
+}
+
 /// What the watcher does on every tick: opens the sealed pools whose tender's award notice was
 /// issued, in case the notice's own call did not (a crash in between, or a draw conducted later).
 pub async fn open_due_pools(app: &AppState) -> Result<Vec<DrawRecord>, LotteryError> {

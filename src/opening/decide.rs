@@ -313,6 +313,43 @@ pub fn bounded(text: &str, field: &str, max: usize) -> Result<String, Refusal> {
     Ok(t.to_string())
 }
 
+/// Lots with fewer than 3 bids at the deadline are not opened (条例 第四十四条: fewer than 3
+/// tenderers, the lot is tendered again): their bids stay sealed, nobody releases or reads them.
+/// A lot is counted on its own, so one thin lot does not hold back the others.
+pub const MIN_BIDS_PER_LOT: usize = 3;
+
+/// The lots not opened among the counted bids, in the order their first bid was received.
+pub fn lots_not_opened(bids: &[Bid]) -> Vec<ev::LotNotOpened> {
+    let mut lots: Vec<ev::LotNotOpened> = Vec::new();
+    for b in bids {
+        match lots.iter_mut().find(|l| l.lot_id == b.lot_id) {
+            Some(l) => l.count += 1,
+            None => lots.push(ev::LotNotOpened {
+                lot_id: b.lot_id.clone(),
+                count: 1,
+            }),
+        }
+    }
+    lots.retain(|l| (l.count as usize) < MIN_BIDS_PER_LOT);
+    lots
+}
+
+/// Does `bid`'s lot open, among the counted `bids`?
+pub fn opens(bids: &[Bid], bid: &Bid) -> bool {
+    bids.iter().filter(|b| b.lot_id == bid.lot_id).count() >= MIN_BIDS_PER_LOT
+}
+
+/// The counted bids that are opened: those of lots with at least 3 bids, in the counted order.
+pub fn to_open(bids: &[Bid]) -> Vec<&Bid> {
+    bids.iter().filter(|b| opens(bids, b)).collect()
+}
+
+/// The counted bids with their line numbers (1, 2, … in the order received, as `box_closed`
+/// lists them).
+pub fn numbered(bids: &[Bid]) -> impl Iterator<Item = (i64, &Bid)> {
+    bids.iter().enumerate().map(|(i, b)| (i as i64 + 1, b))
+}
+
 /// The clock's steps, in order, as far as `at.now` allows.
 fn tick(
     at: &Situation,
@@ -365,7 +402,8 @@ fn tick(
             ));
         }
         phase = Phase::Closed;
-        if bids.len() < 3 {
+        let not_opened = lots_not_opened(bids);
+        if to_open(bids).is_empty() {
             p.push(to_all(Body::OpeningFailed {
                 count: bids.len() as i64,
                 rule: "min_three_bids".into(),
@@ -377,6 +415,13 @@ fn tick(
             }));
             return p;
         }
+        if !not_opened.is_empty() {
+            p.push(to_all(Body::LotsNotOpened {
+                lots: not_opened,
+                rule: "min_three_bids".into(),
+                article: "条例44".into(),
+            }));
+        }
     }
     if phase == Phase::Closed && s.suspended.is_none() {
         // Only bonds received by the deadline count.
@@ -385,10 +430,9 @@ fn tick(
             .filter(|r| r.received_at <= deadline)
             .cloned()
             .collect();
-        let lines: Vec<ev::BondLine> = bids
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
+        let lines: Vec<ev::BondLine> = numbered(bids)
+            .filter(|(_, b)| opens(bids, b))
+            .map(|(n, b)| {
                 let required = t
                     .spec
                     .lots
@@ -406,7 +450,7 @@ fn tick(
                     status = BondStatus::Guaranteed;
                 }
                 ev::BondLine {
-                    n: i as i64 + 1,
+                    n,
                     bond: status.as_str().to_string(),
                     required_fen: required,
                 }

@@ -14,6 +14,7 @@ pub const KINDS: &[&str] = &[
     "box_closed",
     "sign_ins_disclosed",
     "opening_failed",
+    "lots_not_opened",
     "bonds_checked",
     "decryption_started",
     "shares_released",
@@ -154,6 +155,14 @@ pub struct Line {
     pub announced_key: Value,
 }
 
+/// A lot not opened, and how many bids it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LotNotOpened {
+    pub lot_id: String,
+    pub count: i64,
+}
+
 impl Line {
     pub fn opened(&self) -> bool {
         self.status == "opened"
@@ -184,6 +193,13 @@ pub enum Body {
         rule: String,
         article: String,
         message: String,
+    },
+    /// Lots with fewer than 3 bids at the deadline are not opened (条例 第四十四条): their bids
+    /// stay sealed, their bonds go back, and the other lots go on.
+    LotsNotOpened {
+        lots: Vec<LotNotOpened>,
+        rule: String,
+        article: String,
     },
     BondsChecked {
         lines: Vec<BondLine>,
@@ -357,6 +373,18 @@ mod tests {
                 json!({ "count": 2usize, "rule": "min_three_bids", "article": "条例44", "message": "m" }),
             ),
             (
+                Body::LotsNotOpened {
+                    lots: vec![LotNotOpened {
+                        lot_id: "lot-2".into(),
+                        count: 1,
+                    }],
+                    rule: "min_three_bids".into(),
+                    article: "条例44".into(),
+                },
+                "lots_not_opened",
+                json!({ "lots": [{ "lot_id": "lot-2", "count": 1 }], "rule": "min_three_bids", "article": "条例44" }),
+            ),
+            (
                 Body::BondsChecked {
                     lines: vec![BondLine {
                         n: 1,
@@ -516,7 +544,7 @@ mod tests {
 
     #[test]
     fn a_missing_renamed_or_extra_field_is_an_error_not_a_default() {
-        let good = &pairs()[9].2;
+        let good = &pairs()[10].2;
         assert!(Body::parse(1, "bid_announced", good).is_ok());
         let mut renamed = good.clone();
         let price = renamed

@@ -52,7 +52,7 @@ pub fn build(
             })
         })
         .collect();
-    Ok(json!({
+    let mut record = json!({
         "format": FORMAT,
         "tender_id": tender.id.to_string(),
         "title": tender.spec.title.as_str(),
@@ -65,7 +65,13 @@ pub fn build(
         "suspensions": s.suspensions,
         "events": { "count": events.len(), "sha256": events_hash(events) },
         "concluded_at": concluded_at,
-    }))
+    });
+    // Lots not opened (条例44), only where there are some: a record without them keeps the bytes
+    // (and the hash) it always had.
+    if !s.not_opened.is_empty() {
+        record["not_opened"] = serde_json::to_value(&s.not_opened).expect("lots serialise");
+    }
+    Ok(record)
 }
 
 pub fn sha256(record: &Value) -> String {

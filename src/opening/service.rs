@@ -2,7 +2,9 @@
 //! and appends its events after the last one it folded — retried on a fresh fold if another
 //! writer (this process's watcher, or another process) came first. Broadcast follows the commit.
 
-use super::decide::{bounded, decide, Command, DecideError, NamedCustodian, Reading, Situation};
+use super::decide::{
+    self as rules, bounded, decide, Command, DecideError, NamedCustodian, Reading, Situation,
+};
 use super::event::{self as ev, Body, EventError};
 use super::hub::Lock;
 use super::record;
@@ -190,9 +192,18 @@ async fn append(
             }
         })
         .collect();
+    // A failed or thinned opening returns bid bonds (src/reactions), written with its events; a
+    // failed opening (条例44) is the tender's failure on the board.
+    let reactions = crate::reactions::after_opening(id, &events);
+    let keys: Vec<String> = reactions.iter().map(|r| r.key.clone()).collect();
+    let stage = events
+        .iter()
+        .any(|e| e.kind == "opening_failed")
+        .then_some("failed");
     app.store
-        .append_opening_events(id, after, events.clone(), audits)
+        .append_opening_events(id, after, events.clone(), audits, reactions, stage)
         .await?;
+    crate::reactions::dispatch::deliver_now(app, keys).await;
     if let Err(e) = app
         .openings
         .publish_committed(app.store.as_ref(), id, after + 1, &events)
@@ -330,14 +341,15 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         .collect();
     let outcomes = app.store.openings(id).await?;
     let mut readings = Vec::new();
-    for (i, b) in bids.iter().enumerate() {
+    // A lot not opened (条例44) is not read out: its bids are neither decrypted nor announced.
+    for (n, b) in rules::numbered(&bids).filter(|(_, b)| rules::opens(&bids, b)) {
         let outcome = outcomes
             .iter()
             .find(|(bid, _)| *bid == b.id)
             .map(|(_, o)| o.clone());
         let name = app.store.get_organisation(&b.org_id).await?.name;
         readings.push(Reading {
-            n: i as i64 + 1,
+            n,
             bid: b,
             outcome,
             name: name.as_str().to_string(),

@@ -106,6 +106,8 @@ pub struct OpeningState {
     pub count: Option<i64>,
     /// `box_closed.order`, in announcement order.
     pub order: Vec<OrderLine>,
+    /// Lots not opened for want of 3 bids (条例 第四十四条), with their counts.
+    pub not_opened: Vec<super::event::LotNotOpened>,
     /// Line number → bond status.
     pub bonds: BTreeMap<i64, String>,
     pub k: Option<i64>,
@@ -174,6 +176,7 @@ impl OpeningState {
                 self.order = order;
             }
             Body::OpeningFailed { .. } => self.phase = Some(Phase::Failed),
+            Body::LotsNotOpened { lots, .. } => self.not_opened = lots,
             Body::BondsChecked { lines } => {
                 for l in lines {
                     self.bonds.insert(l.n, l.bond);
@@ -383,6 +386,7 @@ impl OpeningState {
             "suspended": self.suspended,
             "count": self.count,
             "order": self.order,
+            "not_opened": self.not_opened,
             "bonds": self.bonds.iter().map(|(n, b)| serde_json::json!({"n": n, "bond": b})).collect::<Vec<_>>(),
             "k": self.k,
             "custodians": self.custodians_released(),

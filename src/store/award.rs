@@ -9,6 +9,7 @@ use crate::auditlog::AuditEvent;
 use crate::award::member::MemberSession;
 use crate::award::AwardEvent;
 use crate::domain::{TenderId, Timestamp};
+use crate::reactions::Reaction;
 use async_trait::async_trait;
 use sqlx::Row;
 
@@ -21,9 +22,11 @@ pub struct IssuedCode {
 
 #[async_trait]
 pub trait AwardStore: Send + Sync {
-    /// Appends `events` (numbered `after + 1`, …) with their audit entries, if the tender's last
-    /// award event is still `after` (`Conflict` otherwise), and issues `codes`: each replaces any
-    /// unused code of its seat.
+    /// Appends `events` (numbered `after + 1`, …) with their audit entries and the reactions
+    /// they ask for, if the tender's last award event is still `after` (`Conflict` otherwise);
+    /// sets the tender's public award stage; and issues `codes`: each replaces any unused code of
+    /// its seat.
+    #[allow(clippy::too_many_arguments)] // one transaction's parts
     async fn append_award_events(
         &self,
         tender: &TenderId,
@@ -31,6 +34,8 @@ pub trait AwardStore: Send + Sync {
         events: Vec<AwardEvent>,
         audits: Vec<AuditEvent>,
         codes: Vec<IssuedCode>,
+        reactions: Vec<Reaction>,
+        stage: Option<&'static str>,
         now: Timestamp,
     ) -> Result<(), StoreError>;
     /// The tender's award events, oldest first.
@@ -63,6 +68,22 @@ pub trait AwardStore: Send + Sync {
     ) -> Result<Option<MemberSession>, StoreError>;
 }
 
+/// Sets where the tender's award stands on the board (`None`: unchanged).
+pub(super) async fn set_award_stage(
+    c: &mut sqlx::AnyConnection,
+    tender: &str,
+    stage: Option<&'static str>,
+) -> Result<(), StoreError> {
+    if let Some(stage) = stage {
+        sqlx::query("UPDATE tenders SET award_stage = $1 WHERE id = $2")
+            .bind(stage)
+            .bind(tender.to_owned())
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl AwardStore for SqlStore {
     async fn append_award_events(
@@ -72,6 +93,8 @@ impl AwardStore for SqlStore {
         events: Vec<AwardEvent>,
         audits: Vec<AuditEvent>,
         codes: Vec<IssuedCode>,
+        reactions: Vec<Reaction>,
+        stage: Option<&'static str>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let tender = tender.to_string();
@@ -79,6 +102,8 @@ impl AwardStore for SqlStore {
             .run(move |c, log| {
                 Box::pin(async move {
                     append_after(c, "award_events", "award", &tender, after, &events).await?;
+                    super::reactions::insert(c, &reactions, now).await?;
+                    set_award_stage(c, &tender, stage).await?;
                     for code in &codes {
                         sqlx::query(
                             "DELETE FROM evaluation_codes WHERE tender_id = $1 AND seat = $2 AND used_at IS NULL",

@@ -21,12 +21,15 @@ pub trait BidStore: Send + Sync {
     /// becomes `replaced`) and returns it with its audit-log index.
     async fn submit_bid(&self, bid: &Bid, audit: &AuditEvent) -> Result<Bid, StoreError>;
     /// Withdraws the tenderer's bid for the lot; `NotFound` if it has none that counts.
+    /// Withdraws the tenderer's counting bid for the lot, with the reaction that returns its
+    /// bond, in one transaction.
     async fn withdraw_bid(
         &self,
         tender: &TenderId,
         lot: &str,
         org: &OrgId,
         audit: &AuditEvent,
+        refund: &crate::reactions::Reaction,
     ) -> Result<Bid, StoreError>;
     /// The tenderer's own bids for a tender, newest first.
     async fn bids_of(&self, tender: &TenderId, org: &OrgId) -> Result<Vec<Bid>, StoreError>;
@@ -193,12 +196,19 @@ impl BidStore for SqlStore {
         lot: &str,
         org: &OrgId,
         audit: &AuditEvent,
+        refund: &crate::reactions::Reaction,
     ) -> Result<Bid, StoreError> {
-        let (tender, lot, org, audit) =
-            (tender.clone(), lot.to_string(), org.clone(), audit.clone());
+        let (tender, lot, org, audit, refund) = (
+            tender.clone(),
+            lot.to_string(),
+            org.clone(),
+            audit.clone(),
+            refund.clone(),
+        );
         self.commit
             .run(move |c, log| {
                 Box::pin(async move {
+                    super::reactions::insert(c, std::slice::from_ref(&refund), audit.at).await?;
                     let row = sqlx::query(
                         "SELECT * FROM bids \
                          WHERE tender_id = $1 AND lot_id = $2 AND org_id = $3 AND state = $4",

@@ -13,6 +13,7 @@ mod log;
 mod logbuffer;
 mod opening;
 pub mod postgres;
+mod reactions;
 mod reconciliations;
 mod rows;
 mod sql;
@@ -39,6 +40,7 @@ pub use draws::DrawStore;
 pub use guarantees::GuaranteeStore;
 pub use log::{LogStore, SealedEntry, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
+pub use reactions::{ReactionStore, StoredReaction};
 pub use reconciliations::{ReconciliationStore, StoredReconciliation};
 use std::sync::Arc;
 pub use write_record::WriteRecordStore;
@@ -89,6 +91,7 @@ pub trait Store:
     + ReconciliationStore
     + WriteRecordStore
     + DisputeStore
+    + ReactionStore
     + Send
     + Sync
 {
@@ -142,6 +145,9 @@ pub trait Store:
     async fn import_tenders(&self, batch: &[(Tender, AuditEvent)]) -> Result<(), StoreError>;
     async fn get_tender(&self, id: &TenderId) -> Result<Tender, StoreError>;
     async fn list_tenders_of_org(&self, org: &OrgId) -> Result<Vec<Tender>, StoreError>;
+    /// The project's tenders that are not drafts, oldest first.
+    async fn list_tenders_of_project(&self, project: &ProjectId)
+        -> Result<Vec<Tender>, StoreError>;
     /// Writes `tender` if the stored version is `tender.version - 1`; `Conflict` otherwise.
     async fn save_tender(&self, tender: &Tender, audit: &AuditEvent) -> Result<(), StoreError>;
     /// Saves the published tender (as `save_tender`) and issues its draft documents.

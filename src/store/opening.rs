@@ -18,12 +18,17 @@ pub const NOTIFY_CHANNEL: &str = "bidhall_opening";
 pub trait OpeningStore: Send + Sync {
     /// Appends `events` (numbered `after + 1`, `after + 2`, …) with their audit entries, if the
     /// tender's last event is still `after`; `Conflict` if another write came first.
+    /// Appends `events` with their audit entries and the reactions they ask for, if the tender's
+    /// last opening event is still `after` (`Conflict` otherwise), and sets the tender's public
+    /// award stage (`None`: unchanged).
     async fn append_opening_events(
         &self,
         tender: &TenderId,
         after: i64,
         events: Vec<OpeningEvent>,
         audits: Vec<AuditEvent>,
+        reactions: Vec<crate::reactions::Reaction>,
+        stage: Option<&'static str>,
     ) -> Result<(), StoreError>;
     /// The tender's events after `after`, oldest first, at most `limit`.
     async fn opening_events(
@@ -102,6 +107,8 @@ impl OpeningStore for SqlStore {
         after: i64,
         events: Vec<OpeningEvent>,
         audits: Vec<AuditEvent>,
+        reactions: Vec<crate::reactions::Reaction>,
+        stage: Option<&'static str>,
     ) -> Result<(), StoreError> {
         let tender = tender.to_string();
         let notify = self.dialect == Dialect::Postgres;
@@ -109,6 +116,10 @@ impl OpeningStore for SqlStore {
             .run(move |c, log| {
                 Box::pin(async move {
                     append_after(c, "opening_events", "opening", &tender, after, &events).await?;
+                    if let Some(first) = events.first() {
+                        super::reactions::insert(c, &reactions, first.at).await?;
+                    }
+                    super::award::set_award_stage(c, &tender, stage).await?;
                     for a in &audits {
                         append_audit(log, a)?;
                     }

@@ -86,6 +86,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "disputes",
         include_str!("../../migrations/postgres/0016_disputes.sql"),
     ),
+    (
+        17,
+        "reactions",
+        include_str!("../../migrations/postgres/0017_reactions.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

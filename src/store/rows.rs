@@ -80,6 +80,7 @@ pub fn project(r: &AnyRow) -> Result<Project, StoreError> {
         agent_org_id: r
             .try_get::<Option<String>, _>("agent_org_id")?
             .map(OrgId::from_stored),
+        agent_by_draw: r.try_get::<i64, _>("agent_by_draw")? != 0,
         name: parsed(Line::parse(&r.try_get::<String, _>("name")?), "name")?,
         code: parsed(Line::parse(&r.try_get::<String, _>("code")?), "code")?,
         region: parsed(Line::parse(&r.try_get::<String, _>("region")?), "region")?,
@@ -107,6 +108,7 @@ pub fn tender(r: &AnyRow) -> Result<Tender, StoreError> {
         updated_at: Timestamp::from_stored(r.try_get("updated_at")?),
         published_at: opt_ts(r.try_get("published_at")?),
         documents_issued_at: opt_ts(r.try_get("documents_issued_at")?),
+        award_stage: r.try_get("award_stage")?,
     })
 }
 
@@ -157,7 +159,12 @@ pub fn notice(r: &AnyRow, now: Timestamp) -> Result<NoticeSummary, StoreError> {
         category: Category::parse(&r.try_get::<String, _>("category")?)
             .ok_or_else(|| corrupt("category"))?,
         region: r.try_get("region")?,
-        status: public_status(state, bid_deadline, now),
+        status: public_status(
+            state,
+            bid_deadline,
+            now,
+            r.try_get::<Option<String>, _>("award_stage")?.as_deref(),
+        ),
         bid_deadline,
         published_at: Timestamp::from_stored(
             r.try_get::<Option<i64>, _>("published_at")?.unwrap_or(0),

@@ -455,12 +455,13 @@ impl Store for SqlStore {
 
     async fn create_project(&self, p: &Project, audit: &AuditEvent) -> Result<(), StoreError> {
         let q = sqlx::query(
-            "INSERT INTO projects (id, owner_org_id, agent_org_id, name, code, region, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO projects (id, owner_org_id, agent_org_id, agent_by_draw, name, code, region, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(p.id.to_string())
         .bind(p.owner_org_id.to_string())
         .bind(p.agent_org_id.as_ref().map(|a| a.to_string()))
+        .bind(i64::from(p.agent_by_draw))
         .bind(p.name.as_str().to_string())
         .bind(p.code.as_str().to_string())
         .bind(p.region.as_str().to_string())
@@ -541,6 +542,21 @@ impl Store for SqlStore {
                  WHERE t.owner_org_id = $1 OR t.agent_org_id = $1 ORDER BY t.updated_at DESC",
             )
             .bind(org.to_string()),
+            rows::tender,
+        )
+        .await
+    }
+
+    async fn list_tenders_of_project(
+        &self,
+        project: &ProjectId,
+    ) -> Result<Vec<Tender>, StoreError> {
+        self.fetch_all(
+            sqlx::query(
+                "SELECT t.*, s.spec FROM tenders t JOIN tender_specs s ON s.tender_id = t.id \
+                 WHERE t.project_id = $1 AND t.state <> 'draft' ORDER BY t.created_at, t.id",
+            )
+            .bind(project.to_string()),
             rows::tender,
         )
         .await
@@ -752,9 +768,17 @@ impl Store for SqlStore {
             Some(PublicStatus::Closed) => {
                 filter.push("t.state = $", "published".to_string().into());
                 filter.push("t.bid_deadline <= $", now.millis().into());
+                filter
+                    .clauses
+                    .push("(t.award_stage IS NULL OR t.award_stage = 'evaluating')".into());
             }
-            Some(PublicStatus::Cancelled) => {
-                filter.push("t.state = $", "cancelled".to_string().into())
+            Some(PublicStatus::Cancelled) => filter
+                .clauses
+                .push("(t.state = 'cancelled' OR t.award_stage = 'terminated')".into()),
+            Some(s) => {
+                filter.push("t.state = $", "published".to_string().into());
+                filter.push("t.bid_deadline <= $", now.millis().into());
+                filter.push("t.award_stage = $", s.as_str().to_string().into());
             }
             None => {}
         }
@@ -805,7 +829,7 @@ impl Store for SqlStore {
         );
         let list_sql = format!(
             "SELECT t.id, t.title, t.category, t.region, t.state, t.bid_deadline, t.published_at, \
-                    t.total_estimate \
+                    t.total_estimate, t.award_stage \
              FROM tenders t WHERE {where_sql} \
              ORDER BY t.published_at DESC, t.id DESC LIMIT {} OFFSET {}",
             q.per_page,

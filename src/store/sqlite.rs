@@ -88,6 +88,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "disputes",
         include_str!("../../migrations/sqlite/0016_disputes.sql"),
     ),
+    (
+        17,
+        "reactions",
+        include_str!("../../migrations/sqlite/0017_reactions.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -42,6 +42,17 @@ fn violation(
     }
 }
 
+/// A project whose agent is chosen by the public draw (政府投资项目 choose their bidding agent by
+/// lottery, under 三表三制 — the trading centre's rule that cuts private deals between owner and
+/// agent) takes no agent by hand, and its owner runs no tender itself: only the drawn agent
+/// creates its tenders. `Some(message)` when `by_hand` (naming an agent, or the owner creating a
+/// tender) is refused.
+pub fn agent_must_be_drawn(agent_by_draw: bool, by_hand: bool) -> Option<&'static str> {
+    (agent_by_draw && by_hand).then_some(
+        "this project's bidding agent is chosen by the public agent draw (政府投资项目，摇号选取招标代理机构): request the draw; the drawn agent creates the tenders",
+    )
+}
+
 /// Every rule a tender must satisfy to be published at `now`.
 pub fn check_publication(spec: &TenderSpec, now: Timestamp) -> Vec<Violation> {
     let issued = spec.schedule.docs_from.max(now);
@@ -389,6 +400,7 @@ pub(crate) mod tests {
             updated_at: now,
             published_at: Some(now),
             documents_issued_at: Some(now),
+            award_stage: None,
         }
     }
 

@@ -12,8 +12,13 @@ use serde::{Deserialize, Serialize};
 pub struct Project {
     pub id: ProjectId,
     pub owner_org_id: OrgId,
-    /// The bidding agent appointed by the owner (later: chosen by a draw), if any.
+    /// The bidding agent appointed by the owner or chosen by the agent draw, if any.
     pub agent_org_id: Option<OrgId>,
+    /// The agent is chosen by the public agent draw only (政府投资项目: 摇号选取招标代理机构,
+    /// under 三表三制): the owner names none by hand and runs no tender itself
+    /// (`law::agent_must_be_drawn`).
+    #[serde(default)]
+    pub agent_by_draw: bool,
     pub name: Line<1, 200>,
     /// 项目编号, as the owner numbers it.
     pub code: Line<1, 64>,
@@ -346,6 +351,10 @@ pub struct Tender {
     pub published_at: Option<Timestamp>,
     /// When documents were first issued: the later of `docs_from` and the publication time.
     pub documents_issued_at: Option<Timestamp>,
+    /// Where the award stands once it has begun (`evaluating`, `publicised`, `awarded`,
+    /// `completed`, `failed`, `terminated`), written with the award's and the opening's events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub award_stage: Option<String>,
 }
 
 impl Tender {
@@ -368,11 +377,36 @@ impl Tender {
     pub fn public_status(&self, now: Timestamp) -> &'static str {
         match self.state {
             TenderState::Draft => "draft",
-            TenderState::Cancelled => "cancelled",
-            TenderState::Published if self.is_bidding_open(now) => "bidding",
-            TenderState::Published => "closed",
+            state => super::notices::public_status(
+                state,
+                self.spec.schedule.bid_deadline,
+                now,
+                self.award_stage.as_deref(),
+            )
+            .as_str(),
         }
     }
+}
+
+/// A tender that failed or was terminated is tendered again (重新招标, 法 第二十八条, 条例 第四十四条)
+/// as a new tender of the same project: among the project's published tenders (oldest first),
+/// `this`'s re-tender is the next one after it if `this` failed or was terminated, and the tender
+/// it re-tenders is the one just before it if that one failed or was terminated.
+pub fn retender_links<'a>(
+    this: &Tender,
+    project_tenders: &'a [Tender],
+    now: Timestamp,
+) -> (Option<&'a Tender>, Option<&'a Tender>) {
+    let ended = |t: &Tender| matches!(t.public_status(now), "failed" | "cancelled");
+    let Some(i) = project_tenders.iter().position(|t| t.id == this.id) else {
+        return (None, None);
+    };
+    let next = project_tenders.get(i + 1).filter(|_| ended(this));
+    let previous = i
+        .checked_sub(1)
+        .and_then(|p| project_tenders.get(p))
+        .filter(|p| ended(p));
+    (next, previous)
 }
 
 /// 澄清 (clarification) or 修改 (amendment) of published documents.

@@ -15,9 +15,47 @@ pub const COUNT_CAP: i64 = 10_000;
 pub enum PublicStatus {
     /// Published and before the bid deadline.
     Bidding,
-    /// Published and past the bid deadline.
+    /// Past the bid deadline: the opening and the evaluation (开标、评标).
     Closed,
+    /// The candidates are publicised (中标候选人公示, 条例 第五十四条).
+    Publicised,
+    /// The result is announced (中标结果公告) and contracts are being signed or performed.
+    Awarded,
+    /// Every contract is performed.
+    Completed,
+    /// The tender failed: fewer than 3 bids (条例 第四十四条), no passing bid (法 第四十二条) or
+    /// every candidate declined; it is tendered again.
+    Failed,
+    /// Terminated by the owner (终止招标, 条例 第三十一条), before or after the opening.
     Cancelled,
+}
+
+impl PublicStatus {
+    pub const ALL: [PublicStatus; 7] = [
+        PublicStatus::Bidding,
+        PublicStatus::Closed,
+        PublicStatus::Publicised,
+        PublicStatus::Awarded,
+        PublicStatus::Completed,
+        PublicStatus::Failed,
+        PublicStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicStatus::Bidding => "bidding",
+            PublicStatus::Closed => "closed",
+            PublicStatus::Publicised => "publicised",
+            PublicStatus::Awarded => "awarded",
+            PublicStatus::Completed => "completed",
+            PublicStatus::Failed => "failed",
+            PublicStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PublicStatus> {
+        PublicStatus::ALL.into_iter().find(|p| p.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -181,10 +219,21 @@ pub fn term_grams(term: &str) -> Vec<String> {
     g
 }
 
-pub fn public_status(state: TenderState, bid_deadline: Timestamp, now: Timestamp) -> PublicStatus {
-    match state {
-        TenderState::Cancelled => PublicStatus::Cancelled,
+/// The status the board shows: the tender's state, the bid deadline, then where its award stands
+/// (`award_stage`, as `AwardState::public_stage` writes it with each award or opening event).
+pub fn public_status(
+    state: TenderState,
+    bid_deadline: Timestamp,
+    now: Timestamp,
+    award_stage: Option<&str>,
+) -> PublicStatus {
+    match (state, award_stage) {
+        (TenderState::Cancelled, _) | (_, Some("terminated")) => PublicStatus::Cancelled,
         _ if now < bid_deadline => PublicStatus::Bidding,
+        (_, Some("publicised")) => PublicStatus::Publicised,
+        (_, Some("awarded")) => PublicStatus::Awarded,
+        (_, Some("completed")) => PublicStatus::Completed,
+        (_, Some("failed")) => PublicStatus::Failed,
         _ => PublicStatus::Closed,
     }
 }
@@ -228,7 +277,7 @@ pub struct NoticeParams {
     /// `construction`, `goods` or `services`.
     pub category: Option<String>,
     pub region: Option<String>,
-    /// `bidding`, `closed` or `cancelled`.
+    /// `bidding`, `closed`, `publicised`, `awarded`, `completed`, `failed` or `cancelled`.
     pub status: Option<String>,
     /// Bid deadline from: a date (`2026-12-01`, from 00:00 Asia/Shanghai) or an RFC 3339 time.
     pub deadline_from: Option<String>,
@@ -267,15 +316,13 @@ impl NoticeParams {
         };
         let status = match blank(&self.status) {
             None => None,
-            Some("bidding") => Some(PublicStatus::Bidding),
-            Some("closed") => Some(PublicStatus::Closed),
-            Some("cancelled") => Some(PublicStatus::Cancelled),
-            Some(_) => {
-                return Err((
-                    "status",
-                    InvalidValue::new("unknown_status", "bidding, closed or cancelled"),
-                ))
-            }
+            Some(s) => Some(PublicStatus::parse(s).ok_or((
+                "status",
+                InvalidValue::new(
+                    "unknown_status",
+                    "bidding, closed, publicised, awarded, completed, failed or cancelled",
+                ),
+            ))?),
         };
         let from = blank(&self.deadline_from)
             .map(|s| parse_bound(s, false))

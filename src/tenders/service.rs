@@ -158,6 +158,10 @@ pub struct NewProject {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub agent_org_id: Option<OrgId>,
+    /// 政府投资项目: the agent is chosen by the public agent draw only; `agent_org_id` must then
+    /// be absent (`422 agent_must_be_drawn`).
+    #[serde(default)]
+    pub agent_by_draw: bool,
 }
 
 fn no_region() -> Line<0, 64> {
@@ -171,6 +175,11 @@ pub async fn create_project(
 ) -> Result<Project, TenderError> {
     if actor.role != Role::Owner {
         return Err(forbidden("only an owner (招标人) creates projects"));
+    }
+    if let Some(why) =
+        super::law::agent_must_be_drawn(new.agent_by_draw, new.agent_org_id.is_some())
+    {
+        return Err(invalid("agent_org_id", "agent_must_be_drawn", why));
     }
     if let Some(agent) = &new.agent_org_id {
         match app.store.get_organisation(agent).await {
@@ -189,6 +198,7 @@ pub async fn create_project(
         id: ProjectId::generate(),
         owner_org_id: actor.org_id.clone(),
         agent_org_id: new.agent_org_id,
+        agent_by_draw: new.agent_by_draw,
         name: new.name,
         code: new.code,
         region: new.region,
@@ -199,7 +209,7 @@ pub async fn create_project(
         None,
         actor.into(),
         project.created_at,
-        json!({ "project": project.id, "name": project.name.as_str(), "code": project.code.as_str(), "agent": project.agent_org_id }),
+        json!({ "project": project.id, "name": project.name.as_str(), "code": project.code.as_str(), "agent": project.agent_org_id, "agent_by_draw": project.agent_by_draw }),
     );
     app.store.create_project(&project, &audit).await?;
     Ok(project)
@@ -246,6 +256,11 @@ pub async fn create_tender(
             "only the project's owner or its appointed agent creates its tenders",
         ));
     }
+    if let Some(why) =
+        super::law::agent_must_be_drawn(project.agent_by_draw, actor.role == Role::Owner)
+    {
+        return Err(invalid("project_id", "agent_must_be_drawn", why));
+    }
     shape(&new.spec)?;
     check_parties(app, &new.spec).await?;
     let now = app.clock.now();
@@ -261,6 +276,7 @@ pub async fn create_tender(
         updated_at: now,
         published_at: None,
         documents_issued_at: None,
+        award_stage: None,
     };
     let audit = AuditEvent::new(
         "tender_drafted",

@@ -29,13 +29,25 @@ pub fn hall_context(tender: &Tender, custodian: bool, state: &serde_json::Value)
         page_json => script_json(&serde_json::json!({
             "tender_id": tender.id,
             "custodian": custodian,
+            "lots": tender.spec.lots.iter()
+                .map(|l| (l.id.to_string(), serde_json::json!(l.name.as_str())))
+                .collect::<serde_json::Map<_, _>>(),
         })),
     }
 }
 
 /// The printable record's context (pure, for the tests): `report` is the signed opening record as
 /// the API answers it, `{record, record_sha256, signature}` (docs/opening.md, section 4).
-pub fn report_context(report: &serde_json::Value) -> Value {
+pub fn report_context(report: &serde_json::Value, tender: Option<&Tender>) -> Value {
+    let lot_names: serde_json::Map<String, serde_json::Value> = tender
+        .map(|t| {
+            t.spec
+                .lots
+                .iter()
+                .map(|l| (l.id.to_string(), serde_json::json!(l.name.as_str())))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut record = report["record"].clone();
     if let Some(lines) = record["lines"].as_array_mut() {
         for line in lines {
@@ -48,6 +60,7 @@ pub fn report_context(report: &serde_json::Value) -> Value {
     context! {
         report => report,
         r => record,
+        lot_names => lot_names,
     }
 }
 
@@ -74,7 +87,7 @@ pub async fn report(State(app): State<AppState>, page: Page, Path(id): Path<Stri
         Ok(report) => page.render(
             StatusCode::OK,
             "opening_report.html",
-            report_context(&report),
+            report_context(&report, Some(&tender)),
         ),
         Err(OpeningError::NotFound) => page.not_found(),
         Err(OpeningError::Refused(_)) => page.message(
@@ -190,7 +203,7 @@ mod tests {
             "signature": "bidhall opening record\n0190a4c2\n\n— hall.example sig=\n"
         });
         let html = Page::new(Lang::Zh, None, Arc::new(Views::new()))
-            .html("opening_report.html", report_context(&report))
+            .html("opening_report.html", report_context(&report, None))
             .unwrap();
         assert!(
             !html.contains("<script>alert"),
@@ -200,7 +213,6 @@ mod tests {
             "¥987,654.00",
             "180 日历天",
             "✓ 已释放",
-            "corrupt_payload",
             "未到账",
             "责任方： 投标人",
             "2026-12-01 11:00",
@@ -213,9 +225,12 @@ mod tests {
         assert!(html.contains(&"cd".repeat(32)) && html.contains(&"ee".repeat(32)));
         assert!(html.contains("— hall.example sig="));
         let en = Page::new(Lang::En, None, Arc::new(Views::new()))
-            .html("opening_report.html", report_context(&report))
+            .html("opening_report.html", report_context(&report, None))
             .unwrap();
         assert!(en.contains("Opening record") && en.contains("the tenderer"));
+        // The bid box's technical reason is English: the English record quotes it, the Chinese
+        // one says who is at fault instead.
+        assert!(en.contains("corrupt_payload") && !html.contains("corrupt_payload"));
     }
 
     fn hall_as(lang: Lang, role: crate::identity::Role, state: &serde_json::Value) -> String {

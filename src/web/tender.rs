@@ -68,10 +68,11 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
     if tender.state == TenderState::Draft && !member {
         return page.not_found();
     }
-    let (project, amendments, documents) = match tokio::try_join!(
+    let (project, amendments, documents, siblings) = match tokio::try_join!(
         app.store.get_project(&tender.project_id),
         app.store.list_amendments(&tender.id),
         app.store.list_documents(&tender.id),
+        app.store.list_tenders_of_project(&tender.project_id),
     ) {
         Ok(found) => found,
         Err(e) => return page.store_failed(e),
@@ -100,6 +101,8 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
         .ok()
         .filter(|a| a["stage"] != "not_started" || (member && facts.opening_near));
     let disputes = super::disputes::tender_section(&app, page.actor.as_ref(), &tender).await;
+    let (retender, retender_of) = crate::tenders::model::retender_links(&tender, &siblings, now);
+    let link = |t: &crate::tenders::model::Tender| serde_json::json!({ "id": t.id, "title": t.spec.title.as_str() });
     let ctx = context! {
         award => award,
         disputes => disputes,
@@ -109,6 +112,8 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
         documents => &documents,
         orgs => org_names(&app, &tender).await,
         facts => facts,
+        retender => retender.map(link),
+        retender_of => retender_of.map(link),
         page_json => script_json(&serde_json::json!({ "tender_id": tender.id })),
     };
     page.render(StatusCode::OK, "tender.html", ctx)

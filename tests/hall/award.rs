@@ -848,13 +848,24 @@ async fn the_award_store_appends_only_after_the_last_event_and_redeems_a_code_on
             vec![event(1)],
             vec![audit()],
             vec![code("c1")],
+            vec![],
+            None,
             now,
         )
         .await
         .unwrap();
     // a writer that folded nothing lost the race
     let late = store
-        .append_award_events(&tid, 0, vec![event(1)], vec![audit()], vec![], now)
+        .append_award_events(
+            &tid,
+            0,
+            vec![event(1)],
+            vec![audit()],
+            vec![],
+            vec![],
+            None,
+            now,
+        )
         .await;
     assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
     // a fresh code for the seat replaces its unused one
@@ -865,6 +876,8 @@ async fn the_award_store_appends_only_after_the_last_event_and_redeems_a_code_on
             vec![event(2)],
             vec![audit()],
             vec![code("c2")],
+            vec![],
+            None,
             now,
         )
         .await

@@ -997,7 +997,7 @@ async fn payments_racing_for_the_same_bond_make_it_once() {
 }
 
 #[tokio::test]
-async fn the_bonds_catch_up_with_an_award_whose_follow_up_was_lost() {
+async fn an_award_step_crashed_before_its_reactions_is_followed_by_the_dispatcher() {
     use bidhall::award::AwardEvent;
     use bidhall::opening::Audience;
     let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
@@ -1007,8 +1007,8 @@ async fn the_bonds_catch_up_with_an_award_whose_follow_up_was_lost() {
     let winner = crate::bids::org_of(&app, &payers[0].0).await;
     past_the_deadline(&app, &id).await;
     let tid = TenderId::parse(&id).unwrap();
-    // The award's notice and contract are committed, but the hall stopped before the bonds
-    // acted on them: no performance bond expected, no refund instructed.
+    // The award's notice and contract are committed with their reactions, but the hall stopped
+    // before delivering them: no performance bond expected, no refund instructed.
     let notice_at = app.now();
     let event = |seq: i64, kind: &str, body: Value| AwardEvent {
         seq,
@@ -1031,44 +1031,61 @@ async fn the_bonds_catch_up_with_an_award_whose_follow_up_was_lost() {
         "price_fen": 96_000_000, "performance_bond_fen": 4_800_000,
         "issued_at": notice_at.to_rfc3339(),
         "contract_due": notice_at.plus_days(30).to_rfc3339() });
+    let notice = vec![event(1, "award_notice_issued", notice)];
+    let reactions = bidhall::reactions::after_award(&tid, &notice);
     app.app
         .store
         .append_award_events(
             &tid,
             0,
-            vec![event(1, "award_notice_issued", notice)],
+            notice,
             vec![audit()],
             vec![],
+            reactions,
+            Some("awarded"),
             app.now(),
         )
         .await
         .unwrap();
     app.advance_days(2);
     let contract_at = app.now();
+    let contract = vec![event(
+        2,
+        "contract_recorded",
+        json!({ "tender_id": tid.to_string(), "line": 1, "org_id": winner, "org_name": "甲",
+            "price_fen": 96_000_000, "document_sha256": "ab".repeat(32),
+            "notice_issued_at": notice_at.to_rfc3339(), "signed_at": contract_at.to_rfc3339() }),
+    )];
+    let reactions = bidhall::reactions::after_award(&tid, &contract);
     app.app
         .store
         .append_award_events(
             &tid,
             1,
-            vec![event(
-                2,
-                "contract_recorded",
-                json!({ "tender_id": tid.to_string(), "line": 1, "org_id": winner, "org_name": "甲",
-                    "price_fen": 96_000_000, "document_sha256": "ab".repeat(32),
-                    "notice_issued_at": notice_at.to_rfc3339(), "signed_at": contract_at.to_rfc3339() }),
-            )],
+            contract,
             vec![audit()],
             vec![],
+            reactions,
+            Some("awarded"),
             app.now(),
         )
         .await
         .unwrap();
     assert!(app.app.store.refunds(Some(&tid)).await.unwrap().is_empty());
 
-    let made = bidhall::bonds::service::follow_award(&app.app)
+    let round = bidhall::reactions::dispatch::dispatch_due(&app.app)
         .await
         .unwrap();
-    assert_eq!(made, 2, "both bid bonds, the winner's included");
+    assert_eq!(
+        (round.delivered, round.failed),
+        (3, 0),
+        "the performance bond, the result and the contract's refunds"
+    );
+    assert_eq!(
+        app.app.store.refunds(Some(&tid)).await.unwrap().len(),
+        2,
+        "both bid bonds, the winner's included"
+    );
     let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
     assert!(refunds.iter().all(|r| r.due_by == contract_at.plus_days(5)));
     let expected = app
@@ -1084,11 +1101,73 @@ async fn the_bonds_catch_up_with_an_award_whose_follow_up_was_lost() {
     );
     // A second run finds nothing to do and writes nothing.
     let log = app.log_size().await;
-    assert_eq!(
-        bidhall::bonds::service::follow_award(&app.app)
-            .await
-            .unwrap(),
-        0
-    );
+    let again = bidhall::reactions::dispatch::dispatch_due(&app.app)
+        .await
+        .unwrap();
+    assert_eq!((again.delivered, again.failed), (0, 0));
     assert_eq!(app.log_size().await, log);
+}
+
+#[tokio::test]
+async fn a_reaction_that_fails_is_retried_after_a_growing_pause_and_keeps_its_error() {
+    use bidhall::reactions::{dispatch, Effect, Reaction};
+    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let (id, _) = tender_with_payers(&app, &["tenderer1"]).await;
+    let tid = TenderId::parse(&id).unwrap();
+    // A withdrawn bid's refund for a tender the hall cannot find: every delivery fails.
+    let lost = TenderId::from_stored("no-such-tender".into());
+    let reaction = Reaction {
+        key: format!("award/{tid}/1/refunds"),
+        tender: lost,
+        effect: Effect::BidWithdrawn {
+            org_id: "no-such-tenderer".into(),
+            lot_id: "no-such-lot".into(),
+            at: app.now(),
+        },
+    };
+    let failed = bidhall::award::AwardEvent {
+        seq: 1,
+        at: app.now(),
+        kind: "award_failed".into(),
+        audience: bidhall::opening::Audience::Public,
+        body: json!({ "rule": "terminated", "article": "条例31", "message": "m" }),
+    };
+    let audit = bidhall::auditlog::AuditEvent::new(
+        "award_event",
+        Some(&tid),
+        bidhall::auditlog::AuditActor::System,
+        app.now(),
+        json!({}),
+    );
+    app.app
+        .store
+        .append_award_events(
+            &tid,
+            0,
+            vec![failed],
+            vec![audit],
+            vec![],
+            vec![reaction],
+            Some("terminated"),
+            app.now(),
+        )
+        .await
+        .unwrap();
+    let round = dispatch::dispatch_due(&app.app).await.unwrap();
+    assert_eq!((round.delivered, round.failed), (0, 1));
+    let stuck = app.app.store.undelivered_reactions().await.unwrap();
+    assert_eq!(stuck.len(), 1);
+    assert_eq!(stuck[0].attempts, 1);
+    assert!(
+        stuck[0].last_error.is_some(),
+        "the error is kept for the operator"
+    );
+    assert_eq!(stuck[0].next_attempt_at, app.now().plus_millis(30_000));
+    // Not again before the pause is over; again after it, with a longer pause next.
+    assert_eq!(dispatch::dispatch_due(&app.app).await.unwrap().failed, 0);
+    app.clock.advance_millis(30_000);
+    assert_eq!(dispatch::dispatch_due(&app.app).await.unwrap().failed, 1);
+    let stuck = app.app.store.undelivered_reactions().await.unwrap();
+    assert_eq!(stuck[0].attempts, 2);
+    assert_eq!(stuck[0].next_attempt_at, app.now().plus_millis(60_000));
 }

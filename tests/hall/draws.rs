@@ -1951,16 +1951,57 @@ async fn an_agent_draw_appoints_its_selectee_who_creates_the_tender_and_a_reserv
     let owner = app.sign_in("owner").await;
     let supervisor = app.sign_in("supervisor").await;
     let platform = app.sign_in("platform").await;
-    // a project whose agent is to be drawn: none named
+    // a government-invested project's agent is drawn: the owner may not name one by hand
+    let by_hand = app
+        .post(
+            "/api/projects",
+            Some(&owner),
+            json!({ "name": "浑南区第二中学操场改造工程", "code": "HN-2026-JY-031",
+                    "agent_by_draw": true, "agent_org_id": agents[0] }),
+        )
+        .await;
+    assert_eq!(
+        (
+            by_hand.status,
+            by_hand.body["error"]["details"]["rule"].as_str()
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("agent_must_be_drawn")
+        ),
+        "{:?}",
+        by_hand.body
+    );
     let r = app
         .post(
             "/api/projects",
             Some(&owner),
-            json!({ "name": "浑南区第二中学操场改造工程", "code": "HN-2026-JY-031" }),
+            json!({ "name": "浑南区第二中学操场改造工程", "code": "HN-2026-JY-031", "agent_by_draw": true }),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let project = r.body["id"].as_str().unwrap().to_string();
+    // nor run its tender itself
+    let spec = app.spec("操场改造").await;
+    let itself = app
+        .post(
+            "/api/tenders",
+            Some(&owner),
+            json!({ "project_id": project, "spec": spec }),
+        )
+        .await;
+    assert_eq!(
+        (
+            itself.status,
+            itself.body["error"]["details"]["rule"].as_str()
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("agent_must_be_drawn")
+        ),
+        "{:?}",
+        itself.body
+    );
     // an agent draw selects one agent
     let two = app
         .request_agent_draw(

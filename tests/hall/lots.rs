@@ -550,6 +550,45 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
     }
     pay_bonds(&app, &b, &bidders, &owed).await;
     conclude_opening(&app, &b, &mut bidders).await;
+    // the opening did not open lot 2 (条例44): its bid was neither decrypted nor read out, the
+    // signed record says so, and its bond went back with the opening
+    let opening = app
+        .get(format!("/api/tenders/{}/opening", b.tender), None)
+        .await;
+    assert_eq!(
+        opening.body["not_opened"],
+        json!([{ "lot_id": lot2, "count": 1 }])
+    );
+    let lines = opening.body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines.iter().all(|l| l["lot_id"] == lot1.as_str()));
+    let report = app
+        .get(format!("/api/tenders/{}/opening/report", b.tender), None)
+        .await;
+    assert_eq!(
+        report.body["record"]["not_opened"],
+        json!([{ "lot_id": lot2, "count": 1 }])
+    );
+    let tid = TenderId::parse(&b.tender).unwrap();
+    let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
+    assert_eq!(
+        refunds.len(),
+        1,
+        "lot 2's bond, at the opening: {refunds:?}"
+    );
+    let page = app
+        .client
+        .get(format!("{}/tenders/{}/opening/report", app.base, b.tender))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("不予开标的标段") && page.contains("第二标段"),
+        "{page}"
+    );
     let agent = app.sign_in("agent").await;
     let formed = committee(&app, &b, &agent, json!([])).await;
     assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
@@ -570,11 +609,12 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
         .filter(|x| x["evaluated"] == true)
         .count();
     assert_eq!(evaluated, 3);
-    // the watcher returns the failed lot's bond (条例31), and only it
-    bidhall::bonds::service::follow_award(&app.app)
+    // the lot was not opened (条例44) and its bond went back (条例31), and only it; nothing is
+    // left for the dispatcher
+    let round = bidhall::reactions::dispatch::dispatch_due(&app.app)
         .await
         .unwrap();
-    let tid = TenderId::parse(&b.tender).unwrap();
+    assert_eq!(round.failed, 0);
     let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
     assert_eq!(refunds.len(), 1, "{refunds:?}");
     assert_eq!(refunds[0].amount.fen(), 1_000_000);

@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn the_board_filters_by_text_category_region_status_and_deadline() {
     let app = TestApp::spawn().await;
-    // demo: one bidding construction tender (沈阳市浑南区), one closed goods tender, one draft
+    // demo: one bidding construction tender (沈阳市浑南区), one goods tender past its deadline, one
+    // draft
     let all = app.get("/api/notices", None).await;
     assert_eq!(all.status, StatusCode::OK);
     assert_eq!(all.body["total"], 2, "drafts never appear: {}", all.body);
@@ -29,11 +30,20 @@ async fn the_board_filters_by_text_category_region_status_and_deadline() {
         q("status=bidding").await.body["items"][0]["category"],
         "construction"
     );
+    // the goods tender's deadline has passed with no bid: its opening fails (条例44), and the
+    // board says so rather than "closed"
+    let goods = q("category=goods").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opening = app.get(format!("/api/tenders/{goods}/opening"), None).await;
+    assert_eq!(opening.body["phase"], "failed", "{:?}", opening.body);
     assert_eq!(
-        q("status=closed").await.body["items"][0]["category"],
+        q("status=failed").await.body["items"][0]["category"],
         "goods"
     );
-    assert_eq!(q("q=教学楼&status=closed").await.body["total"], 0);
+    assert_eq!(q("status=closed").await.body["total"], 0);
+    assert_eq!(q("q=教学楼&status=failed").await.body["total"], 0);
     let now = app.now();
     let from = now.plus_days(20).to_rfc3339();
     let to = now.plus_days(30).to_rfc3339();

@@ -496,6 +496,47 @@ async fn fewer_than_three_bids_fail_the_tender_and_the_hall_says_why() {
     assert_eq!(failed["body"]["count"], 2);
     // nothing is decrypted for a failed tender
     assert!(!kinds(&all).contains(&"decryption_started"));
+    // the board says it failed, not "closed", and finds it under that status
+    let failed = app.get("/api/notices?status=failed", None).await;
+    let listed: Vec<&str> = failed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&b.tender.as_str()), "{:?}", failed.body);
+    let closed = app.get("/api/notices?status=closed", None).await;
+    assert!(!closed.body.to_string().contains(&b.tender));
+    let page = |id: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}/tenders/{id}", app.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let before = page(b.tender.clone()).await;
+    assert!(before.contains("招标失败，重新招标") && before.contains("第四十四条"));
+    assert!(!before.contains("retender-link"), "no re-tender yet");
+    // the project is tendered again: each tender links to the other
+    let agent = app.sign_in("agent").await;
+    let again = app.publish_tender(&agent, "密封投标（重新招标）").await;
+    let again_id = again["id"].as_str().unwrap().to_string();
+    let failed_page = page(b.tender.clone()).await;
+    assert!(
+        failed_page.contains(&format!(r#"href="/tenders/{again_id}" id="retender-link""#)),
+        "{failed_page}"
+    );
+    let new_page = page(again_id).await;
+    assert!(new_page.contains(&format!(
+        r#"href="/tenders/{}" id="retender-of-link""#,
+        b.tender
+    )));
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ export function emptyState({ deadline = null, lobby_from = null } = {}) {
     count: null,
     order: [],
     failure: null,
+    not_opened: [],
     bonds: {},
     k: null,
     custodians: [],
@@ -87,6 +88,10 @@ export function foldEvents(state, event) {
     case 'opening_failed':
       advance(s, 'failed');
       s.failure = { count: b.count, rule: b.rule, article: b.article, message: b.message };
+      break;
+    case 'lots_not_opened':
+      // Lots with fewer than 3 bids are not opened (条例44); the other lots go on.
+      s.not_opened = (b.lots ?? []).map((l) => ({ lot_id: l.lot_id, count: l.count }));
       break;
     case 'bonds_checked':
       for (const l of b.lines ?? []) s.bonds[key(l.n)] = { bond: l.bond, required_fen: l.required_fen };

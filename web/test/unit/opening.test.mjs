@@ -334,3 +334,15 @@ test('the browser folds the hall\'s vector ceremony as the hall does, for every 
     assert.deepEqual(shown, want, viewer.name);
   }
 });
+
+test('a lot with fewer than 3 bids is named as not opened (条例44), the others go on', () => {
+  clock = Date.parse('2027-03-26T01:00:00.000Z');
+  const s = foldAll(emptyState(), [
+    ev(1, 'box_closed', { count: 4, order: [1, 2, 3, 4].map((n) => ({ n, lot_id: n < 4 ? 'lot-1' : 'lot-2', commitment: `c${n}` })) }),
+    ev(2, 'lots_not_opened', { lots: [{ lot_id: 'lot-2', count: 1 }], rule: 'min_three_bids', article: '条例44' }),
+    ev(3, 'bonds_checked', { lines: [1, 2, 3].map((n) => ({ n, bond: 'received', required_fen: 1 })) }),
+  ]);
+  assert.deepEqual(s.not_opened, [{ lot_id: 'lot-2', count: 1 }]);
+  assert.equal(s.failure, null);
+  assert.equal(s.phase, 'closed');
+});

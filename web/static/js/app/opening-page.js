@@ -13,7 +13,7 @@ import {
 } from '../opening.js';
 
 const $ = (id) => document.getElementById(id);
-const { tender_id: tenderId, custodian: holdsKey } = pageData();
+const { tender_id: tenderId, custodian: holdsKey, lots: lotNames = {} } = pageData();
 const base = `/api/tenders/${encodeURIComponent(tenderId)}/opening`;
 
 let viewer = { role: 'public' };
@@ -41,6 +41,17 @@ function label(prefix, code) {
   const id = `${prefix}${code}`;
   const text = t(id);
   return text === id ? String(code) : text;
+}
+
+/** The technical reason a bid could not be opened is the bid box's own English words (they are
+ * in the signed record as written); a Chinese page says who is at fault instead. */
+function englishOnly(reason) {
+  return document.documentElement.lang === 'en' && reason ? ` ${reason}` : '';
+}
+
+/** A lot's name as the tender lists it, or its id. */
+function lotName(id) {
+  return lotNames[id] ?? id;
 }
 
 function faultLabel(fault) {
@@ -86,8 +97,13 @@ function renderBanners() {
   $('op-failed').hidden = !state.failure;
   if (state.failure) {
     const f = state.failure;
-    $('op-failed-text').textContent = `${f.message ?? ''} (${f.article ?? ''}; ${t('js_opening_count')} ${f.count})`;
+    $('op-failed-text').textContent = `${label('js_opening_rule_', f.rule)} ${t('js_opening_count')} ${f.count}`;
   }
+  const thin = state.not_opened ?? [];
+  $('op-not-opened').hidden = thin.length === 0;
+  $('op-not-opened-text').textContent = thin
+    .map((l) => `${lotName(l.lot_id)}（${t('js_opening_count')} ${l.count}）`)
+    .join('；');
   $('op-concluded').hidden = !state.concluded;
   $('op-record-sha').textContent = state.concluded?.record_sha256 ?? '—';
 }
@@ -167,7 +183,7 @@ function renderLines() {
       } else {
         cell('price').textContent = '';
         cell('duration').textContent = '';
-        cell('quality').replaceChildren(el('span', { className: 'alert-text', text: `${t('js_opening_not_opened')} ${line.reason ?? ''}` }),
+        cell('quality').replaceChildren(el('span', { className: 'alert-text', text: `${t('js_opening_not_opened')}${englishOnly(line.reason)}` }),
           el('br'), el('small', { text: `${t('js_opening_fault')} ${faultLabel(line.fault)}` }));
       }
     }
@@ -326,9 +342,10 @@ function eventDetail(e) {
     case 'signed_in': return `${b.org_name ?? ''} (${label('js_opening_role_', b.role)})`;
     case 'box_closed': return `${t('js_opening_count')} ${b.count}`;
     case 'sign_ins_disclosed': return (b.participants ?? []).map((p) => p.org_name ?? '').join('、');
-    case 'opening_failed': return b.message ?? '';
+    case 'opening_failed': return label('js_opening_rule_', b.rule);
+    case 'lots_not_opened': return (b.lots ?? []).map((l) => `${lotName(l.lot_id)}（${l.count}）`).join('、');
     case 'shares_released': return `#${b.custodian}${b.by ? ` ${b.by}` : ''}`;
-    case 'bid_announced': return `${b.n} · ${b.org_name ?? ''}${b.status === 'opened' && b.price_fen != null ? ` · ${formatYuan(b.price_fen)}` : ` · ${b.reason ?? ''}`}`;
+    case 'bid_announced': return `${b.n} · ${b.org_name ?? ''}${b.status === 'opened' && b.price_fen != null ? ` · ${formatYuan(b.price_fen)}` : ` · ${t('js_opening_not_opened')}${englishOnly(b.reason)}`}`;
     case 'confirmation_opened': return `${b.minutes} ${t('js_opening_minutes')}`;
     case 'line_confirmed': return `${b.n} · ${b.org_name ?? ''}`;
     case 'objection_raised': return `${b.org_name ?? ''}: ${b.text ?? ''}`;

@@ -10,6 +10,13 @@ import { initTenderForm, readTenderForm } from './tender-form.js';
 const data = pageData();
 
 const projectForm = document.getElementById('project-form');
+// A project whose agent is drawn names none by hand.
+const byDraw = document.getElementById('project_agent_by_draw');
+byDraw?.addEventListener('change', () => {
+  const agent = document.getElementById('project_agent');
+  agent.disabled = byDraw.checked;
+  if (byDraw.checked) agent.value = '';
+});
 projectForm?.addEventListener('submit', async (event) => {
   event.preventDefault();
   const box = document.getElementById('project-form-error');
@@ -20,6 +27,7 @@ projectForm?.addEventListener('submit', async (event) => {
     code: projectForm.elements.namedItem('code').value.trim(),
     region: projectForm.elements.namedItem('region').value.trim(),
     agent_org_id: projectForm.elements.namedItem('agent_org_id').value || null,
+    agent_by_draw: projectForm.elements.namedItem('agent_by_draw').checked,
   };
   const res = await busy(document.getElementById('project-submit'), () => api('POST', '/api/projects', body));
   if (!res.ok) return showApiError(projectForm, box, res.error, { t, when: beijingText });
