@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the trading hall's web server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Benchmarks that print their figures (each on a scratch database).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -345,6 +345,28 @@ pub struct ServeArgs {
     /// before the hall's today, once per bank), in seconds; 0 turns it off.
     #[arg(long, env = "BIDHALL_RECONCILE_EVERY_SECONDS", default_value_t = 600)]
     pub reconcile_every_seconds: u64,
+    /// How often the notifier turns new audit-log entries into notices and mails them, in
+    /// milliseconds; 0 leaves it to be run by hand (docs/inbox.md).
+    #[arg(long, env = "BIDHALL_NOTIFIER_MS", default_value_t = 2000)]
+    pub notifier_ms: u64,
+    /// The SMTP relay notices are mailed through, `smtp://host:port` (no TLS: the trading
+    /// centre's own relay); none: notices stay in the hall's inbox only.
+    #[arg(long, env = "BIDHALL_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of the hall's mail.
+    #[arg(
+        long,
+        env = "BIDHALL_MAIL_FROM",
+        default_value = "bidhall <noreply@bidhall.localhost>"
+    )]
+    pub mail_from: String,
+    /// The hall's address as users reach it, for links in mail.
+    #[arg(
+        long,
+        env = "BIDHALL_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
 }
 
 impl ServeArgs {
@@ -538,6 +560,10 @@ impl ServeArgs {
             sandbox_bank: true,
             refund_sender_ms: 1000,
             reconcile_every_seconds: 0,
+            notifier_ms: 2000,
+            smtp_url: None,
+            mail_from: "bidhall <noreply@bidhall.localhost>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod draws;
 pub mod http;
 pub mod identity;
+pub mod inbox;
 pub mod keyfile;
 pub mod lottery;
 pub mod opening;

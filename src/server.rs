@@ -90,6 +90,10 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
         crate::bonds::adapter::spawn_sender(app.clone(), every);
         crate::reactions::dispatch::spawn_dispatcher(&app, every);
     }
+    if app.config.notifier_ms > 0 {
+        let every = std::time::Duration::from_millis(app.config.notifier_ms);
+        crate::inbox::follow::spawn_notifier(&app, every);
+    }
     if app.config.reconcile_every_seconds > 0 {
         let every = std::time::Duration::from_secs(app.config.reconcile_every_seconds);
         crate::bonds::daily::spawn_daily(app.clone(), every);

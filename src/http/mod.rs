@@ -16,6 +16,7 @@ pub mod extract;
 mod guarantees;
 mod guard;
 mod identity;
+mod inbox;
 mod notices;
 mod opening;
 pub mod ops;
@@ -73,6 +74,7 @@ use utoipa::OpenApi;
         disputes::list_objections, disputes::object, disputes::answer_objection,
         disputes::list_complaints, disputes::complain, disputes::accept, disputes::decide,
         disputes::supervised,
+        inbox::inbox, inbox::read, inbox::set_contact,
     ),
     tags(
         (name = "identity", description = "Organisations, users, sessions and signing keys"),
@@ -83,6 +85,7 @@ use utoipa::OpenApi;
         (name = "bonds", description = "Bonds paid by bank transfer: sub-accounts, the banks' notifications, the ledger, refunds, forfeiture"),
         (name = "award", description = "Evaluation committee, report, candidates, award notice and contract"),
         (name = "disputes", description = "Questions and objections to the tender documents, complaints to the supervising department"),
+        (name = "inbox", description = "Notifications: what a step asks of an organisation, in the hall and by mail"),
         (name = "guarantees", description = "Electronic guarantees (电子保函): issuers and verified guarantees"),
         (name = "draws", description = "Agent and expert registries and the public random draws"),
         (name = "audit log", description = "The verifiable audit log: checkpoints, proofs, tiles, witnesses"),
@@ -121,6 +124,7 @@ pub fn router(app: AppState) -> Router {
         .merge(reconciliations::router())
         .merge(write_record::router())
         .merge(disputes::router())
+        .merge(inbox::router())
         .route(
             "/api/openapi.json",
             get(|| async { Json(openapi().clone()) }),

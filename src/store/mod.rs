@@ -9,6 +9,7 @@ mod commit;
 mod disputes;
 mod draws;
 mod guarantees;
+mod inbox;
 mod log;
 mod logbuffer;
 mod opening;
@@ -38,6 +39,7 @@ pub use bonds::{
 pub use disputes::DisputeStore;
 pub use draws::DrawStore;
 pub use guarantees::GuaranteeStore;
+pub use inbox::{InboxStore, MailDue};
 pub use log::{LogStore, SealedEntry, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 pub use reactions::{ReactionStore, StoredReaction};
@@ -92,6 +94,7 @@ pub trait Store:
     + WriteRecordStore
     + DisputeStore
     + ReactionStore
+    + InboxStore
     + Send
     + Sync
 {

@@ -91,6 +91,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reactions",
         include_str!("../../migrations/postgres/0017_reactions.sql"),
     ),
+    (
+        18,
+        "inbox",
+        include_str!("../../migrations/postgres/0018_inbox.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -13,6 +13,7 @@ mod draw;
 mod evaluation;
 pub mod format;
 pub mod i18n;
+mod inbox;
 mod opening;
 mod tender;
 pub mod views;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/tenders/{id}/bonds", get(bonds::tender_bonds))
         .route("/tenders/{id}/questions", get(disputes::answers))
         .route("/supervision/complaints", get(disputes::complaints))
+        .route("/inbox", get(inbox::inbox))
         .route(
             "/ledger",
             get(bonds::ledger).post(bonds::reconcile_statement),

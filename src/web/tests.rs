@@ -299,6 +299,7 @@ fn every_string_a_template_names_exists() {
         include_str!("../../web/templates/_disputes.html"),
         include_str!("../../web/templates/tender_questions.html"),
         include_str!("../../web/templates/complaints.html"),
+        include_str!("../../web/templates/inbox.html"),
     ];
     for src in sources {
         for (i, _) in src.match_indices("tr.") {

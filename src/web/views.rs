@@ -53,6 +53,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "complaints.html",
         include_str!("../../web/templates/complaints.html"),
     ),
+    ("inbox.html", include_str!("../../web/templates/inbox.html")),
     ("board.html", include_str!("../../web/templates/board.html")),
     (
         "tender.html",

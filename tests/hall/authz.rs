@@ -263,6 +263,11 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
         | "POST /api/tenders/{id}/document-objections/{objection}/answer" => allow(runs(w)),
         "POST /api/tenders/{id}/complaints/{complaint}/acceptance"
         | "POST /api/tenders/{id}/complaints/{complaint}/decision" => allow(w == Supervisor),
+        // ---- the inbox: one's own organisation's notices, for every signed-in user
+        "GET /api/inbox" | "PUT /api/inbox/contact" | "GET /inbox" => allow(user(w)),
+        "POST /api/inbox/{notice}/read" => {
+            Elsewhere("a notice of one's own organisation: tests/hall/inbox.rs")
+        }
         "GET /api/supervision/complaints" | "GET /supervision/complaints" => {
             allow(matches!(w, Supervisor | OtherSupervisor))
         }

@@ -19,6 +19,7 @@ mod draws;
 mod guarantees;
 mod hardening;
 mod identity;
+mod inbox;
 mod key_messages;
 mod lifecycle;
 mod lots;
