@@ -1,0 +1,295 @@
+//! The demo hall `serve --demo` loads, as a visitor finds it through the API and the pages: a
+//! tender at every stage of its life (bidding, in the lobby, opened with its signed record, under
+//! evaluation, publicising its candidates, awarded to the end with its money back, failed under
+//! 条例44), the agents' registry, draws of both kinds, and an audit log that verifies offline.
+//! Loading again on the same data adds nothing. And the demo clock's "1 小时" reaches a draw's
+//! deadline proposed an hour ahead.
+
+use crate::common::*;
+use bidhall::auditlog::note::NoteVerifier;
+use bidhall::domain::{Timestamp, MINUTE_MS};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const SCHOOL: &str = "浑南区第一中学教学楼改造工程施工招标";
+const BRIDGE: &str = "青年大街人行天桥改造工程施工招标";
+const ROAD: &str = "浑河北岸滨河路维修工程施工招标";
+const CANTEEN: &str = "浑南区第二小学食堂改造工程施工招标";
+const HEATING: &str = "城区供热管网节能改造工程施工招标";
+const GYM: &str = "浑南区第一中学体育馆新建工程施工招标";
+const LIGHTS: &str = "城市道路照明 LED 灯具采购";
+
+/// The board's notices: (title, id, public status, bid deadline).
+async fn board(app: &TestApp) -> Vec<(String, String, String, Timestamp)> {
+    let r = app.get("/api/notices?per_page=100", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["title"].as_str().unwrap().to_owned(),
+                n["id"].as_str().unwrap().to_owned(),
+                n["status"].as_str().unwrap().to_owned(),
+                ts(n["bid_deadline"].as_str().unwrap()),
+            )
+        })
+        .collect()
+}
+
+fn id_of(notices: &[(String, String, String, Timestamp)], title: &str) -> String {
+    notices
+        .iter()
+        .find(|n| n.0 == title)
+        .unwrap_or_else(|| panic!("{title} is not on the board"))
+        .1
+        .clone()
+}
+
+async fn json_of(app: &TestApp, path: String, token: Option<&str>) -> Value {
+    let r = app.get(&path, token).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+    r.body
+}
+
+async fn phase(app: &TestApp, id: &str) -> String {
+    let s = json_of(app, format!("/api/tenders/{id}/opening"), None).await;
+    s["phase"].as_str().unwrap().to_owned()
+}
+
+async fn award(app: &TestApp, id: &str) -> Value {
+    json_of(app, format!("/api/tenders/{id}/award"), None).await
+}
+
+#[tokio::test]
+async fn the_demo_hall_shows_a_tender_at_every_stage_of_its_life() {
+    let app = TestApp::spawn_demo_hall().await;
+    eprintln!("the demo hall loaded in {:?}", app.loaded_in);
+    assert!(
+        app.loaded_in < std::time::Duration::from_secs(20),
+        "the demo loads at every start of a demo hall: {:?}",
+        app.loaded_in
+    );
+    let now = app.now();
+    let notices = board(&app).await;
+    let status = |title: &str| notices.iter().find(|n| n.0 == title).unwrap().2.clone();
+    for title in [SCHOOL, BRIDGE] {
+        assert_eq!(status(title), "bidding", "{title}");
+    }
+    for title in [ROAD, CANTEEN, HEATING, GYM, LIGHTS] {
+        assert_eq!(status(title), "closed", "{title}");
+    }
+    assert_eq!(
+        notices.len(),
+        7,
+        "the draft stays off the board: {notices:?}"
+    );
+    let html = app.get("/", None).await.body.as_str().unwrap().to_owned();
+    assert_speaks_chinese("the demo's board", &html);
+    for title in [SCHOOL, BRIDGE, ROAD, CANTEEN, HEATING, GYM, LIGHTS] {
+        assert!(html.contains(title), "the board page lists {title}");
+    }
+
+    // Bidding: every custodian's key is registered, so a tenderer can seal a bid now; the keys
+    // a box still needs wait in the data directory for their custodians.
+    let school = id_of(&notices, SCHOOL);
+    let custodians = json_of(&app, format!("/api/tenders/{school}/custodians"), None).await;
+    let listed = custodians.as_array().unwrap();
+    assert_eq!(listed.len(), 4);
+    assert!(
+        listed.iter().all(|c| c["public_key"].is_string()),
+        "{custodians}"
+    );
+    assert_eq!(phase(&app, &school).await, "scheduled");
+    let keys = app.args.store.data_dir.join(bidhall::demo::KEYS_DIR);
+    let bridge = id_of(&notices, BRIDGE);
+    for (tender, login) in [(&school, "agent"), (&bridge, "agent2")] {
+        let file = keys.join(tender).join(format!("2-{login}.key"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        bidhall::sealbox::keys::CustodianPrivateKey::from_key_file(&text).unwrap();
+        for other in ["3-supervisor.key", "4-witness.key"] {
+            assert!(keys.join(tender).join(other).exists(), "{other}");
+        }
+    }
+    let road = id_of(&notices, ROAD);
+    assert!(
+        !keys.join(&road).exists(),
+        "an opened box's keys are not kept"
+    );
+    let tenderer1 = app.sign_in("tenderer1").await;
+    let mine = json_of(
+        &app,
+        format!("/api/tenders/{bridge}/bids/mine"),
+        Some(&tenderer1),
+    )
+    .await;
+    assert_eq!(
+        mine[0]["state"], "submitted",
+        "tenderer1 has sealed its bid: {mine}"
+    );
+
+    // In the lobby: the deadline is less than 30 minutes away.
+    let deadline = notices.iter().find(|n| n.0 == BRIDGE).unwrap().3;
+    assert!(deadline > now && deadline <= now.plus_millis(30 * MINUTE_MS));
+    assert_eq!(phase(&app, &bridge).await, "lobby");
+
+    // Opened: three bids announced, each confirmed by its tenderer, and the signed record
+    // verifies with the log's published key.
+    assert_eq!(phase(&app, &road).await, "concluded");
+    let report = json_of(&app, format!("/api/tenders/{road}/opening/report"), None).await;
+    let lines = report["record"]["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3, "{report}");
+    for l in lines {
+        assert!(l["price_fen"].as_i64().unwrap() > 0, "{l}");
+        assert!(l["confirmed"]["seq"].is_i64(), "{l}");
+    }
+    let verifier = NoteVerifier::parse(log_key(&app).await.trim()).unwrap();
+    let signature = report["signature"].as_str().unwrap();
+    bidhall::opening::record::verify(&report["record"], signature, &verifier).unwrap();
+    let mut forged = report["record"].clone();
+    forged["lines"][0]["price_fen"] = json!(1);
+    assert!(bidhall::opening::record::verify(&forged, signature, &verifier).is_err());
+
+    // Under evaluation: five members drawn, three have declared and scored.
+    let canteen = award(&app, &id_of(&notices, CANTEEN)).await;
+    assert_eq!(canteen["stage"], "evaluating", "{canteen}");
+    assert_eq!(canteen["committee"]["members"], 5);
+    assert_eq!(canteen["committee"]["declared"], 3);
+    assert_eq!(canteen["committee"]["signed"], 0);
+
+    // Publicised: three candidates, the window still open.
+    let heating = award(&app, &id_of(&notices, HEATING)).await;
+    assert_eq!(heating["stage"], "publicised", "{heating}");
+    let lot = &heating["lots"][0];
+    assert_eq!(lot["candidates"].as_array().unwrap().len(), 3, "{lot}");
+    assert!(ts(lot["publicity"]["until"].as_str().unwrap()) > now);
+
+    // Awarded to the end: the notice, the contract, the contract performed; every bid bond and
+    // the performance bond back through the bank; the winner reads its letter.
+    let gym = id_of(&notices, GYM);
+    let done = award(&app, &gym).await;
+    assert_eq!(done["stage"], "completed", "{done}");
+    let lot = &done["lots"][0];
+    let winner = lot["notice"]["org_name"].as_str().unwrap().to_owned();
+    assert_eq!(lot["contract"]["org_name"], winner.as_str());
+    assert_eq!(lot["contract"]["price_fen"], lot["notice"]["price_fen"]);
+    assert_eq!(
+        lot["notice"]["performance_bond_fen"],
+        lot["notice"]["price_fen"].as_i64().unwrap() * 5 / 100
+    );
+    assert_eq!(done["objections_count"], 1);
+    let page = app.get(format!("/tenders/{gym}"), None).await;
+    let page = page.body.as_str().unwrap();
+    assert_speaks_chinese("the awarded tender's page", page);
+    assert!(page.contains(r#"data-stage="completed""#));
+    assert!(page.contains(r#"class="award-notice""#) && page.contains(r#"class="award-contract""#));
+    assert!(page.contains(&winner));
+    let platform = app.sign_in("platform").await;
+    let ledger = json_of(
+        &app,
+        format!("/api/tenders/{gym}/bonds/ledger"),
+        Some(&platform),
+    )
+    .await;
+    let refunds = ledger["refunds"].as_array().unwrap();
+    assert_eq!(
+        refunds.len(),
+        4,
+        "three bid bonds and the performance bond: {ledger}"
+    );
+    assert!(refunds.iter().all(|r| r["state"] == "paid"), "{ledger}");
+    let hall = json_of(&app, "/api/ledger".into(), Some(&platform)).await;
+    assert_eq!(hall["trial_balance_fen"], 0, "{hall}");
+    let winner_login = ["tenderer1", "tenderer2", "tenderer4"];
+    let mut letters = 0;
+    for login in winner_login {
+        let token = app.sign_in(login).await;
+        let mine = json_of(
+            &app,
+            format!("/api/tenders/{gym}/award/letters"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{login}: {mine}");
+        letters += 1;
+    }
+    assert_eq!(letters, 3, "each tenderer reads its own letter (法45)");
+
+    // Failed: two bids at the deadline, fewer than 3 (条例44).
+    let lights = id_of(&notices, LIGHTS);
+    assert_eq!(phase(&app, &lights).await, "failed");
+    let events = json_of(
+        &app,
+        format!("/api/tenders/{lights}/opening/events?after=0"),
+        None,
+    )
+    .await;
+    let failed = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "opening_failed")
+        .cloned()
+        .expect("the opening failed, and says so");
+    assert_eq!(failed["body"]["article"], "条例44", "{failed}");
+    assert_eq!(failed["body"]["count"], 2);
+    assert!(failed["body"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("第四十四条"));
+
+    // The registry and the draws: three agents approved under 三表三制; an agent draw completed
+    // that appointed the project's agent; an expert draw for each tender past its opening.
+    let agents = json_of(&app, "/api/registry/agents".into(), None).await;
+    let agents = agents.as_array().unwrap();
+    assert_eq!(agents.len(), 3, "{agents:?}");
+    assert!(agents.iter().all(|a| a["status"] == "approved"));
+    let draws = json_of(&app, "/api/draws".into(), None).await;
+    let draws = draws.as_array().unwrap();
+    let of_kind = |kind: &str| -> Vec<&Value> {
+        draws.iter().filter(|d| d["draw"]["kind"] == kind).collect()
+    };
+    let experts = of_kind("expert");
+    assert_eq!(experts.len(), 4, "road, canteen, heating, gym");
+    assert!(experts.iter().all(|d| d["draw"]["state"] == "completed"));
+    let agent_draws = of_kind("agent");
+    assert_eq!(agent_draws.len(), 1);
+    let drawn = &agent_draws[0]["draw"];
+    assert_eq!(drawn["state"], "completed", "{drawn}");
+    let selected = drawn["transcript"]["result"]["selected"][0]
+        .as_str()
+        .unwrap();
+    let owner = app.sign_in("owner").await;
+    let projects = json_of(&app, "/api/projects".into(), Some(&owner)).await;
+    let project = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == drawn["project_id"])
+        .unwrap();
+    assert_eq!(
+        project["agent_org_id"], selected,
+        "the draw appointed the agent"
+    );
+
+    // Everything is in the audit log, which verifies offline from its export.
+    let r = app.post("/api/log/checkpoint", None, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let vkey = app.app.log.verifier().to_string();
+    let summary = bidhall::auditlog::offline::export_from_store(app.app.store.clone(), &out, &vkey)
+        .await
+        .unwrap();
+    let verified = bidhall::auditlog::export::verify(&out).unwrap();
+    assert_eq!(verified.entries, summary.entries);
+    assert!(
+        verified.entries as i64 >= app.log_size().await - 1,
+        "{verified:?}"
+    );
+    assert!(
+        verified.entries > 300,
+        "every step is an entry: {verified:?}"
+    );
+}
