@@ -293,3 +293,99 @@ async fn the_demo_hall_shows_a_tender_at_every_stage_of_its_life() {
         "every step is an entry: {verified:?}"
     );
 }
+
+#[tokio::test]
+async fn loading_the_demo_again_on_the_same_data_adds_nothing() {
+    let app = TestApp::spawn_demo_hall().await;
+    let platform = app.sign_in("platform").await;
+    let counts = || async {
+        let orgs = json_of(&app, "/api/organisations".into(), Some(&platform)).await;
+        let draws = json_of(&app, "/api/draws".into(), None).await;
+        let board = board(&app).await;
+        let ledger = json_of(&app, "/api/ledger".into(), Some(&platform)).await;
+        (
+            orgs.as_array().unwrap().len(),
+            draws.as_array().unwrap().len(),
+            board.len(),
+            ledger["refunds"].as_array().unwrap().len(),
+            app.log_size().await,
+        )
+    };
+    let before = counts().await;
+    assert_eq!((before.0, before.1, before.2), (13, 5, 7), "{before:?}");
+    assert!(
+        !bidhall::demo::load_hall(&app.app).await.unwrap(),
+        "a hall with data is left alone"
+    );
+    assert!(!bidhall::demo::load(&app.app).await.unwrap());
+    // as `serve --demo` does when it starts again on the same data
+    let clock = std::sync::Arc::new(bidhall::clock::ManualClock::new(app.now()));
+    let again = bidhall::server::state(&app.args, clock).await.unwrap();
+    assert!(!bidhall::demo::load_hall(&again).await.unwrap());
+    assert_eq!(counts().await, before);
+}
+
+/// The draw form's proposed deadline, as the owner's workspace page shows it (Beijing time).
+fn proposed(html: &str, field: &str) -> Timestamp {
+    let at = html
+        .find(&format!(r#"name="{field}""#))
+        .unwrap_or_else(|| panic!("no {field} in the workspace"));
+    let value = &html[at..];
+    let value = &value[value.find("value=\"").unwrap() + 7..];
+    let value = &value[..value.find('"').unwrap()];
+    ts(&format!("{value}:00+08:00"))
+}
+
+#[tokio::test]
+async fn the_demo_clock_s_hour_reaches_the_commit_deadline_the_draw_form_proposed() {
+    let app = TestApp::spawn_demo_hall().await;
+    // Half a minute into the hour, as a visitor never clicks on the minute.
+    app.clock.advance_millis(30_000);
+    let owner = app.sign_in("owner").await;
+    let r = app
+        .post(
+            "/api/projects",
+            Some(&owner),
+            json!({ "name": "浑南区第三小学围墙改造工程", "code": "HN-2026-JY-041" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let project = r.body["id"].as_str().unwrap().to_owned();
+    let page = app.get("/workspace", Some(&owner)).await;
+    let html = page.body.as_str().unwrap();
+    let (commit_by, reveal_by) = (
+        proposed(html, "commit_deadline"),
+        proposed(html, "reveal_deadline"),
+    );
+    let supervisor = app.org_id("supervisor", "住房").await;
+    let r = app
+        .post(
+            "/api/draws",
+            Some(&owner),
+            json!({
+                "kind": "agent", "project_id": project, "purpose": "浑南区第三小学围墙改造工程 招标代理机构摇号",
+                "select": 1, "reserves": 1, "agent_filter": { "category": "construction" },
+                "supervisor_org_id": supervisor,
+                "commit_deadline": commit_by.to_rfc3339(), "reveal_deadline": reveal_by.to_rfc3339(),
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let draw = r.body["id"].as_str().unwrap().to_owned();
+    let phase = || async {
+        json_of(&app, format!("/api/draws/{draw}"), None).await["phase"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(phase().await, "committing");
+    let platform = app.sign_in("platform").await;
+    for (deadline, after) in [(commit_by, "revealing"), (reveal_by, "ready_to_conduct")] {
+        let r = app
+            .post("/api/demo/clock", Some(&platform), json!({ "minutes": 60 }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(app.now(), deadline, "one hour lands on the deadline");
+        assert_eq!(phase().await, after);
+    }
+}
