@@ -33,12 +33,18 @@ pub(super) struct Devices {
 }
 
 impl Devices {
-    pub fn new(data_dir: &Path) -> Devices {
-        Devices {
+    /// The devices of a demo loading into an empty database: key files a previous demo left in
+    /// `data_dir` belong to tenders that database had, and go.
+    pub fn new(data_dir: &Path) -> Result<Devices, StartError> {
+        let keys_dir = data_dir.join(KEYS_DIR);
+        if keys_dir.exists() {
+            std::fs::remove_dir_all(&keys_dir)?;
+        }
+        Ok(Devices {
             rng: SystemRandom::new(),
             signing: HashMap::new(),
-            keys_dir: data_dir.join(KEYS_DIR),
-        }
+            keys_dir,
+        })
     }
 
     /// The organisation's signing key, made and registered (with its proof of possession) the

@@ -51,8 +51,8 @@ pub(super) async fn agent_draw(
     people: &People,
     projects: &Projects,
     fx: &AgentDrawFx,
-    owner: &str,
 ) -> Result<DrawRecord, StartError> {
+    let owner = people.actor(projects.owner(&fx.project)?)?;
     let at = past.present().plus_days(-fx.days_ago).ceil_minute();
     let request = DrawRequest {
         kind: DrawKind::Agent,
@@ -70,7 +70,7 @@ pub(super) async fn agent_draw(
         beacon: None,
         missed_reveal_rule: None,
     };
-    run(past, people, &people.actor(owner)?, request, at).await
+    run(past, people, &owner, request, at).await
 }
 
 async fn run(

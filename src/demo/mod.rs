@@ -22,7 +22,7 @@ use crate::domain::Timestamp;
 use crate::identity::password::Password;
 use crate::server::StartError;
 use fixture::bad;
-use notices::{Notice, Projects};
+use notices::Projects;
 use past::Past;
 use people::People;
 
@@ -39,13 +39,16 @@ pub async fn load(app: &AppState) -> Result<bool, StartError> {
     }
     let fx = fixture::read()?;
     let past = Past::of(app);
-    let mut people = People::default();
-    let mut projects = Projects::default();
-    let password = Password::parse(&fx.password).map_err(bad)?.hash();
     let now = past.present();
-    people::register(past.at(now)?, fx.organisations, &password, &mut people).await?;
-    people::experts(past.at(now)?, &people, fx.experts).await?;
-    notices::projects(&past, now, &people, fx.projects, &mut projects).await?;
+    let (people, projects) = directory(
+        &past,
+        now,
+        &fx.password,
+        fx.organisations,
+        fx.experts,
+        fx.projects,
+    )
+    .await?;
     notices::tenders(&past, &people, &projects, fx.tenders).await?;
     tracing::info!("demo data loaded");
     Ok(true)
@@ -63,37 +66,30 @@ pub async fn load_hall(app: &AppState) -> Result<bool, StartError> {
     let fx = fixture::read()?;
     let hall = fx.hall;
     let past = Past::of(app);
+    // Before anything is written: the hall's bonds are paid at the sandbox bank.
+    let bank = bank::Bank::open(app, past.clock())?;
     let since = past.present().plus_days(-hall.begins_days_ago);
-    let mut people = People::default();
-    let mut projects = Projects::default();
-    let password = Password::parse(&fx.password).map_err(bad)?.hash();
     let mut orgs = fx.organisations;
     orgs.extend(hall.organisations);
-    people::register(past.at(since)?, orgs, &password, &mut people).await?;
-    people::experts(past.at(since)?, &people, fx.experts).await?;
     let mut owned = fx.projects;
     owned.extend(hall.projects);
-    let owners: Vec<(String, String)> = owned
-        .iter()
-        .map(|p| (p.key.clone(), p.owner.clone()))
-        .collect();
-    notices::projects(&past, since, &people, owned, &mut projects).await?;
-    let mut devices = devices::Devices::new(&app.config.store.data_dir);
-    let registered = since.plus_days(1);
-    registry::register(&past, registered, &people, &mut devices, hall.agents).await?;
+    let (people, projects) = directory(&past, since, &fx.password, orgs, fx.experts, owned).await?;
+    let mut devices = devices::Devices::new(&app.config.store.data_dir)?;
+    registry::register(
+        &past,
+        since.plus_days(1),
+        &people,
+        &mut devices,
+        hall.agents,
+    )
+    .await?;
     for d in &hall.agent_draws {
-        let owner = owners
-            .iter()
-            .find(|(p, _)| *p == d.project)
-            .map(|(_, o)| o.as_str())
-            .ok_or_else(|| bad(format!("unknown project {}", d.project)))?;
-        draws::agent_draw(&past, &people, &projects, d, owner).await?;
+        draws::agent_draw(&past, &people, &projects, d).await?;
     }
     let mut tenders = fx.tenders;
     tenders.extend(hall.tenders);
     let mut notices = notices::tenders(&past, &people, &projects, tenders).await?;
-    notices.sort_by_key(published_at);
-    let bank = bank::Bank::open(app, past.clock())?;
+    notices.sort_by_key(|n| n.tender.published_at);
     let mut hall = stages::Hall {
         past,
         people,
@@ -102,9 +98,10 @@ pub async fn load_hall(app: &AppState) -> Result<bool, StartError> {
     };
     for n in notices {
         let key = n.key.clone();
-        stages::play(&mut hall, n)
-            .await
-            .map_err(|e| bad(format!("tender {key}: {e}")))?;
+        stages::play(&mut hall, n).await.map_err(|e| match e {
+            StartError::Demo(why) => bad(format!("tender {key}: {why}")),
+            other => other,
+        })?;
     }
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
@@ -113,14 +110,28 @@ pub async fn load_hall(app: &AppState) -> Result<bool, StartError> {
     Ok(true)
 }
 
+/// The organisations and their users, the experts and the projects, registered at `at`.
+async fn directory(
+    past: &Past,
+    at: Timestamp,
+    password: &str,
+    orgs: Vec<fixture::Org>,
+    experts: Vec<crate::registry::service::NewExpert>,
+    owned: Vec<fixture::Project>,
+) -> Result<(People, Projects), StartError> {
+    let mut people = People::default();
+    let mut projects = Projects::default();
+    let password = Password::parse(password).map_err(bad)?.hash();
+    people::register(past.at(at)?, orgs, &password, &mut people).await?;
+    people::experts(past.at(at)?, &people, experts).await?;
+    notices::projects(past, at, &people, owned, &mut projects).await?;
+    Ok((people, projects))
+}
+
 async fn empty(app: &AppState) -> Result<bool, StartError> {
     if app.store.list_organisations(None).await?.is_empty() {
         return Ok(true);
     }
     tracing::info!("demo data not loaded: the database is not empty");
     Ok(false)
-}
-
-fn published_at(n: &Notice) -> Option<Timestamp> {
-    n.tender.published_at
 }

@@ -13,16 +13,24 @@ use crate::tenders::model::{
 use crate::tenders::service::{self, NewAmendment, NewProject, NewTender};
 use std::collections::HashMap;
 
-/// The projects by key, with their regions (a tender's region is its project's).
+/// The projects by key: id, region (a tender's region is its project's) and owner's key.
 #[derive(Default)]
-pub(super) struct Projects(HashMap<String, (ProjectId, Line<0, 64>)>);
+pub(super) struct Projects(HashMap<String, (ProjectId, Line<0, 64>, String)>);
 
 impl Projects {
-    pub fn id(&self, key: &str) -> Result<ProjectId, StartError> {
+    fn get(&self, key: &str) -> Result<&(ProjectId, Line<0, 64>, String), StartError> {
         self.0
             .get(key)
-            .map(|p| p.0.clone())
             .ok_or_else(|| bad(format!("unknown project {key}")))
+    }
+
+    pub fn id(&self, key: &str) -> Result<ProjectId, StartError> {
+        Ok(self.get(key)?.0.clone())
+    }
+
+    /// The fixture key of the project's owner.
+    pub fn owner(&self, key: &str) -> Result<&str, StartError> {
+        Ok(&self.get(key)?.2)
     }
 }
 
@@ -59,7 +67,9 @@ pub(super) async fn projects(
         )
         .await
         .map_err(bad)?;
-        projects.0.insert(p.key, (project.id, project.region));
+        projects
+            .0
+            .insert(p.key, (project.id, project.region, p.owner));
     }
     Ok(())
 }
@@ -104,11 +114,7 @@ pub(super) async fn tenders(
                 })
             })
             .collect::<Result<Vec<_>, StartError>>()?;
-        let region = projects
-            .0
-            .get(&t.project)
-            .map(|p| p.1.clone())
-            .ok_or_else(|| bad(format!("unknown project {}", t.project)))?;
+        let region = projects.get(&t.project)?.1.clone();
         let spec = TenderSpec {
             title: Line::parse(&t.title).map_err(bad)?,
             description: Prose::parse(&t.description).map_err(bad)?,

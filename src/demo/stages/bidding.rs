@@ -42,6 +42,11 @@ pub(super) async fn run(hall: &mut Hall, life: &mut Life<'_>) -> Result<(), Star
 async fn custodians(hall: &mut Hall, life: &mut Life<'_>, at: Timestamp) -> Result<(), StartError> {
     let t = &life.tender;
     let app = hall.past.at(at)?;
+    // The hall's own time-release key registers itself when the custodians are first listed,
+    // as the custodian page lists them.
+    crate::bids::service::custodians(app, &t.id)
+        .await
+        .map_err(bad)?;
     for index in 1..=t.spec.custodians.members.len() as u8 {
         let Ok(Some(org)) = crate::bids::custodian_org(t, index) else {
             continue;
