@@ -132,7 +132,7 @@ impl Devices {
         crate::keyfile::write_private(&path, text.as_bytes())?;
         let line = format!("{tender}\t{index}\t{login}\t{}\t{title}\n", path.display());
         use std::io::Write;
-        std::fs::OpenOptions::new()
+        crate::keyfile::private_options()
             .create(true)
             .append(true)
             .open(self.keys_dir.join("index.txt"))?

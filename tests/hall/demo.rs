@@ -389,3 +389,80 @@ async fn the_demo_clock_s_hour_reaches_the_commit_deadline_the_draw_form_propose
         assert_eq!(phase().await, after);
     }
 }
+
+/// Tenderer1 bids in the school tender's first lot as the README suggests, making three; at the
+/// deadline its custodians open the box with the keys the demo keeps for them.
+#[tokio::test]
+async fn a_third_bid_and_the_custodian_keys_kept_in_the_data_directory_open_the_demo_s_box() {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    use bidhall::sealbox::envelope::{self, Header};
+    use bidhall::sealbox::keys::CustodianPrivateKey;
+    let app = TestApp::spawn_demo_hall().await;
+    let notices = board(&app).await;
+    let school = id_of(&notices, SCHOOL);
+    let tender = json_of(&app, format!("/api/tenders/{school}"), None).await;
+    let deadline = ts(tender["spec"]["schedule"]["bid_deadline"].as_str().unwrap());
+    let tenderer1 = app.sign_in("tenderer1").await;
+    let b = crate::bids::Box_ {
+        tender: school.clone(),
+        lot: tender["spec"]["lots"][0]["id"].as_str().unwrap().to_owned(),
+        deadline,
+        custodian_keys: Vec::new(),
+        tenderer_org: crate::bids::org_of(&app, &tenderer1).await,
+        tenderer: tenderer1,
+        signer_pkcs8: Vec::new(),
+    };
+    let who = crate::opening::bidder(&app, &b, "tenderer1", "").await;
+    crate::opening::bid(&app, &b, &who, &crate::bids::bid_archive(1_799_000_000)).await;
+
+    app.clock.set(deadline);
+    // the box closes with three bids, the hall's time-release custodian releases by itself
+    assert_eq!(phase(&app, &school).await, "decrypting");
+    let dir = app
+        .args
+        .store
+        .data_dir
+        .join(bidhall::demo::KEYS_DIR)
+        .join(&school);
+    for (index, login) in [(2u8, "agent"), (3, "supervisor"), (4, "witness")] {
+        let text = std::fs::read_to_string(dir.join(format!("{index}-{login}.key"))).unwrap();
+        let key = CustodianPrivateKey::from_key_file(&text).unwrap();
+        let token = app.sign_in(login).await;
+        let path = format!("/api/tenders/{school}/opening/shares/{index}");
+        let listed = json_of(&app, path.clone(), Some(&token)).await;
+        let mut releases = Vec::new();
+        for item in listed.as_array().unwrap() {
+            let header =
+                Header::parse(&B64.decode(item["header"].as_str().unwrap()).unwrap()).unwrap();
+            let share = envelope::open_share(&header, index, &key).unwrap();
+            releases
+                .push(json!({ "bid_id": item["bid_id"], "share": B64.encode(*share.to_bytes()) }));
+        }
+        assert_eq!(releases.len(), 3, "{login}");
+        let r = app.post(&path, Some(&token), json!(releases)).await;
+        assert_eq!(r.status, StatusCode::OK, "{login}: {:?}", r.body);
+    }
+    let s = json_of(&app, format!("/api/tenders/{school}/opening"), None).await;
+    assert_eq!(s["phase"], "announced", "{s}");
+    let lines = s["lines"].as_array().unwrap();
+    let opened: Vec<(&str, i64)> = lines
+        .iter()
+        .filter(|l| l["status"] == "opened")
+        .map(|l| {
+            (
+                l["org_name"].as_str().unwrap(),
+                l["price_fen"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            ("沈阳盛京建筑工程有限公司", 1_812_000_000),
+            ("辽宁远大建设工程有限公司", 1_835_000_000),
+            ("辽宁华建建设集团有限公司", 1_799_000_000),
+        ],
+        "{s}"
+    );
+}
