@@ -27,7 +27,7 @@ async fn main() -> ExitCode {
                 Err(e) => return fail(&e),
             };
             if args.demo {
-                if let Err(e) = bidhall::demo::load(&app).await {
+                if let Err(e) = bidhall::demo::load_hall(&app).await {
                     return fail(&e);
                 }
             }

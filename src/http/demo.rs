@@ -52,7 +52,8 @@ pub(super) async fn now(State(app): State<AppState>) -> Result<Json<ClockView>, 
     }))
 }
 
-/// The trading centre moves the demo hall's clock forward (`serve --demo` only).
+/// The trading centre moves the demo hall's clock forward by `minutes`, to the whole minute
+/// (`serve --demo` only).
 #[utoipa::path(post, path = "/api/demo/clock", tag = "demo", request_body = Advance,
     responses((status = 200, body = ClockView), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(super) async fn advance(
@@ -74,7 +75,11 @@ pub(super) async fn advance(
         ));
     }
     let from = app.clock.now();
-    if !app.clock.advance(a.minutes * MINUTE_MS) {
+    // Deadlines are whole minutes (the forms propose them so, the time inputs show no seconds):
+    // the move ends on a whole minute, so "1 hour" reaches a deadline proposed an hour ahead
+    // during the current minute instead of stopping seconds short of it.
+    let to_whole_minute = (MINUTE_MS - from.millis().rem_euclid(MINUTE_MS)) % MINUTE_MS;
+    if !app.clock.advance(a.minutes * MINUTE_MS + to_whole_minute) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "clock_fixed",

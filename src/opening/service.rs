@@ -223,6 +223,19 @@ async fn act(
     actor: AuditActor,
     command: &Command<'_>,
 ) -> Result<Vec<OpeningEvent>, OpeningError> {
+    act_at(app, id, actor, command, None).await
+}
+
+/// `act`, deciding as of `as_of` when given: the clock's tick decides at the moment it read the
+/// bids for, so a tick that read none just before the deadline cannot close the box empty just
+/// after it.
+async fn act_at(
+    app: &AppState,
+    id: &TenderId,
+    actor: AuditActor,
+    command: &Command<'_>,
+    as_of: Option<Timestamp>,
+) -> Result<Vec<OpeningEvent>, OpeningError> {
     // Writers of one tender queue here rather than race (other processes still may: then the
     // store's append check sends us round again).
     let _writing = app.openings.lock(id, Lock::Write).await;
@@ -230,7 +243,7 @@ async fn act(
         let t = tender(app, id).await?;
         let events = all_events(app, id).await?;
         let state = OpeningState::fold(&events)?;
-        let now = app.clock.now();
+        let now = as_of.unwrap_or_else(|| app.clock.now());
         let at = Situation {
             tender: &t,
             state: &state,
@@ -274,7 +287,9 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
     // Once every bid is announced only people move the ceremony on, and before the lobby the
     // clock has nothing to do: then nothing more is read (the watcher and every read come here).
     let phase = OpeningState::fold(&all_events(app, id).await?)?.phase();
-    let early = phase == Phase::Scheduled && app.clock.now() < deadline.plus_millis(-LOBBY_MS);
+    // One moment for the clock's whole step: the bids it reads and the closing it decides.
+    let now = app.clock.now();
+    let early = phase == Phase::Scheduled && now < deadline.plus_millis(-LOBBY_MS);
     if early
         || !matches!(
             phase,
@@ -284,7 +299,7 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         return Ok(());
     }
     // Step 1: what the clock alone decides.
-    let bids = if app.clock.now() >= deadline {
+    let bids = if now >= deadline {
         // The box's closing list is in the log before the opening reads the bids out; once the
         // opening has closed, so has the box, and the watcher's passes need not ask again.
         if matches!(phase, Phase::Scheduled | Phase::Lobby) {
@@ -311,7 +326,7 @@ pub async fn advance(app: &AppState, id: &TenderId) -> Result<(), OpeningError> 
         custodians: &custodians,
         release_ms: app.config.release_window_minutes * 60 * 1000,
     };
-    act(app, id, AuditActor::System, &tick).await?;
+    act_at(app, id, AuditActor::System, &tick, Some(now)).await?;
 
     // Step 2: decryption and the announcement, while not suspended.
     let s = OpeningState::fold(&all_events(app, id).await?)?;

@@ -106,6 +106,8 @@ pub struct OpeningState {
     pub count: Option<i64>,
     /// `box_closed.order`, in announcement order.
     pub order: Vec<OrderLine>,
+    /// Why the opening failed (`opening_failed`'s body), if it did.
+    pub failure: Option<serde_json::Value>,
     /// Lots not opened for want of 3 bids (条例 第四十四条), with their counts.
     pub not_opened: Vec<super::event::LotNotOpened>,
     /// Line number → bond status.
@@ -175,7 +177,17 @@ impl OpeningState {
                 self.count = Some(count);
                 self.order = order;
             }
-            Body::OpeningFailed { .. } => self.phase = Some(Phase::Failed),
+            Body::OpeningFailed {
+                count,
+                rule,
+                article,
+                message,
+            } => {
+                self.phase = Some(Phase::Failed);
+                self.failure = Some(serde_json::json!({
+                    "count": count, "rule": rule, "article": article, "message": message,
+                }));
+            }
             Body::LotsNotOpened { lots, .. } => self.not_opened = lots,
             Body::BondsChecked { lines } => {
                 for l in lines {
@@ -387,6 +399,7 @@ impl OpeningState {
             "count": self.count,
             "order": self.order,
             "not_opened": self.not_opened,
+            "failure": self.failure,
             "bonds": self.bonds.iter().map(|(n, b)| serde_json::json!({"n": n, "bond": b})).collect::<Vec<_>>(),
             "k": self.k,
             "custodians": self.custodians_released(),

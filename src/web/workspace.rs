@@ -73,10 +73,9 @@ async fn draw_form(app: &AppState, actor: &Actor) -> Result<DrawForm, crate::sto
             name: o.name.as_str().to_string(),
         })
         .collect();
-    // Whole minutes, as a datetime-local input shows them, an hour apart from the next one.
-    let now = app.clock.now();
-    let minute = crate::domain::MINUTE_MS;
-    let base = now.plus_millis(minute - now.millis().rem_euclid(minute));
+    // Whole minutes, as a datetime-local input shows them, an hour apart from the first whole
+    // minute from now: the demo clock's "1 hour" (which ends on a whole minute) lands on each.
+    let base = app.clock.now().ceil_minute();
     let at = |hours: i64| {
         base.plus_millis(hours * crate::domain::HOUR_MS)
             .to_rfc3339()

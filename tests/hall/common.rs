@@ -25,6 +25,8 @@ pub struct TestApp {
     pub app: AppState,
     pub clock: Arc<ManualClock>,
     pub client: reqwest::Client,
+    /// How long the demo data took to load.
+    pub loaded_in: std::time::Duration,
     _dir: tempfile::TempDir,
     _pg: Option<PgScratch>,
 }
@@ -122,6 +124,24 @@ impl TestApp {
 
     /// A hall whose clock starts at `start` (the browser test starts at the real time).
     pub async fn spawn_at(start: Timestamp, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        Self::start(start, configure, false).await
+    }
+
+    /// The hall `serve --demo` shows: the demo's tenders at every stage of their lives, the
+    /// sandbox bank mounted, the draws conducted by hand.
+    pub async fn spawn_demo_hall() -> TestApp {
+        let demo = |a: &mut ServeArgs| {
+            a.demo = true;
+            a.draw_conductor_ms = 0;
+        };
+        Self::start(ts(START), demo, true).await
+    }
+
+    async fn start(
+        start: Timestamp,
+        configure: impl FnOnce(&mut ServeArgs),
+        whole_hall: bool,
+    ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             bidhall::telemetry::init("text");
         }
@@ -134,7 +154,13 @@ impl TestApp {
         configure(&mut args);
         let clock = Arc::new(ManualClock::new(start));
         let app = bidhall::server::state(&args, clock.clone()).await.unwrap();
-        bidhall::demo::load(&app).await.unwrap();
+        let loading = std::time::Instant::now();
+        if whole_hall {
+            assert!(bidhall::demo::load_hall(&app).await.unwrap());
+        } else {
+            bidhall::demo::load(&app).await.unwrap();
+        }
+        let loaded_in = loading.elapsed();
         // Boxes already past their deadline close now, not at some moment during the test.
         bidhall::bids::closing::close_due_boxes(&app).await.unwrap();
         bidhall::opening::service::advance_due(&app).await.unwrap();
@@ -145,6 +171,7 @@ impl TestApp {
             app,
             clock,
             client: reqwest::Client::new(),
+            loaded_in,
             _dir: dir,
             _pg: pg.map(|h| h.0),
         }

@@ -14,6 +14,7 @@ mod confidential;
 mod contract;
 mod crash;
 mod custodians;
+mod demo;
 mod disputes;
 mod draws;
 mod guarantees;

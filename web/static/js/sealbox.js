@@ -537,6 +537,24 @@ export async function restoreCustodianBackup(text, passphrase) {
   }
 }
 
+/** Does this file's text hold a plain key file (no passphrase needed), rather than a backup? */
+export function isCustodianKeyFile(text) {
+  try {
+    return JSON.parse(text)?.format === KEY_FILE_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A custodian key from what its holder kept: the plain key file (`bidhall custodian keygen`, the
+ * demo hall's) or the passphrase backup this page downloads; a non-extractable CryptoKey either way.
+ */
+export async function restoreCustodianKey(text, passphrase) {
+  if (isCustodianKeyFile(text)) return importCustodianKeyFile(text);
+  return restoreCustodianBackup(text, passphrase);
+}
+
 /** A passphrase backup of an extractable custodian key (e.g. one imported from a key file). */
 export async function backupCustodianKey(custodian, passphrase, iterations = MIN_BACKUP_ITERATIONS) {
   const jwk = await subtle.exportKey('jwk', custodian.privateKey);

@@ -473,6 +473,26 @@ test('custodian keys: non-extractable, backed up under a passphrase, checked on 
   const again = await sb.importCustodianKeyFile(a.keyFile, { extractable: true });
   const rebacked = await sb.backupCustodianKey(again, 'pw for a');
   assert.equal(toHex((await sb.restoreCustodianBackup(rebacked, 'pw for a')).publicKey), toHex(a.publicKey));
+
+  // The custodian page restores either: a key file needs no passphrase, a backup its own.
+  assert.equal(sb.isCustodianKeyFile(a.keyFile), true);
+  assert.equal(sb.isCustodianKeyFile(rebacked), false);
+  assert.equal(sb.isCustodianKeyFile('not json'), false);
+  const fromFile = await sb.restoreCustodianKey(a.keyFile, '');
+  assert.equal(fromFile.privateKey.extractable, false);
+  assert.equal(toHex(fromFile.publicKey), toHex(a.publicKey));
+  assert.equal(toHex((await sb.restoreCustodianKey(rebacked, 'pw for a')).publicKey), toHex(a.publicKey));
+  await rejects(sb.restoreCustodianKey(rebacked, ''), 'empty_passphrase');
+  await rejects(sb.restoreCustodianKey(forged, ''), 'key_pair_mismatch');
+});
+
+test('a key file the Rust side wrote (the command line, the demo hall) restores on the custodian page', async () => {
+  const doc = await json(new URL('../fixtures/rust-sealed.json', import.meta.url));
+  for (const f of doc.custodian_key_files) {
+    assert.equal(sb.isCustodianKeyFile(f), true);
+    const restored = await sb.restoreCustodianKey(f, '');
+    assert.equal(toHex(restored.publicKey), toHex((await sb.importCustodianKeyFile(f)).publicKey));
+  }
 });
 
 test('seal refuses duplicate custodians and bad thresholds; parse refuses bad prefixes', async () => {

@@ -11,7 +11,8 @@ import { busy } from './fields.js';
 import { bytesToBase64, bytesToHex, base64ToBytes, custodianKeyMessage, encodeReleasedShare } from './bidbox.js';
 import { ensureSigningKey, loadCustodianKey, saveCustodianKey, sign, signingKeyState } from './keystore.js';
 import {
-  CUSTODIAN_REFUSALS, checkBeforeRelease, fingerprint, generateCustodianKey, restoreCustodianBackup, toHex, verifyClosing,
+  CUSTODIAN_REFUSALS, checkBeforeRelease, fingerprint, generateCustodianKey, isCustodianKeyFile, restoreCustodianKey, toHex,
+  verifyClosing,
 } from '../sealbox.js';
 
 const $ = (id) => document.getElementById(id);
@@ -102,8 +103,10 @@ async function generate(index) {
 async function restore(index, registeredFingerprint) {
   const file = $('restore-file').files[0];
   const passphrase = $('restore-passphrase').value;
-  if (!file || !passphrase) throw new Error(t('js_restore_needs_file'));
-  const key = await restoreCustodianBackup(await file.text(), passphrase);
+  const text = file ? await file.text() : '';
+  // A key file (the command line's, the demo's) opens without a passphrase; a backup needs one.
+  if (!file || (!passphrase && !isCustodianKeyFile(text))) throw new Error(t('js_restore_needs_file'));
+  const key = await restoreCustodianKey(text, passphrase);
   if (bytesToHex(key.fingerprint) !== registeredFingerprint) throw new Error(t('js_restore_other_key'));
   await saveCustodianKey(tenderId, index, key);
   $('restore-passphrase').value = '';

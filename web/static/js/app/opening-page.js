@@ -416,6 +416,8 @@ if (snapshot.ok) {
   told = { objections: d.objections ?? [], raised: d.objections_raised ?? 0 };
   state = emptyState({ deadline: d.deadline ?? state.deadline, lobby_from: d.lobby_from ?? null });
   if (d.phase) state.phase = d.phase === 'suspended' ? state.phase : d.phase;
+  if (d.failure) state.failure = d.failure;
+  if (d.not_opened) state.not_opened = d.not_opened;
   const hallNow = Date.parse(d.now ?? '');
   if (!Number.isNaN(hallNow)) clockOffset = hallNow - Date.now();
 } else {
