@@ -129,7 +129,7 @@ pub struct Duty {
 }
 
 impl Duty {
-    fn new(task: Task, subject: &str, href: String, now: Timestamp) -> DutyBuilder {
+    fn build(task: Task, subject: &str, href: String, now: Timestamp) -> DutyBuilder {
         DutyBuilder {
             duty: Duty {
                 task,
@@ -223,7 +223,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
     match t.state {
         TenderState::Draft => {
             push(
-                Duty::new(Task::Publish, title, manage, now)
+                Duty::build(Task::Publish, title, manage, now)
                     .due(Some(t.spec.schedule.docs_from))
                     .done(),
             );
@@ -235,7 +235,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
     let deadline = t.spec.schedule.bid_deadline;
     if f.questions_unanswered > 0 {
         push(
-            Duty::new(
+            Duty::build(
                 Task::AnswerQuestions,
                 title,
                 format!("/tenders/{id}/questions"),
@@ -248,7 +248,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
     }
     if let Some(due) = f.objections_due.iter().min() {
         push(
-            Duty::new(
+            Duty::build(
                 Task::AnswerObjections,
                 title,
                 format!("/tenders/{id}/questions"),
@@ -262,7 +262,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
     if now < deadline {
         if f.custodians_missing > 0 {
             push(
-                Duty::new(
+                Duty::build(
                     Task::AwaitCustodians,
                     title,
                     format!("/tenders/{id}/custodian"),
@@ -274,7 +274,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
             );
         }
         push(
-            Duty::new(Task::AwaitBidDeadline, title, format!("/tenders/{id}"), now)
+            Duty::build(Task::AwaitBidDeadline, title, format!("/tenders/{id}"), now)
                 .due(Some(deadline))
                 .done(),
         );
@@ -290,7 +290,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
             .and_then(|o| o.confirmation_until.or(o.release_until))
             .unwrap_or(deadline);
         push(
-            Duty::new(
+            Duty::build(
                 Task::HostOpening,
                 title,
                 format!("/tenders/{id}/opening"),
@@ -325,14 +325,14 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
                 Task::RequestExpertDraw => "/draws".to_string(),
                 _ => award_href.clone(),
             };
-            let mut d = Duty::new(task, title, href, now).due(due).done();
+            let mut d = Duty::build(task, title, href, now).due(due).done();
             // The owner of a tender run by an agent waits for it.
             d.acts = d.acts && hosts;
             push(d);
             return out;
         }
         Stage::CommitteeFormed | Stage::Evaluating => {
-            push(Duty::new(Task::AwaitCommittee, title, award_href, now).done());
+            push(Duty::build(Task::AwaitCommittee, title, award_href, now).done());
             return out;
         }
         _ => {}
@@ -341,7 +341,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
         let lot = named_lot(t, &l.lot_id);
         let stage = s.lot_stage(l);
         let on = |task: Task, acts: bool, due: Option<Timestamp>| {
-            let mut d = Duty::new(task, title, award_href.clone(), now)
+            let mut d = Duty::build(task, title, award_href.clone(), now)
                 .lot(lot.clone())
                 .due(due)
                 .done();
@@ -411,7 +411,7 @@ pub fn custodian_duties(
         if now < t.spec.schedule.bid_deadline {
             if !registered.contains(&index) {
                 out.push(
-                    Duty::new(Task::RegisterCustodianKey, title, href.clone(), now)
+                    Duty::build(Task::RegisterCustodianKey, title, href.clone(), now)
                         .due(Some(t.spec.schedule.docs_from))
                         .done(),
                 );
@@ -422,7 +422,7 @@ pub fn custodian_duties(
         let releasing = matches!(o.phase(), OpeningPhase::Closed | OpeningPhase::Decrypting);
         if releasing && !o.released.contains(&i64::from(index)) {
             out.push(
-                Duty::new(Task::ReleaseShare, title, href.clone(), now)
+                Duty::build(Task::ReleaseShare, title, href.clone(), now)
                     .due(o.release_until)
                     .done(),
             );
@@ -441,7 +441,7 @@ pub fn watch_duty(t: &Tender, opening: Option<&OpeningState>, now: Timestamp) ->
         return None;
     }
     Some(
-        Duty::new(
+        Duty::build(
             Task::WatchOpening,
             t.spec.title.as_str(),
             format!("/tenders/{}/opening", t.id),
@@ -472,7 +472,11 @@ pub fn draw_duty(
         DrawPhase::Revealing if committed && !revealed => (Task::RevealDraw, d.reveal_deadline),
         _ => return None,
     };
-    Some(Duty::new(task, &d.purpose, href, now).due(Some(due)).done())
+    Some(
+        Duty::build(task, &d.purpose, href, now)
+            .due(Some(due))
+            .done(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,7 +561,7 @@ pub fn tenderer_duties(t: &Tender, org: &OrgId, f: &TendererFacts, now: Timestam
     if now < deadline {
         if submitted.is_empty() {
             out.push(
-                Duty::new(Task::SubmitBid, title, format!("/tenders/{id}/bid"), now)
+                Duty::build(Task::SubmitBid, title, format!("/tenders/{id}/bid"), now)
                     .due(Some(deadline))
                     .done(),
             );
@@ -574,19 +578,21 @@ pub fn tenderer_duties(t: &Tender, org: &OrgId, f: &TendererFacts, now: Timestam
                 .sum();
             if held < lot.bid_bond_fen.fen() {
                 out.push(
-                    Duty::new(Task::PayBond, title, format!("/tenders/{id}/bond"), now)
+                    Duty::build(Task::PayBond, title, format!("/tenders/{id}/bond"), now)
                         .lot(named_lot(t, &b.lot_id))
                         .due(Some(deadline))
                         .done(),
                 );
             }
         }
-        return out;
-    }
-    if let Some(o) = f.opening {
-        match o.phase() {
-            OpeningPhase::Lobby if !submitted.is_empty() => out.push(
-                Duty::new(
+        // The lobby opens 30 minutes before the deadline; a bidder signs in (签到) there.
+        let lobby = now >= deadline.plus_millis(-crate::opening::service::LOBBY_MS);
+        let signed_in = f
+            .opening
+            .is_some_and(|o| o.participants.iter().any(|p| p.org_id == org.as_str()));
+        if lobby && !submitted.is_empty() && !signed_in {
+            out.push(
+                Duty::build(
                     Task::SignInOpening,
                     title,
                     format!("/tenders/{id}/opening"),
@@ -594,25 +600,27 @@ pub fn tenderer_duties(t: &Tender, org: &OrgId, f: &TendererFacts, now: Timestam
                 )
                 .due(Some(deadline))
                 .done(),
-            ),
-            OpeningPhase::Confirming => {
-                for l in o.lines.iter().filter(|l| l.org_id == org.as_str()) {
-                    if !o.confirmed.contains_key(&l.n) {
-                        out.push(
-                            Duty::new(
-                                Task::ConfirmLine,
-                                title,
-                                format!("/tenders/{id}/opening"),
-                                now,
-                            )
-                            .lot(named_lot(t, &l.lot_id))
-                            .due(o.confirmation_until)
-                            .done(),
-                        );
-                    }
+            );
+        }
+        return out;
+    }
+    if let Some(o) = f.opening {
+        if o.phase() == OpeningPhase::Confirming {
+            for l in o.lines.iter().filter(|l| l.org_id == org.as_str()) {
+                if !o.confirmed.contains_key(&l.n) {
+                    out.push(
+                        Duty::build(
+                            Task::ConfirmLine,
+                            title,
+                            format!("/tenders/{id}/opening"),
+                            now,
+                        )
+                        .lot(named_lot(t, &l.lot_id))
+                        .due(o.confirmation_until)
+                        .done(),
+                    );
                 }
             }
-            _ => {}
         }
     }
     if let Some(s) = f.award {
@@ -632,7 +640,7 @@ pub fn tenderer_duties(t: &Tender, org: &OrgId, f: &TendererFacts, now: Timestam
             .count();
         if answering && waiting > 0 {
             out.push(
-                Duty::new(
+                Duty::build(
                     Task::AnswerClarification,
                     title,
                     format!("/tenders/{id}/award"),
@@ -652,7 +660,7 @@ pub fn tenderer_duties(t: &Tender, org: &OrgId, f: &TendererFacts, now: Timestam
             .sum();
         if owed > 0 && held < owed {
             out.push(
-                Duty::new(
+                Duty::build(
                     Task::PayPerformanceBond,
                     title,
                     format!("/tenders/{id}/bond"),

@@ -234,7 +234,7 @@ fn a_custodian_owes_its_key_before_bidding_and_its_share_after_the_box_closed() 
     let before = at("2027-03-01T09:00:00Z");
     let d = custodian_duties(&t, &supervisor, &[1, 2], None, before);
     assert_eq!(tasks(&d), vec![(Task::RegisterCustodianKey, true)]);
-    assert!(d[0].overdue == false && d[0].href.ends_with("/custodian"));
+    assert!(!d[0].overdue && d[0].href.ends_with("/custodian"));
     assert!(custodian_duties(&t, &supervisor, &[1, 2, 3], None, before).is_empty());
     assert!(
         custodian_duties(&t, &OrgId::generate(), &[], None, before).is_empty(),
@@ -289,6 +289,12 @@ fn a_tenderer_is_asked_for_its_bid_then_its_bond() {
         ..Default::default()
     };
     assert!(tenderer_duties(&t, &org, &f, now).is_empty());
+    // half an hour before the deadline the lobby opens: the bidder signs in
+    let lobby = at(DEADLINE).plus_millis(-20 * 60_000);
+    assert_eq!(
+        tasks(&tenderer_duties(&t, &org, &f, lobby)),
+        vec![(Task::SignInOpening, true)]
+    );
     let owed = TendererFacts {
         performance_owed: Some((4_500_000, at("2027-05-01T01:00:00Z"))),
         ..f

@@ -243,3 +243,23 @@ pub async fn dossier(State(app): State<AppState>, page: Page, Path(org): Path<St
     };
     page.render(StatusCode::OK, "registry_dossier.html", ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::OrgId;
+    use crate::registry::{rule_message, AgentRule};
+
+    /// The vector web/test/unit/registry.test.mjs checks the browser's message against.
+    #[test]
+    fn the_browser_signs_the_rule_message_the_hall_verifies() {
+        let org = OrgId::parse("0190a4c2-3f1e-7c2a-9d3b-1a2b3c4d5e6f").unwrap();
+        assert_eq!(
+            AgentRule::CodeOfConduct.text_sha256(),
+            "bcb1ea3ed2ec1d9bb9dd8c0847e9db76042fc755933d5eaab8a438f20ca58e06"
+        );
+        assert_eq!(
+            hex::encode(rule_message(&org, AgentRule::CodeOfConduct, "张法人")),
+            "baa9b696af1949e09e4b87e2cbdb30791f80ca1fd7b30740e90d4b0ff0cfdc0f"
+        );
+    }
+}

@@ -18,6 +18,7 @@ mod disputes;
 mod draws;
 mod guarantees;
 mod hardening;
+mod home;
 mod identity;
 mod key_messages;
 mod lifecycle;
