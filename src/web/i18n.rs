@@ -1260,6 +1260,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("home_overdue", "已逾期", "overdue"),
     ("home_due", "期限：", "due "),
     ("home_at", "时间：", "at "),
+    ("home_sep", "：", ": "),
+    ("home_list_sep", "、", ", "),
     ("home_task_create_tender", "为项目创建招标", "Create a tender for the project"),
     ("home_task_request_agent_draw", "申请招标代理机构摇号", "Announce the agent draw"),
     ("home_task_publish", "发布招标公告", "Publish the tender"),

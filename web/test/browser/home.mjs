@@ -86,6 +86,7 @@ async function register(browser) {
   if (refusal !== '请逐项接受三项制度。') throw new Error(`unexpected refusal: ${refusal}`);
   step = 'agent: accepting the three rules, signing and submitting';
   for (const box of await page.locator('[data-accept]').all()) await box.check();
+  if (process.env.BIDHALL_SHOTS_DIR) await page.screenshot({ path: `${process.env.BIDHALL_SHOTS_DIR}/registry-agent.png`, fullPage: true });
   await Promise.all([page.waitForNavigation(), page.click('#agent-submit')]);
   await page.waitForSelector('#registry-status[data-status="pending"]');
   const flash = (await page.textContent('#flash')).trim();
