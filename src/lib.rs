@@ -14,6 +14,7 @@ pub mod demo;
 pub mod disputes;
 pub mod domain;
 pub mod draws;
+pub mod home;
 pub mod http;
 pub mod identity;
 pub mod inbox;

@@ -93,7 +93,7 @@ impl Kind {
                 format!("/tenders/{t}/questions")
             }
             (Kind::ComplaintToAccept, _) => "/supervision/complaints".into(),
-            (Kind::RegistrationToReview, _) => "/workspace".into(),
+            (Kind::RegistrationToReview, _) => "/registry/agents".into(),
             (_, Some(t)) => format!("/tenders/{t}"),
             (_, None) => "/".into(),
         }

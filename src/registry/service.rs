@@ -287,6 +287,18 @@ pub async fn agent_dossier(
     })
 }
 
+/// Every registration with its forms, pending ones first, then by submission (the platform's
+/// review list). The forms carry personal data: the platform only.
+pub async fn registrations(
+    app: &AppState,
+    actor: &Actor,
+) -> Result<Vec<AgentRecord>, RegistryError> {
+    only_platform(actor)?;
+    let mut all = app.store.list_agents().await?;
+    all.sort_by_key(|a| (a.status != AgentStatus::Pending, a.submitted_at));
+    Ok(all)
+}
+
 /// The public face of a registered agent: no personal data.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AgentListing {

@@ -156,6 +156,16 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../web/static/js/app/award-desk.js"),
     ),
+    (
+        "/static/js/app/registry.js",
+        JS,
+        include_bytes!("../../web/static/js/app/registry.js"),
+    ),
+    (
+        "/static/js/app/registry-forms.js",
+        JS,
+        include_bytes!("../../web/static/js/app/registry-forms.js"),
+    ),
 ];
 
 /// FNV-1a: a stable content hash for ETags and cache-busting, not for security.

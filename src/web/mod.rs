@@ -12,9 +12,11 @@ mod documents;
 mod draw;
 mod evaluation;
 pub mod format;
+mod home;
 pub mod i18n;
 mod inbox;
 mod opening;
+mod registry;
 mod tender;
 pub mod views;
 mod workspace;
@@ -33,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/tenders/{id}/documents", get(documents::documents))
         .route("/tenders/{id}/custodian", get(bidbox::custodian))
         .route("/signin", get(workspace::signin))
+        .route("/home", get(home::home))
+        .route("/registry/agent", get(registry::agent))
+        .route("/registry/agents", get(registry::list))
+        .route("/registry/agents/{org}", get(registry::dossier))
         .route("/workspace", get(workspace::workspace))
         .route("/workspace/tenders/{id}", get(workspace::workspace_tender))
         .route("/audit", get(audit::audit))

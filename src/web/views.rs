@@ -128,6 +128,27 @@ const TEMPLATES: &[(&str, &str)] = &[
         "message.html",
         include_str!("../../web/templates/message.html"),
     ),
+    ("home.html", include_str!("../../web/templates/home.html")),
+    (
+        "registry_agent.html",
+        include_str!("../../web/templates/registry_agent.html"),
+    ),
+    (
+        "registry_list.html",
+        include_str!("../../web/templates/registry_list.html"),
+    ),
+    (
+        "registry_dossier.html",
+        include_str!("../../web/templates/registry_dossier.html"),
+    ),
+    (
+        "_registry_dossier.html",
+        include_str!("../../web/templates/_registry_dossier.html"),
+    ),
+    (
+        "_registry_credit_form.html",
+        include_str!("../../web/templates/_registry_credit_form.html"),
+    ),
 ];
 
 /// The compiled templates; built once by `router()` and shared through a request extension.

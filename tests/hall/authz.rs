@@ -283,6 +283,11 @@ fn expect_of(route: &str, w: Who, s: Stage, opened: bool) -> Option<Expect> {
         | "GET /tenders/{id}/award"
         | "GET /tenders/{id}/opening"
         | "GET /tenders/{id}/opening/report" => Allowed,
+        // tests/hall/home.rs: every user has a home; the registry's pages follow its API
+        "GET /home" => allow(user(w)),
+        "GET /registry/agent" => allow(matches!(w, Agent | OtherAgent)),
+        "GET /registry/agents" => allow(w == Platform),
+        "GET /registry/agents/{org}" => allow(matches!(w, Agent | Platform)),
         "GET /workspace" => allow(matches!(w, Owner | OtherOwner | Agent | OtherAgent)),
         "GET /workspace/tenders/{id}" => allow(runs(w)),
         "GET /tenders/{id}/documents" => Allowed,

@@ -19,6 +19,7 @@ mod disputes;
 mod draws;
 mod guarantees;
 mod hardening;
+mod home;
 mod identity;
 mod inbox;
 mod key_messages;

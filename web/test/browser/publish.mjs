@@ -27,8 +27,10 @@ async function run(page) {
   step = 'signing in';
   await page.fill('#login', LOGIN);
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL(`${BASE}/workspace`), page.click('#signin-submit')]);
+  await Promise.all([page.waitForURL(`${BASE}/home`), page.click('#signin-submit')]);
   log(`signed in as ${LOGIN}`);
+  step = 'following the home page to the workspace';
+  await Promise.all([page.waitForURL(`${BASE}/workspace`), page.click('#workspace-link')]);
 
   step = 'filling the tender form on /workspace';
   await page.waitForSelector('#tender-form #lot-0-name');

@@ -1,5 +1,5 @@
 // The sign-in page: posts the login to the API, which sets the HttpOnly session cookie, then goes
-// to the workspace (owners, agents) or the notice board (everyone else).
+// to the organisation's home: what is its own and what awaits it.
 
 import { api, t } from './api.js';
 import { busy, showApiError } from './fields.js';
@@ -17,6 +17,5 @@ form.addEventListener('submit', async (event) => {
     form.elements.namedItem('password').select();
     return;
   }
-  const role = res.data?.actor?.role;
-  window.location.assign(role === 'owner' || role === 'agent' ? '/workspace' : '/');
+  window.location.assign('/home');
 });
