@@ -345,6 +345,10 @@ pub struct ServeArgs {
     /// before the hall's today, once per bank), in seconds; 0 turns it off.
     #[arg(long, env = "BIDHALL_RECONCILE_EVERY_SECONDS", default_value_t = 600)]
     pub reconcile_every_seconds: u64,
+    /// How often the hall looks for openings the clock has reached and moves them on, in
+    /// milliseconds; 0 leaves every opening to move when someone reads or acts on it.
+    #[arg(long, env = "BIDHALL_OPENING_WATCHER_MS", default_value_t = 1000)]
+    pub opening_watcher_ms: u64,
     /// How often the notifier turns new audit-log entries into notices and mails them, in
     /// milliseconds; 0 leaves it to be run by hand (docs/inbox.md).
     #[arg(long, env = "BIDHALL_NOTIFIER_MS", default_value_t = 2000)]
@@ -560,6 +564,7 @@ impl ServeArgs {
             sandbox_bank: true,
             refund_sender_ms: 1000,
             reconcile_every_seconds: 0,
+            opening_watcher_ms: 1000,
             notifier_ms: 2000,
             smtp_url: None,
             mail_from: "bidhall <noreply@bidhall.localhost>".into(),

@@ -75,7 +75,10 @@ pub async fn spawn(app: AppState) -> Result<Running, StartError> {
     let every = std::time::Duration::from_millis(app.config.log.checkpoint_ms.max(100));
     crate::auditlog::service::spawn_checkpointer(app.clone(), every);
     crate::bids::closing::spawn_closer(app.clone(), std::time::Duration::from_secs(1));
-    crate::opening::driver::spawn_watcher(app.clone(), std::time::Duration::from_secs(1));
+    if app.config.opening_watcher_ms > 0 {
+        let every = std::time::Duration::from_millis(app.config.opening_watcher_ms);
+        crate::opening::driver::spawn_watcher(app.clone(), every);
+    }
     if app.store.backend() == "postgres" {
         let on = app.clone();
         crate::store::postgres::listen(

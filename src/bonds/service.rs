@@ -439,6 +439,19 @@ pub async fn ingest_notification(
             ),
             None => AuditEvent::new(kind, None, AuditActor::System, now, facts),
         };
+        // Money on a tender that is not a bond goes back to its payer promptly (a reaction written
+        // with the receipt), not with the tender's other bonds at its contract.
+        let reactions: Vec<crate::reactions::Reaction> = match (&scope, &reason) {
+            (Some((tender, tenderer)), Some(_)) => vec![crate::reactions::after_flagged_receipt(
+                tender,
+                tenderer.as_str(),
+                bank.code.as_str(),
+                n.bank_txn_id().as_str(),
+                now,
+            )],
+            _ => Vec::new(),
+        };
+        let keys: Vec<String> = reactions.iter().map(|r| r.key.clone()).collect();
         let w = LedgerWrite {
             scope,
             after,
@@ -461,9 +474,13 @@ pub async fn ingest_notification(
             refund: None,
             paid: None,
             audit,
+            reactions,
         };
         match app.store.write_ledger(w).await {
-            Ok(_) => return Ok(outcome),
+            Ok(_) => {
+                crate::reactions::dispatch::deliver_now(app, keys).await;
+                return Ok(outcome);
+            }
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -593,6 +610,7 @@ pub async fn refund_paid(
             refund: None,
             paid: Some(p.instruction_id.clone()),
             audit,
+            reactions: Vec::new(),
         };
         match app.store.write_ledger(w).await {
             Ok(_) => return Ok(Outcome::Recorded),
@@ -683,6 +701,7 @@ async fn instruct(
             }),
             paid: None,
             audit,
+            reactions: Vec::new(),
         };
         match app.store.write_ledger(w).await {
             Ok(_) => return Ok(Some(id)),
@@ -893,6 +912,35 @@ pub async fn refund_unidentified(
     instruct(app, None, RefundOf::Unidentified { bank, txn }, due).await
 }
 
+/// A receipt flagged on a tender (short, over, a second payment, after the deadline…: not a bond)
+/// goes back to its payer within 5 days of its arrival; it is no one's bond to hold until the
+/// contract. Idempotent: a receipt already refunded is not instructed again.
+pub async fn refund_flagged(
+    app: &AppState,
+    id: &TenderId,
+    tenderer: &OrgId,
+    bank: &str,
+    bank_txn_id: &str,
+    at: Timestamp,
+) -> Result<Option<RefundInstructionId>, BondsError> {
+    let bank = bank_of(app, bank)?.code;
+    let txn = BankTxnId::parse(bank_txn_id).map_err(|value| BondsError::Invalid {
+        field: "bank_txn_id",
+        value,
+    })?;
+    let due = RefundDue {
+        due: at.plus_days(PROMPT_RETURN_DAYS),
+        article: "非保证金来款，原路退回",
+    };
+    instruct(
+        app,
+        Some((id.clone(), tenderer.clone())),
+        RefundOf::Unidentified { bank, txn },
+        due,
+    )
+    .await
+}
+
 /// A tenderer withdrew its bid for a lot by written notice before the deadline (条例 第三十五条):
 /// that lot's bid bond goes back within 5 days. After the deadline nothing is refunded.
 pub async fn refund_withdrawn(
@@ -1054,6 +1102,7 @@ pub async fn forfeit(
             refund: None,
             paid: None,
             audit,
+            reactions: Vec::new(),
         };
         match app.store.write_ledger(w).await {
             Ok(_) => {

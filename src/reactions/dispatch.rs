@@ -120,6 +120,22 @@ async fn deliver(app: &AppState, stored: &StoredReaction) -> Result<(), String> 
         .await
         .map(drop)
         .map_err(bonds),
+        Effect::ReceiptFlagged {
+            org_id,
+            bank,
+            bank_txn_id,
+            at,
+        } => crate::bonds::service::refund_flagged(
+            app,
+            tender,
+            &OrgId::from_stored(org_id.clone()),
+            bank,
+            bank_txn_id,
+            *at,
+        )
+        .await
+        .map(drop)
+        .map_err(bonds),
         Effect::ResultMaybeDetermined => {
             crate::lottery::service::open_pools_if_determined(app, tender)
                 .await

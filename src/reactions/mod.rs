@@ -56,6 +56,14 @@ pub enum Effect {
         lot_id: String,
         at: Timestamp,
     },
+    /// Money arrived on a tender's sub-account that is not a bond (flagged): it goes back to its
+    /// payer within 5 days of its arrival.
+    ReceiptFlagged {
+        org_id: String,
+        bank: String,
+        bank_txn_id: String,
+        at: Timestamp,
+    },
     /// A lot's result may now be determined: once every lot's is, the committee's sealed expert
     /// pool is opened (法 第三十七条: the committee is secret until then).
     ResultMaybeDetermined,
@@ -165,6 +173,26 @@ pub fn after_withdrawal(
         effect: Effect::BidWithdrawn {
             org_id: org_id.to_owned(),
             lot_id: lot_id.to_owned(),
+            at,
+        },
+    }
+}
+
+/// The reaction a flagged receipt on a tender asks for: its money back.
+pub fn after_flagged_receipt(
+    tender: &TenderId,
+    org_id: &str,
+    bank: &str,
+    bank_txn_id: &str,
+    at: Timestamp,
+) -> Reaction {
+    Reaction {
+        key: format!("receipt/{bank}/{bank_txn_id}"),
+        tender: tender.clone(),
+        effect: Effect::ReceiptFlagged {
+            org_id: org_id.to_owned(),
+            bank: bank.to_owned(),
+            bank_txn_id: bank_txn_id.to_owned(),
             at,
         },
     }

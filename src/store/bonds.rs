@@ -84,6 +84,8 @@ pub struct LedgerWrite {
     /// The instruction this transaction confirms paid.
     pub paid: Option<RefundInstructionId>,
     pub audit: AuditEvent,
+    /// What this transaction asks of the hall afterwards (src/reactions), written with it.
+    pub reactions: Vec<crate::reactions::Reaction>,
 }
 
 #[async_trait]
@@ -509,6 +511,7 @@ impl BondStore for SqlStore {
                             .execute(&mut *c)
                             .await?;
                     }
+                    super::reactions::insert(c, &w.reactions, w.audit.at).await?;
                     append_audit(log, &w.audit)?;
                     Ok(seq)
                 })

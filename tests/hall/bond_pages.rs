@@ -167,13 +167,16 @@ async fn the_tenderer_sees_how_to_pay_its_bond_s_state_and_a_flagged_receipt_s_r
     assert!(html.contains(r#"data-state="awaiting""#));
     let (_, en) = page(&app, &format!("{path}?lang=en"), Some(&p.tenderer2)).await;
     assert!(en.contains("Short of the amount due") && en.contains("Awaiting payment"));
+    // the short payment is no bond: it goes back at once, within 5 days of its arrival, not a
+    // month later with the contract
+    assert!(html.contains("非保证金来款，原路退回"), "{html}");
 
-    // the contract is signed: both go back within 5 days, then the refunds are overdue
+    // the contract is signed: the bond goes back within 5 days, then the refund is overdue
     let tid = TenderId::parse(&p.id).unwrap();
     let made = bidhall::bonds::service::contract_signed(&app.app, &tid, None, app.now())
         .await
         .unwrap();
-    assert_eq!(made.len(), 2);
+    assert_eq!(made.len(), 1, "the short payment went back already");
     let (_, html) = page(&app, &path, Some(&p.tenderer1)).await;
     assert!(html.contains(r#"data-state="refund_instructed""#));
     assert!(html.contains("待发送") && html.contains("条例 第五十七条"));
@@ -218,7 +221,11 @@ async fn the_bond_page_is_only_for_a_tenderer_that_obtained_the_documents() {
 
 #[tokio::test]
 async fn a_tender_s_bonds_are_shown_to_its_side_with_totals_and_refused_to_others() {
-    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let app = TestApp::spawn_with(|a| {
+        a.refund_sender_ms = 0;
+        a.opening_watcher_ms = 0;
+    })
+    .await;
     let p = paid_tender(&app).await;
     let path = format!("/tenders/{}/bonds", p.id);
     // 法22: before the opening the owner's side is told the page opens at the opening.
@@ -243,6 +250,7 @@ async fn a_tender_s_bonds_are_shown_to_its_side_with_totals_and_refused_to_other
         ] {
             assert!(html.contains(want), "{login}: {want} missing");
         }
+
         // one bond received and held; one flagged receipt of ¥19,999.99
         assert!(
             html.contains(r#"id="total-received">¥20,000.00"#),
@@ -422,7 +430,11 @@ async fn the_tenderer_s_guarantees_on_record_are_listed_and_the_form_closes_at_t
 
 #[tokio::test]
 async fn a_forfeited_bond_shows_its_ground_and_article_to_the_tenderer_and_the_tender_s_side() {
-    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let app = TestApp::spawn_with(|a| {
+        a.refund_sender_ms = 0;
+        a.opening_watcher_ms = 0;
+    })
+    .await;
     let p = paid_tender(&app).await;
     crate::bonds::past_the_deadline(&app, &p.id).await;
     let agent = app.sign_in("agent").await;

@@ -121,7 +121,7 @@ async fn a_tenderer_s_sign_in_in_the_lobby_is_seen_by_itself_alone_until_the_box
 
 #[tokio::test]
 async fn a_flagged_receipt_in_the_public_log_names_no_tenderer() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|a| a.opening_watcher_ms = 0).await;
     let (id, payers) = crate::bonds::tender_with_payers(&app, &["tenderer1"]).await;
     let (token, account) = &payers[0];
     let org = crate::bids::org_of(&app, token).await;
@@ -167,7 +167,7 @@ async fn a_flagged_receipt_in_the_public_log_names_no_tenderer() {
 
 #[tokio::test]
 async fn before_the_opening_the_public_log_cannot_count_a_tender_s_obtains_accounts_or_bonds() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|a| a.opening_watcher_ms = 0).await;
     let (id, payers) = crate::bonds::tender_with_payers(&app, &["tenderer1", "tenderer2"]).await;
     for (i, (_, account)) in payers.iter().enumerate() {
         let r = crate::bonds::pay(&app, &format!("SBX-C-{i}"), account, crate::bonds::BOND).await;

@@ -278,7 +278,11 @@ async fn an_opening_is_watched_live_to_its_record_in_the_browser() {
 #[tokio::test]
 async fn the_bond_pages_and_the_ledger_speak_chinese_to_each_role() {
     use crate::bonds::{past_the_deadline, pay, tender_with_payers, BOND};
-    let app = TestApp::spawn_with(|a| a.refund_sender_ms = 0).await;
+    let app = TestApp::spawn_with(|a| {
+        a.refund_sender_ms = 0;
+        a.opening_watcher_ms = 0;
+    })
+    .await;
     let (id, payers) = tender_with_payers(&app, &["tenderer1", "tenderer2"]).await;
     for (txn, sub, fen) in [
         ("SBXZ0001", payers[0].1.as_str(), BOND),
