@@ -92,6 +92,8 @@ impl Kind {
             (Kind::QuestionToAnswer | Kind::ObjectionToAnswer, Some(t)) => {
                 format!("/tenders/{t}/questions")
             }
+            // The tenderer answers the committee's question on the award desk.
+            (Kind::ClarificationToAnswer, Some(t)) => format!("/tenders/{t}/award"),
             (Kind::ComplaintToAccept, _) => "/supervision/complaints".into(),
             (Kind::RegistrationToReview, _) => "/registry/agents".into(),
             (_, Some(t)) => format!("/tenders/{t}"),

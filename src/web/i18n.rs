@@ -1473,6 +1473,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("err_rule_credit_code_mismatch", "须与本单位在平台登记的统一社会信用代码一致", "must be the organisation's registered credit code"),
     ("err_rule_bad_grade", "等级为甲级、乙级或丙级", "a grade is A, B or C"),
     ("err_rule_unknown_organisation", "没有这个单位", "no such organisation"),
+    // The evaluation room's computed price scores, and the way back from the bid documents.
+    ("eval_price_by_hall", "由系统根据通过符合性审查的报价计算，评委不打分", "computed by the hall from the prices that pass; members do not score it"),
+    ("eval_price_score", "价格分", "Price score"),
+    ("docs_back_to_room", "返回评标室", "Back to the evaluation room"),
 ];
 
 #[cfg(test)]

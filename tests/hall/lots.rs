@@ -64,11 +64,20 @@ fn lot<'a>(view: &'a Value, lot: &str) -> &'a Value {
 /// A published tender of two lots (bonds 20 000 and 10 000 元), its custodians registered: the
 /// box for lot 1, the same box for lot 2, and the lots' ids.
 async fn two_lot_box(app: &TestApp) -> (Box_, Box_, String, String) {
+    two_lot_box_with(app, json!({})).await
+}
+
+/// As `two_lot_box`, with `overrides` of the tender spec's fields (e.g. its evaluation method).
+async fn two_lot_box_with(app: &TestApp, overrides: Value) -> (Box_, Box_, String, String) {
     let lots = json!([
         { "name": "第一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 },
         { "name": "第二标段", "estimate_fen": 50_000_000, "bid_bond_fen": 1_000_000 },
     ]);
-    let b = open_box_with(app, json!({ "lots": lots })).await;
+    let mut spec = json!({ "lots": lots });
+    for (k, v) in overrides.as_object().unwrap() {
+        spec[k] = v.clone();
+    }
+    let b = open_box_with(app, spec).await;
     let spec = app.get(format!("/api/tenders/{}", b.tender), None).await;
     let id = |i: usize| {
         spec.body["spec"]["lots"][i]["id"]
@@ -92,7 +101,15 @@ async fn two_lot_box(app: &TestApp) -> (Box_, Box_, String, String) {
 /// Six bids in two lots — lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
 /// — their bonds paid at the sandbox bank, an expert draw, and the opening concluded.
 async fn two_lots(app: &TestApp) -> (Box_, String, String, Vec<Bidder>, Vec<(String, usize, i64)>) {
-    let (b, b2, lot1, lot2) = two_lot_box(app).await;
+    two_lots_with(app, json!({})).await
+}
+
+/// As `two_lots`, the tender spec with `overrides`.
+async fn two_lots_with(
+    app: &TestApp,
+    overrides: Value,
+) -> (Box_, String, String, Vec<Bidder>, Vec<(String, usize, i64)>) {
+    let (b, b2, lot1, lot2) = two_lot_box_with(app, overrides).await;
     expert_draw(app, &b.tender).await;
 
     // lot 1: tenderer1, 2, 3; lot 2: tenderer1 (in both), builder4, builder5
@@ -653,11 +670,26 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
     assert_eq!(r.code(), "award_wrong_stage", "{:?}", r.body);
 }
 
+/// The tender of the browser test: comprehensive scoring, the technical criterion scored by the
+/// members and the price criterion computed by the hall from the lowest valid price (docs/award.md
+/// §3), 2 hundredths of a point off per 1 % above it.
+fn priced_by_the_hall() -> Value {
+    json!({ "evaluation_method": { "kind": "comprehensive_scoring", "criteria": [
+        { "name": "技术", "weight": 70 },
+        { "name": "价格", "weight": 30,
+          "price": { "method": "lowest_valid", "deduct_above_centi": 200 } } ] } })
+}
+
 /// In Chromium (when installed; CI makes it required with BIDHALL_BROWSER_TEST=1), from the pages
 /// alone (web/test/browser/award.mjs): the committee evaluates the two lots in the evaluation room
-/// (one member on a phone), rejecting a bid with its ground of 条例51; the agent publicises each
-/// lot; three days on, the owner issues both notices and records a contract in yuan; each tenderer
-/// reads its own letters. Every page speaks Chinese, fits its width and logs no error.
+/// (one member on a phone, who reads a bid's documents and asks its tenderer a written question
+/// that the tenderer answers from its award desk, 条例52), scoring the technical criterion while
+/// the hall computes the price scores, and rejecting a bid with its ground of 条例51; the agent
+/// publicises each lot and a losing tenderer objects (条例54); three days on, the owner answers
+/// the objection, issues both notices and records a contract in yuan; each tenderer reads its own
+/// letters and a losing tenderer sees its bond's refund (条例57); the objector then complains to
+/// the supervising department, naming its objection (条例60), and the department accepts and
+/// decides. Every page speaks Chinese, fits its width and logs no error.
 #[tokio::test]
 async fn a_two_lot_award_runs_in_the_browser_from_the_room_to_the_letters() {
     let Some(chromium) = chromium_for("award.mjs") else {
@@ -668,35 +700,173 @@ async fn a_two_lot_award_runs_in_the_browser_from_the_room_to_the_letters() {
         a.draw_conductor_ms = 0;
     })
     .await;
-    let (b, lot1, lot2, _, _) = two_lots(&app).await;
+    let (b, lot1, lot2, bidders, _) = two_lots_with(&app, priced_by_the_hall()).await;
     let agent = app.sign_in("agent").await;
     let formed = committee(&app, &b, &agent, json!([])).await;
     assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
-    let codes: Vec<String> = codes(&formed).into_iter().map(|(_, c)| c).collect();
-    let run = |phase: &'static str| {
-        let env = [
+    let seats = codes(&formed);
+    let codes: Vec<String> = seats.iter().map(|(_, c)| c.clone()).collect();
+    let run = |phase: &'static str, extra: Vec<(&'static str, String)>| {
+        let mut env = vec![
             ("BIDHALL_TENDER", b.tender.clone()),
             ("BIDHALL_PHASE", phase.to_string()),
             ("BIDHALL_CODES", codes.join(",")),
             ("BIDHALL_REJECT_PRICE", "48000000".to_string()),
+            ("BIDHALL_CLARIFY_PRICE", "98000000".to_string()),
+            ("BIDHALL_CLARIFY_LOGIN", "tenderer2".to_string()),
+            ("BIDHALL_OBJECTOR", "builder4".to_string()),
+            ("BIDHALL_REFUNDED", "tenderer2".to_string()),
             ("BIDHALL_PASSWORD", bidhall::demo::password().to_string()),
         ];
+        env.extend(extra);
         let (chromium, base) = (chromium.clone(), app.base.clone());
         async move {
             let shot = format!("award-{phase}");
             run_browser_script(&chromium, "award.mjs", &shot, &base, &env, 300).await;
         }
     };
-    run("evaluate").await;
+    let tid = TenderId::parse(&b.tender).unwrap();
+    run("evaluate", vec![]).await;
+
+    // the first member read tenderer2's bid documents, logged with its seat (docs/opening.md §5)
+    let record = app
+        .get(format!("/api/tenders/{}/opening/record", b.tender), None)
+        .await;
+    let asked_bid = record
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["outcome"]["bid"]["price_fen"] == 98_000_000)
+        .unwrap()["bid_id"]
+        .clone();
+    let entries = app
+        .app
+        .store
+        .audit_entries(Some(&tid), -1, 10_000)
+        .await
+        .unwrap();
+    let reads: Vec<Value> = entries
+        .iter()
+        .filter(|e| e.kind == "bid_documents_read")
+        .map(|e| serde_json::from_slice::<Value>(&e.entry).unwrap()["payload"].clone())
+        .collect();
+    assert!(
+        reads
+            .iter()
+            .any(|p| p["bid_id"] == asked_bid && p["member_seat"] == seats[0].0),
+        "{reads:?}"
+    );
+
+    // the signed report: the question and its answer, and the price scores the hall computed
+    let report = app
+        .get(
+            format!("/api/tenders/{}/evaluation/report", b.tender),
+            Some(&agent),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{:?}", report.body);
+    let report = &report.body["report"];
+    let ranking = report["ranking"].as_array().unwrap();
+    let line_of = |price: i64| ranking.iter().find(|r| r["price_fen"] == price).unwrap();
+    let clarification = &report["clarifications"][0];
+    assert_eq!(clarification["line"], line_of(98_000_000)["line"]);
+    assert_eq!(clarification["seat"], seats[0].0);
+    assert_eq!(clarification["text"], "请说明投标工期的计算依据");
+    assert_eq!(clarification["answer"], "按投标文件第三章施工进度计划计算");
+    assert_eq!(
+        report["method"]["criteria"][1]["price"]["method"],
+        "lowest_valid"
+    );
+    // docs/award.md §3, lowest_valid with deduct_above_centi r = 200: the benchmark is the lot's
+    // lowest valid price a, a price p scores S = (10000·a − 100·r·(p − a)) / a hundredths, rounded
+    // half up once. Lot 1 (a = 960 000 元): 980 000 → 920000/96 = 9583.3… → 9583, 990 000 →
+    // 900000/96 = 9375. Lot 2 (a = 450 000 元; 480 000 was rejected and has no price score):
+    // 470 000 → 410000/45 = 9111.1… → 9111.
+    let expected: [(i64, Option<i64>, Value); 6] = [
+        (96_000_000, Some(10_000), json!(1)),
+        (98_000_000, Some(9_583), json!(2)),
+        (99_000_000, Some(9_375), json!(3)),
+        (45_000_000, Some(10_000), json!(1)),
+        (47_000_000, Some(9_111), json!(2)),
+        (48_000_000, None, Value::Null),
+    ];
+    let m = codes.len() as i64;
+    for (price, centi, rank) in expected {
+        let r = line_of(price);
+        assert_eq!(r["price_score_centi"].as_i64(), centi, "{price}: {r:?}");
+        assert_eq!(r["rank"], rank, "{price}: {r:?}");
+        // every member typed 80 for the technical criterion (weight 70); price weighs 30
+        if let Some(centi) = centi {
+            let numerator = 70 * 100 * (m * 80) + 30 * m * centi;
+            assert_eq!(r["score_numerator"], numerator, "{price}");
+            assert_eq!(
+                r["score_centi"],
+                (2 * numerator + 100 * m) / (200 * m),
+                "{price}"
+            );
+        }
+    }
     let public = award(&app, &b, None).await;
     assert_eq!(lot(&public, &lot1)["stage"], "publicised");
     assert_eq!(
         lot(&public, &lot2)["candidates"].as_array().unwrap().len(),
         2
     );
+    assert_eq!(public["objections_count"], 1);
+
     app.clock.advance_millis(3 * DAY_MS + 2 * 3_600_000);
-    run("award").await;
+    run("award", vec![]).await;
     let public = award(&app, &b, None).await;
     assert_eq!(lot(&public, &lot1)["stage"], "contracted");
     assert_eq!(lot(&public, &lot2)["stage"], "awarded");
+    // lot 1's contract instructed its three bid bonds back (条例57), delivered with the step
+    // (docs/reactions.md §3); lot 2's stay until its own contract
+    let refunds = app.app.store.refunds(Some(&tid)).await.unwrap();
+    let mut refunded: Vec<(String, i64)> = refunds
+        .iter()
+        .map(|r| {
+            (
+                r.tenderer
+                    .as_ref()
+                    .map(|o| o.to_string())
+                    .unwrap_or_default(),
+                r.amount.fen(),
+            )
+        })
+        .collect();
+    refunded.sort();
+    let mut lot1_bonds: Vec<(String, i64)> = bidders[..3]
+        .iter()
+        .map(|w| (w.org.clone(), 2_000_000))
+        .collect();
+    lot1_bonds.sort();
+    assert_eq!(refunded, lot1_bonds, "{refunds:?}");
+    assert!(refunds.iter().all(|r| r.article == "条例 第五十七条"));
+
+    // the objector knew of the matter when its objection was answered
+    let knew_at = app.now().to_rfc3339();
+    run("complaint", vec![("BIDHALL_KNEW_AT", knew_at)]).await;
+    let complaints = app
+        .get(format!("/api/tenders/{}/complaints", b.tender), None)
+        .await;
+    let complaints = complaints.body.as_array().unwrap();
+    assert_eq!(complaints.len(), 1, "{complaints:?}");
+    assert_eq!(complaints[0]["matter"], "candidates");
+    assert_eq!(complaints[0]["state"], "decided");
+    assert_eq!(complaints[0]["decision"]["upheld"], false);
+    // the decision is public on the tender page
+    let page = app
+        .client
+        .get(format!("{}/tenders/{}", app.base, b.tender))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("经调查，评标委员会按招标文件规定的标准评审，投诉事项缺乏事实依据"),
+        "{page}"
+    );
 }

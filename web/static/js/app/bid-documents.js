@@ -117,13 +117,27 @@ async function load() {
     const docsCell = el('div', { dataset: { documents: line.bid_id } });
     const readButton = el('button', { type: 'button', className: 'secondary', text: t('docs_read_button'), dataset: { action: 'read' } });
     readButton.addEventListener('click', () => read(line, docsCell, readButton));
-    return el('tr', { dataset: { bid: line.bid_id, org: line.org_id } },
+    return el('tr', { id: `bid-${line.bid_id}`, dataset: { bid: line.bid_id, org: line.org_id } },
       el('td', {}, el('code', { text: line.org_id })),
       el('td', { className: 'num', text: price != null ? formatYuan(Number(price)) : (line.outcome?.status ?? t('docs_not_opened')) }),
       el('td', { className: 'num', text: `v${line.version}` }),
       el('td', {}, verifyButton, ' ', verifyCell),
       el('td', {}, readButton, docsCell));
   }));
+  // The evaluation room links to one bid's row (`#bid-…`), which exists only now.
+  let target = null;
+  try {
+    target = window.location.hash ? document.getElementById(decodeURIComponent(window.location.hash.slice(1))) : null;
+  } catch { /* a hash that is not ours */ }
+  if (target) {
+    target.classList.add('targeted');
+    target.scrollIntoView({ block: 'center' });
+  }
+}
+
+// A committee member came from the evaluation room in this tab: the way back to it.
+if (memberToken()) {
+  status.before(el('p', {}, el('a', { href: '/evaluation', id: 'docs-back-to-room', text: t('docs_back_to_room') })));
 }
 
 window.addEventListener('pagehide', () => urls.forEach((u) => URL.revokeObjectURL(u)));

@@ -131,6 +131,8 @@ function marks(view) {
       el('div', { class: 'field' }, el('label', { for: reason.id, text: t('eval_reason') }), reason));
     ok.addEventListener('change', () => { rejection.hidden = ok.checked; });
     f.append(rejection);
+    // The price criterion is shown where a member would score it, but as the hall's to compute.
+    if (priced) f.append(el('p', { class: 'muted eval-price-line', text: `${priced.name} (${priced.weight}%)：${t('eval_price_by_hall')}` }));
     criteria.forEach((c, i) => {
       const id = `eval-s-${bid.line}-${i}`;
       const input = el('input', { type: 'number', min: '0', max: '100', step: '1', required: true, id, name: `s${i}`, value: m ? m.scores[i] : '' });
@@ -175,18 +177,21 @@ function reportSection(view) {
     const r = await act('GET', '/draft-report');
     if (!r) return;
     r.view = view;
-    const heads = ['award_lot', 'eval_rank', 'eval_tenderer', 'eval_price', 'eval_score', 'eval_tie'];
-    const rows = r.report.ranking.map((x) => el('tr', {}, ...[
+    // A price criterion's computed scores are part of what the members sign (docs/award.md §3).
+    const priced = (r.report.method?.criteria || []).some((c) => c.price);
+    const points = (centi) => (centi == null ? '—' : (centi / 100).toFixed(2));
+    const heads = ['award_lot', 'eval_rank', 'eval_tenderer', 'eval_price', ...(priced ? ['eval_price_score'] : []), 'eval_score', 'eval_tie'];
+    const rows = r.report.ranking.map((x) => el('tr', { 'data-line': x.line }, ...[
       lotName(r.view, x.lot_id), x.rank ?? t('eval_not_passed'), x.org_name, formatYuan(x.price_fen),
-      x.score_centi == null ? '—' : (x.score_centi / 100).toFixed(2), x.tie_broken_by ? t(`eval_tie_${x.tie_broken_by}`) : '',
-    ].map((v, i) => el('td', { 'data-label': t(heads[i]), text: v }))));
+      ...(priced ? [points(x.price_score_centi)] : []), points(x.score_centi), x.tie_broken_by ? t(`eval_tie_${x.tie_broken_by}`) : '',
+    ].map((v, i) => el('td', { 'data-label': t(heads[i]), class: heads[i] === 'eval_price_score' ? 'eval-price-score' : null, text: v }))));
     const table = el('table', { class: 'responsive' },
       el('thead', {}, el('tr', {}, ...heads.map((k) => el('th', { scope: 'col', text: t(k) })))),
       el('tbody', {}, ...rows));
     const sign = el('button', { type: 'button', id: 'eval-sign', text: t('eval_sign') });
     sign.addEventListener('click', async () => { if (await act('POST', '/sign', { report_sha256: r.report_sha256 })) show(); });
     box.replaceChildren(el('h2', { text: t('eval_report') }), el('div', { class: 'table-wrap' }, table),
-      el('p', {}, el('code', { text: r.report_sha256 })), el('div', { class: 'actions' }, sign));
+      el('p', { class: 'breakall' }, el('code', { text: r.report_sha256 })), el('div', { class: 'actions' }, sign));
   });
   box.append(read);
   return box;
