@@ -59,6 +59,42 @@ pub enum Task {
 }
 
 impl Task {
+    /// Every task, for the tests that check each has its words.
+    pub const ALL: [Task; 32] = [
+        Task::CreateTender,
+        Task::RequestAgentDraw,
+        Task::Publish,
+        Task::AwaitCustodians,
+        Task::AnswerQuestions,
+        Task::AnswerObjections,
+        Task::AwaitBidDeadline,
+        Task::HostOpening,
+        Task::RequestExpertDraw,
+        Task::AwaitExpertDraw,
+        Task::FormCommittee,
+        Task::AwaitCommittee,
+        Task::Publicise,
+        Task::AnswerCandidateObjections,
+        Task::AwaitPublicity,
+        Task::IssueNotice,
+        Task::RecordContract,
+        Task::RecordPerformance,
+        Task::SubmitBid,
+        Task::PayBond,
+        Task::PayPerformanceBond,
+        Task::SignInOpening,
+        Task::ConfirmLine,
+        Task::AnswerClarification,
+        Task::RegisterCustodianKey,
+        Task::ReleaseShare,
+        Task::WatchOpening,
+        Task::AcceptComplaint,
+        Task::DecideComplaint,
+        Task::CommitDraw,
+        Task::RevealDraw,
+        Task::ReviewAgent,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Task::CreateTender => "create_tender",

@@ -269,41 +269,7 @@ mod tests {
                 assert!(table.contains_key(id.as_str()), "no message {id:?}");
             }
         }
-        use crate::home::Task::*;
-        for task in [
-            CreateTender,
-            RequestAgentDraw,
-            Publish,
-            AwaitCustodians,
-            AnswerQuestions,
-            AnswerObjections,
-            AwaitBidDeadline,
-            HostOpening,
-            RequestExpertDraw,
-            AwaitExpertDraw,
-            FormCommittee,
-            AwaitCommittee,
-            Publicise,
-            AnswerCandidateObjections,
-            AwaitPublicity,
-            IssueNotice,
-            RecordContract,
-            RecordPerformance,
-            SubmitBid,
-            PayBond,
-            PayPerformanceBond,
-            SignInOpening,
-            ConfirmLine,
-            AnswerClarification,
-            RegisterCustodianKey,
-            ReleaseShare,
-            WatchOpening,
-            AcceptComplaint,
-            DecideComplaint,
-            CommitDraw,
-            RevealDraw,
-            ReviewAgent,
-        ] {
+        for task in crate::home::Task::ALL {
             let id = format!("home_task_{}", task.as_str());
             assert!(table.contains_key(id.as_str()), "no message {id}");
         }
