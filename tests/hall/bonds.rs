@@ -474,9 +474,8 @@ async fn refunds_at_the_contract_are_sent_with_backoff_and_confirmed_once() {
         .unwrap()
         .clone();
     assert_eq!(
-        clearing["balance_fen"],
-        BOND - 1,
-        "only the short receipt's refund is unpaid"
+        clearing["balance_fen"], BOND,
+        "only the second bond's refund is unpaid"
     );
 }
 
