@@ -438,7 +438,11 @@ async fn refunds_at_the_contract_are_sent_with_backoff_and_confirmed_once() {
 
     // the bank confirms: a wrong amount is refused, the right one recorded once
     let secret = sbx_secret(&app);
-    let bond_refund = refunds.iter().find(|r| r["amount_fen"] == BOND).unwrap();
+    let first = crate::bids::org_of(&app, &app.sign_in("tenderer1").await).await;
+    let bond_refund = refunds
+        .iter()
+        .find(|r| r["tenderer_id"] == first.as_str())
+        .unwrap();
     let confirm = |txn: &str, fen: i64| {
         serde_json::to_vec(&json!({"amount_fen": fen, "bank_txn_id": txn,
             "instruction_id": bond_refund["instruction_id"], "value_time": app.now()}))
