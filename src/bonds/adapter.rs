@@ -154,8 +154,7 @@ impl BankAdapter for FakeBank {
 
 /// The wait after the `attempts`-th failed attempt: 2^attempts seconds, at most an hour.
 pub fn backoff_ms(attempts: i64) -> i64 {
-    let exp = attempts.clamp(0, 12) as u32;
-    (1000i64 << exp).min(MAX_BACKOFF_MS)
+    crate::domain::time::doubling_pause(1000, MAX_BACKOFF_MS, attempts + 1)
 }
 
 /// What one pass of the sender did.

@@ -10,6 +10,14 @@ pub const SECOND_MS: i64 = 1_000;
 pub const MINUTE_MS: i64 = 60 * SECOND_MS;
 pub const HOUR_MS: i64 = 60 * MINUTE_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The pause before trying again after the `failures`-th failure (1, 2, …): `first_ms`, doubling
+/// with each further failure, never more than `most_ms`. The hall's retries (refunds to a bank,
+/// the sandbox bank's deliveries, reactions, mail) all wait this way, each with its own bounds.
+pub fn doubling_pause(first_ms: i64, most_ms: i64, failures: i64) -> i64 {
+    let doublings = (failures - 1).clamp(0, 40) as u32;
+    first_ms.saturating_mul(1i64 << doublings).min(most_ms)
+}
 const SHANGHAI_OFFSET_MS: i64 = 8 * HOUR_MS;
 
 /// 2000-01-01 and 2100-01-01: a date outside is a typo in a tender schedule.

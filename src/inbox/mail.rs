@@ -16,11 +16,7 @@ const BATCH: i64 = 50;
 
 /// The pause before the next attempt after `failures` failures (1, 2, …).
 pub fn pause_after(failures: i64) -> i64 {
-    const FIRST_MS: i64 = 60 * 1000;
-    const MOST_MS: i64 = 60 * 60 * 1000;
-    FIRST_MS
-        .saturating_mul(1i64 << (failures - 1).clamp(0, 20))
-        .min(MOST_MS)
+    crate::domain::time::doubling_pause(60 * 1000, 60 * 60 * 1000, failures)
 }
 
 /// Sends every notice due for mailing; returns how many went out.

@@ -16,10 +16,7 @@ const BATCH: i64 = 100;
 
 /// The pause before the next attempt after the `failures`-th failure (1, 2, …).
 pub fn pause_after(failures: i64) -> i64 {
-    const FIRST_MS: i64 = 30 * 1000;
-    const MOST_MS: i64 = 60 * 60 * 1000;
-    let doublings = (failures - 1).clamp(0, 20) as u32;
-    FIRST_MS.saturating_mul(1i64 << doublings).min(MOST_MS)
+    crate::domain::time::doubling_pause(30 * 1000, 60 * 60 * 1000, failures)
 }
 
 /// What one round did.

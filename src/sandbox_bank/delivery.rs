@@ -15,8 +15,7 @@ pub const MAX_BACKOFF_MS: i64 = 5 * 60 * 1_000;
 
 /// The wait after `attempts` failed attempts: 1 s, 2 s, 4 s, … capped at 5 minutes.
 pub fn backoff_ms(attempts: u32) -> i64 {
-    let doublings = attempts.saturating_sub(1).min(20);
-    (FIRST_BACKOFF_MS << doublings).min(MAX_BACKOFF_MS)
+    crate::domain::time::doubling_pause(FIRST_BACKOFF_MS, MAX_BACKOFF_MS, i64::from(attempts))
 }
 
 /// How a message reaches the hall: an HTTP POST in production, a stub in tests.
