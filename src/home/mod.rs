@@ -247,6 +247,12 @@ pub struct ManagedFacts<'a> {
 
 /// The next steps of a tender for its owner or its agent (`r` says which), each with its deadline:
 /// what the law or the hall's procedure asks of that party now, and what it waits for.
+/// Does a tender need its expert draw requested (评标专家抽取), given its latest one's phase: none
+/// yet, or the last one failed. The home lists the duty; the workspace offers the form.
+pub fn expert_draw_wanted(latest: Option<DrawPhase>) -> bool {
+    matches!(latest, None | Some(DrawPhase::Failed))
+}
+
 pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestamp) -> Vec<Duty> {
     let title = t.spec.title.as_str();
     let id = t.id.as_str();
@@ -348,17 +354,16 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
         Stage::Failed => return out,
         Stage::NotStarted => {
             let task = match f.expert_draw {
-                None => Task::RequestExpertDraw,
+                _ if expert_draw_wanted(f.expert_draw.map(|(p, _)| p)) => Task::RequestExpertDraw,
                 Some((DrawPhase::Completed, _)) => Task::FormCommittee,
-                Some((DrawPhase::Failed, _)) => Task::RequestExpertDraw,
-                Some(_) => Task::AwaitExpertDraw,
+                _ => Task::AwaitExpertDraw,
             };
             let due = match (task, f.expert_draw) {
                 (Task::AwaitExpertDraw, Some((_, reveal))) => Some(reveal),
                 _ => None,
             };
             let href = match task {
-                Task::RequestExpertDraw => "/draws".to_string(),
+                Task::RequestExpertDraw => format!("/workspace/tenders/{id}#expert-draw"),
                 _ => award_href.clone(),
             };
             let mut d = Duty::build(task, title, href, now).due(due).done();

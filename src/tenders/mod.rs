@@ -7,4 +7,5 @@ pub mod law;
 pub mod model;
 pub mod notices;
 pub mod obtain;
+pub mod reference;
 pub mod service;

@@ -233,8 +233,8 @@ pub struct Page {
     /// request path is never echoed into an href).
     rest_query: String,
     views: Arc<Views>,
-    /// The demo hall, whose clock the trading centre may move forward (`/api/demo/clock`).
-    demo_clock: bool,
+    /// The demo hall's time, whose clock the trading centre may move forward (`/api/demo/clock`).
+    demo_clock: Option<crate::domain::Timestamp>,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -266,7 +266,7 @@ impl FromRequestParts<AppState> for Page {
             actor,
             rest_query,
             views,
-            demo_clock: app.config.demo,
+            demo_clock: app.config.demo.then(|| app.clock.now()),
         })
     }
 }
@@ -292,7 +292,7 @@ impl Page {
             actor,
             rest_query: String::new(),
             views,
-            demo_clock: false,
+            demo_clock: None,
         }
     }
 
@@ -316,7 +316,7 @@ impl Page {
             lang_zh_href => switch("zh"),
             lang_en_href => switch("en"),
             asset_version => &self.views.asset_version,
-            demo_clock => self.demo_clock && self.actor.as_ref().is_some_and(|a| a.role == crate::identity::Role::Platform),
+            demo_clock => self.demo_clock.filter(|_| self.actor.as_ref().is_some_and(|a| a.role == crate::identity::Role::Platform)),
         }
     }
 

@@ -6,6 +6,7 @@ use super::views::{script_json, Page};
 use crate::app::AppState;
 use crate::domain::TenderId;
 use crate::identity::{Actor, Organisation, Role};
+use crate::lottery::DrawKind;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -92,6 +93,78 @@ async fn draw_form(app: &AppState, actor: &Actor) -> Result<DrawForm, crate::sto
     })
 }
 
+/// The tender's expert draws (评标专家抽取) and, while it needs one, the form to request it: the
+/// specialties the registered experts hold and deadlines an hour apart from the hall's clock.
+#[derive(Serialize)]
+struct ExpertDraw {
+    draws: Vec<DrawLink>,
+    form: Option<ExpertForm>,
+}
+
+#[derive(Serialize)]
+struct DrawLink {
+    id: String,
+    purpose: String,
+    phase: &'static str,
+}
+
+#[derive(Serialize)]
+struct ExpertForm {
+    specialties: Vec<String>,
+    commit_deadline: String,
+    reveal_deadline: String,
+}
+
+async fn expert_draw(
+    app: &AppState,
+    tender: &crate::tenders::model::Tender,
+) -> Result<ExpertDraw, crate::store::StoreError> {
+    let now = app.clock.now();
+    let mut draws: Vec<_> = app
+        .store
+        .list_draws()
+        .await?
+        .into_iter()
+        .filter(|d| d.kind == DrawKind::Expert && d.tender_id.as_ref() == Some(&tender.id))
+        .collect();
+    draws.sort_by_key(|d| d.created_at);
+    let latest = draws.last().map(|d| d.phase(now));
+    let form = if crate::home::expert_draw_wanted(latest) {
+        let mut specialties: Vec<String> = app
+            .store
+            .list_experts()
+            .await?
+            .iter()
+            .flat_map(|e| e.specialties.iter().map(|c| c.as_str().to_string()))
+            .collect();
+        specialties.sort();
+        specialties.dedup();
+        let base = now.ceil_minute();
+        let at = |hours: i64| {
+            base.plus_millis(hours * crate::domain::HOUR_MS)
+                .to_rfc3339()
+        };
+        Some(ExpertForm {
+            specialties,
+            commit_deadline: at(1),
+            reveal_deadline: at(2),
+        })
+    } else {
+        None
+    };
+    Ok(ExpertDraw {
+        draws: draws
+            .iter()
+            .map(|d| DrawLink {
+                id: d.id.clone(),
+                purpose: d.purpose.clone(),
+                phase: d.phase(now).as_str(),
+            })
+            .collect(),
+        form,
+    })
+}
+
 /// The workspace's gate: signed out goes to sign-in, other roles get a friendly refusal.
 fn gate(page: &Page) -> Result<Actor, Box<Response>> {
     match &page.actor {
@@ -138,6 +211,8 @@ pub async fn workspace(State(app): State<AppState>, page: Page) -> Response {
             "orgs": &choices,
             "projects": &projects,
             "is_owner": actor.role == Role::Owner,
+            // The form's default dates start from the hall's clock, not the browser's.
+            "now": app.clock.now(),
         })),
     };
     page.render(StatusCode::OK, "workspace.html", ctx)
@@ -166,12 +241,25 @@ pub async fn workspace_tender(
         app.store.list_amendments(&tender.id),
         app.store.list_documents(&tender.id),
         choices(&app),
+        app.store.list_tenders_of_project(&tender.project_id),
     );
-    let (project, amendments, documents, choices) = match found {
+    let (project, amendments, documents, choices, siblings) = match found {
         Ok(found) => found,
         Err(e) => return page.store_failed(e),
     };
+    let expert = if tender.state == crate::tenders::model::TenderState::Published {
+        match expert_draw(&app, &tender).await {
+            Ok(e) => Some(e),
+            Err(e) => return page.store_failed(e),
+        }
+    } else {
+        None
+    };
+    let reference =
+        crate::tenders::reference::reference(project.code.as_str(), &tender, &siblings);
     let ctx = context! {
+        reference => reference,
+        expert => &expert,
         tender => &tender,
         project => &project,
         amendments => &amendments,

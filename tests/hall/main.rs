@@ -23,6 +23,7 @@ mod home;
 mod identity;
 mod inbox;
 mod key_messages;
+mod life;
 mod lifecycle;
 mod lots;
 mod notices;

@@ -28,8 +28,11 @@ function option(value, text) {
   return o;
 }
 
-/** Wires the form; `spec` (from the API) fills it for editing, otherwise lawful defaults do. */
-export function initTenderForm(form, { orgs, spec }) {
+/**
+ * Wires the form; `spec` (from the API) fills it for editing, otherwise lawful defaults do, counted
+ * from `now`, the hall's time when the page was made (RFC 3339), never the browser's clock.
+ */
+export function initTenderForm(form, { orgs, spec, now }) {
   const lots = form.querySelector('#lots');
   const custodians = form.querySelector('#custodians');
   const lotTemplate = document.getElementById('lot-row-template');
@@ -105,7 +108,7 @@ export function initTenderForm(form, { orgs, spec }) {
   const values = spec
     ? specToValues(spec, rfc3339ToLocal, fenToYuan)
     : {
-        ...defaultSchedule(Date.now()),
+        ...defaultSchedule(Date.parse(now)),
         category: 'construction',
         evaluation_kind: 'lowest_evaluated_price',
         tie_break: 'lower_price',

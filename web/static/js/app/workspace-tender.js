@@ -5,7 +5,7 @@
 
 import { api, pageData, t } from './api.js';
 import { busy, clearFieldErrors, showApiError, showLocalErrors } from './fields.js';
-import { beijingText, rfc3339ToLocal } from './format.js';
+import { beijingText, localToRfc3339, rfc3339ToLocal } from './format.js';
 import { buildChanges, buildSpec } from './spec.js';
 import { initTenderForm, readTenderForm } from './tender-form.js';
 
@@ -140,4 +140,36 @@ cancelForm?.addEventListener('submit', async (event) => {
   const res = await busy(document.getElementById('cancel-submit'), () => api('POST', `${base}/cancel`, { version: tender.version, reason }));
   if (!res.ok) return showApiError(cancelForm, box, res.error, show);
   reloadWith('js_cancelled');
+});
+
+// Published: request the tender's expert draw (评标专家抽取); the draw's page takes it from there.
+const expertForm = document.getElementById('expert-draw-form');
+expertForm?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const box = document.getElementById('expert-draw-form-error');
+  box.hidden = true;
+  const value = (name) => expertForm.elements.namedItem(name).value.trim();
+  const errors = [];
+  const time = (name) => {
+    const rfc = localToRfc3339(value(name));
+    if (!rfc) errors.push({ field: name, id: 'js_draw_bad_time' });
+    return rfc;
+  };
+  const specialties = [...expertForm.querySelectorAll('input[name="specialty"]:checked')].map((i) => i.value);
+  if (!specialties.length) errors.push({ field: 'expert_filter.specialties', id: 'js_draw_no_specialties' });
+  const body = {
+    kind: 'expert',
+    tender_id: tender.id,
+    purpose: value('purpose'),
+    select: Number(value('select')),
+    reserves: Number(value('reserves')),
+    expert_filter: { specialties },
+    commit_deadline: time('commit_deadline'),
+    reveal_deadline: time('reveal_deadline'),
+  };
+  if (errors.length) return showLocalErrors(expertForm, box, errors, t);
+  clearFieldErrors(expertForm);
+  const res = await busy(document.getElementById('expert-draw-submit'), () => api('POST', '/api/draws', body));
+  if (!res.ok) return showApiError(expertForm, box, res.error, show);
+  window.location.assign(`/draws/${encodeURIComponent(res.data.id)}`);
 });

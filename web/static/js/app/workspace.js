@@ -36,7 +36,7 @@ projectForm?.addEventListener('submit', async (event) => {
 
 const tenderForm = document.getElementById('tender-form');
 if (tenderForm) {
-  initTenderForm(tenderForm, { orgs: data.orgs || {}, spec: null });
+  initTenderForm(tenderForm, { orgs: data.orgs || {}, spec: null, now: data.now });
   tenderForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     const box = document.getElementById('tender-form-error');
