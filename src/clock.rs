@@ -33,12 +33,17 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to.
-pub struct ManualClock(AtomicI64);
+/// A clock that only moves when told to. Its sessions are measured on it too, unless it stands in
+/// for the demo's clock, whose moves sign nobody out (`with_real_sessions`).
+pub struct ManualClock(AtomicI64, bool);
 
 impl ManualClock {
     pub fn new(at: Timestamp) -> Self {
-        ManualClock(AtomicI64::new(at.millis()))
+        ManualClock(AtomicI64::new(at.millis()), false)
+    }
+    /// A clock at `at` whose sessions run on the system's time, as the demo clock's do.
+    pub fn with_real_sessions(at: Timestamp) -> Self {
+        ManualClock(AtomicI64::new(at.millis()), true)
     }
     pub fn set(&self, at: Timestamp) {
         self.0.store(at.millis(), Ordering::SeqCst);
@@ -51,6 +56,13 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         Timestamp::from_stored(self.0.load(Ordering::SeqCst))
+    }
+    fn wall(&self) -> Timestamp {
+        if self.1 {
+            SystemClock.now()
+        } else {
+            self.now()
+        }
     }
     fn advance(&self, ms: i64) -> bool {
         self.advance_millis(ms);

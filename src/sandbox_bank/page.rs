@@ -306,6 +306,7 @@ pub fn render(prefix: &str, view: &View<'_>, lang: Lang) -> String {
         r#"<!doctype html>
 <html lang="{html_lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<link rel="icon" href="data:,">
 <style>body{{font-family:sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;overflow-wrap:anywhere}}td,th{{padding:.2rem .6rem}}.num{{text-align:right;white-space:nowrap}}.table-wrap{{overflow-x:auto}}.message{{background:#eef;padding:.5rem}}.opened{{background:#efe;padding:.5rem}}label{{display:block;margin:.3rem 0}}input,select{{max-width:100%;box-sizing:border-box}}.lang{{text-align:right}}</style>
 </head>
 <body>

@@ -977,7 +977,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("opening_record_format", "记录格式", "Format"),
     ("opening_record_suspensions", "暂停与恢复", "Suspensions"),
     ("opening_record_signature", "平台签名", "The hall's signature"),
-    ("opening_record_verify_hint", "签名是审计日志密钥签署的 C2SP signed note，正文为 “bidhall opening record”、招标项目编号和记录 SHA-256，可用 /api/log/key 公布的公钥离线验证；每个投标人的确认即其会签，已记入审计日志。", "The signature is a C2SP signed note by the audit log's key over “bidhall opening record”, the tender id and the record's SHA-256; it verifies offline with the key at /api/log/key. Each tenderer's confirmation is its countersignature, logged in the audit log."),
+    ("opening_record_verify_hint", "签名是审计日志密钥签署的 C2SP signed note，正文为 {body}、招标项目编号和记录 SHA-256，可用 /api/log/key 公布的公钥离线验证；每个投标人的确认即其会签，已记入审计日志。", "The signature is a C2SP signed note by the audit log's key over {body}, the tender id and the record's SHA-256; it verifies offline with the key at /api/log/key. Each tenderer's confirmation is its countersignature, logged in the audit log."),
     ("opening_not_concluded_title", "开标尚未结束", "The opening is not concluded"),
     ("opening_not_concluded_body", "开标记录在主持人结束开标后生成并发布。", "The record is generated and published when the host concludes the opening."),
     ("js_opening_answer", "答复", "Answer"),

@@ -152,7 +152,13 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
         });
         configure(&mut args);
-        let clock = Arc::new(ManualClock::new(start));
+        // The demo hall's sessions run on real time, as `serve --demo`'s do: moving its clock
+        // signs nobody out.
+        let clock = Arc::new(if whole_hall {
+            ManualClock::with_real_sessions(start)
+        } else {
+            ManualClock::new(start)
+        });
         let app = bidhall::server::state(&args, clock.clone()).await.unwrap();
         let loading = std::time::Instant::now();
         if whole_hall {

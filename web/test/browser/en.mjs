@@ -15,11 +15,11 @@ export async function assertSpeaksEnglish(page, what, data = [], except = []) {
   const { lang, text, words } = await page.evaluate((selectors) => {
     const skipped = selectors.flatMap((s) => [...document.querySelectorAll(s)]);
     const inSkipped = (el) => skipped.some((s) => s.contains(el));
-    let shown = document.body.innerText;
-    for (const el of skipped) {
-      const part = el.innerText;
-      if (part) shown = shown.split(part).join('\n');
-    }
+    // What is left out is hidden while the page's text is read (its rendered text, as shown).
+    const hidden = skipped.map((el) => [el, el.style.display]);
+    for (const [el] of hidden) el.style.display = 'none';
+    const shown = document.body.innerText;
+    for (const [el, display] of hidden) el.style.display = display;
     const own = 'label, button, th, legend, caption, summary, dt, .badge, nav a, .lang-switch, [role="status"], .alert, .hint';
     const words = [...document.querySelectorAll(own)]
       .filter((el) => el.getClientRects().length && !inSkipped(el))

@@ -139,6 +139,7 @@ async function homeShows(page, text, hrefPart, what) {
 // ---- the demo clock, moved by the trading centre with the buttons at the foot of its pages ----
 
 async function hallNow() {
+  lastPage = pages.platform;
   return Date.parse(await pages.platform.getAttribute('#demo-clock-now', 'datetime'));
 }
 
@@ -409,6 +410,7 @@ async function act(page, selector, what) {
 
 async function opening(browser, tender) {
   const { agent: host, supervisor, tenderer1: t1, tenderer2: t2 } = pages;
+  await go(t1, `/tenders/${tender}`, 'the tender page');
   const deadline = Date.parse(await t1.getAttribute('#bid-deadline', 'datetime'));
   await clockTo(deadline - 30 * MINUTE, 'the lobby');
   if (await hallNow() >= deadline) throw new Error('the clock passed the deadline before the lobby');
@@ -487,7 +489,7 @@ async function opening(browser, tender) {
   step = 'public: the printable record';
   await follow(pub, '#op-report-link', `${BASE}/tenders/${tender}/opening/report`);
   if (!(await pub.textContent('#rec-objections')).includes(OBJECTION)) throw new Error('the record lacks the objection');
-  await look(pub, 'the opening record', [['code', 'hashes'], ['#rec-signature', 'the signature as signed'], ['pre', 'the record as signed']]);
+  await look(pub, 'the opening record', [['code', 'hashes and the signed note\'s constant'], ['#rec-signature', 'the signature as signed'], ['pre', 'the record as signed']]);
 }
 
 async function evaluation(browser, tender) {

@@ -8,13 +8,11 @@
  */
 export async function assertSpeaksChinese(page, what, except = []) {
   const { lang, text } = await page.evaluate((selectors) => {
-    let shown = document.body.innerText;
-    for (const s of selectors) {
-      for (const el of document.querySelectorAll(s)) {
-        const part = el.innerText;
-        if (part) shown = shown.split(part).join('\n');
-      }
-    }
+    // What is left out is hidden while the page's text is read (its rendered text, as shown).
+    const hidden = selectors.flatMap((s) => [...document.querySelectorAll(s)]).map((el) => [el, el.style.display]);
+    for (const [el] of hidden) el.style.display = 'none';
+    const shown = document.body.innerText;
+    for (const [el, display] of hidden) el.style.display = display;
     return { lang: document.documentElement.lang, text: shown };
   }, except.map(([selector]) => selector));
   const problems = [];
