@@ -210,6 +210,8 @@ async function payAtTheBank(page, yuan, what) {
   if (!(await page.locator('select[name="from_account"] option').count())) {
     step = `${page.who}: opening an account at the sandbox bank`;
     await page.fill('input[name="name"]', page.who);
+    // Enough for the bid bond and a performance bond of 10% of the price.
+    await page.fill('input[name="balance_yuan"]', '500000');
     await Promise.all([page.waitForNavigation(), page.click('form[action$="/form/accounts"] button')]);
     await page.locator('#access-code').waitFor();
     await look(page, 'the new account', [['code', 'account numbers and access codes'], ['.id', 'transaction numbers']]);
@@ -497,7 +499,8 @@ async function evaluation(browser, tender) {
   await homeShows(agent, TITLE, `/workspace/tenders/${tender}`, 'the expert draw to request');
   await go(agent, `/workspace/tenders/${tender}#expert-draw`, 'the workspace\'s expert draw');
   step = 'agent: requesting the expert draw';
-  for (const c of ['A01', 'D05']) await agent.check(`#expert-draw-form input[name="specialty"][value="${c}"]`);
+  for (const c of ['A01', 'A02', 'A03', 'D05']) await agent.check(`#expert-draw-form input[name="specialty"][value="${c}"]`);
+  await agent.fill('#expert_reserves', '1');
   await look(agent, 'the expert draw form', [['code', 'specialty codes and reference numbers']]);
   await Promise.all([agent.waitForURL(/\/draws\/[^/]+$/), agent.click('#expert-draw-submit')]).catch(async (e) => {
     throw new Error(`${e.message}; the form says: ${await agent.textContent('#expert-draw-form-error')}`);
@@ -508,6 +511,7 @@ async function evaluation(browser, tender) {
   step = 'agent: forming the committee';
   await homeShows(agent, TITLE, `/tenders/${tender}/award`, 'the committee to form');
   await go(agent, `/tenders/${tender}/award`, 'the award desk');
+  await agent.waitForSelector('#desk-committee button[type="submit"]');
   await agent.click('#desk-committee button[type="submit"]');
   await agent.waitForSelector('#desk-codes');
   const codes = await agent.$$eval('#desk-codes tbody tr td:last-child code', (cs) => cs.map((c) => c.textContent.trim()));
@@ -559,6 +563,7 @@ async function award(browser, tender) {
   const owner = pages.owner;
   await go(owner, `/tenders/${tender}/award`, 'the award desk');
   step = 'owner: reading when the publicity ends';
+  await owner.waitForSelector('.award-lot[data-stage="publicised"]');
   const until = await owner.evaluate(() => {
     const m = /(\d{4}-\d\d-\d\d) (\d\d:\d\d)/.exec(document.querySelector('.award-lot')?.innerText ?? '');
     return m ? `${m[1]}T${m[2]}:00+08:00` : null;
@@ -568,6 +573,7 @@ async function award(browser, tender) {
   await homeShows(owner, TITLE, `/tenders/${tender}/award`, 'the award notice to issue');
   await go(owner, `/tenders/${tender}/award`, 'the award desk');
   step = 'owner: issuing the award notice';
+  await owner.waitForSelector('.award-lot[data-stage="publicised"]');
   await owner.click('[id^="desk-notice-"]');
   await owner.waitForSelector('.award-lot[data-stage="awarded"]');
   await look(owner, 'the award desk after the notice');
@@ -598,6 +604,7 @@ async function award(browser, tender) {
 
   step = 'owner: recording the contract';
   await go(owner, `/tenders/${tender}/award`, 'the award desk');
+  await owner.waitForSelector('.award-lot[data-stage="awarded"]');
   await owner.setInputFiles('[id^="desk-contract-"] input[type="file"]', { name: '施工合同.pdf', mimeType: 'application/pdf', buffer: Buffer.from('签署的施工合同') });
   await owner.click('[id^="desk-contract-"] button[type="submit"]');
   await owner.waitForSelector('.award-lot[data-stage="contracted"]');
@@ -615,6 +622,7 @@ async function award(browser, tender) {
   step = 'owner: recording the contract performed';
   await homeShows(owner, TITLE, `/tenders/${tender}/award`, 'the performance to record');
   await go(owner, `/tenders/${tender}/award`, 'the award desk');
+  await owner.waitForSelector('.award-lot[data-stage="contracted"]');
   await owner.click('[id^="desk-performed-"]');
   await owner.waitForSelector('.award-lot[data-stage="completed"]');
   await look(owner, 'the award desk after the performance', [['.desk-contract-done', 'the contract document\'s hash']]);
