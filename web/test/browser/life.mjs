@@ -57,7 +57,11 @@ const BIDDERS = [['tenderer1', '958,000.00'], ['tenderer2', '978,500.00'], ['ten
 const OBJECTION = LANG === 'zh' ? '第2行的工期宣读有误' : 'Line 2: the duration was read out wrong';
 const ANSWER = LANG === 'zh' ? '经核对，第2行宣读无误' : 'Checked: line 2 was read out as sealed';
 // The hall's data a page's own words may carry: names and titles are entered, not translated.
-const DATA = [PROJECT, TITLE, LOT, CODE, '沈阳市', ...Object.keys(AGENTS)];
+const ORGANISATIONS = [
+  '沈阳市公共资源交易中心', '沈阳市浑南区教育局', '沈阳市城市建设管理局', '沈阳市住房和城乡建设局', '沈阳市公证处',
+  '辽宁华建建设集团有限公司', '沈阳盛京建筑工程有限公司', '鞍山鑫达机电设备有限公司', '辽宁远大建设工程有限公司', '大连星海照明科技有限公司',
+];
+const DATA = [PROJECT, TITLE, LOT, CODE, '沈阳市', ...Object.keys(AGENTS), ...ORGANISATIONS];
 
 let step = 'starting';
 let lastPage = null;
