@@ -23,6 +23,17 @@ pub fn article(short: &str, lang: &str) -> String {
             .strip_prefix(prefix)
             .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     };
+    // The long form the bonds' records carry (`条例 第五十七条`, `法 第六十条`) is already in
+    // words in Chinese; in English it is named as the short form is.
+    if let Some((law, n)) = long_article(short) {
+        return match (zh, law) {
+            (true, _) => short.to_string(),
+            (false, "条例") => {
+                format!("Implementing Regulations of the Tendering and Bidding Law, art. {n}")
+            }
+            (false, _) => format!("Tendering and Bidding Law, art. {n}"),
+        };
+    }
     match (split("条例"), split("法")) {
         (Some(n), _) if zh => format!("《招标投标法实施条例》第{n}条"),
         (Some(n), _) => {
@@ -32,6 +43,28 @@ pub fn article(short: &str, lang: &str) -> String {
         (_, Some(n)) => format!("Tendering and Bidding Law, art. {n}"),
         _ => short.to_string(),
     }
+}
+
+/// `条例 第五十七条` (or `实施条例 …`, `法 …`): the law (`条例` or `法`) and the article's number.
+fn long_article(text: &str) -> Option<(&'static str, u32)> {
+    let (law, rest) = text.split_once(' ')?;
+    let law = match law {
+        "条例" | "实施条例" => "条例",
+        "法" => "法",
+        _ => return None,
+    };
+    let numeral = rest.strip_prefix('第')?.strip_suffix('条')?;
+    let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|d| d as u32);
+    let (mut n, mut pending) = (0u32, None::<u32>);
+    for c in numeral.chars() {
+        match c {
+            '百' => n += pending.take().unwrap_or(1) * 100,
+            '十' => n += pending.take().unwrap_or(1) * 10,
+            c => pending = Some(digit(c)?),
+        }
+    }
+    let n = n + pending.unwrap_or(0);
+    (n > 0).then_some((law, n))
 }
 
 /// An amount in the capital numerals of formal documents (大写), from fen: `人民币玖拾陆万元整`,
@@ -196,6 +229,14 @@ mod tests {
         assert_eq!(article("法42", "zh-CN"), "《招标投标法》第42条");
         assert_eq!(article("条例44", "zh-CN"), "《招标投标法实施条例》第44条");
         assert_eq!(article("法42", "en"), "Tendering and Bidding Law, art. 42");
+        assert_eq!(article("条例 第五十七条", "zh"), "条例 第五十七条");
+        assert_eq!(
+            article("条例 第五十七条", "en"),
+            "Implementing Regulations of the Tendering and Bidding Law, art. 57"
+        );
+        assert_eq!(article("法 第六十条", "en"), "Tendering and Bidding Law, art. 60");
+        assert_eq!(article("实施条例 第十六条", "en").rsplit(' ').next(), Some("16"));
+        assert_eq!(article("条例 第一百零二条", "en").rsplit(' ').next(), Some("102"));
         assert_eq!(article("条例 第五十七条", "zh-CN"), "条例 第五十七条");
         assert_eq!(article("法", "zh-CN"), "法");
     }

@@ -43,5 +43,21 @@ export async function assertSpeaksEnglish(page, what, data = [], except = []) {
     for (const d of known) rest = rest.split(d).join(' ');
     if (HAN.test(rest)) problems.push(`in Chinese: ${w}`);
   }
+  if (process.env.BIDHALL_EN_AUDIT) {
+    // Every text on the page still in Chinese once the data is taken out, to read through.
+    const all = await page.evaluate(() => {
+      const out = [];
+      const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        if (n.parentElement?.getClientRects().length && /[\u3400-\u9fff]/.test(n.textContent)) out.push(n.textContent.trim());
+      }
+      return out;
+    });
+    for (const w of new Set(all)) {
+      let rest = w;
+      for (const d of known) rest = rest.split(d).join(' ');
+      if (HAN.test(rest)) console.log(`[en audit] ${what}: ${w.slice(0, 120)}`);
+    }
+  }
   if (problems.length) throw new Error(`${what} does not speak English:\n  ${problems.join('\n  ')}`);
 }

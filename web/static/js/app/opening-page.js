@@ -224,7 +224,7 @@ function renderLines() {
 function renderCustodians() {
   $('op-k').textContent = state.k == null ? '' : `k = ${state.k}`;
   $('op-custodians').replaceChildren(...state.custodians.map((c) => el('li', { dataset: { index: String(c.index), released: c.released ? 'yes' : 'no' } },
-    `#${c.index} ${label('custodian_', c.kind)}${c.org_name ? `: ${c.org_name}` : ''} — `,
+    `#${c.index} ${label('custodian_', c.kind)}${c.org_name && c.kind !== 'time_release' ? `: ${c.org_name}` : ''} — `,
     el('strong', { text: c.released ? `✓ ${t('js_opening_released')}` : t('js_opening_not_released') }))));
   const until = $('op-release-until');
   until.hidden = !state.release_until;
@@ -344,7 +344,8 @@ function eventDetail(e) {
     case 'sign_ins_disclosed': return (b.participants ?? []).map((p) => p.org_name ?? '').join('、');
     case 'opening_failed': return label('js_opening_rule_', b.rule);
     case 'lots_not_opened': return (b.lots ?? []).map((l) => `${lotName(l.lot_id)}（${l.count}）`).join('、');
-    case 'shares_released': return `#${b.custodian}${b.by ? ` ${b.by}` : ''}`;
+    // The time-release custodian is the hall itself: named by its kind, in the page's language.
+    case 'shares_released': return `#${b.custodian} ${state.custodians?.find((c) => c.index === b.custodian)?.kind === 'time_release' ? t('custodian_time_release') : (b.by ?? '')}`.trimEnd();
     case 'bid_announced': return `${b.n} · ${b.org_name ?? ''}${b.status === 'opened' && b.price_fen != null ? ` · ${formatYuan(b.price_fen)}` : ` · ${t('js_opening_not_opened')}${englishOnly(b.reason)}`}`;
     case 'confirmation_opened': return `${b.minutes} ${t('js_opening_minutes')}`;
     case 'line_confirmed': return `${b.n} · ${b.org_name ?? ''}`;
