@@ -195,7 +195,9 @@ async function runDraw(url, parties, conductor) {
   step = `${conductor.who}: conducting the draw`;
   await conductor.reload();
   await conductor.waitForFunction(() => ['ready_to_conduct', 'completed'].includes(document.getElementById('d-phase').dataset.phase));
-  if (await conductor.isVisible('#d-conduct')) await conductor.click('#d-conduct');
+  // `serve --demo` also conducts a due draw by itself; whichever comes first, it runs once.
+  const phase = await conductor.getAttribute('#d-phase', 'data-phase');
+  if (phase === 'ready_to_conduct') await drawAct(conductor, '#d-conduct', conductor.who);
   await conductor.waitForFunction(() => document.getElementById('d-phase').dataset.phase === 'completed');
   await conductor.locator('#d-result').waitFor({ state: 'visible' });
   await look(conductor, 'the completed draw');
@@ -232,8 +234,8 @@ async function bondShows(page, tender, kind, state) {
   step = `${page.who}: waiting for its ${kind} bond to show ${state}`;
   for (let i = 0; ; i++) {
     await go(page, `/tenders/${tender}/bond`, 'its bond page');
-    const states = await page.$$eval('#bond-states tbody tr[data-state]', (rows) => rows.map((r) => r.dataset.state));
-    if (states.includes(state)) return;
+    const states = await page.$$eval(`#bond-states tbody tr[data-bond="${kind}"]`, (rows) => rows.map((r) => r.dataset.state));
+    if (states.length && states.every((s) => s === state)) return;
     if (i > 40) throw new Error(`the bond page shows ${states}, not ${state}`);
     await page.waitForTimeout(250);
   }
@@ -611,7 +613,9 @@ async function award(browser, tender) {
   await owner.waitForSelector('.award-lot[data-stage="awarded"]');
   await owner.setInputFiles('[id^="desk-contract-"] input[type="file"]', { name: '施工合同.pdf', mimeType: 'application/pdf', buffer: Buffer.from('签署的施工合同') });
   await owner.click('[id^="desk-contract-"] button[type="submit"]');
-  await owner.waitForSelector('.award-lot[data-stage="contracted"]');
+  await owner.waitForSelector('.award-lot[data-stage="contracted"]').catch(async (e) => {
+    throw new Error(`${e.message}; the desk says: ${await owner.textContent('#desk-error')}`);
+  });
   await look(owner, 'the award desk after the contract', [['.desk-contract-done', 'the contract document\'s hash']]);
 
   for (const [login] of BIDDERS.slice(1)) {
