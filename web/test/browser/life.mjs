@@ -54,6 +54,7 @@ const LOT = '第一标段';
 const AGENTS = { 辽宁正信招标代理有限公司: 'agent', 沈阳建科工程咨询有限公司: 'agent2', 辽宁公信项目管理有限公司: 'agent3' };
 // The bidders, their prices in yuan; the lowest wins (lowest evaluated price).
 const BIDDERS = [['tenderer1', '958,000.00'], ['tenderer2', '978,500.00'], ['tenderer4', '991,200.00']];
+const [TECHNICAL, PRICE] = LANG === 'zh' ? ['技术', '价格'] : ['Technical', 'Price'];
 const OBJECTION = LANG === 'zh' ? '第2行的工期宣读有误' : 'Line 2: the duration was read out wrong';
 const ANSWER = LANG === 'zh' ? '经核对，第2行宣读无误' : 'Checked: line 2 was read out as sealed';
 // The hall's data a page's own words may carry: names and titles are entered, not translated.
@@ -310,6 +311,12 @@ async function draft(browser, login) {
   await agent.fill('#tender_region', '沈阳市');
   await agent.fill('#description', '新建风雨操场一座，建筑面积约 3,200 平方米，钢结构，含室外配套工程。');
   await agent.fill('#qualification', '建筑工程施工总承包二级及以上资质，具备有效的安全生产许可证。');
+  // Comprehensive scoring: the members score the technical criterion, the hall the price one.
+  await agent.selectOption('#evaluation_kind', 'comprehensive_scoring');
+  await agent.fill('#criteria', `${TECHNICAL} 70\n${PRICE} 30`);
+  await agent.selectOption('#price_method', 'lowest_valid');
+  await agent.fill('#price_criterion', PRICE);
+  await agent.fill('#price_deduct_above', '1');
   await agent.selectOption('#tie_break', 'earlier_submission');
   await agent.fill('#performance_bond_percent', '5');
   await agent.fill('#lot-0-name', LOT);
@@ -384,6 +391,8 @@ async function bid(browser, tender) {
     await page.click('#obtain');
     await page.waitForFunction(() => document.getElementById('obtain-result')?.textContent.trim() !== '');
     await look(page, 'the tender page after obtaining', [['code', 'reference numbers']]);
+    await homeShows(page, TITLE, `/tenders/${tender}/bid`, 'its bid to seal');
+    await go(page, `/tenders/${tender}`, 'the tender page');
     step = `${login}: asking for its bond sub-account`;
     await follow(page, '#bond-link', `${BASE}/tenders/${tender}/bond`);
     await Promise.all([page.waitForNavigation(), page.click('#get-sub-account')]);
@@ -536,9 +545,12 @@ async function evaluation(browser, tender) {
     await member.waitForSelector('#eval-marks form.eval-bid');
     const lines = await member.$$eval('#eval-marks form.eval-bid', (fs) => fs.map((f) => f.dataset.line));
     if (lines.length !== 3) throw new Error(`the room shows ${lines.length} bids`);
+    if (!(await member.locator('#eval-price-computed').innerText()).includes(PRICE)) throw new Error('the room does not say the price is computed');
     for (const line of lines) {
       step = `member ${i + 1}: marking line ${line}`;
       const form = member.locator(`form.eval-bid[data-line="${line}"]`);
+      // The same technical score for every bid: the price decides, so the lowest wins.
+      await form.locator('input[name="s0"]').fill(String(80 + i));
       const label = await form.locator('button[type="submit"]').textContent();
       await Promise.all([
         member.waitForResponse((r) => r.url().endsWith('/evaluation/scores') && r.request().method() === 'POST'),
@@ -553,6 +565,8 @@ async function evaluation(browser, tender) {
     step = `member ${i + 1}: reading and signing the report`;
     await member.click('#eval-read-report');
     await member.waitForSelector('#eval-sign');
+    const prices = await member.$$eval('#eval-report td.eval-price-score', (tds) => tds.map((td) => td.textContent));
+    if (prices.length !== 3 || prices.filter((p) => p === '100.00').length !== 1) throw new Error(`the report's price scores are ${prices}`);
     await look(member, 'the report', [['#eval-report code', 'the report hash']]);
     await member.click('#eval-sign');
     await member.waitForSelector('#eval-signed');
@@ -586,8 +600,13 @@ async function award(browser, tender) {
 
   for (const [login] of BIDDERS) {
     const page = pages[login];
+    step = `${login}: its home says its result`;
+    await go(page, '/home', 'its home');
+    const result = page.locator(`article.home-tender[data-tender="${tender}"]`);
+    await result.locator('.result-line').waitFor();
+    await look(page, 'its home with its result', [['code', 'project codes']]);
     step = `${login}: reading its letter`;
-    await go(page, `/tenders/${tender}/award/letters`, 'its letters');
+    await follow(page, `article.home-tender[data-tender="${tender}"] a[href$="/award/letters"]`, `${BASE}/tenders/${tender}/award/letters`);
     const kinds = await page.$$eval('.letter', (ls) => ls.map((l) => l.dataset.kind));
     const want = login === BIDDERS[0][0] ? 'award_notice' : 'result_notice';
     if (kinds.join() !== want) throw new Error(`${login} has the letters ${kinds}, not ${want}`);
@@ -634,6 +653,12 @@ async function award(browser, tender) {
   await owner.click('[id^="desk-performed-"]');
   await owner.waitForSelector('.award-lot[data-stage="completed"]');
   await look(owner, 'the award desk after the performance', [['.desk-contract-done', 'the contract document\'s hash']]);
+
+  step = 'winner: its performance bond goes back once the contract is performed';
+  await go(winner, `/tenders/${tender}/bond`, 'its bond page');
+  const back = await winner.$$eval('table.refunds tbody tr[data-state]', (rs) => rs.length);
+  if (back !== 2) throw new Error(`the winner's bond page shows ${back} refunds, not its bid bond's and its performance bond's`);
+  await look(winner, 'its bond page with both refunds', [['code', 'account numbers and instruction ids']]);
 
   step = 'public: the board shows the tender completed';
   const pub = pages.public;
