@@ -29,7 +29,9 @@ mod tests {
 
     #[test]
     fn a_tender_is_numbered_by_its_place_in_its_project() {
-        let base = crate::tenders::law::tests::published(Timestamp::parse("2027-03-01T01:00:00Z").unwrap());
+        let base = crate::tenders::law::tests::published(
+            Timestamp::parse("2027-03-01T01:00:00Z").unwrap(),
+        );
         let first = at(&base, "2027-03-01T09:00:00+08:00");
         let second = at(&base, "2027-03-02T09:00:00+08:00");
         let all = vec![second.clone(), first.clone()];

@@ -54,7 +54,12 @@ fn long_article(text: &str) -> Option<(&'static str, u32)> {
         _ => return None,
     };
     let numeral = rest.strip_prefix('第')?.strip_suffix('条')?;
-    let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|d| d as u32);
+    let digit = |c: char| {
+        "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|d| d as u32)
+    };
     let (mut n, mut pending) = (0u32, None::<u32>);
     for c in numeral.chars() {
         match c {
@@ -234,9 +239,18 @@ mod tests {
             article("条例 第五十七条", "en"),
             "Implementing Regulations of the Tendering and Bidding Law, art. 57"
         );
-        assert_eq!(article("法 第六十条", "en"), "Tendering and Bidding Law, art. 60");
-        assert_eq!(article("实施条例 第十六条", "en").rsplit(' ').next(), Some("16"));
-        assert_eq!(article("条例 第一百零二条", "en").rsplit(' ').next(), Some("102"));
+        assert_eq!(
+            article("法 第六十条", "en"),
+            "Tendering and Bidding Law, art. 60"
+        );
+        assert_eq!(
+            article("实施条例 第十六条", "en").rsplit(' ').next(),
+            Some("16")
+        );
+        assert_eq!(
+            article("条例 第一百零二条", "en").rsplit(' ').next(),
+            Some("102")
+        );
         assert_eq!(article("条例 第五十七条", "zh-CN"), "条例 第五十七条");
         assert_eq!(article("法", "zh-CN"), "法");
     }

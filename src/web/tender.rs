@@ -102,8 +102,7 @@ pub async fn tender(State(app): State<AppState>, page: Page, Path(id): Path<Stri
         .filter(|a| a["stage"] != "not_started" || (member && facts.opening_near));
     let disputes = super::disputes::tender_section(&app, page.actor.as_ref(), &tender).await;
     let (retender, retender_of) = crate::tenders::model::retender_links(&tender, &siblings, now);
-    let reference =
-        crate::tenders::reference::reference(project.code.as_str(), &tender, &siblings);
+    let reference = crate::tenders::reference::reference(project.code.as_str(), &tender, &siblings);
     let link = |t: &crate::tenders::model::Tender| serde_json::json!({ "id": t.id, "title": t.spec.title.as_str() });
     let ctx = context! {
         reference => reference,

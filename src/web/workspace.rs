@@ -255,8 +255,7 @@ pub async fn workspace_tender(
     } else {
         None
     };
-    let reference =
-        crate::tenders::reference::reference(project.code.as_str(), &tender, &siblings);
+    let reference = crate::tenders::reference::reference(project.code.as_str(), &tender, &siblings);
     let ctx = context! {
         reference => reference,
         expert => &expert,
