@@ -131,7 +131,8 @@ pub async fn bid(State(app): State<AppState>, page: Page, Path(id): Path<String>
         docs_on_sale: docs_on_sale(&tender, now),
     };
     let ctx = bid_context(&tender, actor.org_id.as_str(), facts);
-    page.render(StatusCode::OK, "bid.html", ctx)
+    page.render_tender(&app, StatusCode::OK, "bid.html", ctx, &tender)
+        .await
 }
 
 pub async fn custodian(
@@ -161,7 +162,8 @@ pub async fn custodian(
     let orgs = org_names(&app, &tender).await;
     let past = tender.is_past_opening(app.clock.now());
     let ctx = custodian_context(&tender, actor.org_id.as_str(), &orgs, &held, past);
-    page.render(StatusCode::OK, "custodian.html", ctx)
+    page.render_tender(&app, StatusCode::OK, "custodian.html", ctx, &tender)
+        .await
 }
 
 #[cfg(test)]

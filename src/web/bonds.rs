@@ -279,7 +279,8 @@ pub async fn bond(State(app): State<AppState>, page: Page, Path(id): Path<String
         bidding_open => tender.is_bidding_open(now),
         page_json => script_json(&json!({ "tender_id": tender.id })),
     };
-    page.render(StatusCode::OK, "bond.html", ctx)
+    page.render_tender(&app, StatusCode::OK, "bond.html", ctx, &tender)
+        .await
 }
 
 /// Sums over a tender's bonds and refunds, for the page's footer.
@@ -380,7 +381,8 @@ pub async fn tender_bonds(
         forfeitures => &view.forfeitures,
         totals => totals(&view, now),
     };
-    page.render(StatusCode::OK, "tender_bonds.html", ctx)
+    page.render_tender(&app, StatusCode::OK, "tender_bonds.html", ctx, &tender)
+        .await
 }
 
 /// An account of the ledger as the page names it: its kind and what it belongs to.

@@ -40,7 +40,8 @@ pub async fn desk(State(app): State<AppState>, page: Page, Path(id): Path<String
         "now": app.clock.now(),
     });
     let ctx = context! { tender => &tender, page_json => script_json(&data) };
-    page.render(StatusCode::OK, "award_desk.html", ctx)
+    page.render_tender(&app, StatusCode::OK, "award_desk.html", ctx, &tender)
+        .await
 }
 
 /// `GET /tenders/{id}/award/letters`: the signed award letters the viewer may read (法45), ready
@@ -82,5 +83,6 @@ pub async fn letters(State(app): State<AppState>, page: Page, Path(id): Path<Str
         }
     };
     let ctx = context! { tender => &tender, letters => letters, log_key_url => "/api/log/key" };
-    page.render(StatusCode::OK, "award_letters.html", ctx)
+    page.render_tender(&app, StatusCode::OK, "award_letters.html", ctx, &tender)
+        .await
 }

@@ -84,11 +84,11 @@ pub async fn report(State(app): State<AppState>, page: Page, Path(id): Path<Stri
         Err(resp) => return resp,
     };
     match service::report(&app, &tender.id).await {
-        Ok(report) => page.render(
-            StatusCode::OK,
-            "opening_report.html",
-            report_context(&report, Some(&tender)),
-        ),
+        Ok(report) => {
+            let ctx = report_context(&report, Some(&tender));
+            page.render_tender(&app, StatusCode::OK, "opening_report.html", ctx, &tender)
+                .await
+        }
         Err(OpeningError::NotFound) => page.not_found(),
         Err(OpeningError::Refused(_)) => page.message(
             StatusCode::CONFLICT,
@@ -123,11 +123,9 @@ pub async fn hall(State(app): State<AppState>, page: Page, Path(id): Path<String
             serde_json::Value::Null
         }
     };
-    page.render(
-        StatusCode::OK,
-        "opening.html",
-        hall_context(&tender, custodian, &state),
-    )
+    let ctx = hall_context(&tender, custodian, &state);
+    page.render_tender(&app, StatusCode::OK, "opening.html", ctx, &tender)
+        .await
 }
 
 #[cfg(test)]

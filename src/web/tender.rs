@@ -46,6 +46,21 @@ pub async fn org_names(app: &AppState, tender: &Tender) -> BTreeMap<String, Stri
     names
 }
 
+/// The tender's reference number (招标编号, `tenders::reference`); none if its project cannot be
+/// read now.
+pub async fn reference_of(app: &AppState, tender: &Tender) -> Option<String> {
+    let (project, siblings) = tokio::try_join!(
+        app.store.get_project(&tender.project_id),
+        app.store.list_tenders_of_project(&tender.project_id),
+    )
+    .ok()?;
+    Some(crate::tenders::reference::reference(
+        project.code.as_str(),
+        tender,
+        &siblings,
+    ))
+}
+
 #[derive(Serialize)]
 struct Facts {
     status: &'static str,

@@ -329,6 +329,24 @@ impl Page {
         )
     }
 
+    /// `render` for one of a tender's pages, with the tender's reference number (招标编号) that
+    /// its crumbs show.
+    pub async fn render_tender(
+        &self,
+        app: &AppState,
+        status: StatusCode,
+        name: &str,
+        ctx: Value,
+        tender: &Tender,
+    ) -> Response {
+        let reference = super::tender::reference_of(app, tender).await;
+        self.render(
+            status,
+            name,
+            context! { ..context! { reference => reference }, ..ctx },
+        )
+    }
+
     pub fn render(&self, status: StatusCode, name: &str, ctx: Value) -> Response {
         match self.html(name, ctx) {
             Ok(html) => self.respond(status, html),

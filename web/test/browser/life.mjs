@@ -65,6 +65,8 @@ const ORGANISATIONS = [
 const DATA = [PROJECT, TITLE, LOT, CODE, '沈阳市', ...Object.keys(AGENTS), ...ORGANISATIONS];
 
 let step = 'starting';
+// The tender's reference number (招标编号), as its draft first shows it.
+let REFERENCE = null;
 let lastPage = null;
 const errors = [];
 const log = (m) => console.log(`[life ${LANG}] ${m}`);
@@ -331,6 +333,7 @@ async function draft(browser, login) {
   await agent.waitForFunction(() => document.getElementById('performance_bond_percent')?.value === '5');
   if ((await agent.inputValue('#tie_break')) !== 'earlier_submission') throw new Error(`the draft's tie-break reads ${await agent.inputValue('#tie_break')}`);
   const reference = (await agent.textContent('#tender-reference')).trim();
+  REFERENCE = reference;
   if (!reference.startsWith(CODE)) throw new Error(`the tender's reference is ${reference}`);
   await look(agent, 'the draft', [['code', 'reference numbers']]);
 
@@ -531,6 +534,7 @@ async function evaluation(browser, tender) {
   await agent.waitForSelector('#desk-codes');
   const codes = await agent.$$eval('#desk-codes tbody tr td:last-child code', (cs) => cs.map((c) => c.textContent.trim()));
   if (codes.length < 5) throw new Error(`the desk hands ${codes.length} codes`);
+  if ((await agent.textContent('.tender-reference')).trim() !== REFERENCE) throw new Error('the award desk does not name the tender\'s reference number');
   await look(agent, 'the award desk with the codes', [['code', 'one-time codes']]);
 
   const members = [];
@@ -610,6 +614,7 @@ async function award(browser, tender) {
     const kinds = await page.$$eval('.letter', (ls) => ls.map((l) => l.dataset.kind));
     const want = login === BIDDERS[0][0] ? 'award_notice' : 'result_notice';
     if (kinds.join() !== want) throw new Error(`${login} has the letters ${kinds}, not ${want}`);
+    if ((await page.textContent('.tender-reference')).trim() !== REFERENCE) throw new Error('the letters do not name the tender\'s reference number');
     await look(page, 'its letter', [['.letter-proof', 'the hash and signature']]);
   }
 
