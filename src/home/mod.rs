@@ -245,14 +245,14 @@ pub struct ManagedFacts<'a> {
     pub objections_due: Vec<Timestamp>,
 }
 
-/// The next steps of a tender for its owner or its agent (`r` says which), each with its deadline:
-/// what the law or the hall's procedure asks of that party now, and what it waits for.
 /// Does a tender need its expert draw requested (评标专家抽取), given its latest one's phase: none
 /// yet, or the last one failed. The home lists the duty; the workspace offers the form.
 pub fn expert_draw_wanted(latest: Option<DrawPhase>) -> bool {
     matches!(latest, None | Some(DrawPhase::Failed))
 }
 
+/// The next steps of a tender for its owner or its agent (`r` says which), each with its deadline:
+/// what the law or the hall's procedure asks of that party now, and what it waits for.
 pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestamp) -> Vec<Duty> {
     let title = t.spec.title.as_str();
     let id = t.id.as_str();
