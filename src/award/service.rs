@@ -6,7 +6,8 @@ use super::committee::{check_composition, panel};
 use super::member::{MemberSession, Secret, CODE_PREFIX, TOKEN_PREFIX, TOKEN_TTL_MS};
 use super::report;
 use super::state::{
-    AwardState, LotAward, Refusal, Stage, ANSWER_WITHIN_MS, MAX_CANDIDATES, PUBLICITY_MIN_MS,
+    AwardState, Committee, LotAward, Refusal, Stage, ANSWER_WITHIN_MS, MAX_CANDIDATES,
+    PUBLICITY_MIN_MS,
 };
 use super::AwardEvent;
 use crate::app::AppState;
@@ -294,6 +295,14 @@ pub struct CommitteeInput {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub owner_representatives: Vec<Line<1, 100>>,
+    /// The lot whose committee this is: required when the documents form one committee per lot
+    /// (`committee_per_lot`), refused otherwise.
+    #[serde(default)]
+    pub lot_id: Option<String>,
+    /// The completed expert draw of the tender to form it from; absent: the latest one that has
+    /// not formed a committee yet.
+    #[serde(default)]
+    pub draw_id: Option<String>,
 }
 
 /// A member's one-time evaluation code, shown once to the host who hands it over.
@@ -305,8 +314,50 @@ pub struct MemberCode {
     pub code: String,
 }
 
-/// The host forms the committee once the opening is concluded: the panel of the tender's
-/// completed expert draw, in draw order, plus the owner's representatives 法37 allows.
+/// The lot a committee is formed for: one of the tender's lots when its documents form one
+/// committee per lot, none otherwise.
+fn committee_lot(t: &Tender, named: Option<&str>) -> Result<Option<String>, Refusal> {
+    match (t.spec.committee_per_lot, named) {
+        (true, None) => Err(Refusal::LotRequired),
+        (true, Some(lot)) => t
+            .spec
+            .lots
+            .iter()
+            .find(|l| l.id.as_str() == lot)
+            .map(|l| Some(l.id.to_string()))
+            .ok_or(Refusal::NotFound("lot")),
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(Refusal::OneCommittee),
+    }
+}
+
+/// Refuses unless `lot` still waits for its own committee: none formed for it, and neither it
+/// (nor the tender) failed — `thin` lists the lots the opening did not open (条例44).
+fn lot_waits_for_committee(
+    s: &AwardState,
+    lot: &str,
+    thin: &[(String, i64)],
+) -> Result<(), Refusal> {
+    let failed = thin.iter().any(|(l, _)| l == lot)
+        || s.failure.is_some()
+        || s.lot(lot).is_ok_and(|l| l.failure.is_some());
+    let stage = if failed {
+        Some(Stage::Failed)
+    } else {
+        s.committee_for(lot).map(|c| c.stage)
+    };
+    match stage {
+        Some(stage) => Err(Refusal::LotWrongStage {
+            lot: lot.to_string(),
+            stage: stage.as_str(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The host forms a committee once the opening is concluded: the panel of a completed expert
+/// draw of the tender, in draw order, plus the owner's representatives 法37 allows. One for the
+/// tender, or one per lot where the documents say so, each from a draw of its own.
 pub async fn form_committee(
     app: &AppState,
     actor: &Actor,
@@ -315,7 +366,14 @@ pub async fn form_committee(
 ) -> Result<Vec<MemberCode>, AwardError> {
     let t = tender(app, id).await?;
     host_only(actor, &t)?;
-    let draw = app
+    let lot = committee_lot(&t, input.lot_id.as_deref())?;
+    let before = fold(app, id).await?;
+    match &lot {
+        None => before.require(&[Stage::NotStarted])?,
+        Some(lot) => lot_waits_for_committee(&before, lot, &[])?,
+    }
+    let formed: Vec<String> = before.committees.into_iter().map(|c| c.draw_id).collect();
+    let draws: Vec<_> = app
         .store
         .list_draws()
         .await?
@@ -325,8 +383,18 @@ pub async fn form_committee(
                 && d.tender_id.as_ref() == Some(id)
                 && d.state == DrawState::Completed
         })
-        .max_by_key(|d| d.created_at)
-        .ok_or(Refusal::NoExpertDraw)?;
+        .collect();
+    let draw = match &input.draw_id {
+        Some(named) => draws
+            .into_iter()
+            .find(|d| &d.id == named)
+            .ok_or(Refusal::NoExpertDraw)?,
+        None => draws
+            .into_iter()
+            .filter(|d| !formed.contains(&d.id))
+            .max_by_key(|d| d.created_at)
+            .ok_or(Refusal::NoExpertDraw)?,
+    };
     let transcript = draw.transcript.as_ref().ok_or(Refusal::NoExpertDraw)?;
     let opening = OpeningState::fold(&crate::opening::service::all_events(app, id).await?)?;
     if opening.phase() != Phase::Concluded {
@@ -354,9 +422,6 @@ pub async fn form_committee(
             |n| json!({ "kind": "owner_representative", "expert_id": "", "name": n.as_str() }),
         ),
     );
-    for (i, m) in members.iter_mut().enumerate() {
-        m["seat"] = json!(i as i64 + 1);
-    }
     let reserves: Vec<Value> = reserves
         .iter()
         .map(|e| json!({ "expert_id": who(e).0, "name": name_of(e) }))
@@ -383,7 +448,22 @@ pub async fn form_committee(
         .collect();
     let mut issued = Vec::new();
     act(app, id, By::User(actor.into()), |_, s, _| {
-        s.require(&[Stage::NotStarted])?;
+        match &lot {
+            None => s.require(&[Stage::NotStarted])?,
+            Some(lot) => lot_waits_for_committee(s, lot, &thin)?,
+        }
+        if s.committees.iter().any(|c| c.draw_id == draw.id) {
+            return Err(Refusal::DrawAlreadyUsed {
+                draw_id: draw.id.clone(),
+            }
+            .into());
+        }
+        // Seats are numbered across the tender's committees, so a seat names one member.
+        let first = s.members.iter().map(|m| m.seat).max().unwrap_or(0) + 1;
+        let mut members = members.clone();
+        for (i, m) in members.iter_mut().enumerate() {
+            m["seat"] = json!(first + i as i64);
+        }
         issued.clear();
         let mut codes = Vec::new();
         for m in &members {
@@ -399,12 +479,18 @@ pub async fn form_committee(
                 code: code.expose().to_string(),
             });
         }
-        let body = json!({
+        let mut body = json!({
             "draw_id": draw.id, "members": members, "reserves": reserves, "bids": bids,
             "tenderers": tenderers,
         });
+        if let Some(lot) = &lot {
+            body["lot_id"] = json!(lot);
+        }
         let mut p = vec![hall("committee_formed", body)];
         for (lot, n) in &thin {
+            if s.lot(lot).is_ok_and(|l| l.failure.is_some()) {
+                continue;
+            }
             p.push(lot_failed(
                 lot,
                 "min_three_bids",
@@ -428,10 +514,25 @@ pub async fn issue_codes(
     host_only(actor, &tender(app, id).await?)?;
     let mut issued = Vec::new();
     act(app, id, By::User(actor.into()), |_, s, _| {
-        s.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
+        // Every committee still evaluating (one, or one per lot).
+        let evaluating: Vec<&Committee> = s
+            .committees
+            .iter()
+            .filter(|c| matches!(c.stage, Stage::CommitteeFormed | Stage::Evaluating))
+            .collect();
+        if evaluating.is_empty() || s.failure.is_some() {
+            return Err(Refusal::WrongStage {
+                stage: s.stage().as_str(),
+            }
+            .into());
+        }
         issued.clear();
         let mut codes = Vec::new();
-        for m in s.active_members().filter(|m| m.signed.is_none()) {
+        for m in evaluating
+            .iter()
+            .flat_map(|c| s.active_members_of(c))
+            .filter(|m| m.signed.is_none())
+        {
             let code = Secret::code();
             codes.push(IssuedCode {
                 seat: m.seat,
@@ -469,8 +570,9 @@ pub async fn sign_in(app: &AppState, code: &str) -> Result<MemberSignIn, AwardEr
         .await?
         .ok_or(AwardError::BadCredential)?;
     let s = fold(app, &id).await?;
-    s.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
     let m = s.member(seat).ok_or(AwardError::BadCredential)?;
+    // The member's own committee is still evaluating (one per lot where the documents say so).
+    s.evaluating_committee(seat)?;
     if !m.active() {
         return Err(Refusal::Recused.into());
     }
@@ -540,9 +642,9 @@ pub async fn member_view(
     let t = tender(app, id).await?;
     let s = fold(app, id).await?;
     let me = s.member(m.seat).ok_or(Refusal::NotFound("member"))?;
+    let committee = s.committee_of(m.seat).ok_or(Refusal::NotFound("member"))?;
     let progress: Vec<Value> = s
-        .members
-        .iter()
+        .members_of(committee)
         .map(|x| {
             json!({
                 "seat": x.seat, "kind": x.kind, "name": x.name, "active": x.active(),
@@ -560,6 +662,7 @@ pub async fn member_view(
     let bids: Vec<Value> = s
         .bids
         .iter()
+        .filter(|b| committee.covers(&b.lot_id))
         .map(|b| {
             let line = opening.lines.iter().find(|l| l.n == b.line);
             let bid_id = counted
@@ -595,7 +698,9 @@ pub async fn member_view(
     Ok(json!({
         "tender_id": id.to_string(),
         "title": t.spec.title.as_str(),
-        "stage": s.stage(),
+        // The member's committee's stage, and its lot where each lot has its own.
+        "stage": if s.failure.is_some() { Stage::Failed } else { committee.stage },
+        "lot_id": committee.lot_id,
         "method": t.spec.evaluation_method,
         "tie_break": t.spec.tie_break.unwrap_or_default().as_str(),
         "seat": me.seat,
@@ -603,7 +708,7 @@ pub async fn member_view(
         "declared": me.conflict.map(|c| if c { "conflict" } else { "no_conflict" }),
         "bids": bids,
         "rejection_grounds": super::rejection::GROUNDS.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
-        "lots": t.spec.lots.iter().map(|l| json!({ "lot_id": l.id, "name": l.name.as_str() })).collect::<Vec<_>>(),
+        "lots": t.spec.lots.iter().filter(|l| committee.covers(l.id.as_str())).map(|l| json!({ "lot_id": l.id, "name": l.name.as_str() })).collect::<Vec<_>>(),
         "my_marks": mine,
         "clarifications": s.clarifications,
         "committee": progress,
@@ -637,7 +742,7 @@ pub async fn declare(
         _ => None,
     };
     act(app, id, By::Member(m.seat), |_, s, _| {
-        s.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
+        let committee = s.evaluating_committee(m.seat)?;
         let me = s.member(m.seat).ok_or(Refusal::NotFound("member"))?;
         if me.conflict.is_some() {
             return Err(Refusal::AlreadyDeclared.into());
@@ -652,7 +757,7 @@ pub async fn declare(
             json!({ "seat": m.seat, "conflict": input.conflict, "statement": statement, "note": note }),
         )];
         if input.conflict && me.is_expert() {
-            if let Some((expert_id, name)) = s.reserves.first() {
+            if let Some((expert_id, name)) = committee.reserves.first() {
                 let seat = s.members.iter().map(|x| x.seat).max().unwrap_or(0) + 1;
                 p.push(hall(
                     "member_replaced",
@@ -696,10 +801,7 @@ pub async fn score(
 ) -> Result<(), AwardError> {
     own_tender(m, id)?;
     act(app, id, By::Member(m.seat), |t, s, _| {
-        s.may_score(m.seat)?;
-        if !s.evaluated_bids().any(|b| b.line == input.line) {
-            return Err(Refusal::NotFound("bid line").into());
-        }
+        s.may_score(m.seat, input.line)?;
         let rejection = super::rejection::check(
             input.compliant,
             input.ground.as_deref(),
@@ -740,14 +842,11 @@ pub async fn draft_report(
     own_tender(m, id)?;
     let t = tender(app, id).await?;
     let s = fold(app, id).await?;
-    let missing = s.missing_marks();
-    if !missing.is_empty() || s.active_members().any(|x| x.conflict.is_none()) {
-        return Err(Refusal::ScoresIncomplete { missing }.into());
-    }
-    let r = report::build(&t, &s);
+    let c = s.committee_of(m.seat).ok_or(Refusal::NotFound("member"))?;
+    s.report_ready(c)?;
+    let r = report::build(&t, &s, c);
     let signed: Vec<i64> = s
-        .members
-        .iter()
+        .members_of(c)
         .filter(|x| x.signed.is_some())
         .map(|x| x.seat)
         .collect();
@@ -764,8 +863,8 @@ pub async fn sign_report(
 ) -> Result<(), AwardError> {
     own_tender(m, id)?;
     act(app, id, By::Member(m.seat), |t, s, _| {
-        s.may_sign(m.seat)?;
-        let r = report::build(t, s);
+        let c = s.may_sign(m.seat)?;
+        let r = report::build(t, s, c);
         let sha = report::sha256(&r);
         if sha != report_sha256 {
             return Err(Refusal::ReportChanged { current: sha }.into());
@@ -775,17 +874,23 @@ pub async fn sign_report(
             json!({ "seat": m.seat, "report_sha256": sha }),
         )];
         let all = s
-            .active_members()
+            .active_members_of(c)
             .all(|x| x.seat == m.seat || x.signed.as_deref() == Some(sha.as_str()));
         if all {
             let signature = report::sign(&app.log.signer, id.as_str(), &sha);
             let ranking = r["ranking"].clone();
-            p.push(hall(
-                "report_finalised",
-                json!({ "report_sha256": sha, "signature": signature, "ranking": ranking }),
-            ));
+            let mut body =
+                json!({ "report_sha256": sha, "signature": signature, "ranking": ranking });
+            if let Some(lot) = &c.lot_id {
+                body["lot_id"] = json!(lot);
+            }
+            p.push(hall("report_finalised", body));
             // 法42, per lot: a lot none of whose bids passed fails.
-            for lot in s.lots.iter().filter(|l| l.failure.is_none()) {
+            for lot in s
+                .lots
+                .iter()
+                .filter(|l| l.failure.is_none() && c.covers(&l.lot_id))
+            {
                 let passing = ranking.as_array().is_some_and(|a| {
                     a.iter().any(|x| {
                         x["rank"].is_i64()
@@ -815,6 +920,7 @@ pub async fn final_report(
     actor: Option<&Actor>,
     member: Option<&MemberSession>,
     id: &TenderId,
+    lot: Option<&str>,
 ) -> Result<Value, AwardError> {
     let t = tender(app, id).await?;
     let events = app.store.award_events(id).await?;
@@ -827,20 +933,40 @@ pub async fn final_report(
         )
         .into());
     }
-    let (Some(end), Some((report_sha256, signature))) = (
-        events.iter().position(|e| e.kind == "report_finalised"),
-        s.report.clone(),
-    ) else {
-        return Err(Refusal::WrongStage {
-            stage: s.stage().as_str(),
+    // Which committee's: a member's own; else the named lot's; else the only one.
+    let c = match (member.filter(|m| &m.tender_id == id), lot) {
+        (Some(m), _) => s.committee_of(m.seat),
+        (None, Some(lot)) => {
+            s.lot(lot)?;
+            s.committee_for(lot)
         }
-        .into());
+        (None, None) if t.spec.committee_per_lot => return Err(Refusal::LotRequired.into()),
+        (None, None) => match s.committees.as_slice() {
+            [only] => Some(only),
+            [] => None,
+            _ => return Err(Refusal::LotRequired.into()),
+        },
     };
-    let at_end = AwardState::fold(&events[..end])?;
-    let r = report::build(&t, &at_end);
-    let signed: Vec<Value> = s
-        .members
+    let not_final = || Refusal::WrongStage {
+        stage: s.stage().as_str(),
+    };
+    let c = c.ok_or_else(not_final)?;
+    let (report_sha256, signature) = c.report.clone().ok_or_else(not_final)?;
+    let end = events
         .iter()
+        .position(|e| {
+            e.kind == "report_finalised" && e.body["lot_id"].as_str() == c.lot_id.as_deref()
+        })
+        .ok_or_else(not_final)?;
+    let at_end = AwardState::fold(&events[..end])?;
+    let scope = at_end
+        .committees
+        .iter()
+        .find(|x| x.lot_id == c.lot_id)
+        .ok_or_else(not_final)?;
+    let r = report::build(&t, &at_end, scope);
+    let signed: Vec<Value> = s
+        .members_of(c)
         .filter_map(|x| {
             x.signed_at
                 .as_ref()
@@ -1244,6 +1370,30 @@ pub async fn view(
         .iter()
         .filter(|o| insider || actor.is_some_and(|a| a.org_id.as_str() == o.org_id))
         .collect();
+    // Each committee's progress in counts (its names are confidential, 法37).
+    let progress = |c: &Committee| {
+        json!({
+            "lot_id": c.lot_id,
+            "stage": c.stage,
+            "members": s.active_members_of(c).count(),
+            "declared": s.active_members_of(c).filter(|m| m.conflict.is_some()).count(),
+            "signed": s.active_members_of(c).filter(|m| m.signed.is_some()).count(),
+        })
+    };
+    let committees: Vec<Value> = s.committees.iter().map(progress).collect();
+    // Where each lot has its own committee: the lots still waiting for theirs (a lot the
+    // opening did not open fails at the first committee's formation, 条例44).
+    let committee_lots: Vec<Value> = t
+        .spec
+        .lots
+        .iter()
+        .filter(|_| t.spec.committee_per_lot && s.failure.is_none())
+        .filter(|l| s.committee_for(l.id.as_str()).is_none())
+        .filter(|l| {
+            s.lot(l.id.as_str()).is_ok_and(|a| a.failure.is_none()) || s.committees.is_empty()
+        })
+        .map(|l| json!({ "lot_id": l.id, "name": l.name.as_str() }))
+        .collect();
     let committee = (!s.members.is_empty()).then(|| {
         json!({
             "members": s.active_members().count(),
@@ -1251,9 +1401,11 @@ pub async fn view(
             "signed": s.active_members().filter(|m| m.signed.is_some()).count(),
         })
     });
-    let report_sha = (insider || s.result_determined())
-        .then(|| s.report.as_ref().map(|r| r.0.clone()))
-        .flatten();
+    let shown = insider || s.result_determined();
+    let report_sha = match s.committees.as_slice() {
+        [only] if shown => only.report.as_ref().map(|r| r.0.clone()),
+        _ => None,
+    };
     // Lots in the tender's order.
     let order = |l: &LotAward| {
         t.spec
@@ -1266,11 +1418,14 @@ pub async fn view(
     lots.sort_by_key(|l| order(l));
     let lots: Vec<Value> = lots
         .into_iter()
-        .map(|l| lot_view(&t, &s, l, actor, insider))
+        .map(|l| lot_view(&t, &s, l, actor, insider, shown))
         .collect();
     Ok(json!({
         "stage": s.stage(),
         "committee": committee,
+        "committee_per_lot": t.spec.committee_per_lot,
+        "committees": committees,
+        "committee_lots": committee_lots,
         "report_sha256": report_sha,
         "objections_count": s.objections.len(),
         "objections": objections,
@@ -1287,8 +1442,15 @@ fn lot_view(
     l: &LotAward,
     actor: Option<&Actor>,
     insider: bool,
+    shown: bool,
 ) -> Value {
     let stage = s.lot_stage(l);
+    // The hash of the report of the committee that evaluated the lot, once final.
+    let report_sha = s
+        .committee_for(&l.lot_id)
+        .and_then(|c| c.report.as_ref())
+        .filter(|_| shown)
+        .map(|r| r.0.clone());
     let candidates: Vec<Value> = l
         .candidates
         .iter()
@@ -1331,6 +1493,7 @@ fn lot_view(
         "contract": l.contract,
         "contract_due": s.contract_deadline(&l.lot_id).filter(|_| stage == Stage::Awarded).map(|d| d.to_rfc3339()),
         "failure": l.failure,
+        "report_sha256": report_sha,
         // For those who run or supervise it: how many of the lot's bids passed (the most
         // candidates the host may publicise, up to 3).
         "passing": insider.then(|| {
@@ -1472,7 +1635,7 @@ pub async fn ask_clarification(
     let text = bounded(&input.text, "text", 2000)?;
     let mut asked = 0;
     act(app, id, By::Member(m.seat), |_, s, _| {
-        s.may_score(m.seat)?;
+        s.may_score(m.seat, input.line)?;
         let bid = s
             .evaluated_bids()
             .find(|b| b.line == input.line)
