@@ -25,6 +25,7 @@ mod inbox;
 mod key_messages;
 mod lifecycle;
 mod lots;
+mod nodes;
 mod notices;
 mod opening;
 mod ops;
