@@ -29,6 +29,9 @@ pub struct Inner {
     pub banks: Arc<crate::bonds::directory::BankDirectory>,
     /// Failed sign-ins and self-registrations, per login and per address.
     pub throttle: crate::identity::throttle::Throttle,
+    /// This process's name among the hall's nodes (new at each start), the holder of the
+    /// periodic jobs' leases it takes.
+    pub node: String,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             openings: Default::default(),
             shutdown: CancellationToken::new(),
             banks: Default::default(),
+            node: uuid::Uuid::now_v7().to_string(),
         }))
     }
 
@@ -63,9 +67,17 @@ impl AppState {
 }
 
 impl AppState {
-    /// Runs `step` every `every` until shutdown, a late tick not made up: the hall's watchers
-    /// (checkpoints, closing boxes, openings, draws) each hand their step to this.
-    pub fn every<F, Fut>(&self, every: std::time::Duration, step: F) -> tokio::task::JoinHandle<()>
+    /// Runs `step` every `every` until shutdown, a late tick not made up, on the node that holds
+    /// `job`'s lease: the hall's watchers (checkpoints, closing boxes, openings, draws) each hand
+    /// their step to this. Of several nodes on one database exactly one runs a job; when it dies
+    /// its lease runs out (`lease_for`) and the next node to tick takes the job over; a node that
+    /// shuts down gives its leases up at once (src/store/leases.rs, docs/operations.md).
+    pub fn every<F, Fut>(
+        &self,
+        job: &'static str,
+        every: std::time::Duration,
+        step: F,
+    ) -> tokio::task::JoinHandle<()>
     where
         F: Fn(AppState) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -76,12 +88,41 @@ impl AppState {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = app.shutdown.cancelled() => break,
-                    _ = tick.tick() => step(app.clone()).await,
+                    _ = app.shutdown.cancelled() => {
+                        if let Err(e) = app.store.release_job(job, &app.node).await {
+                            tracing::warn!(job, error = %e, "could not give the job's lease up");
+                        }
+                        break;
+                    }
+                    _ = tick.tick() => {
+                        if app.holds(job, every).await {
+                            step(app.clone()).await;
+                        }
+                    }
                 }
             }
         })
     }
+
+    /// Claims or renews `job`'s lease for this node; false when another node holds it (or the
+    /// store cannot say: the step would fail too).
+    async fn holds(&self, job: &'static str, every: std::time::Duration) -> bool {
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock).millis();
+        let until = now + lease_for(every).as_millis() as i64;
+        match self.store.claim_job(job, &self.node, now, until).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(job, error = %e, "could not claim the job's lease");
+                false
+            }
+        }
+    }
+}
+
+/// How long a job's lease lasts past a claim: two periods and ten seconds, so a node that ticks
+/// a little late keeps its job, and a node that died loses it within that time.
+pub fn lease_for(every: std::time::Duration) -> std::time::Duration {
+    every * 2 + std::time::Duration::from_secs(10)
 }
 
 impl std::ops::Deref for AppState {

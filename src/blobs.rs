@@ -33,6 +33,8 @@ pub trait BlobStore: Send + Sync {
     /// the bytes are durable.
     async fn put(&self, body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError>;
     async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError>;
+    /// Can this node write and read back a file now? (`/readyz`)
+    async fn ready(&self) -> Result<(), BlobError>;
 }
 
 pub struct LocalDir {
@@ -62,6 +64,26 @@ async fn fsync_dir(dir: &Path) -> std::io::Result<()> {
 
 #[async_trait]
 impl BlobStore for LocalDir {
+    async fn ready(&self) -> Result<(), BlobError> {
+        let probe = self
+            .root
+            .join("tmp")
+            .join(format!("ready-{}", uuid::Uuid::now_v7()));
+        let written = async {
+            tokio::fs::write(&probe, b"ready").await?;
+            let back = tokio::fs::read(&probe).await?;
+            if back != b"ready" {
+                return Err(std::io::Error::other(
+                    "the probe file read back differently",
+                ));
+            }
+            Ok(())
+        }
+        .await;
+        let _ = tokio::fs::remove_file(&probe).await;
+        Ok(written?)
+    }
+
     async fn put(&self, mut body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError> {
         let tmp = self.root.join("tmp").join(uuid::Uuid::now_v7().to_string());
         let result = async {

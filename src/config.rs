@@ -319,6 +319,11 @@ pub struct ServeArgs {
     /// directory (in production, a directory of another host's component).
     #[arg(long, env = "BIDHALL_TIME_CUSTODIAN_DIR")]
     pub time_custodian_dir: Option<PathBuf>,
+    /// The hall's secret, from which bond sub-accounts are derived: identical on every node
+    /// (docs/operations.md); created on the first start of a new hall only. Defaults to
+    /// `hall.secret` under the data directory.
+    #[arg(long, env = "BIDHALL_HALL_SECRET_FILE")]
+    pub hall_secret_file: Option<PathBuf>,
     /// Largest sealed bid accepted, in MiB.
     #[arg(long, env = "BIDHALL_MAX_BID_MIB", default_value_t = 1024)]
     pub max_bid_mib: u64,
@@ -374,6 +379,12 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    pub fn hall_secret_file(&self) -> PathBuf {
+        self.hall_secret_file
+            .clone()
+            .unwrap_or_else(|| self.store.data_dir.join("hall.secret"))
+    }
+
     pub fn time_custodian_dir(&self) -> PathBuf {
         self.time_custodian_dir
             .clone()
@@ -557,6 +568,7 @@ impl ServeArgs {
                 checkpoint_ms: 2000,
             },
             time_custodian_dir: None,
+            hall_secret_file: None,
             max_bid_mib: 1024,
             release_window_minutes: 30,
             draw_conductor_ms: 1000,

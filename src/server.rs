@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::ServeArgs;
 use crate::store::{self, StoreError};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -26,6 +27,12 @@ pub enum StartError {
     Log(#[from] crate::auditlog::service::LogError),
     #[error("banks: {0}")]
     Banks(#[from] crate::bonds::directory::DirectoryError),
+    #[error("this hall has started before, but {what} is not at {}: copy it from the first node (every node needs the same file) or name it with {setting} (docs/operations.md)", path.display())]
+    NotShared {
+        what: &'static str,
+        path: PathBuf,
+        setting: &'static str,
+    },
 }
 
 /// Opens the store and file storage named by `args` and builds the application state.
@@ -36,6 +43,32 @@ pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, 
         crate::keyfile::private_file(&db)?;
     }
     let blobs = Arc::new(LocalDir::new(args.store.data_dir.join("blobs"))?);
+    // A hall whose database already holds an audit log has started before, on this node or
+    // another: its shared secrets must be here already (copied from the first node, identical on
+    // every node: docs/operations.md). Made anew, they would sign and derive sub-accounts
+    // differently from the others'.
+    if store.audit_size().await? > 0 {
+        for (what, path, setting) in [
+            (
+                "the audit log's signing key",
+                args.log.key_file(&args.store),
+                "BIDHALL_LOG_KEY_FILE",
+            ),
+            (
+                "the hall's secret",
+                args.hall_secret_file(),
+                "BIDHALL_HALL_SECRET_FILE",
+            ),
+        ] {
+            if !path.exists() {
+                return Err(StartError::NotShared {
+                    what,
+                    path,
+                    setting,
+                });
+            }
+        }
+    }
     let keys = LogKeys::load_or_create(
         &args.log.key_file(&args.store),
         &args.log.log_origin,
@@ -47,6 +80,7 @@ pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, 
         "audit log consistent with its latest checkpoint"
     );
     let banks = crate::bonds::directory::BankDirectory::load(
+        &args.hall_secret_file(),
         &args.store.data_dir,
         &args.banks,
         args.demo || args.sandbox_bank,

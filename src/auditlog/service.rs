@@ -350,7 +350,7 @@ pub async fn self_check(store: &dyn Store, keys: &LogKeys) -> Result<u64, LogErr
 
 /// Signs a checkpoint every `every` while entries arrive, until shutdown.
 pub fn spawn_checkpointer(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    app.every(every, |app| async move {
+    app.every("checkpointer", every, |app| async move {
         if let Err(e) = checkpoint(&app).await {
             tracing::warn!(error = %e, "checkpoint failed");
         }

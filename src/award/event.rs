@@ -141,6 +141,10 @@ pub struct Rejection {
 #[serde(tag = "kind", content = "body", rename_all = "snake_case")]
 pub enum AwardBody {
     CommitteeFormed {
+        /// The lot this committee evaluates, where the documents form one committee per lot
+        /// (`TenderSpec::committee_per_lot`); absent: the tender's one committee, for every lot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot_id: Option<String>,
         draw_id: String,
         members: Vec<Seat>,
         reserves: Vec<Reserve>,
@@ -176,6 +180,9 @@ pub enum AwardBody {
         report_sha256: String,
     },
     ReportFinalised {
+        /// The lot of the committee whose report this is (absent: the tender's one committee).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot_id: Option<String>,
         report_sha256: String,
         signature: String,
         ranking: Vec<RankedLine>,

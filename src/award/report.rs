@@ -3,7 +3,7 @@
 //! once all have, by the hall with the audit log's key as a C2SP note (docs/award.md §4).
 
 use super::ranking::{self, Method, Ranked};
-use super::state::AwardState;
+use super::state::{AwardState, Committee};
 use crate::auditlog::note::{self, NoteSigner, NoteVerifier};
 use crate::tenders::model::{EvaluationMethod, Tender};
 use ring::digest::SHA256;
@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 
 pub const FORMAT: &str = "bidhall-evaluation-report/1";
 
-/// The ranking the committee's counted marks give under the tender's method and tie rule: each
-/// lot ranked on its own (a bid competes only with the bids for its lot), lots in the order of
-/// their first bid; a lot that failed before evaluation has no lines.
-pub fn ranking(tender: &Tender, s: &AwardState) -> Vec<Ranked> {
+/// The ranking a committee's counted marks give under the tender's method and tie rule: each
+/// lot it evaluates ranked on its own (a bid competes only with the bids for its lot), lots in
+/// the order of their first bid; a lot that failed before evaluation has no lines.
+pub fn ranking(tender: &Tender, s: &AwardState, c: &Committee) -> Vec<Ranked> {
     let weights: Vec<u32> = match &tender.spec.evaluation_method {
         EvaluationMethod::ComprehensiveScoring { criteria } => {
             criteria.iter().map(|c| c.weight).collect()
@@ -31,9 +31,9 @@ pub fn ranking(tender: &Tender, s: &AwardState) -> Vec<Ranked> {
         },
         EvaluationMethod::LowestEvaluatedPrice => Method::LowestEvaluatedPrice,
     };
-    let members = s.active_members().count() as i64;
-    let marks = s.counted_marks();
-    let bids: Vec<_> = s.evaluated_bids().cloned().collect();
+    let members = s.active_members_of(c).count() as i64;
+    let marks = s.counted_marks(c);
+    let bids: Vec<_> = s.evaluated_bids_of(c).cloned().collect();
     let mut out = Vec::new();
     for lot in &s.lots {
         let of_lot: Vec<_> = bids
@@ -66,8 +66,10 @@ pub fn scored_criteria(tender: &Tender) -> usize {
     }
 }
 
-/// The report as the events stand (members' signatures are over its hash, so not in it).
-pub fn build(tender: &Tender, s: &AwardState) -> Value {
+/// A committee's report as the events stand (members' signatures are over its hash, so not in
+/// it). A lot's committee's report names its lot and holds only that lot's bids, marks, ranking
+/// and questions; the tender's one committee's report is as it always was, byte for byte.
+pub fn build(tender: &Tender, s: &AwardState, c: &Committee) -> Value {
     let method = match &tender.spec.evaluation_method {
         EvaluationMethod::LowestEvaluatedPrice => json!({ "kind": "lowest_evaluated_price" }),
         EvaluationMethod::ComprehensiveScoring { criteria } => json!({
@@ -82,8 +84,7 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
         }),
     };
     let committee: Vec<Value> = s
-        .members
-        .iter()
+        .members_of(c)
         .map(|m| {
             json!({
                 "seat": m.seat, "kind": m.kind, "name": m.name,
@@ -91,7 +92,7 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
             })
         })
         .collect();
-    let mut marks = s.counted_marks();
+    let mut marks = s.counted_marks(c);
     marks.sort_by_key(|m| (m.seat, m.line));
     let marks: Vec<Value> = marks
         .iter()
@@ -106,6 +107,7 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
     let bids: Vec<Value> = s
         .bids
         .iter()
+        .filter(|b| c.covers(&b.lot_id))
         .map(|b| {
             let mut v = json!({ "line": b.line, "org_id": b.org_id, "org_name": b.org_name, "price_fen": b.price_fen });
             if !b.lot_id.is_empty() {
@@ -118,6 +120,7 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
     let failed: Vec<Value> = s
         .lots
         .iter()
+        .filter(|l| c.covers(&l.lot_id))
         .filter_map(|l| l.failure.as_ref())
         .cloned()
         .collect();
@@ -127,22 +130,27 @@ pub fn build(tender: &Tender, s: &AwardState) -> Value {
         "title": tender.spec.title.as_str(),
         "method": method,
         "tie_break": tender.spec.tie_break.unwrap_or_default().as_str(),
-        "draw_id": s.draw_id,
+        "draw_id": c.draw_id,
         "committee": committee,
         "bids": bids,
         "marks": marks,
-        "ranking": ranking(tender, s),
+        "ranking": ranking(tender, s, c),
     });
+    if let Some(lot) = &c.lot_id {
+        report["lot_id"] = json!(lot);
+    }
     // Only when there are any, so reports of tenders before lots keep their hash.
     if !failed.is_empty() {
         report["lots_failed"] = Value::Array(failed);
     }
     // The committee's written questions and the tenderers' answers (条例52).
-    if !s.clarifications.is_empty() {
+    let in_scope = |line: i64| s.bids.iter().any(|b| b.line == line && c.covers(&b.lot_id));
+    if s.clarifications.iter().any(|q| in_scope(q.line)) {
         report["clarifications"] = s
             .clarifications
             .iter()
-            .map(|c| json!({ "id": c.id, "seat": c.seat, "line": c.line, "text": c.text, "answer": c.answer }))
+            .filter(|q| in_scope(q.line))
+            .map(|q| json!({ "id": q.id, "seat": q.seat, "line": q.line, "text": q.text, "answer": q.answer }))
             .collect();
     }
     report

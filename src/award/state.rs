@@ -105,6 +105,10 @@ pub enum Refusal {
     RejectionGroundRequired,
     #[error("this tender has several lots: name the lot (lot_id)")]
     LotRequired,
+    #[error("the tender's documents form one evaluation committee for every lot: name no lot")]
+    OneCommittee,
+    #[error("the expert draw {draw_id} already formed a committee; each committee comes from a draw of its own")]
+    DrawAlreadyUsed { draw_id: String },
     #[error("the lot {lot} is {stage}, which does not allow this")]
     LotWrongStage { lot: String, stage: &'static str },
     #[error("{0}")]
@@ -129,6 +133,9 @@ pub struct Member {
     /// The report hash this member signed.
     pub signed: Option<String>,
     pub signed_at: Option<String>,
+    /// The lot whose committee this member sits on (absent: the tender's one committee).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
 }
 
 impl Member {
@@ -181,22 +188,42 @@ pub struct LotAward {
     pub failure: Option<Value>,
 }
 
+/// One evaluation committee (评标委员会): the tender's, which evaluates every lot, or — where the
+/// documents say so (`TenderSpec::committee_per_lot`) — one lot's, formed from a draw of its own.
+#[derive(Debug, Clone)]
+pub struct Committee {
+    /// The lot it evaluates; `None`: every lot of the tender.
+    pub lot_id: Option<String>,
+    /// `CommitteeFormed`, `Evaluating` (a member declared) or `Evaluated` (its report is final).
+    pub stage: Stage,
+    pub draw_id: String,
+    /// Unused reserves of its draw, in order: (expert id, name).
+    pub reserves: Vec<(String, String)>,
+    /// Its final report: (hash, the hall's signature).
+    pub report: Option<(String, String)>,
+}
+
+impl Committee {
+    /// Does this committee evaluate `lot`?
+    pub fn covers(&self, lot: &str) -> bool {
+        self.lot_id.as_deref().is_none_or(|l| l == lot)
+    }
+}
+
 /// Everything the events say (filter through `view` before showing it).
 #[derive(Debug, Clone, Default)]
 pub struct AwardState {
     pub last_seq: i64,
-    /// The committee's stage, up to `Evaluated` (or `Failed` for the whole tender); each lot's
-    /// stage after that is `lot_stage`.
-    pub stage: Option<Stage>,
-    pub draw_id: Option<String>,
+    /// The committees formed, in the order they were (one, unless the documents form one per
+    /// lot). Each lot's stage after its committee's report is `lot_stage`.
+    pub committees: Vec<Committee>,
+    /// Every seat of every committee.
     pub members: Vec<Member>,
-    /// Unused reserves of the draw, in order: (expert id, name).
-    pub reserves: Vec<(String, String)>,
     pub bids: Vec<Bid>,
     /// Every tenderer whose bid was announced at the opening, opened or not: they may object.
     pub tenderers: Vec<String>,
     pub marks: Vec<Mark>,
-    pub report: Option<(String, String)>,
+    /// The final ranking of every lot whose committee's report is final.
     pub ranking: Vec<RankedLine>,
     /// The whole tender failed (not one lot).
     pub failure: Option<Value>,
@@ -207,8 +234,9 @@ pub struct AwardState {
     pub clarifications: Vec<Clarification>,
 }
 
-fn member_of(s: Seat) -> Member {
+fn member_of(s: Seat, lot_id: Option<String>) -> Member {
     Member {
+        lot_id,
         seat: s.seat,
         kind: s.kind,
         expert_id: s.expert_id,
@@ -239,9 +267,11 @@ impl AwardState {
     /// The tender's stage: the committee's until the report is final, then the least advanced
     /// stage among the lots that have not failed (`Failed` when every lot has).
     pub fn stage(&self) -> Stage {
-        let committee = self.stage.unwrap_or(Stage::NotStarted);
-        if committee == Stage::Failed || self.lots.is_empty() {
-            return committee;
+        if self.failure.is_some() {
+            return Stage::Failed;
+        }
+        if self.lots.is_empty() {
+            return self.committee_stage();
         }
         self.lots
             .iter()
@@ -287,10 +317,58 @@ impl AwardState {
         )
     }
 
+    /// Where the evaluation stands: the least advanced stage among the committees of the lots
+    /// that have not failed (`NotStarted` for a lot whose committee is not formed yet, so before
+    /// any is), `Failed` when the whole tender or every lot failed.
+    pub fn committee_stage(&self) -> Stage {
+        if self.failure.is_some() {
+            return Stage::Failed;
+        }
+        if self.lots.is_empty() {
+            return (self.committees.iter().map(|c| c.stage).min()).unwrap_or(Stage::NotStarted);
+        }
+        self.lots
+            .iter()
+            .filter(|l| l.failure.is_none())
+            .map(|l| {
+                self.committee_for(&l.lot_id)
+                    .map_or(Stage::NotStarted, |c| c.stage)
+            })
+            .min()
+            .unwrap_or(Stage::Failed)
+    }
+
+    /// The committee that evaluates `lot`, once formed.
+    pub fn committee_for(&self, lot: &str) -> Option<&Committee> {
+        self.committees.iter().find(|c| c.covers(lot))
+    }
+
+    /// The committee a seat sits on.
+    pub fn committee_of(&self, seat: i64) -> Option<&Committee> {
+        let m = self.member(seat)?;
+        self.committees.iter().find(|c| c.lot_id == m.lot_id)
+    }
+
+    fn committee_mut(&mut self, lot_id: &Option<String>) -> Option<&mut Committee> {
+        self.committees.iter_mut().find(|c| &c.lot_id == lot_id)
+    }
+
+    /// The seats of a committee.
+    pub fn members_of<'a>(&'a self, c: &'a Committee) -> impl Iterator<Item = &'a Member> {
+        self.members.iter().filter(move |m| m.lot_id == c.lot_id)
+    }
+
+    /// The active seats of a committee (a recused member's place is taken by another seat).
+    pub fn active_members_of<'a>(&'a self, c: &'a Committee) -> impl Iterator<Item = &'a Member> {
+        self.members_of(c).filter(|m| m.active())
+    }
+
     /// One lot's stage, derived from what happened to it.
     pub fn lot_stage(&self, l: &LotAward) -> Stage {
-        let committee = self.stage.unwrap_or(Stage::NotStarted);
-        if l.failure.is_some() || committee == Stage::Failed {
+        let committee = self
+            .committee_for(&l.lot_id)
+            .map_or(Stage::NotStarted, |c| c.stage);
+        if l.failure.is_some() || self.failure.is_some() {
             Stage::Failed
         } else if l.performed {
             Stage::Completed
@@ -370,29 +448,38 @@ impl AwardState {
         let at = e.at.to_rfc3339();
         match body {
             AwardBody::CommitteeFormed {
+                lot_id,
                 draw_id,
                 members,
                 reserves,
                 bids,
                 tenderers,
             } => {
-                self.stage = Some(Stage::CommitteeFormed);
-                self.draw_id = Some(draw_id);
-                self.members = members.into_iter().map(member_of).collect();
-                self.reserves = reserves
-                    .into_iter()
-                    .map(|r| (r.expert_id, r.name))
-                    .collect();
-                self.bids = bids
-                    .into_iter()
-                    .map(|l| Bid {
+                self.committees.push(Committee {
+                    lot_id: lot_id.clone(),
+                    stage: Stage::CommitteeFormed,
+                    draw_id,
+                    reserves: reserves
+                        .into_iter()
+                        .map(|r| (r.expert_id, r.name))
+                        .collect(),
+                    report: None,
+                });
+                self.members
+                    .extend(members.into_iter().map(|m| member_of(m, lot_id.clone())));
+                // Every committee's event carries every opened bid (each evaluates its own).
+                for l in bids {
+                    if self.bids.iter().any(|b| b.line == l.line) {
+                        continue;
+                    }
+                    self.bids.push(Bid {
                         line: l.line,
                         lot_id: key(&l.lot_id),
                         org_id: l.org_id,
                         org_name: l.org_name,
                         price_fen: l.price_fen.fen(),
-                    })
-                    .collect();
+                    });
+                }
                 for lot in self
                     .bids
                     .iter()
@@ -405,20 +492,28 @@ impl AwardState {
             }
             AwardBody::CodesIssued { .. } => {}
             AwardBody::Declared { seat, conflict, .. } => {
-                self.stage = Some(Stage::Evaluating);
+                let mut lot = None;
                 if let Some(m) = self.member_mut(seat) {
                     m.conflict = Some(conflict);
                     m.declared_at = Some(at);
+                    lot = Some(m.lot_id.clone());
+                }
+                if let Some(c) = lot.and_then(|l| self.committee_mut(&l)) {
+                    c.stage = c.stage.max(Stage::Evaluating);
                 }
             }
             AwardBody::MemberReplaced { seat, replacement } => {
+                let mut lot = None;
                 if let Some(m) = self.member_mut(seat) {
                     m.replaced_by = Some(replacement.seat);
+                    lot = m.lot_id.clone();
                 }
-                if !self.reserves.is_empty() {
-                    self.reserves.remove(0);
+                if let Some(c) = self.committee_mut(&lot) {
+                    if !c.reserves.is_empty() {
+                        c.reserves.remove(0);
+                    }
                 }
-                self.members.push(member_of(replacement));
+                self.members.push(member_of(replacement, lot));
             }
             AwardBody::Scored {
                 seat,
@@ -446,20 +541,25 @@ impl AwardState {
                 }
             }
             AwardBody::ReportFinalised {
+                lot_id,
                 report_sha256,
                 signature,
                 ranking,
             } => {
-                self.stage = Some(Stage::Evaluated);
-                self.report = Some((report_sha256, signature));
-                self.ranking = ranking;
+                if let Some(c) = self.committee_mut(&lot_id) {
+                    c.stage = Stage::Evaluated;
+                    c.report = Some((report_sha256, signature));
+                }
+                let covered = |r: &RankedLine| match &lot_id {
+                    None => true,
+                    Some(lot) => r.lot_id.as_ref() == Some(lot),
+                };
+                self.ranking.retain(|r| !covered(r));
+                self.ranking.extend(ranking);
             }
             AwardBody::AwardFailed { ref lot_id, .. } => match lot_id {
                 Some(lot) => self.lot_mut(lot).failure = Some(e.body.clone()),
-                None => {
-                    self.stage = Some(Stage::Failed);
-                    self.failure = Some(e.body.clone());
-                }
+                None => self.failure = Some(e.body.clone()),
             },
             AwardBody::CandidatesPublicised {
                 lot_id,
@@ -560,7 +660,7 @@ impl AwardState {
         self.members.iter().filter(|m| m.active())
     }
 
-    /// The bids the committee evaluates: those of lots that have not failed before evaluation
+    /// The bids the committees evaluate: those of lots that have not failed before evaluation
     /// (a lot with fewer than 3 bids fails at the committee's formation, 条例44).
     pub fn evaluated_bids(&self) -> impl Iterator<Item = &Bid> {
         self.bids.iter().filter(|b| {
@@ -571,26 +671,52 @@ impl AwardState {
         })
     }
 
-    /// A member may score while the evaluation runs, once declared, until signing starts.
-    pub fn may_score(&self, seat: i64) -> Result<&Member, Refusal> {
-        self.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
+    /// The bids one committee evaluates: the evaluated bids of its lot (or of every lot).
+    pub fn evaluated_bids_of<'a>(&'a self, c: &'a Committee) -> impl Iterator<Item = &'a Bid> {
+        self.evaluated_bids().filter(|b| c.covers(&b.lot_id))
+    }
+
+    /// The committee of a seat, refusing unless it is evaluating (`CommitteeFormed` or
+    /// `Evaluating`).
+    pub fn evaluating_committee(&self, seat: i64) -> Result<&Committee, Refusal> {
+        let c = self.committee_of(seat).ok_or(Refusal::NotFound("member"))?;
+        if matches!(c.stage, Stage::CommitteeFormed | Stage::Evaluating) && self.failure.is_none() {
+            Ok(c)
+        } else {
+            Err(Refusal::WrongStage {
+                stage: if self.failure.is_some() {
+                    Stage::Failed.as_str()
+                } else {
+                    c.stage.as_str()
+                },
+            })
+        }
+    }
+
+    /// A member may score while its committee evaluates, once declared, until its committee
+    /// starts signing; and only the bids its committee evaluates.
+    pub fn may_score(&self, seat: i64, line: i64) -> Result<&Member, Refusal> {
+        let c = self.evaluating_committee(seat)?;
         let m = self.member(seat).ok_or(Refusal::NotFound("member"))?;
         match m.conflict {
             None => return Err(Refusal::DeclarationRequired),
             Some(true) => return Err(Refusal::Recused),
             Some(false) => {}
         }
-        if self.members.iter().any(|m| m.signed.is_some()) {
+        if self.members_of(c).any(|m| m.signed.is_some()) {
             return Err(Refusal::SigningStarted);
+        }
+        if !self.evaluated_bids_of(c).any(|b| b.line == line) {
+            return Err(Refusal::NotFound("bid line"));
         }
         Ok(m)
     }
 
-    /// (seat, line) pairs an active member has not scored yet.
-    pub fn missing_marks(&self) -> Vec<(i64, i64)> {
+    /// (seat, line) pairs an active member of `c` has not scored yet.
+    pub fn missing_marks(&self, c: &Committee) -> Vec<(i64, i64)> {
         let mut out = Vec::new();
-        for m in self.active_members() {
-            for b in self.evaluated_bids() {
+        for m in self.active_members_of(c) {
+            for b in self.evaluated_bids_of(c) {
                 if !self
                     .marks
                     .iter()
@@ -603,19 +729,37 @@ impl AwardState {
         out
     }
 
-    /// The marks of active members only (a recused member's marks never count).
-    pub fn counted_marks(&self) -> Vec<Mark> {
+    /// The marks of a committee's active members only (a recused member's marks never count).
+    pub fn counted_marks(&self, c: &Committee) -> Vec<Mark> {
         self.marks
             .iter()
-            .filter(|k| self.member(k.seat).is_some_and(Member::active))
+            .filter(|k| {
+                self.member(k.seat)
+                    .is_some_and(|m| m.active() && m.lot_id == c.lot_id)
+            })
             .cloned()
             .collect()
     }
 
-    /// May the report be signed? Every active member declared and scored every bid, and the
-    /// committee still has its legal shape.
-    pub fn may_sign(&self, seat: i64) -> Result<(), Refusal> {
-        self.require(&[Stage::Evaluating])?;
+    /// Is the committee's report ready to read? Every active member declared and scored every
+    /// bid the committee evaluates.
+    pub fn report_ready(&self, c: &Committee) -> Result<(), Refusal> {
+        let missing = self.missing_marks(c);
+        if !missing.is_empty() || self.active_members_of(c).any(|m| m.conflict.is_none()) {
+            return Err(Refusal::ScoresIncomplete { missing });
+        }
+        Ok(())
+    }
+
+    /// May the seat sign its committee's report? Every active member declared and scored every
+    /// bid, and the committee still has its legal shape (法37).
+    pub fn may_sign(&self, seat: i64) -> Result<&Committee, Refusal> {
+        let c = self.evaluating_committee(seat)?;
+        if c.stage != Stage::Evaluating {
+            return Err(Refusal::WrongStage {
+                stage: c.stage.as_str(),
+            });
+        }
         let m = self.member(seat).ok_or(Refusal::NotFound("member"))?;
         if m.conflict.is_none() {
             return Err(Refusal::DeclarationRequired);
@@ -626,18 +770,11 @@ impl AwardState {
         if m.signed.is_some() {
             return Err(Refusal::AlreadySigned);
         }
-        if self.active_members().any(|m| m.conflict.is_none()) {
-            return Err(Refusal::ScoresIncomplete {
-                missing: self.missing_marks(),
-            });
-        }
-        let missing = self.missing_marks();
-        if !missing.is_empty() {
-            return Err(Refusal::ScoresIncomplete { missing });
-        }
-        let experts = self.active_members().filter(|m| m.is_expert()).count();
-        let reps = self.active_members().count() - experts;
-        super::committee::check_composition(experts, reps)
+        self.report_ready(c)?;
+        let experts = self.active_members_of(c).filter(|m| m.is_expert()).count();
+        let reps = self.active_members_of(c).count() - experts;
+        super::committee::check_composition(experts, reps)?;
+        Ok(c)
     }
 
     /// Objections to a lot's candidates are raised within its publicity window.
@@ -744,7 +881,7 @@ impl AwardState {
                     .any(|b| b.line == c.line && b.org_id == org)
             })
             .ok_or(Refusal::NotFound("clarification"))?;
-        self.require(&[Stage::CommitteeFormed, Stage::Evaluating])?;
+        self.evaluating_committee(c.seat)?;
         if c.answer.is_some() {
             return Err(Refusal::BadInput(format!(
                 "clarification {id} is already answered"
@@ -828,7 +965,7 @@ mod tests {
     fn a_member_scores_only_after_declaring_and_a_recused_member_is_replaced() {
         let mut events = formed();
         let s = AwardState::fold(&events).unwrap();
-        assert_eq!(s.may_score(1), Err(Refusal::DeclarationRequired));
+        assert_eq!(s.may_score(1, 1), Err(Refusal::DeclarationRequired));
         events.push(ev(
             2,
             "declared",
@@ -840,9 +977,9 @@ mod tests {
             json!({"seat": 1, "replacement": {"seat": 6, "kind": "expert", "expert_id": "e6", "name": "专家6"}}),
         ));
         let s = AwardState::fold(&events).unwrap();
-        assert_eq!(s.may_score(1), Err(Refusal::Recused));
+        assert_eq!(s.may_score(1, 1), Err(Refusal::Recused));
         assert_eq!(s.active_members().count(), 5);
-        assert!(s.reserves.is_empty());
+        assert!(s.committees[0].reserves.is_empty());
         assert_eq!(s.member(1).unwrap().replaced_by, Some(6));
     }
 
@@ -880,7 +1017,7 @@ mod tests {
             }
         }
         let s = AwardState::fold(&events).unwrap();
-        assert_eq!(s.may_sign(1), Ok(()));
+        assert!(s.may_sign(1).is_ok());
         seq += 1;
         events.push(ev(
             seq,
@@ -888,8 +1025,86 @@ mod tests {
             json!({"seat": 1, "report_sha256": "x"}),
         ));
         let s = AwardState::fold(&events).unwrap();
-        assert_eq!(s.may_sign(1), Err(Refusal::AlreadySigned));
-        assert_eq!(s.may_score(2), Err(Refusal::SigningStarted));
+        assert_eq!(s.may_sign(1).err(), Some(Refusal::AlreadySigned));
+        assert_eq!(s.may_score(2, 1), Err(Refusal::SigningStarted));
+    }
+
+    /// Where the documents form a committee per lot, each lot's committee scores only its own
+    /// lot's bids, signs on its own, and the other lot waits for its committee (docs/award.md §1).
+    #[test]
+    fn each_lot_s_committee_evaluates_its_own_lot_and_the_other_waits() {
+        let committee = |seq: i64, lot: &str, first: i64| {
+            let members: Vec<Value> = (first..first + 5)
+                .map(|s| json!({"seat": s, "kind": "expert", "expert_id": format!("e{s}"), "name": format!("专家{s}")}))
+                .collect();
+            ev(
+                seq,
+                "committee_formed",
+                json!({
+                    "lot_id": lot, "draw_id": format!("d-{lot}"), "members": members, "reserves": [],
+                    "bids": [
+                        {"line": 1, "lot_id": "L1", "org_id": "a", "org_name": "甲", "price_fen": 900, "bond": "received"},
+                        {"line": 2, "lot_id": "L2", "org_id": "b", "org_name": "乙", "price_fen": 800, "bond": "received"}],
+                    "tenderers": ["a", "b"],
+                }),
+            )
+        };
+        let mut events = vec![committee(1, "L1", 1)];
+        let mut seq = 1;
+        for seat in 1..=5 {
+            seq += 1;
+            events.push(ev(
+                seq,
+                "declared",
+                json!({"seat": seat, "conflict": false, "statement": "s", "note": null}),
+            ));
+        }
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.lot_stage(s.lot("L1").unwrap()), Stage::Evaluating);
+        assert_eq!(s.lot_stage(s.lot("L2").unwrap()), Stage::NotStarted);
+        assert_eq!(s.committee_stage(), Stage::NotStarted);
+        assert_eq!(
+            s.may_score(1, 2),
+            Err(Refusal::NotFound("bid line")),
+            "lot 1's member cannot score lot 2's bid"
+        );
+        assert!(s.may_score(1, 1).is_ok());
+        for seat in 1..=5 {
+            seq += 1;
+            events.push(ev(
+                seq,
+                "scored",
+                json!({"seat": seat, "line": 1, "compliant": true, "scores": []}),
+            ));
+        }
+        let s = AwardState::fold(&events).unwrap();
+        let c = s.may_sign(1).unwrap();
+        assert_eq!(c.lot_id.as_deref(), Some("L1"));
+        assert!(
+            s.missing_marks(c).is_empty(),
+            "lot 2's bid is not lot 1's to score"
+        );
+        seq += 1;
+        events.push(committee(seq, "L2", 6));
+        seq += 1;
+        events.push(ev(
+            seq,
+            "report_finalised",
+            json!({"lot_id": "L1", "report_sha256": "h1", "signature": "s", "ranking": [
+                {"rank": 1, "line": 1, "lot_id": "L1", "org_id": "a", "org_name": "甲", "price_fen": 900,
+                 "compliant_votes": 5, "members": 5, "score_numerator": null, "score_centi": null, "tie_broken_by": null}]}),
+        ));
+        let s = AwardState::fold(&events).unwrap();
+        assert_eq!(s.lot_stage(s.lot("L1").unwrap()), Stage::Evaluated);
+        assert_eq!(s.lot_stage(s.lot("L2").unwrap()), Stage::CommitteeFormed);
+        assert_eq!(s.member(6).unwrap().lot_id.as_deref(), Some("L2"));
+        assert_eq!(s.may_score(6, 1), Err(Refusal::DeclarationRequired));
+        assert_eq!(s.ranking.len(), 1);
+        assert_eq!(
+            s.stage(),
+            Stage::CommitteeFormed,
+            "the tender follows its slower lot"
+        );
     }
 
     fn publicised(until: i64) -> Vec<AwardEvent> {

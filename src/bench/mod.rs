@@ -407,6 +407,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
             tie_break: None,
             performance_bond_percent: None,
+            committee_per_lot: false,
             schedule: Schedule {
                 docs_from: published,
                 docs_to: published.plus_days(7),

@@ -137,7 +137,7 @@ fn split_list(listed: Vec<Value>) -> Vec<Vec<Value>> {
 
 /// Watches the clock every `every` until shutdown.
 pub fn spawn_closer(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    app.every(every, |app| async move {
+    app.every("closer", every, |app| async move {
         if let Err(e) = close_due_boxes(&app).await {
             tracing::warn!(error = %e, "closing due boxes failed");
         }

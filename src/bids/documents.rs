@@ -8,6 +8,7 @@ use super::Bid;
 use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::award::member::MemberSession;
+use crate::award::state::AwardState;
 use crate::domain::{OrgId, TenderId};
 use crate::identity::Actor;
 use crate::tenders::access::{self, Action, Denied, Relations};
@@ -81,6 +82,21 @@ pub async fn documents_file(
             return Err(BidError::Forbidden(
                 "bid documents are for the evaluation committee, the owner, the agent, the supervisor and the bidder itself (招标投标法 第三十八条、第四十四条)".into(),
             ))
+        }
+    }
+    // Where each lot has its own committee, a member reads the bids of its own lot only: the
+    // others are not its to evaluate (法44, docs/award.md §2).
+    if let DocumentReader::Member(m) = reader {
+        let events = app.store.award_events(id).await?;
+        let award = AwardState::fold(&events).map_err(|e| BidError::Storage(e.to_string()))?;
+        if !award
+            .committee_of(m.seat)
+            .is_some_and(|c| c.covers(&bid.lot_id))
+        {
+            return Err(BidError::Forbidden(
+                "a lot's committee reads the bid documents of its own lot (招标投标法 第四十四条)"
+                    .into(),
+            ));
         }
     }
     closed(app, &tender)?;

@@ -237,6 +237,17 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
     let key = custodian
         .key_for(id.as_str(), index)
         .map_err(BidError::Storage)?;
+    // The key here must be the one registered for the tender: a node with another key directory
+    // would release shares nobody can use (docs/operations.md).
+    let registered = app.store.custodian_keys(id).await?;
+    let fingerprint = hex::encode(key.fingerprint());
+    if let Some(r) = registered.iter().find(|k| k.index == index) {
+        if r.fingerprint != fingerprint {
+            return Err(BidError::Storage(format!(
+                "the time-release custodian's key for tender {id} is not the registered one: every node must use the key directory that registered it (BIDHALL_TIME_CUSTODIAN_DIR)"
+            )));
+        }
+    }
     let logged = tender_log(app, id).await?;
     let withheld_before: Vec<(String, String)> = logged
         .iter()

@@ -152,7 +152,7 @@ async fn ensure_time_release_key(
         }
         let custodian = time_custodian(app)?;
         let key = custodian
-            .key_for(tender.id.as_str(), index)
+            .key_to_register(tender.id.as_str(), index)
             .map_err(BidError::Storage)?;
         let public = B64.encode(key.public_key().to_sec1());
         let proof = custodian

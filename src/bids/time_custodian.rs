@@ -37,6 +37,20 @@ impl TimeCustodian {
         })
     }
 
+    /// Is the key directory usable now (`/readyz`)? Absent is fine (nothing made yet); present,
+    /// it and its identity key must be readable.
+    pub fn ready(dir: &Path) -> Result<(), String> {
+        if !dir.exists() {
+            return Ok(());
+        }
+        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let id_path = dir.join("identity.p8");
+        if id_path.exists() {
+            std::fs::read(&id_path).map_err(|e| format!("{}: {e}", id_path.display()))?;
+        }
+        Ok(())
+    }
+
     /// The identity key (SEC1) that signs this custodian's tender keys.
     pub fn identity_public_key(&self) -> Vec<u8> {
         self.identity.public_key().as_ref().to_vec()
@@ -46,8 +60,23 @@ impl TimeCustodian {
         self.dir.join(format!("{tender}.{index}.key"))
     }
 
-    /// The tender's key, created on first use.
+    /// The tender's key, to release its shares: it must be here. A node whose key directory is
+    /// not the one that registered the key (docs/operations.md: one directory for every node)
+    /// is told so, and never makes another key in its place.
     pub fn key_for(&self, tender: &str, index: u8) -> Result<CustodianPrivateKey, String> {
+        let path = self.key_path(tender, index);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => CustodianPrivateKey::from_key_file(&text).map_err(|e| e.to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+                "the time-release custodian has no key for tender {tender} in {}: every node must use the key directory that registered it (BIDHALL_TIME_CUSTODIAN_DIR)",
+                self.dir.display()
+            )),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// The tender's key to register: the one made for it before, or a new one.
+    pub fn key_to_register(&self, tender: &str, index: u8) -> Result<CustodianPrivateKey, String> {
         let path = self.key_path(tender, index);
         match std::fs::read_to_string(&path) {
             Ok(text) => CustodianPrivateKey::from_key_file(&text).map_err(|e| e.to_string()),
@@ -68,5 +97,33 @@ impl TimeCustodian {
             .sign(&SystemRandom::new(), message)
             .map(|s| s.as_ref().to_vec())
             .map_err(|_| "signing failed".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only registration makes a tender's key; releasing asks for the one that is there, so a node
+    /// with another key directory is told so instead of releasing with a key of its own.
+    #[test]
+    fn only_registration_makes_a_key_and_a_release_never_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = TimeCustodian::open(dir.path()).unwrap();
+        let missing = c.key_for("t1", 4).err().unwrap();
+        assert!(missing.contains("BIDHALL_TIME_CUSTODIAN_DIR"), "{missing}");
+        assert!(!dir.path().join("t1.4.key").exists());
+        let made = c.key_to_register("t1", 4).unwrap();
+        assert_eq!(
+            c.key_to_register("t1", 4).unwrap().fingerprint(),
+            made.fingerprint(),
+            "registering again keeps the key"
+        );
+        assert_eq!(
+            c.key_for("t1", 4).unwrap().fingerprint(),
+            made.fingerprint()
+        );
+        assert_eq!(TimeCustodian::ready(dir.path()), Ok(()));
+        assert_eq!(TimeCustodian::ready(&dir.path().join("absent")), Ok(()));
     }
 }

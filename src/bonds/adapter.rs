@@ -220,7 +220,7 @@ fn order_of(row: &RefundRow) -> RefundOrder {
 /// The sender as a watcher of the hall: every `every`, until shutdown.
 pub fn spawn_sender(app: AppState, every: std::time::Duration) {
     let adapter = std::sync::Arc::new(HttpBankAdapter::new(app.clock.clone()));
-    app.every(every, move |app| {
+    app.every("refund_sender", every, move |app| {
         let adapter = adapter.clone();
         async move {
             if let Err(e) = send_due_refunds(&app, &*adapter).await {

@@ -169,7 +169,7 @@ pub fn spawn_daily(app: AppState, every: std::time::Duration) {
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap_or_default();
-    app.every(every, move |app| {
+    app.every("daily_reconciliation", every, move |app| {
         let client = client.clone();
         async move {
             if let Err(e) = reconcile_yesterday(&app, &client).await {

@@ -54,16 +54,18 @@ impl BankDirectory {
         }
     }
 
-    /// Reads the configured banks and the hall's secret from `data_dir`. `entries` are
+    /// Reads the hall's secret from `hall_secret_file` and the configured banks' secrets from
+    /// `data_dir`. `entries` are
     /// `CODE=BASE_URL` or `CODE:PREFIX=BASE_URL`. With `sandbox`, the bank `SBX` is added at
     /// `http://<listen>/sandbox-bank`, and a missing bank secret is created instead of refused.
     pub fn load(
+        hall_secret_file: &Path,
         data_dir: &Path,
         entries: &[String],
         sandbox: bool,
         listen: &str,
     ) -> Result<Self, DirectoryError> {
-        let hall_secret = load_or_create(&data_dir.join("hall.secret"))?;
+        let hall_secret = load_or_create(hall_secret_file)?;
         let mut banks = Vec::new();
         for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
             let bad = |why: &str| DirectoryError::BadEntry {
@@ -237,6 +239,7 @@ mod tests {
     fn a_configured_bank_without_its_secret_file_is_refused_outside_the_sandbox() {
         let dir = tempfile::tempdir().unwrap();
         let e = BankDirectory::load(
+            &dir.path().join("hall.secret"),
             dir.path(),
             &["ICBC=https://bank.example".into()],
             false,
@@ -252,7 +255,14 @@ mod tests {
     #[test]
     fn the_sandbox_bank_is_added_and_its_secret_created_in_demo_mode() {
         let dir = tempfile::tempdir().unwrap();
-        let d = BankDirectory::load(dir.path(), &[], true, "127.0.0.1:8080").unwrap();
+        let d = BankDirectory::load(
+            &dir.path().join("hall.secret"),
+            dir.path(),
+            &[],
+            true,
+            "127.0.0.1:8080",
+        )
+        .unwrap();
         let sbx = d.get(&BankCode::parse("SBX").unwrap()).unwrap();
         assert_eq!(sbx.base_url, "http://127.0.0.1:8080/sandbox-bank");
         assert_eq!(sbx.prefix.as_str(), DEFAULT_PREFIX);
@@ -262,7 +272,14 @@ mod tests {
             "http://127.0.0.1:4321/sandbox-bank"
         );
         // The same secret is read back on the next start.
-        let again = BankDirectory::load(dir.path(), &[], true, "127.0.0.1:8080").unwrap();
+        let again = BankDirectory::load(
+            &dir.path().join("hall.secret"),
+            dir.path(),
+            &[],
+            true,
+            "127.0.0.1:8080",
+        )
+        .unwrap();
         let b1 = super::super::bank::sign(&sbx.secret, 1, b"x");
         let b2 = super::super::bank::sign(
             &again.get(&BankCode::parse("SBX").unwrap()).unwrap().secret,
@@ -280,6 +297,7 @@ mod tests {
         let path = dir.path().join("banks/BOC.secret");
         crate::keyfile::write_private(&path, format!("{}\n", "ab".repeat(32)).as_bytes()).unwrap();
         let d = BankDirectory::load(
+            &dir.path().join("hall.secret"),
             dir.path(),
             &["BOC:6601=https://boc.example/api/".into()],
             false,
@@ -297,7 +315,14 @@ mod tests {
         );
         for bad in ["BOC", "B C=https://x", "BOC:12a=https://x", "BOC=ftp://x"] {
             assert!(
-                BankDirectory::load(dir.path(), &[bad.into()], false, "x").is_err(),
+                BankDirectory::load(
+                    &dir.path().join("hall.secret"),
+                    dir.path(),
+                    &[bad.into()],
+                    false,
+                    "x"
+                )
+                .is_err(),
                 "{bad}"
             );
         }

@@ -126,6 +126,7 @@ pub(super) async fn tenders(
             evaluation_method: t.method,
             tie_break: None,
             performance_bond_percent: t.performance_bond_percent,
+            committee_per_lot: false,
             schedule: Schedule {
                 docs_from: day("docs_from")?,
                 docs_to: day("docs_to")?,

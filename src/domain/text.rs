@@ -100,6 +100,16 @@ impl<const MAX: usize> From<Prose<MAX>> for String {
     }
 }
 
+/// A free text a person writes into a step (a reason, an answer, a question): trimmed, 1 to
+/// `max` characters; otherwise the refusal's message, naming `field`.
+pub fn bounded(text: &str, field: &str, max: usize) -> Result<String, String> {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > max {
+        return Err(format!("{field}: between 1 and {max} characters"));
+    }
+    Ok(t.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

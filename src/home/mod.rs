@@ -349,7 +349,7 @@ pub fn managed_duties(t: &Tender, r: &Relations, f: &ManagedFacts, now: Timestam
     let Some(s) = f.award else {
         return out;
     };
-    let committee = s.stage.unwrap_or(Stage::NotStarted);
+    let committee = s.committee_stage();
     match committee {
         Stage::Failed => return out,
         Stage::NotStarted => {
@@ -666,7 +666,7 @@ pub fn tenderer_duties(t: &Tender, org: &OrgId, f: &TendererFacts, now: Timestam
     }
     if let Some(s) = f.award {
         let answering = matches!(
-            s.stage.unwrap_or(Stage::NotStarted),
+            s.committee_stage(),
             Stage::CommitteeFormed | Stage::Evaluating
         );
         let mine = |line: i64| {

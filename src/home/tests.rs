@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::award::event::Candidate;
-use crate::award::state::{LotAward, Objection as CandidateObjection};
+use crate::award::state::{Committee, LotAward, Objection as CandidateObjection};
 use crate::domain::{Money, DAY_MS};
 use crate::identity::Role;
 use crate::lottery::{DrawKind, DrawState};
@@ -148,7 +148,13 @@ fn from_the_deadline_the_host_hosts_the_opening_then_the_award_moves_on() {
 
 fn publicised(window_until: Timestamp, objection: Option<&str>) -> AwardState {
     AwardState {
-        stage: Some(Stage::Evaluated),
+        committees: vec![Committee {
+            lot_id: None,
+            stage: Stage::Evaluated,
+            draw_id: "d".into(),
+            reserves: Vec::new(),
+            report: None,
+        }],
         lots: vec![LotAward {
             lot_id: LOT.into(),
             candidates: vec![Candidate {

@@ -139,6 +139,10 @@ fn refusal(r: Refusal) -> ApiError {
             unprocessable("rejection_ground_required").with_details(json!({ "article": "条例51" }))
         }
         Refusal::LotRequired => unprocessable("lot_required"),
+        Refusal::OneCommittee => unprocessable("one_committee"),
+        Refusal::DrawAlreadyUsed { draw_id } => {
+            conflict("draw_already_used").with_details(json!({ "draw_id": draw_id }))
+        }
         Refusal::LotWrongStage { lot, stage } => {
             conflict("lot_wrong_stage").with_details(json!({ "lot_id": lot, "stage": stage }))
         }
@@ -328,16 +332,25 @@ async fn sign_report(
 }
 
 /// The final, signed evaluation report: for the committee, host, owner and supervisor once final;
-/// for everyone once the award notice is issued.
+/// for everyone once the award notice is issued. Where each lot has its own committee, `lot_id`
+/// names the lot (a member reads its own committee's).
 #[utoipa::path(get, path = "/api/tenders/{id}/evaluation/report", tag = "award",
     responses((status = 200, body = Object), (status = 403), (status = 409)))]
 async fn final_report(
     State(app): State<AppState>,
     Reader(actor, member): Reader,
     Path(id): Path<String>,
+    Query(q): Query<LotQuery>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        service::final_report(&app, actor.as_ref(), member.as_ref(), &tender_id(&id)?).await?,
+        service::final_report(
+            &app,
+            actor.as_ref(),
+            member.as_ref(),
+            &tender_id(&id)?,
+            q.lot_id.as_deref(),
+        )
+        .await?,
     ))
 }
 

@@ -30,17 +30,26 @@ pub(super) async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the store answers.
+/// Readiness: the store answers, file storage writes and reads back a probe, and the
+/// time-release custodian's key directory is readable.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "`ready`", body = String, content_type = "text/plain"), (status = 503, description = "`store unavailable`", body = String, content_type = "text/plain")))]
+    responses((status = 200, description = "`ready`", body = String, content_type = "text/plain"), (status = 503, description = "`store unavailable`, `file storage unavailable` or `time custodian unavailable`", body = String, content_type = "text/plain")))]
 pub(super) async fn readyz(State(app): State<AppState>) -> Response {
-    match app.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "store not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
-        }
+    let unavailable = |what: &'static str, error: String| {
+        tracing::warn!(error = %error, "{what}");
+        (StatusCode::SERVICE_UNAVAILABLE, what).into_response()
+    };
+    if let Err(e) = app.store.ping().await {
+        return unavailable("store unavailable", e.to_string());
     }
+    if let Err(e) = app.blobs.ready().await {
+        return unavailable("file storage unavailable", e.to_string());
+    }
+    let dir = app.config.time_custodian_dir();
+    if let Err(e) = crate::bids::time_custodian::TimeCustodian::ready(&dir) {
+        return unavailable("time custodian unavailable", e);
+    }
+    (StatusCode::OK, "ready").into_response()
 }
 
 /// The process-wide recorder, installed once (tests start several apps in one process).

@@ -49,11 +49,14 @@ async fn already_registered(
 
 /// A refused write of `org`: says which registration it collided with.
 async fn collision(app: &AppState, org: &Organisation, e: StoreError) -> AuthError {
-    if !matches!(e, StoreError::Conflict(_)) {
+    let StoreError::Conflict(constraint) = &e else {
         return e.into();
-    }
+    };
     match already_registered(app, org).await {
         Ok(Some(why)) => why.into(),
+        // The winner of a race may not be readable yet (it commits in the same group as this
+        // write): the broken unique key says which registration this collided with.
+        Ok(None) if constraint.contains("name_key") => IdentityError::OrganisationNameTaken.into(),
         Ok(None) => IdentityError::OrganisationExists.into(),
         Err(e) => e.into(),
     }

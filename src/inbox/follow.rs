@@ -42,7 +42,7 @@ pub async fn notify(app: &AppState) -> Result<usize, StoreError> {
 
 /// Notifies and mails every `every`.
 pub fn spawn_notifier(app: &AppState, every: std::time::Duration) {
-    app.every(every, |app| async move {
+    app.every("notifier", every, |app| async move {
         if let Err(e) = notify(&app).await {
             tracing::warn!(error = %e, "the notifier could not read the log; it will retry");
         }

@@ -830,7 +830,7 @@ impl DueDraws {
 pub fn spawn_conductor(app: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     // What the watcher remembers between ticks; only its own ticks touch it.
     let due = std::sync::Arc::new(tokio::sync::Mutex::new(DueDraws::default()));
-    app.every(every, move |app| {
+    app.every("draw_conductor", every, move |app| {
         let due = due.clone();
         async move {
             match due.lock().await.conduct(&app).await {

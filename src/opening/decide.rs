@@ -304,13 +304,7 @@ pub fn decide(at: &Situation, command: &Command) -> Result<Vec<Decided>, DecideE
 
 /// A text of 1 to `max` characters, trimmed.
 pub fn bounded(text: &str, field: &str, max: usize) -> Result<String, Refusal> {
-    let t = text.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(Refusal::BadInput(format!(
-            "{field}: between 1 and {max} characters"
-        )));
-    }
-    Ok(t.to_string())
+    crate::domain::text::bounded(text, field, max).map_err(Refusal::BadInput)
 }
 
 /// Lots with fewer than 3 bids at the deadline are not opened (条例 第四十四条: fewer than 3

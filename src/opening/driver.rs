@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Advances due openings every `every` until shutdown.
 pub fn spawn_watcher(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    app.every(every, |app| async move {
+    app.every("opening_watcher", every, |app| async move {
         if let Err(e) = advance_due(&app).await {
             tracing::warn!(error = %e, "advancing openings failed");
         }

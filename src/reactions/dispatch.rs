@@ -44,7 +44,7 @@ pub async fn dispatch_due(app: &AppState) -> Result<Round, StoreError> {
 
 /// Runs `dispatch_due` every `every`.
 pub fn spawn_dispatcher(app: &AppState, every: std::time::Duration) {
-    app.every(every, |app| async move {
+    app.every("reactions", every, |app| async move {
         if let Err(e) = dispatch_due(&app).await {
             tracing::warn!(error = %e, "the reactions' dispatcher could not read its outbox");
         }

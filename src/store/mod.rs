@@ -10,6 +10,7 @@ mod disputes;
 mod draws;
 mod guarantees;
 mod inbox;
+mod leases;
 mod log;
 mod logbuffer;
 mod opening;
@@ -40,6 +41,7 @@ pub use disputes::DisputeStore;
 pub use draws::DrawStore;
 pub use guarantees::GuaranteeStore;
 pub use inbox::{InboxStore, MailDue};
+pub use leases::LeaseStore;
 pub use log::{LogStore, SealedEntry, StoredCheckpoint};
 pub use opening::{OpeningStore, NOTIFY_CHANNEL};
 pub use reactions::{ReactionStore, StoredReaction};
@@ -94,6 +96,7 @@ pub trait Store:
     + WriteRecordStore
     + DisputeStore
     + ReactionStore
+    + LeaseStore
     + InboxStore
     + Send
     + Sync

@@ -96,6 +96,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inbox",
         include_str!("../../migrations/postgres/0018_inbox.sql"),
     ),
+    (
+        19,
+        "job_leases",
+        include_str!("../../migrations/postgres/0019_job_leases.sql"),
+    ),
 ];
 
 pub async fn open(url: &str) -> Result<SqlStore, StoreError> {

@@ -270,6 +270,7 @@ pub(crate) mod tests {
             evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
             tie_break: None,
             performance_bond_percent: None,
+            committee_per_lot: false,
             schedule: Schedule {
                 docs_from: now,
                 docs_to: now.plus_days(5),

@@ -228,6 +228,11 @@ pub struct TenderSpec {
     /// contract price: at most 10 (条例 第五十八条); absent or 0: none is required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance_bond_percent: Option<u8>,
+    /// The documents form one evaluation committee per lot (分标段组建评标委员会), each from an
+    /// expert draw of its own, instead of one for every lot (docs/award.md §1). Only with two or
+    /// more lots; fixed at publication. Left out of the stored JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub committee_per_lot: bool,
 }
 
 /// The rule, fixed at publication, that orders bids the evaluation method ranks equal.
@@ -270,6 +275,12 @@ impl TenderSpec {
             return Err((
                 "lots".into(),
                 InvalidValue::new("duplicate_lot", "two lots have the same id"),
+            ));
+        }
+        if self.committee_per_lot && self.lots.len() < 2 {
+            return Err((
+                "committee_per_lot".into(),
+                InvalidValue::new("single_lot", "a committee per lot needs two or more lots"),
             ));
         }
         for (i, lot) in self.lots.iter().enumerate() {
@@ -574,6 +585,30 @@ mod tests {
         assert_eq!(loaded.tie_break, Some(TieBreak::EarlierSubmission));
         chosen["tie_break"] = "coin_toss".into();
         assert!(serde_json::from_value::<TenderSpec>(chosen).is_err());
+    }
+
+    #[test]
+    fn a_committee_per_lot_needs_two_lots_and_is_left_out_when_false() {
+        let now = Timestamp::from_stored(1_800_000_000_000);
+        let mut spec = crate::tenders::law::tests::spec(now);
+        assert!(serde_json::to_value(&spec)
+            .unwrap()
+            .get("committee_per_lot")
+            .is_none());
+        spec.committee_per_lot = true;
+        let (field, iv) = spec.check_shape().unwrap_err();
+        assert_eq!(
+            (field.as_str(), iv.rule),
+            ("committee_per_lot", "single_lot")
+        );
+        let mut second = spec.lots[0].clone();
+        second.id = LotId::generate();
+        spec.lots.push(second);
+        assert_eq!(spec.check_shape(), Ok(()));
+        assert_eq!(
+            serde_json::to_value(&spec).unwrap()["committee_per_lot"],
+            true
+        );
     }
 
     fn scoring(criteria: serde_json::Value) -> TenderSpec {

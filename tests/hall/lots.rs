@@ -164,8 +164,18 @@ async fn two_lots_are_ranked_awarded_contracted_and_refunded_each_on_its_own() {
         "builder5",
     ];
 
-    // one committee for the tender
+    // one committee for the tender: its documents form no committee per lot, so naming a lot is
+    // refused
     let agent = app.sign_in("agent").await;
+    let r = post_award(
+        &app,
+        &b,
+        &agent,
+        "evaluation/committee",
+        json!({ "owner_representatives": [], "lot_id": lot1 }),
+    )
+    .await;
+    assert_eq!(r.code(), "one_committee", "{:?}", r.body);
     let formed = committee(&app, &b, &agent, json!([])).await;
     assert_eq!(formed.status, StatusCode::CREATED, "{:?}", formed.body);
     let mut members = Vec::new();
@@ -673,6 +683,227 @@ async fn a_lot_with_fewer_than_three_bids_fails_alone_and_its_bonds_go_back() {
 /// The tender of the browser test: comprehensive scoring, the technical criterion scored by the
 /// members and the price criterion computed by the hall from the lowest valid price (docs/award.md
 /// §3), 2 hundredths of a point off per 1 % above it.
+/// Forms `lot`'s committee (with `draw` when named) and signs its members in, each declared
+/// free of conflict; returns the answer and the member tokens.
+async fn lot_committee(
+    app: &TestApp,
+    b: &Box_,
+    lot: &str,
+    draw: Option<&str>,
+) -> (Reply, Vec<String>) {
+    let agent = app.sign_in("agent").await;
+    let mut body = json!({ "owner_representatives": [], "lot_id": lot });
+    if let Some(d) = draw {
+        body["draw_id"] = json!(d);
+    }
+    let r = post_award(app, b, &agent, "evaluation/committee", body).await;
+    let mut members = Vec::new();
+    if r.status == StatusCode::CREATED {
+        for (_, code) in codes(&r) {
+            let m = member_sign_in(app, &code).await;
+            assert_eq!(declare(app, b, &m, false).await.status, StatusCode::OK);
+            members.push(m);
+        }
+    }
+    (r, members)
+}
+
+/// Where the documents say so (`committee_per_lot`), each lot has its own committee from an
+/// expert draw of its own: formed per lot, seated after the other's seats, scoring only its lot's
+/// bids, signing its own report; one lot is publicised while the other is still evaluated.
+#[tokio::test]
+async fn each_lot_has_a_committee_of_its_own_where_the_documents_say_so() {
+    let app = TestApp::spawn_with(|a| {
+        a.demo = true;
+        a.draw_conductor_ms = 0;
+    })
+    .await;
+    let (b, lot1, lot2, _bidders, bids) =
+        two_lots_with(&app, json!({ "committee_per_lot": true })).await;
+    let first_draw = app
+        .get("/api/draws", None)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["draw"]["tender_id"] == b.tender.as_str())
+        .unwrap()["draw"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let agent = app.sign_in("agent").await;
+
+    // the lot must be named, and be one of the tender's
+    let r = committee(&app, &b, &agent, json!([])).await;
+    assert_eq!(r.code(), "lot_required", "{:?}", r.body);
+    let (r, _) = lot_committee(&app, &b, "no-such-lot", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+
+    // lot 1's committee from the one draw there is: seats 1 to 5
+    let (r, lot1_members) = lot_committee(&app, &b, &lot1, None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(
+        codes(&r).iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    let (r, _) = lot_committee(&app, &b, &lot1, None).await;
+    assert_eq!(
+        r.code(),
+        "lot_wrong_stage",
+        "lot 1 has its committee: {:?}",
+        r.body
+    );
+    // lot 2 needs a draw of its own
+    let (r, _) = lot_committee(&app, &b, &lot2, None).await;
+    assert_eq!(r.code(), "no_expert_draw", "{:?}", r.body);
+    let (r, _) = lot_committee(&app, &b, &lot2, Some(&first_draw)).await;
+    assert_eq!(r.code(), "draw_already_used", "{:?}", r.body);
+    assert_eq!(r.body["error"]["details"]["draw_id"], first_draw.as_str());
+
+    // lot 1's room shows only lot 1's three bids; lot 2's bid cannot be scored there
+    let room = app
+        .get(
+            format!("/api/tenders/{}/evaluation", b.tender),
+            Some(&lot1_members[0]),
+        )
+        .await;
+    assert_eq!(room.body["lot_id"], lot1.as_str());
+    let room_bids = room.body["bids"].as_array().unwrap().clone();
+    assert_eq!(room_bids.len(), 3);
+    assert!(room_bids.iter().all(|x| x["lot_id"] == lot1.as_str()));
+    let line_of = |room: &[Value], price: i64| {
+        room.iter().find(|x| x["price_fen"] == price).unwrap()["line"]
+            .as_i64()
+            .unwrap()
+    };
+    let lot2_price = bids.iter().find(|(l, _, _)| *l == lot2).unwrap().2;
+    let lot2_line = {
+        let report = app
+            .get(format!("/api/tenders/{}/opening/report", b.tender), None)
+            .await;
+        report.body["record"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lot_id"] == lot2.as_str() && l["price_fen"] == lot2_price)
+            .unwrap()["n"]
+            .as_i64()
+            .unwrap()
+    };
+    let r = mark(&app, &b, &lot1_members[0], lot2_line, true, json!([])).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+
+    // lot 1's committee scores its bids and signs: its report names lot 1 and holds only its bids
+    for m in &lot1_members {
+        for (l, _, price) in bids.iter().filter(|(l, _, _)| *l == lot1) {
+            assert_eq!(l, &lot1);
+            let r = mark(&app, &b, m, line_of(&room_bids, *price), true, json!([])).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        }
+    }
+    sign_all(&app, &b, &lot1_members).await;
+    let report = |lot: Option<&str>| {
+        let path = match lot {
+            Some(l) => format!("/api/tenders/{}/evaluation/report?lot_id={l}", b.tender),
+            None => format!("/api/tenders/{}/evaluation/report", b.tender),
+        };
+        let agent = agent.clone();
+        let app = &app;
+        async move { app.get(path, Some(&agent)).await }
+    };
+    let r1 = report(Some(&lot1)).await;
+    assert_eq!(r1.status, StatusCode::OK, "{:?}", r1.body);
+    assert_eq!(r1.body["report"]["lot_id"], lot1.as_str());
+    assert_eq!(r1.body["report"]["bids"].as_array().unwrap().len(), 3);
+    assert_eq!(r1.body["report"]["committee"].as_array().unwrap().len(), 5);
+    assert_eq!(r1.body["report"]["ranking"][0]["price_fen"], 96_000_000);
+    let r = report(None).await;
+    assert_eq!(r.code(), "lot_required", "{:?}", r.body);
+    let r = report(Some(&lot2)).await;
+    assert_eq!(
+        r.code(),
+        "award_wrong_stage",
+        "lot 2 has no committee yet: {:?}",
+        r.body
+    );
+    let verifier = NoteVerifier::parse(log_key(&app).await.trim()).unwrap();
+    bidhall::award::report::verify(
+        &r1.body["report"],
+        r1.body["signature"].as_str().unwrap(),
+        &verifier,
+    )
+    .unwrap();
+
+    // lot 1 goes on to its publicity while lot 2 still waits for its committee
+    let until = app.now().plus_millis(3 * DAY_MS).to_rfc3339();
+    let r = post_award(
+        &app,
+        &b,
+        &agent,
+        "award/candidates",
+        json!({ "count": 3, "until": until, "lot_id": lot1 }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let public = award(&app, &b, None).await;
+    assert_eq!(lot(&public, &lot1)["stage"], "publicised");
+    assert_eq!(lot(&public, &lot2)["stage"], "not_started");
+    assert_eq!(public["stage"], "not_started");
+    assert_eq!(public["committee_lots"][0]["lot_id"], lot2.as_str());
+
+    // lot 2's committee, from a second draw, sits after lot 1's seats
+    expert_draw(&app, &b.tender).await;
+    let (r, lot2_members) = lot_committee(&app, &b, &lot2, None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(
+        codes(&r).iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        [6, 7, 8, 9, 10]
+    );
+    let room = app
+        .get(
+            format!("/api/tenders/{}/evaluation", b.tender),
+            Some(&lot2_members[0]),
+        )
+        .await;
+    let room_bids = room.body["bids"].as_array().unwrap().clone();
+    assert!(room_bids.iter().all(|x| x["lot_id"] == lot2.as_str()));
+    // lot 2's documents are for lot 2's committee, not lot 1's (法44)
+    let documents = format!(
+        "/api/tenders/{}/opening/documents/{}",
+        b.tender,
+        room_bids[0]["bid_id"].as_str().unwrap()
+    );
+    let r = app.get(&documents, Some(&lot1_members[0])).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    let r = app.get(&documents, Some(&lot2_members[0])).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    for m in &lot2_members {
+        for (_, _, price) in bids.iter().filter(|(l, _, _)| *l == lot2) {
+            let r = mark(&app, &b, m, line_of(&room_bids, *price), true, json!([])).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        }
+    }
+    sign_all(&app, &b, &lot2_members).await;
+    let r2 = report(Some(&lot2)).await;
+    assert_eq!(r2.status, StatusCode::OK, "{:?}", r2.body);
+    assert_eq!(r2.body["report"]["lot_id"], lot2.as_str());
+    assert_eq!(r2.body["report"]["ranking"][0]["price_fen"], 45_000_000);
+    assert_ne!(r1.body["report_sha256"], r2.body["report_sha256"]);
+    // a member reads its own committee's report
+    let own = app
+        .get(
+            format!("/api/tenders/{}/evaluation/report", b.tender),
+            Some(&lot2_members[0]),
+        )
+        .await;
+    assert_eq!(own.body["report"]["lot_id"], lot2.as_str());
+    let public = award(&app, &b, None).await;
+    assert_eq!(lot(&public, &lot2)["stage"], "evaluated");
+    assert_eq!(public["stage"], "evaluated");
+    assert_eq!(public["committee_lots"], json!([]));
+}
+
 fn priced_by_the_hall() -> Value {
     json!({ "evaluation_method": { "kind": "comprehensive_scoring", "criteria": [
         { "name": "技术", "weight": 70 },

@@ -26,6 +26,7 @@ mod key_messages;
 mod life;
 mod lifecycle;
 mod lots;
+mod nodes;
 mod notices;
 mod opening;
 mod ops;

@@ -141,3 +141,41 @@ async fn only_the_demo_hall_s_platform_moves_its_clock_and_only_forward() {
     assert!(!html(app.get("/", Some(&tenderer)).await).contains(r#"id="demo-clock""#));
     assert!(!html(real.get("/", Some(&platform)).await).contains(r#"id="demo-clock""#));
 }
+
+/// `/readyz` says a node cannot serve when its file storage or its time-release custodian's key
+/// directory is unusable (a node whose shared storage is not mounted), not only its database.
+#[tokio::test]
+async fn readiness_checks_file_storage_and_the_time_custodian_too() {
+    let app = TestApp::spawn().await;
+    let ready = || async {
+        let r = app
+            .client
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(ready().await, (StatusCode::OK, "ready".to_string()));
+    let tmp = app.args.store.data_dir.join("blobs/tmp");
+    std::fs::rename(&tmp, tmp.with_extension("away")).unwrap();
+    assert_eq!(
+        ready().await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "file storage unavailable".to_string()
+        )
+    );
+    std::fs::rename(tmp.with_extension("away"), &tmp).unwrap();
+    assert_eq!(ready().await.0, StatusCode::OK);
+    let custodian = app.args.time_custodian_dir();
+    let _ = std::fs::remove_dir_all(&custodian);
+    std::fs::write(&custodian, b"not a directory").unwrap();
+    assert_eq!(
+        ready().await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "time custodian unavailable".to_string()
+        )
+    );
+}

@@ -21,6 +21,8 @@ pub(super) async fn run(hall: &Hall, life: &Life<'_>) -> Result<(), StartError> 
     let host = life.host(&hall.people)?;
     let committee = CommitteeInput {
         owner_representatives: Vec::new(),
+        lot_id: None,
+        draw_id: None,
     };
     let codes = form_committee(app, &host, &t.id, committee)
         .await

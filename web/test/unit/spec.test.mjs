@@ -96,6 +96,14 @@ test('the performance bond and the tie rule reach the spec and come back to the 
   assert.equal(resaved.spec.performance_bond_percent, 5);
 });
 
+test('one committee per lot reaches the spec only when chosen, and comes back to the form', () => {
+  assert.equal(buildSpec(values()).spec.committee_per_lot, undefined, 'absent stays absent');
+  const { spec } = buildSpec({ ...values(), committee_per_lot: true });
+  assert.equal(spec.committee_per_lot, true);
+  assert.equal(specToValues(spec, rfc3339ToLocal, fenToYuan).committee_per_lot, true);
+  assert.equal(specToValues(buildSpec(values()).spec, rfc3339ToLocal, fenToYuan).committee_per_lot, false);
+});
+
 test('an empty or zero performance bond requires none, and more than 10 percent is refused (条例58)', () => {
   for (const none of ['', '0', ' ']) {
     const { spec } = buildSpec({ ...values(), performance_bond_percent: none });

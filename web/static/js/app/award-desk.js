@@ -47,7 +47,8 @@ function codesTable(members) {
 function form(idName, fields, label, submit) {
   const f = el('form', { class: 'stack', id: idName });
   for (const [name, text, attrs] of fields) {
-    const input = el(attrs.tag || 'input', { id: `${idName}-${name}`, name, ...attrs, tag: null });
+    const input = el(attrs.tag || 'input', { id: `${idName}-${name}`, name, ...attrs, tag: null, options: null });
+    for (const [v, label] of attrs.options || []) input.append(el('option', { value: v, text: label }));
     f.append(el('div', { class: 'field' }, el('label', { for: `${idName}-${name}`, text }), input));
   }
   f.append(el('div', { class: 'actions' }, el('button', { type: 'submit', text: label })));
@@ -157,15 +158,23 @@ async function show(extra = []) {
   const a = await call('GET', 'award');
   if (!a) return;
   const parts = [el('p', { id: 'desk-stage', 'data-stage': a.stage, text: `${t('award_stage')}: ${t(`award_stage_${a.stage}`)}` }), ...extra];
-  if (host && a.stage === 'not_started') {
-    parts.push(el('h2', { text: t('desk_form_committee') }), form('desk-committee',
-      [['reps', t('desk_reps'), { tag: 'textarea', rows: '2' }]], t('desk_form_committee'), async (f) => {
-        const reps = value(f, 'reps').split('\n').map((s) => s.trim()).filter(Boolean);
-        const r = await call('POST', 'evaluation/committee', { owner_representatives: reps });
-        if (r) show([codesTable(r.members)]);
-      }));
+  // One committee for every lot, or — where the documents say so — one per lot, each formed
+  // from an expert draw of its own (docs/award.md §1).
+  const perLot = a.committee_per_lot && (a.committee_lots || []).length > 0;
+  if (host && (perLot || (!a.committee_per_lot && a.stage === 'not_started'))) {
+    const fields = [['reps', t('desk_reps'), { tag: 'textarea', rows: '2' }]];
+    if (perLot) fields.unshift(['lot', t('desk_committee_lot'), { tag: 'select', options: a.committee_lots.map((l) => [l.lot_id, l.name]) }]);
+    parts.push(el('h2', { text: t('desk_form_committee') }));
+    if (perLot) parts.push(el('p', { class: 'muted', id: 'desk-committee-per-lot', text: t('desk_committee_per_lot') }));
+    parts.push(form('desk-committee', fields, t('desk_form_committee'), async (f) => {
+      const reps = value(f, 'reps').split('\n').map((s) => s.trim()).filter(Boolean);
+      const body = { owner_representatives: reps };
+      if (perLot) body.lot_id = value(f, 'lot');
+      const r = await call('POST', 'evaluation/committee', body);
+      if (r) show([codesTable(r.members)]);
+    }));
   }
-  if (host && ['committee_formed', 'evaluating'].includes(a.stage)) {
+  if (host && (a.committees || []).some((c) => ['committee_formed', 'evaluating'].includes(c.stage))) {
     const b = el('button', { type: 'button', id: 'desk-codes-button', text: t('desk_issue_codes') });
     b.addEventListener('click', async () => {
       const r = await call('POST', 'evaluation/codes', {});

@@ -219,6 +219,11 @@ async function show() {
   const me = view.committee.find((c) => c.seat === view.seat);
   const head = el('header', {}, el('h1', { text: view.title }),
     el('p', { text: `${t('eval_seat')} ${view.seat} · ${view.name} · ${t('eval_stage')}: ${t(`award_stage_${view.stage}`)}` }));
+  // Where each lot has its own committee, the lot this one evaluates (docs/award.md §2).
+  if (view.lot_id) {
+    const lot = (view.lots || []).find((l) => l.lot_id === view.lot_id);
+    head.append(el('p', { id: 'eval-lot', text: `${t('eval_committee_lot')}${lot?.name ?? ''}` }));
+  }
   // The bid documents are read on their own page, in this tab (it holds the member's token).
   head.append(el('p', {}, el('a', { id: 'eval-documents', href: `/tenders/${encodeURIComponent(s.tender_id)}/documents`, text: t('docs_read_button') })));
   const parts = [head, declaration(view)];

@@ -60,7 +60,7 @@ function priceRule(v, criteria, errors) {
  * `{title, description, category, region, qualification, evaluation_kind, criteria, price_method,
  *   price_criterion, price_k_percent, price_deduct_above, price_deduct_below, docs_from,
  *   docs_to, clarification_deadline, bid_deadline, supervisor_org_id, k, tie_break,
- *   performance_bond_percent,
+ *   performance_bond_percent, committee_per_lot (a boolean),
  *   lots: [{id?, name, estimate, bond}], custodians: [{kind, org}]}` (all strings as typed).
  * Returns `{spec, errors: [{field, id}]}`; `spec` is null when there are errors.
  */
@@ -126,6 +126,8 @@ export function buildSpec(v) {
   // Absent means the lower price first (the default), and absent stays absent.
   if (v.tie_break && v.tie_break !== 'lower_price') spec.tie_break = v.tie_break;
   if (percent) spec.performance_bond_percent = percent;
+  // One evaluation committee per lot (docs/award.md §2); absent means one for every lot.
+  if (v.committee_per_lot) spec.committee_per_lot = true;
   return { spec: errors.length ? null : spec, errors };
 }
 
@@ -155,6 +157,7 @@ export function specToValues(spec, toLocal, toYuan) {
     k: String(spec.custodians.k),
     tie_break: spec.tie_break || 'lower_price',
     performance_bond_percent: spec.performance_bond_percent ? String(spec.performance_bond_percent) : '',
+    committee_per_lot: spec.committee_per_lot === true,
     lots: spec.lots.map((l) => ({ id: l.id, name: l.name, estimate: toYuan(l.estimate_fen), bond: toYuan(l.bid_bond_fen) })),
     custodians: spec.custodians.members.map((c) => ({ kind: c.kind, org: c.org_id || '' })),
   };

@@ -127,6 +127,7 @@ export function initTenderForm(form, { orgs, spec, now }) {
   kind.value = values.evaluation_kind;
   if (values.supervisor_org_id) supervisor.value = values.supervisor_org_id;
   form.querySelector('#custodian_k').value = values.k;
+  form.querySelector('#committee_per_lot').checked = values.committee_per_lot === true;
   lots.replaceChildren();
   values.lots.forEach(addLot);
   custodians.replaceChildren();
@@ -159,6 +160,7 @@ export function readTenderForm(form) {
     k: val('#custodian_k'),
     tie_break: val('#tie_break'),
     performance_bond_percent: val('#performance_bond_percent'),
+    committee_per_lot: form.querySelector('#committee_per_lot')?.checked === true,
     lots: [...form.querySelectorAll('#lots [data-row="lot"]')].map((row) => ({
       id: row.dataset.lotId || undefined,
       name: row.querySelector('[data-name="name"]').value,
