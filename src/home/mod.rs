@@ -9,7 +9,7 @@ pub mod service;
 use crate::award::state::{AwardState, Stage, ANSWER_WITHIN_MS};
 use crate::bonds::service::BondLine;
 use crate::domain::{OrgId, Timestamp};
-use crate::lottery::{DrawRecord, Phase as DrawPhase};
+use crate::lottery::{DrawKind, DrawRecord, Phase as DrawPhase};
 use crate::opening::state::{OpeningState, Phase as OpeningPhase};
 use crate::tenders::access::Relations;
 use crate::tenders::model::{Tender, TenderState};
@@ -245,10 +245,27 @@ pub struct ManagedFacts<'a> {
     pub objections_due: Vec<Timestamp>,
 }
 
-/// Does a tender need its expert draw requested (评标专家抽取), given its latest one's phase: none
-/// yet, or the last one failed. The home lists the duty; the workspace offers the form.
-pub fn expert_draw_wanted(latest: Option<DrawPhase>) -> bool {
-    matches!(latest, None | Some(DrawPhase::Failed))
+/// Does a tender need its expert draw requested (评标专家抽取), given the phase of the draw its
+/// next committee waits on (`pending_expert_draw`): none yet, or it failed. The home lists the
+/// duty; the workspace offers the form.
+pub fn expert_draw_wanted(pending: Option<DrawPhase>) -> bool {
+    matches!(pending, None | Some(DrawPhase::Failed))
+}
+
+/// The expert draw a tender's next committee waits on: the latest of its expert draws that has not
+/// formed a committee yet (where each lot has its own committee, a lot still waiting needs a draw
+/// of its own).
+pub fn pending_expert_draw<'a>(
+    t: &Tender,
+    draws: &'a [DrawRecord],
+    award: Option<&AwardState>,
+) -> Option<&'a DrawRecord> {
+    let formed = |id: &str| award.is_some_and(|a| a.committees.iter().any(|c| c.draw_id == id));
+    draws
+        .iter()
+        .filter(|d| d.kind == DrawKind::Expert && d.tender_id.as_ref() == Some(&t.id))
+        .filter(|d| !formed(&d.id))
+        .max_by_key(|d| d.created_at)
 }
 
 /// The next steps of a tender for its owner or its agent (`r` says which), each with its deadline:

@@ -259,16 +259,7 @@ async fn managed(app: &AppState, actor: &Actor, h: &mut Home) -> Result<(), Home
                 .filter(|i| !keys.contains(i))
                 .filter(|i| crate::bids::custodian_org(t, *i).ok().flatten().is_some())
                 .count();
-            // The latest expert draw that has not formed a committee yet (where each lot has
-            // its own committee, a lot still waiting needs a draw of its own).
-            let formed = |id: &str| {
-                (award.as_ref()).is_some_and(|a| a.committees.iter().any(|c| c.draw_id == id))
-            };
-            f.expert_draw = draws
-                .iter()
-                .filter(|d| d.kind == DrawKind::Expert && d.tender_id.as_ref() == Some(&t.id))
-                .filter(|d| !formed(&d.id))
-                .max_by_key(|d| d.created_at)
+            f.expert_draw = super::pending_expert_draw(t, &draws, award.as_ref())
                 .map(|d| (d.phase(now), d.reveal_deadline));
             let questions = crate::disputes::service::questions(app, Some(actor), &t.id).await?;
             f.questions_unanswered = questions

@@ -120,16 +120,24 @@ async fn expert_draw(
     tender: &crate::tenders::model::Tender,
 ) -> Result<ExpertDraw, crate::store::StoreError> {
     let now = app.clock.now();
-    let mut draws: Vec<_> = app
-        .store
-        .list_draws()
-        .await?
-        .into_iter()
+    let all = app.store.list_draws().await?;
+    let events = app.store.award_events(&tender.id).await?;
+    let award = crate::award::state::AwardState::fold(&events)
+        .map_err(|e| tracing::error!(error = %e, "the award's events could not be folded"))
+        .ok();
+    // The home's rule (`home::expert_draw_wanted`): committees still to form, and the draw the
+    // next one waits on is none yet or failed. An award that cannot be read offers no form.
+    let pending = crate::home::pending_expert_draw(tender, &all, award.as_ref());
+    let wanted = award
+        .as_ref()
+        .is_some_and(|a| a.committee_stage() == crate::award::state::Stage::NotStarted)
+        && crate::home::expert_draw_wanted(pending.map(|d| d.phase(now)));
+    let mut draws: Vec<_> = all
+        .iter()
         .filter(|d| d.kind == DrawKind::Expert && d.tender_id.as_ref() == Some(&tender.id))
         .collect();
     draws.sort_by_key(|d| d.created_at);
-    let latest = draws.last().map(|d| d.phase(now));
-    let form = if crate::home::expert_draw_wanted(latest) {
+    let form = if wanted {
         let mut specialties: Vec<String> = app
             .store
             .list_experts()
