@@ -7,8 +7,10 @@
 //      owner, the trading centre and the supervisor (its witness) commit and reveal; the trading
 //      centre moves the demo clock with the buttons at the foot of its pages; the draw is
 //      conducted and appoints the agent;
-//   2. the drawn agent finds the project on its home, drafts the tender (performance bond percent,
-//      tie-break) and checks that saving kept them, then publishes it;
+//   2. the drawn agent finds the project on its home, drafts the tender with the new-tender form
+//      (its dates proposed from the hall's clock; comprehensive scoring with the price scored by
+//      the hall, the performance bond percent, the tie-break) and checks that saving and editing
+//      the draft kept them, then publishes it; the tender's pages name its reference number;
 //   3. the custodians (the agent, the supervisor, the witness) register their keys in their
 //      browsers, from their homes;
 //   4. three tenderers find no "obtain" button before the sale opens, then obtain the documents,
@@ -19,11 +21,13 @@
 //      confirms, and the host concludes with the signed record;
 //   6. the agent requests the expert draw from its workspace; it is committed, revealed and
 //      conducted; the host forms the committee and hands out the codes; each member signs in to
-//      the evaluation room, declares, marks every bid, reads and signs the report; the agent
-//      publicises the candidates;
-//   7. after the publicity the owner issues the award notice; each tenderer reads its letter; the
-//      winner pays its performance bond at the bank; the owner records the contract and then its
-//      performance; the losers see their bid bonds' refunds; the board shows the tender completed.
+//      the evaluation room, declares, scores every bid's technical criterion, reads the report
+//      with the price scores the hall computed and signs it; the agent publicises the candidates;
+//   7. after the publicity the owner issues the award notice; each tenderer finds its result on its
+//      home and reads its letter; the winner pays its performance bond at the bank (its own due
+//      date, not the bid deadline); the owner records the contract, the losers see their bid
+//      bonds' refunds; the owner records the contract performed, the winner sees its bonds back,
+//      and the board shows the tender completed.
 //
 // Every page is checked to fit its width without sideways scrolling and to speak its language
 // (zh.mjs, en.mjs); no page may log an error, fail a request or get a 4xx/5xx answer. Nothing here
@@ -360,7 +364,7 @@ async function draft(browser, login) {
 }
 
 async function custodians(browser, tender) {
-  const witness = await open(browser, 'witness', 1280);
+  await open(browser, 'witness', 1280);
   for (const [who, index] of [['agent', 2], ['supervisor', 3], ['witness', 4]]) {
     const page = pages[who];
     await homeShows(page, TITLE, `/tenders/${tender}/custodian`, 'its custodian key to register');
@@ -374,7 +378,6 @@ async function custodians(browser, tender) {
     await row.locator('[data-cell="registered"][data-registered="yes"]').waitFor();
     await look(page, 'the custodian page', [['code', 'key fingerprints']]);
   }
-  void witness;
 }
 
 async function bid(browser, tender) {
