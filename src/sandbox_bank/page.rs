@@ -302,6 +302,15 @@ pub fn render(prefix: &str, view: &View<'_>, lang: Lang) -> String {
             r#"<a href="{home}?lang=zh" hreflang="zh-CN" lang="zh-CN">中文</a> · <span aria-current="true">English</span>"#
         ),
     };
+    // Mounted inside the demo hall (`/sandbox-bank`): the way back to the hall's pages.
+    let back = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<a href="/" id="back-to-hall">{}</a> · "#,
+            t("返回交易大厅", "Back to the trading hall")
+        )
+    };
     format!(
         r#"<!doctype html>
 <html lang="{html_lang}">
@@ -310,7 +319,7 @@ pub fn render(prefix: &str, view: &View<'_>, lang: Lang) -> String {
 <style>body{{font-family:sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;overflow-wrap:anywhere}}td,th{{padding:.2rem .6rem}}.num{{text-align:right;white-space:nowrap}}.table-wrap{{overflow-x:auto}}.message{{background:#eef;padding:.5rem}}.opened{{background:#efe;padding:.5rem}}label{{display:block;margin:.3rem 0}}input,select{{max-width:100%;box-sizing:border-box}}.lang{{text-align:right}}</style>
 </head>
 <body>
-<p class="lang">{switch}</p>
+<p class="lang">{back}{switch}</p>
 <h1>{title}</h1>
 <p>{lead}</p>
 <p>{secret}</p>

@@ -13,6 +13,16 @@ pub fn yuan(fen: i64) -> String {
     }
 }
 
+/// A remark set beside the text before it: in full-width parentheses on a Chinese page
+/// (`（条例 第五十七条）`), in ASCII ones after a space on an English page.
+pub fn aside(text: &str, lang: &str) -> String {
+    if lang.starts_with("en") {
+        format!(" ({text})")
+    } else {
+        format!("（{text}）")
+    }
+}
+
 /// An article as the hall's events abbreviate it (`法42`, `条例44`) in words a reader knows:
 /// `《招标投标法》第42条`, or in English `Tendering and Bidding Law, art. 42`. Anything else is
 /// shown as it is.
@@ -208,6 +218,15 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remark_is_set_aside_in_the_page_s_own_parentheses() {
+        assert_eq!(aside("条例 第五十七条", "zh-CN"), "（条例 第五十七条）");
+        assert_eq!(
+            aside("Implementing Regulations, art. 57", "en"),
+            " (Implementing Regulations, art. 57)"
+        );
+    }
 
     #[test]
     fn amounts_read_in_capital_numerals() {

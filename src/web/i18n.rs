@@ -697,6 +697,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("desk_form_committee", "组建评标委员会", "Form the committee"),
     ("desk_reps", "招标人代表（每行一人，可空）", "Owner's representatives (one a line, may be empty)"),
     ("desk_committee_lot", "标段", "Lot"),
+    ("sep_comma", "，", ", "),
+    ("sep_list", "、", ", "),
     ("committee_per_lot", "每个标段分别组建评标委员会", "One evaluation committee per lot"),
     ("committee_per_lot_hint", "勾选后，每个标段由各自的专家抽取组建评标委员会，分别评标；需两个及以上标段，发布后不可更改。", "Each lot's committee is then formed from an expert draw of its own and evaluates that lot; needs two or more lots and cannot change after publication."),
     ("eval_committee_lot", "本评标委员会评审的标段：", "The lot this committee evaluates: "),

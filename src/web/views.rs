@@ -173,6 +173,7 @@ impl Views {
         env.add_filter("article", |s: String, lang: String| {
             format::article(&s, &lang)
         });
+        env.add_filter("aside", |s: String, lang: String| format::aside(&s, &lang));
         Views {
             env,
             asset_version: super::assets::version(),
