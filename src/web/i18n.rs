@@ -1060,7 +1060,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("expert_draw_title", "评标专家抽取", "Expert draw"),
     ("expert_draw_hint", "从专家库中按专业随机抽取评标专家（法37）；与招标人、代理机构、行政监督部门或已获取招标文件的投标人有利害关系的专家回避。抽取结果在中标结果公告前保密。", "Draws the evaluation experts from the registry by specialty (Law art. 37); experts tied to the owner, the agent, the supervising department or a tenderer that obtained the documents are recused. The names stay sealed until the award notice."),
     ("expert_draw_purpose_suffix", "评标专家抽取", "expert draw"),
-    ("expert_specialties", "专业（代码）", "Specialties (codes)"),
+    ("expert_specialties", "专业", "Specialties"),
+    // The registry's specialty codes (评标专家专业分类) in words; a code without a name here is
+    // shown as its code alone.
+    ("specialty_A01", "房屋建筑工程", "Building works"),
+    ("specialty_A02", "市政工程", "Municipal works"),
+    ("specialty_A03", "装饰装修", "Decoration and fit-out"),
+    ("specialty_B01", "机电设备", "Mechanical and electrical equipment"),
+    ("specialty_B02", "电气照明", "Electrical and lighting"),
+    ("specialty_C01", "信息化", "Information systems"),
+    ("specialty_C02", "运维服务", "Operation and maintenance services"),
+    ("specialty_D05", "工程造价", "Cost engineering"),
     ("expert_specialties_hint", "至少选择一个专业；具备其中任一专业的专家进入候选名单。", "Choose at least one; experts holding any of them enter the pool."),
     ("js_draw_no_specialties", "请至少选择一个专业。", "Choose at least one specialty."),
     ("new_agent_draw", "申请招标代理机构摇号", "Request an agent draw"),
