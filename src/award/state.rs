@@ -343,6 +343,12 @@ impl AwardState {
         self.committees.iter().find(|c| c.covers(lot))
     }
 
+    /// Has the expert draw `draw` formed a committee already? (Each committee comes from a draw
+    /// of its own.)
+    pub fn formed_from(&self, draw: &str) -> bool {
+        self.committees.iter().any(|c| c.draw_id == draw)
+    }
+
     /// The committee a seat sits on.
     pub fn committee_of(&self, seat: i64) -> Option<&Committee> {
         let m = self.member(seat)?;

@@ -260,11 +260,10 @@ pub fn pending_expert_draw<'a>(
     draws: &'a [DrawRecord],
     award: Option<&AwardState>,
 ) -> Option<&'a DrawRecord> {
-    let formed = |id: &str| award.is_some_and(|a| a.committees.iter().any(|c| c.draw_id == id));
     draws
         .iter()
         .filter(|d| d.kind == DrawKind::Expert && d.tender_id.as_ref() == Some(&t.id))
-        .filter(|d| !formed(&d.id))
+        .filter(|d| !award.is_some_and(|a| a.formed_from(&d.id)))
         .max_by_key(|d| d.created_at)
 }
 

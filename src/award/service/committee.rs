@@ -90,7 +90,6 @@ pub async fn form_committee(
         None => before.require(&[Stage::NotStarted])?,
         Some(lot) => lot_waits_for_committee(&before, lot, &[])?,
     }
-    let formed: Vec<String> = before.committees.into_iter().map(|c| c.draw_id).collect();
     let draws: Vec<_> = app
         .store
         .list_draws()
@@ -109,7 +108,7 @@ pub async fn form_committee(
             .ok_or(Refusal::NoExpertDraw)?,
         None => draws
             .into_iter()
-            .filter(|d| !formed.contains(&d.id))
+            .filter(|d| !before.formed_from(&d.id))
             .max_by_key(|d| d.created_at)
             .ok_or(Refusal::NoExpertDraw)?,
     };
@@ -170,7 +169,7 @@ pub async fn form_committee(
             None => s.require(&[Stage::NotStarted])?,
             Some(lot) => lot_waits_for_committee(s, lot, &thin)?,
         }
-        if s.committees.iter().any(|c| c.draw_id == draw.id) {
+        if s.formed_from(&draw.id) {
             return Err(Refusal::DrawAlreadyUsed {
                 draw_id: draw.id.clone(),
             }
