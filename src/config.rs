@@ -233,6 +233,11 @@ pub struct StoreArgs {
     /// Where the SQLite file and stored documents live.
     #[arg(long, env = "BIDHALL_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Stored files (documents, sealed bids) on an S3-compatible object store shared by every
+    /// node, `s3://bucket[/prefix]`; endpoint and credentials from the `AWS_*` environment
+    /// (docs/operations.md). Without it, files live under the data directory.
+    #[arg(long, env = "BIDHALL_OBJECT_STORE")]
+    pub object_store: Option<String>,
 }
 
 impl StoreArgs {

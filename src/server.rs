@@ -5,7 +5,6 @@ mod connection;
 
 use crate::app::AppState;
 use crate::auditlog::service::LogKeys;
-use crate::blobs::LocalDir;
 use crate::clock::Clock;
 use crate::config::ServeArgs;
 use crate::store::{self, StoreError};
@@ -25,6 +24,8 @@ pub enum StartError {
     Demo(String),
     #[error("audit log: {0}")]
     Log(#[from] crate::auditlog::service::LogError),
+    #[error("file storage: {0}")]
+    Storage(String),
     #[error("banks: {0}")]
     Banks(#[from] crate::bonds::directory::DirectoryError),
     #[error("this hall has started before, but {what} is not at {}: copy it from the first node (every node needs the same file) or name it with {setting} (docs/operations.md)", path.display())]
@@ -42,7 +43,11 @@ pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, 
     if let Some(db) = args.store.sqlite_file() {
         crate::keyfile::private_file(&db)?;
     }
-    let blobs = Arc::new(LocalDir::new(args.store.data_dir.join("blobs"))?);
+    let blobs = crate::blobs::open(
+        args.store.object_store.as_deref(),
+        &args.store.data_dir.join("blobs"),
+    )
+    .map_err(StartError::Storage)?;
     // A hall whose database already holds an audit log has started before, on this node or
     // another: its shared secrets must be here already (copied from the first node, identical on
     // every node: docs/operations.md). Made anew, they would sign and derive sub-accounts

@@ -9,7 +9,7 @@ pub fn check_composition(experts: usize, representatives: usize) -> Result<(), R
     let total = experts + representatives;
     let why = if total < 5 {
         Some("an evaluation committee has 5 or more members")
-    } else if total % 2 == 0 {
+    } else if total.is_multiple_of(2) {
         Some("an evaluation committee has an odd number of members")
     } else if 3 * experts < 2 * total {
         Some("experts are at least two thirds of an evaluation committee")

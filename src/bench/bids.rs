@@ -347,7 +347,7 @@ pub async fn run(args: BidBenchArgs) -> Result<(), BenchError> {
                             let key =
                                 envelope::rebuild_key(header, shares).map_err(|e| e.to_string())?;
                             let mut reader =
-                                crate::bids::opening::HashingReader::new(&five[header_len..]);
+                                crate::bids::decryption::HashingReader::new(&five[header_len..]);
                             reader.update(&five[..header_len]);
                             envelope::open_payload(header, &key, &mut reader, std::io::sink())
                                 .map_err(|e| e.to_string())?;

@@ -423,7 +423,7 @@ async fn load(app: &AppState, n: usize) -> Result<(), BenchError> {
             custodians: CustodianSet::standard(supervisor.id.clone(), witness.id.clone()),
             supervisor_org_id: supervisor.id.clone(),
         };
-        let cancelled = h % 40 == 0;
+        let cancelled = h.is_multiple_of(40);
         let t = Tender {
             id: TenderId::generate(),
             project_id: project.id.clone(),

@@ -299,7 +299,11 @@ async fn fan_out(
             // Suspend and resume alternate across every size's rounds.
             static TOGGLES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
             let k = TOGGLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let action = if k % 2 == 0 { "suspend" } else { "resume" };
+            let action = if k.is_multiple_of(2) {
+                "suspend"
+            } else {
+                "resume"
+            };
             c.post(format!("{}{action}", server.trigger))
                 .bearer_auth(server.token.as_deref().unwrap_or_default())
                 .json(&json!({ "reason": format!("压测第{round}轮") }))

@@ -10,11 +10,9 @@ use super::Bid;
 use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::TenderId;
-use crate::sealbox::envelope::{Header, PREFIX_LEN};
 use crate::tenders::model::Tender;
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 
 /// The bytes of envelopes one `box_closed_envelopes` entry may list, well under the 65 535 bytes
 /// an entry bundle carries (C2SP tlog-tiles); a larger box is listed in several parts.
@@ -93,20 +91,11 @@ async fn close_one(
 /// bidder is disclosed at the announcement), with the hash of its header so that a custodian, who
 /// receives headers only, can tell the counted envelope from any other the tenderer signed.
 async fn counted_envelope(app: &AppState, n: usize, bid: &Bid) -> Result<Value, BidError> {
-    let storage = |e: std::io::Error| BidError::Storage(e.to_string());
-    let mut file = app
-        .blobs
-        .open(&bid.envelope_sha256)
-        .await
-        .map_err(|e| BidError::Storage(e.to_string()))?;
-    let mut header = vec![0u8; PREFIX_LEN];
-    file.read_exact(&mut header).await.map_err(storage)?;
-    let len = Header::declared_len(&header).map_err(|e| BidError::Storage(e.to_string()))?;
-    header.resize(len, 0);
-    file.read_exact(&mut header[PREFIX_LEN..])
-        .await
-        .map_err(storage)?;
-    let header_sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, &header));
+    let (header, _) = super::decryption::envelope(app, bid).await?;
+    let header_sha256 = hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        header.as_bytes(),
+    ));
     Ok(json!({
         "n": n,
         "bid_id": bid.id,

@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::award::member::MemberSession;
 use crate::award::state::AwardState;
+use crate::blobs::ByteStream;
 use crate::domain::{OrgId, TenderId};
 use crate::identity::Actor;
 use crate::tenders::access::{self, Action, Denied, Relations};
@@ -58,15 +59,25 @@ pub fn may_read_bid_documents(
     }
 }
 
+/// A counted bid's documents as an entitled reader receives them.
+pub struct BidDocuments {
+    pub bid: Bid,
+    /// The envelope format, 1 or 2.
+    pub version: u8,
+    /// The archive's length, when the opening recorded it.
+    pub size: Option<u64>,
+    /// The archive, decrypted as it is sent (never stored in the clear: `decryption.rs`).
+    pub body: ByteStream,
+}
+
 /// The decrypted documents of a counted bid, for an entitled reader: v2 the attachments archive
-/// (its announced bid.json is in the public record), v1 the whole bid archive. The envelope version
-/// comes with it.
-pub async fn documents_file(
+/// (its announced bid.json is in the public record), v1 the whole bid archive.
+pub async fn documents(
     app: &AppState,
     reader: DocumentReader<'_>,
     id: &TenderId,
     bid_id: &str,
-) -> Result<(Bid, u8, tokio::fs::File), BidError> {
+) -> Result<BidDocuments, BidError> {
     let tender = published(app, id).await?;
     let bid = app
         .store
@@ -110,10 +121,8 @@ pub async fn documents_file(
         .filter(|o| o["status"] == "opened")
         .ok_or(BidError::DocumentsUnavailable)?;
     let version = opened["version"].as_u64().unwrap_or(1) as u8;
-    let path = super::opening::opened_path(app, &bid);
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| BidError::DocumentsUnavailable)?;
+    let size = opened["documents_size"].as_u64();
+    let body = super::decryption::documents_stream(app, &bid, &opened).await?;
     // Every read is in the audit log before the documents leave (docs/opening.md §5): a
     // committee member by its seat, anyone else by its account.
     let mut payload = json!({ "bid_id": bid.id, "lot_id": bid.lot_id });
@@ -136,7 +145,12 @@ pub async fn documents_file(
         payload,
     );
     app.store.record_event(&audit).await?;
-    Ok((bid, version, file))
+    Ok(BidDocuments {
+        bid,
+        version,
+        size,
+        body,
+    })
 }
 
 #[cfg(test)]

@@ -105,6 +105,7 @@ pub struct Bid {
 pub mod cli;
 pub mod closing;
 pub mod custody;
+pub mod decryption;
 pub mod documents;
 pub mod opening;
 pub mod time_custodian;

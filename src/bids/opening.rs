@@ -17,17 +17,14 @@ use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::TenderId;
 use crate::identity::{Actor, Role};
-use crate::sealbox::envelope::{self, Header, ReleasedShare, PREFIX_LEN};
-use crate::sealbox::error::Fault;
+use crate::sealbox::envelope::{self, Header, ReleasedShare};
 use crate::sealbox::keys::{CustodianPublicKey, TendererPublicKey};
-use crate::sealbox::tar::TarReader;
 use crate::tenders::model::{CustodianKind, Tender, TenderState};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::Read;
 
 pub(crate) async fn closed_tender(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
     let t = published(app, id).await?;
@@ -54,33 +51,8 @@ pub(crate) fn closed(app: &AppState, t: &Tender) -> Result<(), BidError> {
     Ok(())
 }
 
-/// Opens a stored envelope: its parsed header, and the file positioned at the body.
-async fn open_envelope(app: &AppState, bid: &Bid) -> Result<(Header, std::fs::File), BidError> {
-    let file = app
-        .blobs
-        .open(&bid.envelope_sha256)
-        .await
-        .map_err(|e| BidError::Storage(e.to_string()))?;
-    let mut file = file.into_std().await;
-    tokio::task::spawn_blocking(move || {
-        let mut prefix = [0u8; PREFIX_LEN];
-        file.read_exact(&mut prefix)
-            .map_err(|e| BidError::Storage(e.to_string()))?;
-        let len = Header::declared_len(&prefix).map_err(|e| BidError::Storage(e.to_string()))?;
-        let mut bytes = prefix.to_vec();
-        bytes.resize(len, 0);
-        file.read_exact(&mut bytes[PREFIX_LEN..])
-            .map_err(|e| BidError::Storage(e.to_string()))?;
-        let header = Header::parse(&bytes).map_err(|e| BidError::Storage(e.to_string()))?;
-        Ok((header, file))
-    })
-    .await
-    .map_err(|e| BidError::Storage(e.to_string()))?
-}
-
-/// Reads an envelope's header from storage.
 async fn header_of(app: &AppState, bid: &Bid) -> Result<Header, BidError> {
-    Ok(open_envelope(app, bid).await?.0)
+    Ok(super::decryption::envelope(app, bid).await?.0)
 }
 
 fn holds(actor: &Actor, tender: &Tender, index: u8) -> Result<(), BidError> {
@@ -469,7 +441,7 @@ pub async fn decrypt_ready(
     let width = std::thread::available_parallelism().map_or(2, |n| n.get());
     let opened: Vec<Result<(String, Value), BidError>> = stream::iter(ready)
         .map(|(bid, mine)| async move {
-            let outcome = open_one(app, &bid, mine).await?;
+            let outcome = super::decryption::open_bid(app, &bid, mine).await?;
             // The log is public: it gets the public outcome, with the announced key.
             let audit = AuditEvent::new(
                 "bid_opened",
@@ -523,162 +495,6 @@ pub async fn decrypt_ready(
         });
     }
     Ok(out)
-}
-
-/// Hashes what is read through it: the opening checks the stored envelope against its receipt.
-pub struct HashingReader<R: Read> {
-    inner: R,
-    ctx: ring::digest::Context,
-}
-
-impl<R: Read> HashingReader<R> {
-    pub fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            ctx: ring::digest::Context::new(&ring::digest::SHA256),
-        }
-    }
-    pub fn update(&mut self, bytes: &[u8]) {
-        self.ctx.update(bytes);
-    }
-    /// Reads what is left (so the hash covers the whole input) and returns the hex SHA-256.
-    pub fn finish(mut self) -> String {
-        let _ = std::io::copy(&mut self, &mut std::io::sink());
-        hex::encode(self.ctx.finish())
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.ctx.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-/// Where the hall keeps a bid's decrypted documents after the opening (v2: the attachments
-/// archive; v1: the whole bid archive). Only entitled readers are served from here.
-pub(crate) fn opened_path(app: &AppState, bid: &Bid) -> std::path::PathBuf {
-    app.config
-        .store
-        .data_dir
-        .join("opened")
-        .join(bid.tender_id.as_str())
-        .join(format!("{}.tar", bid.id))
-}
-
-/// Reads `bid.json` from the front of a v1 bid archive.
-fn bid_json_of_archive(tar: &mut TarReader<std::fs::File>) -> Option<Value> {
-    match tar.next_entry() {
-        Ok(Some(entry)) if entry.name == "bid.json" && entry.size <= 1024 * 1024 => {
-            let mut text = String::new();
-            match tar.read_to_string(&mut text) {
-                Ok(_) => serde_json::from_str::<Value>(&text).ok(),
-                Err(_) => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// Rebuilds the key, decrypts the envelope and reads `bid.json` — from the archive (v1) or the
-/// announced segment (v2, whose announced key is recorded for publication); every failure is
-/// attributed. The stored bytes are checked against the receipt before any failure is blamed on
-/// a party.
-async fn open_one(
-    app: &AppState,
-    bid: &Bid,
-    shares: Vec<ReleasedShare>,
-) -> Result<Value, BidError> {
-    let (header, file) = open_envelope(app, bid).await?;
-    let target = opened_path(app, bid);
-    let dir = target.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let expected_sha = bid.envelope_sha256.clone();
-    tokio::task::spawn_blocking(move || -> Result<Value, BidError> {
-        let failed = |fault: Option<Fault>, reason: String| {
-            json!({ "status": "failed", "fault": fault.map(|f| f.to_string()), "reason": reason })
-        };
-        let version = header.version();
-        let mut reader = HashingReader::new(file);
-        reader.update(header.as_bytes());
-        let receipted = |reader: HashingReader<std::fs::File>| {
-            if reader.finish() == expected_sha {
-                Ok(())
-            } else {
-                // Storage, not a party, changed the bytes: the hall must not open (or blame anyone
-                // for) what it did not receipt.
-                Err(BidError::Storage(
-                    "the stored envelope no longer matches its receipt".into(),
-                ))
-            }
-        };
-        let key = match envelope::rebuild_key(&header, &shares) {
-            Ok(k) => k,
-            Err(e) => {
-                receipted(reader)?;
-                return Ok(failed(e.fault(), e.to_string()));
-            }
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| BidError::Storage(e.to_string()))?;
-        let tmp = target.with_extension("part");
-        let out = std::fs::File::create(&tmp).map_err(|e| BidError::Storage(e.to_string()))?;
-        let mut announced = Vec::new();
-        let mut announced_key = None;
-        let opened = if version == envelope::VERSION_2 {
-            envelope::announced_key(&header, &key).and_then(|k| {
-                envelope::open_announced(&header, &k, &mut reader, &mut announced)?;
-                announced_key = Some(hex::encode(k.expose_secret()));
-                envelope::open_documents(&header, &key, &mut reader, out)
-            })
-        } else {
-            envelope::open_payload(&header, &key, &mut reader, out)
-        };
-        if let Err(e) = opened {
-            let _ = std::fs::remove_file(&tmp);
-            receipted(reader)?;
-            return Ok(failed(e.fault(), e.to_string()));
-        }
-        if let Err(e) = receipted(reader) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        std::fs::rename(&tmp, &target).map_err(|e| BidError::Storage(e.to_string()))?;
-        let opened = std::fs::File::open(&target).map_err(|e| BidError::Storage(e.to_string()))?;
-        let (bid_json, mut tar) = if version == envelope::VERSION_2 {
-            (
-                serde_json::from_slice::<Value>(&announced).ok(),
-                TarReader::documents(opened),
-            )
-        } else {
-            let mut tar = TarReader::new(opened);
-            (bid_json_of_archive(&mut tar), tar)
-        };
-        let mut files = Vec::new();
-        while let Ok(Some(entry)) = tar.next_entry() {
-            files.push(json!({ "name": entry.name, "size": entry.size }));
-        }
-        Ok(match bid_json {
-            Some(bid) => {
-                let mut outcome = json!({
-                    "status": "opened", "version": version, "bid": bid, "attachments": files,
-                });
-                if let Some(k) = announced_key {
-                    outcome["announced_key"] = k.into();
-                }
-                outcome
-            }
-            None => failed(
-                Some(Fault::Tenderer),
-                if version == envelope::VERSION_2 {
-                    "the announced segment is not a readable bid.json".into()
-                } else {
-                    "the payload does not start with a readable bid.json".into()
-                },
-            ),
-        })
-    })
-    .await
-    .map_err(|e| BidError::Storage(e.to_string()))?
 }
 
 /// What of an outcome is public: the status, the announced bid.json, the announced key (v2), the
@@ -775,7 +591,7 @@ pub async fn envelope_file(
     app: &AppState,
     id: &TenderId,
     bid_id: &str,
-) -> Result<(Bid, tokio::fs::File), BidError> {
+) -> Result<(Bid, crate::blobs::BlobReader), BidError> {
     closed_tender(app, id).await?;
     let bid = app
         .store

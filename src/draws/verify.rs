@@ -589,7 +589,7 @@ fn known_once<'a>(
 /// Lower-case, even-length, non-empty hex only: one spelling per value keeps transcripts canonical.
 fn decode_hex(field: &str, text: &str) -> Result<Vec<u8>, DrawVerifyError> {
     let well_formed = !text.is_empty()
-        && text.len() % 2 == 0
+        && text.len().is_multiple_of(2)
         && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     let malformed = || DrawVerifyError::MalformedHex {
         field: field.to_owned(),

@@ -290,21 +290,14 @@ async fn bid_documents(
         (None, Some(a)) => DocumentReader::User(a),
         (None, None) => DocumentReader::Public,
     };
-    let (bid, version, file) =
-        documents::documents_file(&app, reader, &tender_id(&id)?, &bid).await?;
-    let len = file
-        .metadata()
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .len();
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    Ok((
+    let docs = documents::documents(&app, reader, &tender_id(&id)?, &bid).await?;
+    let (bid, version) = (docs.bid, docs.version);
+    let mut response = (
         [
             (
                 axum::http::header::CONTENT_TYPE,
                 "application/x-tar".to_string(),
             ),
-            (axum::http::header::CONTENT_LENGTH, len.to_string()),
             (
                 axum::http::header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"bid-{}-documents.tar\"", bid.id),
@@ -316,6 +309,13 @@ async fn bid_documents(
                 version.to_string(),
             ),
         ],
-        body,
-    ))
+        axum::body::Body::from_stream(docs.body),
+    )
+        .into_response();
+    if let Some(size) = docs.size {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_LENGTH, size.into());
+    }
+    Ok(response)
 }

@@ -648,7 +648,7 @@ pub async fn open_document(
     app: &AppState,
     actor: &Actor,
     id: &DocumentId,
-) -> Result<(TenderDocument, tokio::fs::File), TenderError> {
+) -> Result<(TenderDocument, crate::blobs::BlobReader), TenderError> {
     let doc = app.store.get_document(id).await?;
     let tender = app.store.get_tender(&doc.tender_id).await?;
     let issued = doc.state == DocumentState::Published;

@@ -543,7 +543,8 @@ async fn bidding_waits_for_every_custodian_and_keys_come_only_from_their_holders
 
 #[tokio::test]
 async fn nothing_the_hall_writes_contains_the_bid_or_its_keys() {
-    let app = TestApp::spawn().await;
+    // every file the hall writes, the ciphertext included: files kept in its data folder
+    let app = TestApp::spawn_with(|c| c.store.object_store = None).await;
     let b = open_box(&app).await;
     let marker = b"MARKER-3f9c2a7e-the-secret-price-98765400";
     let mut payload = br#"{"price_fen": 98765400, "note": ""#.to_vec();
@@ -1218,6 +1219,38 @@ async fn after_the_opening_the_public_verifies_the_announced_lines_and_only_the_
         let mut content = Vec::new();
         std::io::Read::read_to_end(&mut reader, &mut content).unwrap();
         assert_eq!(content, PROPOSAL, "{who}");
+    }
+    // Nothing decrypted is kept: the documents are decrypted again from the sealed envelope as
+    // they are sent (so every node serves them), their length announced; no stored file — the
+    // database, the blobs, the keys — holds them in the clear.
+    let served = app
+        .client
+        .get(format!(
+            "{}/api/tenders/{}/opening/documents/{bid1}",
+            app.base, b.tender
+        ))
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
+    let announced_len = served.content_length();
+    let tar = served.bytes().await.unwrap();
+    assert_eq!(announced_len, Some(tar.len() as u64));
+    let mut dirs = vec![app.args.store.data_dir.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                assert!(
+                    !contains(&bytes, b"confidential method statement"),
+                    "{} holds bid documents in the clear",
+                    p.display()
+                );
+            }
+        }
     }
     // The bidder reads its own documents, not a rival's.
     let tenderer1 = app.sign_in("tenderer1").await;

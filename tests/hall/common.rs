@@ -57,6 +57,56 @@ impl Drop for PgScratch {
     }
 }
 
+/// The object store named by `BIDHALL_OBJECT_STORE` (as CI sets it for the PostgreSQL run), under
+/// a fresh prefix of its own; none (files under the data directory) otherwise.
+pub fn object_store() -> Option<String> {
+    std::env::var("BIDHALL_OBJECT_STORE")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|u| format!("{}/{}", u.trim_end_matches('/'), uuid_like()))
+}
+
+/// A stored file's bytes, wherever the hall keeps them (its data folder or the object store).
+pub async fn read_blob(args: &ServeArgs, sha: &str) -> Vec<u8> {
+    let store = bidhall::blobs::open(
+        args.store.object_store.as_deref(),
+        &args.store.data_dir.join("blobs"),
+    )
+    .unwrap();
+    let mut reader = store.open(sha).await.unwrap();
+    let mut out = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut out)
+        .await
+        .unwrap();
+    out
+}
+
+/// Overwrites a stored file in place, as someone with access to the hall's storage could.
+pub async fn overwrite_blob(args: &ServeArgs, sha: &str, bytes: &[u8]) {
+    let name = format!("sha256/{}/{sha}", &sha[..2]);
+    match &args.store.object_store {
+        None => {
+            let path = args.store.data_dir.join("blobs").join(name);
+            let mut perms = std::fs::metadata(&path).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&path, perms).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+        }
+        Some(url) => {
+            use object_store::ObjectStore;
+            let rest = url.trim_start_matches("s3://");
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let store = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .unwrap();
+            let path = object_store::path::Path::from(format!("{prefix}/{name}"));
+            store.put(&path, bytes.to_vec().into()).await.unwrap();
+        }
+    }
+}
+
 /// A fresh database URL: SQLite in `dir`, or a new PostgreSQL database when `DATABASE_URL` is set.
 pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgScratchHandle>) {
     match std::env::var("DATABASE_URL") {
@@ -150,6 +200,7 @@ impl TestApp {
         let mut args = ServeArgs::for_store(StoreArgs {
             database_url: Some(url),
             data_dir: dir.path().to_path_buf(),
+            object_store: object_store(),
         });
         configure(&mut args);
         // The demo hall's sessions run on real time, as `serve --demo`'s do: moving its clock

@@ -239,7 +239,11 @@ async fn before_the_opening_the_public_log_cannot_count_a_tender_s_obtains_accou
 #[tokio::test]
 async fn a_fresh_data_directory_and_its_files_are_the_hall_s_user_s_alone() {
     use std::os::unix::fs::PermissionsExt;
-    let app = TestApp::spawn_with(|c| c.store.data_dir = c.store.data_dir.join("fresh")).await;
+    let app = TestApp::spawn_with(|c| {
+        c.store.data_dir = c.store.data_dir.join("fresh");
+        c.store.object_store = None; // the sealed bid in the data folder too
+    })
+    .await;
     let b = open_box(&app).await;
     bids_in(&app, &b, &[Some(98_000_000)], &[]).await;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;

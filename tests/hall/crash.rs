@@ -31,6 +31,8 @@ pub(crate) async fn serve(
         .env("DATABASE_URL", url)
         .env("BIDHALL_DATA_DIR", dir)
         .env("RUST_LOG", "warn")
+        // the test's own object store, if any, is passed in `settings`
+        .env_remove("BIDHALL_OBJECT_STORE")
         .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -41,17 +43,21 @@ pub(crate) async fn serve(
     child
 }
 
-async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
+async fn start(args: &bidhall::config::ServeArgs, port: u16) -> tokio::process::Child {
+    let mut settings = vec![
+        ("BIDHALL_CHECKPOINT_MS", "100".to_string()),
+        // the test registers many organisations from one address
+        ("BIDHALL_REGISTRATIONS_PER_HOUR", "100000".into()),
+    ];
+    if let Some(store) = &args.store.object_store {
+        settings.push(("BIDHALL_OBJECT_STORE", store.clone()));
+    }
     serve(
-        dir,
-        url,
+        &args.store.data_dir,
+        &args.store.database_url(),
         port,
         &[],
-        &[
-            ("BIDHALL_CHECKPOINT_MS", "100".into()),
-            // the test registers many organisations from one address
-            ("BIDHALL_REGISTRATIONS_PER_HOUR", "100000".into()),
-        ],
+        &settings,
     )
     .await
 }
@@ -67,8 +73,13 @@ fn registration(i: usize) -> serde_json::Value {
 async fn a_killed_server_keeps_every_answered_write_and_a_consistent_log() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _pg) = fresh_database(dir.path()).await;
+    let args = bidhall::config::ServeArgs::for_store(bidhall::config::StoreArgs {
+        database_url: Some(url.clone()),
+        data_dir: dir.path().to_path_buf(),
+        object_store: object_store(),
+    });
     let port = free_port();
-    let mut server = start(dir.path(), &url, port).await;
+    let mut server = start(&args, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let answered = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -105,7 +116,7 @@ async fn a_killed_server_keeps_every_answered_write_and_a_consistent_log() {
     let answered = answered.lock().unwrap().clone();
 
     // restart: the self-check passes (or the server would refuse to start)
-    let _server = start(dir.path(), &url, port).await;
+    let _server = start(&args, port).await;
     let client = reqwest::Client::new();
     for i in &answered {
         let r = client
@@ -176,13 +187,10 @@ async fn a_killed_server_keeps_every_receipted_bid_whole_and_openable() {
             .await,
         );
     }
-    let (dir, url) = (
-        app.args.store.data_dir.clone(),
-        app.args.store.database_url(),
-    );
+    let dir = app.args.store.data_dir.clone();
     app.app.shutdown.cancel();
     let port = free_port();
-    let mut server = start(&dir, &url, port).await;
+    let mut server = start(&app.args, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let receipts = Arc::new(Mutex::new(Vec::<String>::new()));
     let queue = Arc::new(Mutex::new(envelopes));
@@ -223,7 +231,7 @@ async fn a_killed_server_keeps_every_receipted_bid_whole_and_openable() {
         w.await.unwrap();
     }
     let receipted = receipts.lock().unwrap().clone();
-    let _server = start(&dir, &url, port).await;
+    let _server = start(&app.args, port).await;
     let mine: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/tenders/{}/bids/mine", b.tender))
         .bearer_auth(&b.tenderer)
@@ -263,8 +271,7 @@ async fn a_killed_server_keeps_every_receipted_bid_whole_and_openable() {
     .unwrap();
     let time_key = bidhall::sealbox::keys::CustodianPrivateKey::from_key_file(&time_key).unwrap();
     for sha in &recorded {
-        let bytes =
-            std::fs::read(dir.join("blobs").join("sha256").join(&sha[..2]).join(sha)).unwrap();
+        let bytes = read_blob(&app.args, sha).await;
         assert_eq!(
             &hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)),
             sha,

@@ -7,7 +7,6 @@ use crate::common::*;
 use bidhall::sealbox::envelope::Header;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
@@ -18,36 +17,12 @@ fn header_of(envelope: &[u8]) -> Vec<u8> {
     envelope[..len].to_vec()
 }
 
-/// Where the hall stores the envelope with this SHA-256 (its blob store, under the data folder).
-fn stored(app: &TestApp, sha: &str) -> PathBuf {
-    fn find(dir: &Path, name: &str) -> Option<PathBuf> {
-        for e in std::fs::read_dir(dir).ok()?.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                if let Some(found) = find(&p, name) {
-                    return Some(found);
-                }
-            } else if p.file_name().is_some_and(|n| n == name) {
-                return Some(p);
-            }
-        }
-        None
-    }
-    find(&app.args.store.data_dir, sha).expect("the envelope is stored")
-}
-
 /// Overwrites the front of a stored envelope with `header` (same length), as a party with
 /// access to the hall's storage could.
-fn put_header(app: &TestApp, sha: &str, header: &[u8]) {
-    use std::io::{Seek, Write};
-    let path = stored(app, sha);
-    let mut perms = std::fs::metadata(&path).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&path, perms).unwrap();
-    let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-    f.seek(std::io::SeekFrom::Start(0)).unwrap();
-    f.write_all(header).unwrap();
+async fn put_header(app: &TestApp, sha: &str, header: &[u8]) {
+    let mut bytes = read_blob(&app.args, sha).await;
+    bytes[..header.len()].copy_from_slice(header);
+    overwrite_blob(&app.args, sha, &bytes).await;
 }
 
 async fn entries_of(app: &TestApp, tender: &str) -> Vec<Value> {
@@ -257,7 +232,7 @@ async fn a_superseded_or_withdrawn_envelope_served_under_a_counted_bid_is_refuse
     crate::bids::two_more_bids(&app, &b).await;
     close(&app, &b).await;
     // the operator serves the superseded envelope's header under the counted bid's id
-    put_header(&app, &current_sha, &header_of(&superseded));
+    put_header(&app, &current_sha, &header_of(&superseded)).await;
     let run = release_cli(&app, &b, "agent", 2).await;
     assert!(
         !run.ok,
@@ -306,7 +281,8 @@ async fn a_withdrawn_envelope_is_not_opened_when_served_in_place_of_a_counted_on
         &app,
         current["envelope_sha256"].as_str().unwrap(),
         &header_of(&withdrawn),
-    );
+    )
+    .await;
     for (login, index) in [("agent", 2u8), ("supervisor", 3), ("witness", 4)] {
         let run = release_cli(&app, &b, login, index).await;
         assert!(!run.ok);
@@ -355,7 +331,7 @@ async fn an_altered_header_is_refused_before_any_release_and_the_tenderer_is_not
     for (field, at) in offsets(&genuine) {
         let mut altered = genuine.clone();
         altered[at] ^= 0x01;
-        put_header(&app, &sha, &altered);
+        put_header(&app, &sha, &altered).await;
         let run = release_cli(&app, &b, "agent", 2).await;
         assert!(!run.ok, "{field}");
         let bid = &run.summary["bids"][0];
@@ -365,7 +341,7 @@ async fn an_altered_header_is_refused_before_any_release_and_the_tenderer_is_not
     }
     assert_eq!(released_by(&app, &b).await, json!([1]), "nothing released");
     // the genuine header again: released
-    put_header(&app, &sha, &genuine);
+    put_header(&app, &sha, &genuine).await;
     let run = release_cli(&app, &b, "agent", 2).await;
     assert!(run.ok, "{} {}", run.summary, run.stderr);
     assert_eq!(released_by(&app, &b).await, json!([1, 2]));
@@ -397,7 +373,7 @@ async fn a_header_altered_before_the_closing_is_the_halls_fault_unless_the_tende
     // k changed in storage before the closing: the list counts it, but the tenderer never signed it
     let mut altered = genuine.clone();
     altered[k_at] = 2;
-    put_header(&app, &sha, &altered);
+    put_header(&app, &sha, &altered).await;
     // two more honest bids, so that the lot has the 3 it needs to be opened (条例44); the
     // custodian releases theirs whatever it refuses for the first
     crate::bids::two_more_bids(&app, &b).await;
@@ -434,7 +410,7 @@ async fn a_header_altered_before_the_closing_is_the_halls_fault_unless_the_tende
     let mut signed = header_of(&envelope);
     signed[k_at] = 2;
     resign(&mut signed, &b.signer_pkcs8);
-    put_header(&app, r["envelope_sha256"].as_str().unwrap(), &signed);
+    put_header(&app, r["envelope_sha256"].as_str().unwrap(), &signed).await;
     crate::bids::two_more_bids(&app, &b).await;
     close(&app, &b).await;
     let run = release_cli(&app, &b, "agent", 2).await;

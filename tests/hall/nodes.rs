@@ -13,6 +13,7 @@ fn second_node(first: &TestApp, dir: &std::path::Path) -> ServeArgs {
     ServeArgs::for_store(StoreArgs {
         database_url: Some(first.args.store.database_url()),
         data_dir: dir.to_path_buf(),
+        object_store: first.args.store.object_store.clone(),
     })
 }
 

@@ -838,6 +838,10 @@ async fn second_process(app: &TestApp) -> OtherProcess {
         .env("DATABASE_URL", app.args.store.database_url())
         .env("BIDHALL_DATA_DIR", &app.args.store.data_dir)
         .env("BIDHALL_DRAW_CONDUCTOR_MS", "0")
+        .env(
+            "BIDHALL_OBJECT_STORE",
+            app.args.store.object_store.clone().unwrap_or_default(),
+        )
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();

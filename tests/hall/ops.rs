@@ -157,16 +157,35 @@ async fn readiness_checks_file_storage_and_the_time_custodian_too() {
         (r.status(), r.text().await.unwrap())
     };
     assert_eq!(ready().await, (StatusCode::OK, "ready".to_string()));
-    let tmp = app.args.store.data_dir.join("blobs/tmp");
-    std::fs::rename(&tmp, tmp.with_extension("away")).unwrap();
-    assert_eq!(
-        ready().await,
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "file storage unavailable".to_string()
-        )
-    );
-    std::fs::rename(tmp.with_extension("away"), &tmp).unwrap();
+    if let Some(shared) = &app.args.store.object_store {
+        // On an object store: a node pointed at a bucket that is not there is not ready.
+        let bucket = shared
+            .trim_start_matches("s3://")
+            .split('/')
+            .next()
+            .unwrap();
+        let absent = format!("s3://{bucket}-absent/x");
+        let lost = TestApp::spawn_with(|c| c.store.object_store = Some(absent)).await;
+        let r = lost
+            .client
+            .get(format!("{}/readyz", lost.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.text().await.unwrap(), "file storage unavailable");
+    } else {
+        let tmp = app.args.store.data_dir.join("blobs/tmp");
+        std::fs::rename(&tmp, tmp.with_extension("away")).unwrap();
+        assert_eq!(
+            ready().await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "file storage unavailable".to_string()
+            )
+        );
+        std::fs::rename(tmp.with_extension("away"), &tmp).unwrap();
+    }
     assert_eq!(ready().await.0, StatusCode::OK);
     let custodian = app.args.time_custodian_dir();
     let _ = std::fs::remove_dir_all(&custodian);

@@ -1,41 +1,10 @@
-//! Content-addressed file storage (tender documents now, bid ciphertexts later): bytes are streamed
-//! to disk while hashed, fsynced, and filed under their SHA-256. A local folder by default; the
-//! trait is the seam for object storage.
+//! The local folder: bytes streamed to `tmp/`, fsynced, renamed to `sha256/<ab>/<hash>`.
 
+use super::{BlobError, BlobReader, BlobStore, ByteStream, StoredBlob};
 use async_trait::async_trait;
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use tokio::io::AsyncWriteExt;
-
-pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum BlobError {
-    #[error("the file is larger than the limit of {limit} bytes")]
-    TooLarge { limit: u64 },
-    #[error("no stored file with that hash")]
-    NotFound,
-    #[error("storage failed: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredBlob {
-    pub sha256: String,
-    pub size: u64,
-}
-
-#[async_trait]
-pub trait BlobStore: Send + Sync {
-    /// Streams `body` into storage, refusing it once it passes `limit` bytes. Returns only after
-    /// the bytes are durable.
-    async fn put(&self, body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError>;
-    async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError>;
-    /// Can this node write and read back a file now? (`/readyz`)
-    async fn ready(&self) -> Result<(), BlobError>;
-}
 
 pub struct LocalDir {
     root: PathBuf,
@@ -50,11 +19,7 @@ impl LocalDir {
     }
 
     fn path_of(&self, sha256: &str) -> Option<PathBuf> {
-        let valid = sha256.len() == 64
-            && sha256
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        valid.then(|| self.root.join("sha256").join(&sha256[..2]).join(sha256))
+        super::is_sha256(sha256).then(|| self.root.join("sha256").join(&sha256[..2]).join(sha256))
     }
 }
 
@@ -144,10 +109,10 @@ impl BlobStore for LocalDir {
         Ok(stored)
     }
 
-    async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError> {
+    async fn open(&self, sha256: &str) -> Result<BlobReader, BlobError> {
         let path = self.path_of(sha256).ok_or(BlobError::NotFound)?;
         match tokio::fs::File::open(path).await {
-            Ok(f) => Ok(f),
+            Ok(f) => Ok(Box::pin(f)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BlobError::NotFound),
             Err(e) => Err(e.into()),
         }
@@ -157,6 +122,7 @@ impl BlobStore for LocalDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use tokio::io::AsyncReadExt;
 
     fn stream(parts: Vec<&'static [u8]>) -> ByteStream {
