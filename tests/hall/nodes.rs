@@ -6,6 +6,7 @@
 use crate::common::*;
 use bidhall::config::{ServeArgs, StoreArgs};
 use bidhall::server::StartError;
+use reqwest::StatusCode;
 use std::sync::Arc;
 
 /// A second node: the first node's database, a data directory of its own.
@@ -98,4 +99,240 @@ async fn a_periodic_job_is_leased_to_one_node_and_taken_over_when_its_lease_runs
         .claim_job("closer", "node-b", now, now + 1_000)
         .await
         .unwrap());
+}
+
+/// A node of its own: its own runtime, connection pool and data directory, on the first node's
+/// database, object store, clock and shared secrets. Killing it drops its runtime without a
+/// shutdown: its connections vanish mid-flight and it gives nothing up (its leases run out), as
+/// the database and the object store see a process killed with SIGKILL.
+struct Node {
+    addr: std::net::SocketAddr,
+    id: String,
+    kill: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Node {
+    fn start(first: &TestApp) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = second_node(first, dir.path());
+        args.log.log_key_file = Some(first.args.log.key_file(&first.args.store));
+        args.hall_secret_file = Some(first.args.hall_secret_file());
+        args.time_custodian_dir = Some(first.args.time_custodian_dir());
+        let clock: Arc<dyn bidhall::clock::Clock> = first.clock.clone();
+        let (started, on_start) = std::sync::mpsc::channel();
+        let (kill, killed) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let app = bidhall::server::state(&args, clock).await.unwrap();
+                let running = bidhall::server::spawn(app.clone()).await.unwrap();
+                started.send((running.addr, app.node.clone())).unwrap();
+                let _ = killed.await;
+            });
+            rt.shutdown_background();
+        });
+        let (addr, id) = on_start.recv().unwrap();
+        Node {
+            addr,
+            id,
+            kill: Some(kill),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(k) = self.kill.take() {
+            let _ = k.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A load balancer: each connection to the next node in turn, skipping a node that refuses (a dead
+/// one). Returns its URL and how many connections each node took.
+async fn balancer(
+    nodes: Vec<std::net::SocketAddr>,
+) -> (String, Arc<Vec<std::sync::atomic::AtomicUsize>>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits: Arc<Vec<AtomicUsize>> = Arc::new(nodes.iter().map(|_| AtomicUsize::new(0)).collect());
+    let counts = hits.clone();
+    tokio::spawn(async move {
+        let next = AtomicUsize::new(0);
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let first = next.fetch_add(1, Ordering::Relaxed);
+            let mut upstream = None;
+            for k in 0..nodes.len() {
+                let i = (first + k) % nodes.len();
+                if let Ok(s) = tokio::net::TcpStream::connect(nodes[i]).await {
+                    counts[i].fetch_add(1, Ordering::Relaxed);
+                    upstream = Some(s);
+                    break;
+                }
+            }
+            if let Some(mut server) = upstream {
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        }
+    });
+    (url, hits)
+}
+
+async fn lease_holder(app: &TestApp, job: &str) -> Option<String> {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(&app.args.store.database_url())
+        .await
+        .unwrap();
+    sqlx::query("SELECT holder FROM job_leases WHERE job = $1")
+        .bind(job)
+        .fetch_optional(&mut c)
+        .await
+        .unwrap()
+        .map(|r| r.get::<String, _>(0))
+}
+
+/// Three nodes on one PostgreSQL database and one object store behind a round-robin balancer (CI
+/// runs it so; elsewhere it needs `BIDHALL_OBJECT_STORE` and a PostgreSQL `DATABASE_URL`, and
+/// `BIDHALL_MULTI_NODE_TEST=1` makes their absence a failure). A tender's documents and bids
+/// arrive on every node; during the opening the node running the opening watcher is killed; the
+/// survivor takes the watcher over when the lease runs out, the opening completes, every
+/// receipted bid is opened, and each node serves the same documents, which none stores in the
+/// clear.
+#[tokio::test]
+async fn three_nodes_run_a_tender_and_its_opening_survives_a_killed_node() {
+    // The first node (this test's own) leaves the opening watcher to the other two.
+    let mut app = TestApp::spawn_with(|a| a.opening_watcher_ms = 0).await;
+    let shared = app.app.store.backend() == "postgres" && app.args.store.object_store.is_some();
+    if !shared {
+        assert!(
+            std::env::var("BIDHALL_MULTI_NODE_TEST").as_deref() != Ok("1"),
+            "BIDHALL_MULTI_NODE_TEST=1 needs PostgreSQL (DATABASE_URL) and BIDHALL_OBJECT_STORE"
+        );
+        return;
+    }
+    let first_addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let mut nodes = [Node::start(&app), Node::start(&app)];
+    let (url, hits) = balancer(vec![first_addr, nodes[0].addr, nodes[1].addr]).await;
+    app.base = url;
+    // one connection per request, so that requests go round the nodes
+    app.client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+
+    let b = crate::bids::open_box(&app).await;
+    let prices = [Some(98_000_000), Some(97_000_000), Some(96_000_000)];
+    let bidders = crate::opening::bids_in(&app, &b, &prices, &[]).await;
+    for (i, h) in hits.iter().enumerate() {
+        assert!(
+            h.load(std::sync::atomic::Ordering::Relaxed) > 5,
+            "node {i} served requests"
+        );
+    }
+
+    // The deadline: the box closes and the opening starts; one custodian releases.
+    app.clock.set(b.deadline);
+    let (status, body) = crate::bids::release_as(&app, &b, "agent", 2, false).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut holder = None;
+    for _ in 0..100 {
+        holder = lease_holder(&app, "opening_watcher").await;
+        if holder.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let holder = holder.expect("a node runs the opening watcher");
+    let victim = nodes
+        .iter()
+        .position(|n| n.id == holder)
+        .expect("the watcher runs on a node that has it switched on");
+    nodes[victim].kill();
+    let survivor = nodes[1 - victim].id.clone();
+
+    // The other custodians release through whichever nodes are left.
+    for (login, index) in [("supervisor", 3), ("witness", 4)] {
+        let (status, body) = crate::bids::release_as(&app, &b, login, index, false).await;
+        assert_eq!(status, StatusCode::OK, "{login}: {body}");
+    }
+    // The survivor takes the opening watcher over once the dead node's lease has run out.
+    let mut taken = false;
+    for _ in 0..300 {
+        if lease_holder(&app, "opening_watcher").await.as_deref() == Some(survivor.as_str()) {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(taken, "the surviving node took over the opening watcher");
+    let mut phase = String::new();
+    for _ in 0..300 {
+        let s = app
+            .get(format!("/api/tenders/{}/opening", b.tender), None)
+            .await;
+        phase = s.body["phase"].as_str().unwrap_or_default().to_string();
+        if phase == "announced" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(phase, "announced");
+
+    // Nothing receipted is lost: every bid is opened, at its price.
+    let record = app
+        .get(format!("/api/tenders/{}/opening/record", b.tender), None)
+        .await;
+    let lines = record.body.as_array().unwrap().clone();
+    assert_eq!(lines.len(), 3, "{:?}", record.body);
+    for (who, price) in bidders.iter().zip(prices) {
+        let line = lines.iter().find(|l| l["org_id"] == who.org).unwrap();
+        assert_eq!(line["outcome"]["status"], "opened", "{line}");
+        assert_eq!(
+            line["outcome"]["bid"]["price_fen"],
+            serde_json::json!(price.unwrap()),
+            "{line}"
+        );
+    }
+    // Each live node serves a bid's documents, decrypted again from the shared envelope.
+    let agent = app.sign_in("agent").await;
+    let bid = lines[0]["bid_id"].as_str().unwrap();
+    let mut served = Vec::new();
+    for addr in [first_addr, nodes[1 - victim].addr] {
+        let r = app
+            .client
+            .get(format!(
+                "http://{addr}/api/tenders/{}/opening/documents/{bid}",
+                b.tender
+            ))
+            .bearer_auth(&agent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        served.push(r.bytes().await.unwrap());
+    }
+    assert!(!served[0].is_empty());
+    assert_eq!(served[0], served[1]);
 }
