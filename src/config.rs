@@ -329,6 +329,10 @@ pub struct ServeArgs {
     /// `hall.secret` under the data directory.
     #[arg(long, env = "BIDHALL_HALL_SECRET_FILE")]
     pub hall_secret_file: Option<PathBuf>,
+    /// Where each bank's secret is read from, `<CODE>.secret`: identical on every node, never made
+    /// by the hall (docs/operations.md). Defaults to `banks` under the data directory.
+    #[arg(long, env = "BIDHALL_BANK_SECRETS_DIR")]
+    pub bank_secrets_dir: Option<PathBuf>,
     /// Largest sealed bid accepted, in MiB.
     #[arg(long, env = "BIDHALL_MAX_BID_MIB", default_value_t = 1024)]
     pub max_bid_mib: u64,
@@ -341,7 +345,7 @@ pub struct ServeArgs {
     #[arg(long, env = "BIDHALL_DRAW_CONDUCTOR_MS", default_value_t = 1000)]
     pub draw_conductor_ms: u64,
     /// Banks that take bonds: `CODE=BASE_URL` or `CODE:PREFIX=BASE_URL`, comma separated; each
-    /// bank's secret is read from `<data dir>/banks/<CODE>.secret` (docs/bonds.md §6).
+    /// bank's secret is read from `<bank secrets dir>/<CODE>.secret` (docs/bonds.md §6).
     #[arg(long, env = "BIDHALL_BANKS", value_delimiter = ',')]
     pub banks: Vec<String>,
     /// Add the in-process sandbox bank `SBX` to the banks (always on with `--demo`).
@@ -388,6 +392,12 @@ impl ServeArgs {
         self.hall_secret_file
             .clone()
             .unwrap_or_else(|| self.store.data_dir.join("hall.secret"))
+    }
+
+    pub fn bank_secrets_dir(&self) -> PathBuf {
+        self.bank_secrets_dir
+            .clone()
+            .unwrap_or_else(|| self.store.data_dir.join("banks"))
     }
 
     pub fn time_custodian_dir(&self) -> PathBuf {
@@ -574,6 +584,7 @@ impl ServeArgs {
             },
             time_custodian_dir: None,
             hall_secret_file: None,
+            bank_secrets_dir: None,
             max_bid_mib: 1024,
             release_window_minutes: 30,
             draw_conductor_ms: 1000,

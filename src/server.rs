@@ -86,7 +86,7 @@ pub async fn state(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<AppState, 
     );
     let banks = crate::bonds::directory::BankDirectory::load(
         &args.hall_secret_file(),
-        &args.store.data_dir,
+        &args.bank_secrets_dir(),
         &args.banks,
         args.demo || args.sandbox_bank,
         &args.listen,

@@ -54,13 +54,13 @@ impl BankDirectory {
         }
     }
 
-    /// Reads the hall's secret from `hall_secret_file` and the configured banks' secrets from
-    /// `data_dir`. `entries` are
+    /// Reads the hall's secret from `hall_secret_file` and each configured bank's secret from
+    /// `<secrets_dir>/<CODE>.secret`. `entries` are
     /// `CODE=BASE_URL` or `CODE:PREFIX=BASE_URL`. With `sandbox`, the bank `SBX` is added at
     /// `http://<listen>/sandbox-bank`, and a missing bank secret is created instead of refused.
     pub fn load(
         hall_secret_file: &Path,
-        data_dir: &Path,
+        secrets_dir: &Path,
         entries: &[String],
         sandbox: bool,
         listen: &str,
@@ -95,7 +95,7 @@ impl BankDirectory {
                 })?;
             banks.push((code, prefix, sandbox_url(listen)));
         }
-        let dir = data_dir.join("banks");
+        let dir = secrets_dir;
         let mut endpoints = Vec::new();
         for (code, prefix, base_url) in banks {
             let path = dir.join(format!("{}.secret", code.as_str()));
@@ -240,7 +240,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = BankDirectory::load(
             &dir.path().join("hall.secret"),
-            dir.path(),
+            &dir.path().join("banks"),
             &["ICBC=https://bank.example".into()],
             false,
             "127.0.0.1:0",
@@ -257,7 +257,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = BankDirectory::load(
             &dir.path().join("hall.secret"),
-            dir.path(),
+            &dir.path().join("banks"),
             &[],
             true,
             "127.0.0.1:8080",
@@ -274,7 +274,7 @@ mod tests {
         // The same secret is read back on the next start.
         let again = BankDirectory::load(
             &dir.path().join("hall.secret"),
-            dir.path(),
+            &dir.path().join("banks"),
             &[],
             true,
             "127.0.0.1:8080",
@@ -298,7 +298,7 @@ mod tests {
         crate::keyfile::write_private(&path, format!("{}\n", "ab".repeat(32)).as_bytes()).unwrap();
         let d = BankDirectory::load(
             &dir.path().join("hall.secret"),
-            dir.path(),
+            &dir.path().join("banks"),
             &["BOC:6601=https://boc.example/api/".into()],
             false,
             "x",
@@ -317,7 +317,7 @@ mod tests {
             assert!(
                 BankDirectory::load(
                     &dir.path().join("hall.secret"),
-                    dir.path(),
+                    &dir.path().join("banks"),
                     &[bad.into()],
                     false,
                     "x"

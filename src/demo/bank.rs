@@ -35,7 +35,7 @@ impl Bank {
             ));
         }
         let data_dir = &app.config.store.data_dir;
-        let secret = load_or_create_secret(data_dir, &code)?;
+        let secret = load_or_create_secret(&app.config.bank_secrets_dir(), &code)?;
         let bank =
             SandboxBank::open(code, secret, clock.clone(), &journal_path(data_dir)).map_err(bad)?;
         Ok(Bank {

@@ -38,16 +38,18 @@ pub struct SandboxBankArgs {
     pub secure_cookies: bool,
 }
 
-/// Opens the bank in `data_dir` and starts delivering its notifications to `hall`.
+/// Opens the bank in `data_dir`, sharing the secret in `secrets_dir` with the hall, and starts
+/// delivering its notifications to `hall`.
 pub fn start(
     data_dir: &Path,
+    secrets_dir: &Path,
     hall: &str,
     clock: Arc<dyn Clock>,
     every: Duration,
     shutdown: CancellationToken,
 ) -> Result<Arc<SandboxBank>, String> {
     let code = BankCode::parse(SANDBOX_CODE).expect("a valid code");
-    let secret = load_or_create_secret(data_dir, &code).map_err(|e| e.to_string())?;
+    let secret = load_or_create_secret(secrets_dir, &code).map_err(|e| e.to_string())?;
     let issuer =
         super::issuer::SandboxIssuer::load_or_create(data_dir).map_err(|e| e.to_string())?;
     let bank = SandboxBank::open(code.clone(), secret, clock, &journal_path(data_dir))
@@ -71,6 +73,7 @@ pub fn mount_demo(
     }
     let bank = start(
         &app.config.store.data_dir,
+        &app.config.bank_secrets_dir(),
         &format!("http://{hall}"),
         app.clock.clone(),
         Duration::from_secs(1),
@@ -92,6 +95,7 @@ pub async fn run(args: SandboxBankArgs) -> Result<(), String> {
     let shutdown = CancellationToken::new();
     let bank = start(
         &args.data_dir,
+        &args.data_dir.join("banks"),
         &args.hall,
         Arc::new(SystemClock),
         Duration::from_millis(args.deliver_ms.max(10)),

@@ -367,16 +367,15 @@ pub fn journal_path(data_dir: &Path) -> PathBuf {
     data_dir.join("sandbox-bank").join("journal.jsonl")
 }
 
-/// Where the hall and the bank keep their shared secret (docs/bonds.md §5).
-pub fn secret_path(data_dir: &Path, code: &BankCode) -> PathBuf {
-    data_dir
-        .join("banks")
-        .join(format!("{}.secret", code.as_str()))
+/// Where the hall and the bank keep their shared secret in a directory of bank secrets
+/// (docs/bonds.md §5).
+pub fn secret_path(secrets_dir: &Path, code: &BankCode) -> PathBuf {
+    secrets_dir.join(format!("{}.secret", code.as_str()))
 }
 
 /// Reads the bank's secret (64 lowercase hex digits), creating it with 32 random bytes if missing.
-pub fn load_or_create_secret(data_dir: &Path, code: &BankCode) -> std::io::Result<Secret> {
-    let path = secret_path(data_dir, code);
+pub fn load_or_create_secret(secrets_dir: &Path, code: &BankCode) -> std::io::Result<Secret> {
+    let path = secret_path(secrets_dir, code);
     let bad = |what: &str| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,

@@ -549,10 +549,11 @@ async fn the_notification_a_hall_receives_over_http_verifies_with_the_bank_secre
 
 #[test]
 fn the_shared_secret_is_made_once_private_and_read_back_the_same() {
-    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("banks");
     let code = BankCode::parse(SANDBOX_CODE).unwrap();
-    let first = load_or_create_secret(dir.path(), &code).unwrap();
-    let path = secret_path(dir.path(), &code);
+    let first = load_or_create_secret(&dir, &code).unwrap();
+    let path = secret_path(&dir, &code);
     assert!(path.ends_with("banks/SBX.secret"));
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.len(), 64);
@@ -565,8 +566,8 @@ fn the_shared_secret_is_made_once_private_and_read_back_the_same() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let again = load_or_create_secret(dir.path(), &code).unwrap();
+    let again = load_or_create_secret(&dir, &code).unwrap();
     assert_eq!(bank::sign(&first, 1, b"x"), bank::sign(&again, 1, b"x"));
     std::fs::write(&path, "not hex").unwrap();
-    assert!(load_or_create_secret(dir.path(), &code).is_err());
+    assert!(load_or_create_secret(&dir, &code).is_err());
 }
