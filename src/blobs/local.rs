@@ -2,7 +2,6 @@
 
 use super::{BlobError, BlobReader, BlobStore, ByteStream, StoredBlob};
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
@@ -49,7 +48,7 @@ impl BlobStore for LocalDir {
         Ok(written?)
     }
 
-    async fn put(&self, mut body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError> {
+    async fn put(&self, body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError> {
         let tmp = self.root.join("tmp").join(uuid::Uuid::now_v7().to_string());
         let result = async {
             // Writes are gathered into 1 MiB before they go to the file: each tokio file write is
@@ -65,23 +64,10 @@ impl BlobStore for LocalDir {
                 .open(&tmp)
                 .await?,
             );
-            let mut hash = ring::digest::Context::new(&ring::digest::SHA256);
-            let mut size: u64 = 0;
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk?;
-                size += chunk.len() as u64;
-                if size > limit {
-                    return Err(BlobError::TooLarge { limit });
-                }
-                hash.update(&chunk);
-                file.write_all(&chunk).await?;
-            }
+            let stored = super::copy_hashed(body, limit, &mut file).await?;
             file.flush().await?;
             file.get_mut().sync_all().await?;
-            Ok(StoredBlob {
-                sha256: hex::encode(hash.finish()),
-                size,
-            })
+            Ok(stored)
         }
         .await;
         let stored = match result {

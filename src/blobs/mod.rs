@@ -46,6 +46,32 @@ pub trait BlobStore: Send + Sync {
     async fn ready(&self) -> Result<(), BlobError>;
 }
 
+/// Copies `body` into `out` while hashing it, refusing it once it passes `limit` bytes: the one
+/// rule both storages write by. `out` is not flushed.
+async fn copy_hashed(
+    mut body: ByteStream,
+    limit: u64,
+    out: &mut (impl tokio::io::AsyncWrite + Unpin),
+) -> Result<StoredBlob, BlobError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let mut hash = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut size: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(BlobError::TooLarge { limit });
+        }
+        hash.update(&chunk);
+        out.write_all(&chunk).await?;
+    }
+    Ok(StoredBlob {
+        sha256: hex::encode(hash.finish()),
+        size,
+    })
+}
+
 /// Is `sha256` a name this storage files things under (64 lowercase hex digits)? Anything else —
 /// a path, a traversal — is not a stored file.
 pub(crate) fn is_sha256(sha256: &str) -> bool {

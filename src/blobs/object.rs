@@ -10,7 +10,7 @@
 
 use super::{BlobError, BlobReader, BlobStore, ByteStream, StoredBlob};
 use async_trait::async_trait;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
@@ -69,37 +69,25 @@ impl ObjectStorage {
 
 #[async_trait]
 impl BlobStore for ObjectStorage {
-    async fn put(&self, mut body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError> {
+    async fn put(&self, body: ByteStream, limit: u64) -> Result<StoredBlob, BlobError> {
         let tmp = self.temporary();
         let mut out = BufWriter::new(self.store.clone(), tmp.clone());
-        let mut hash = ring::digest::Context::new(&ring::digest::SHA256);
-        let mut size: u64 = 0;
-        let written = async {
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk?;
-                size += chunk.len() as u64;
-                if size > limit {
-                    return Err(BlobError::TooLarge { limit });
-                }
-                hash.update(&chunk);
-                out.write_all(&chunk).await?;
+        let written = super::copy_hashed(body, limit, &mut out).await;
+        let stored = match written {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = out.abort().await;
+                return Err(e);
             }
-            Ok(())
-        }
-        .await;
-        if let Err(e) = written {
-            let _ = out.abort().await;
-            return Err(e);
-        }
+        };
         out.shutdown().await?;
-        let sha256 = hex::encode(hash.finish());
         let target = self
-            .final_path(&sha256)
+            .final_path(&stored.sha256)
             .expect("a SHA-256 we computed is a valid name");
         let copied = self.store.copy(&tmp, &target).await.map_err(io);
         let _ = self.store.delete(&tmp).await;
         copied?;
-        Ok(StoredBlob { sha256, size })
+        Ok(stored)
     }
 
     async fn open(&self, sha256: &str) -> Result<BlobReader, BlobError> {
