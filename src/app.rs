@@ -29,6 +29,8 @@ pub struct Inner {
     pub banks: Arc<crate::bonds::directory::BankDirectory>,
     /// Failed sign-ins and self-registrations, per login and per address.
     pub throttle: crate::identity::throttle::Throttle,
+    /// The hall's time-release custodian: in this process, or its own (`BIDHALL_TIME_CUSTODIAN_URL`).
+    pub time_custodian: crate::bids::time_custodian::TimeRelease,
     /// This process's name among the hall's nodes (new at each start), the holder of the
     /// periodic jobs' leases it takes.
     pub node: String,
@@ -44,6 +46,7 @@ impl AppState {
     ) -> Self {
         AppState(Arc::new(Inner {
             throttle: crate::identity::throttle::Throttle::new(config.registrations_per_hour),
+            time_custodian: crate::bids::time_custodian::TimeRelease::of(&config),
             store,
             blobs,
             clock,

@@ -44,6 +44,9 @@ pub enum Command {
     Reconcile(crate::bonds::daily::ReconcileArgs),
     /// Run the sandbox bank: payer accounts, transfers and refunds, notifying the hall, signed.
     SandboxBank(crate::sandbox_bank::cli::SandboxBankArgs),
+    /// Run the time-release custodian as its own process, for a hall of several nodes.
+    #[command(subcommand)]
+    TimeCustodian(crate::bids::time_custodian::server::TimeCustodianCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -324,6 +327,14 @@ pub struct ServeArgs {
     /// directory (in production, a directory of another host's component).
     #[arg(long, env = "BIDHALL_TIME_CUSTODIAN_DIR")]
     pub time_custodian_dir: Option<PathBuf>,
+    /// The time-release custodian's own process (`bidhall time-custodian serve`), e.g.
+    /// `http://10.0.0.5:8070`: every node asks it instead of keeping keys itself
+    /// (docs/operations.md).
+    #[arg(long, env = "BIDHALL_TIME_CUSTODIAN_URL")]
+    pub time_custodian_url: Option<String>,
+    /// The bearer token the custodian's process expects. Never logged.
+    #[arg(long, env = "BIDHALL_TIME_CUSTODIAN_TOKEN", hide_env_values = true)]
+    pub time_custodian_token: Option<String>,
     /// The hall's secret, from which bond sub-accounts are derived: identical on every node
     /// (docs/operations.md); created on the first start of a new hall only. Defaults to
     /// `hall.secret` under the data directory.
@@ -583,6 +594,8 @@ impl ServeArgs {
                 checkpoint_ms: 2000,
             },
             time_custodian_dir: None,
+            time_custodian_url: None,
+            time_custodian_token: None,
             hall_secret_file: None,
             bank_secrets_dir: None,
             max_bid_mib: 1024,

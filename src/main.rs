@@ -66,6 +66,10 @@ async fn main() -> ExitCode {
         Command::Custodian(cmd) => done(bidhall::bids::cli::custodian(cmd).await),
         Command::Receipt(cmd) => done(bidhall::bids::cli::receipt(cmd)),
         Command::Bid(cmd) => done(bidhall::bids::cli::bid(cmd).await),
+        Command::TimeCustodian(cmd) => {
+            bidhall::telemetry::init("text");
+            done(bidhall::bids::time_custodian::server::run(cmd).await)
+        }
         Command::Reconcile(args) => match bidhall::bonds::daily::run(args).await {
             Ok((report, clean)) => {
                 print!("{report}");

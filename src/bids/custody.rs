@@ -6,7 +6,7 @@
 use crate::sealbox::envelope::{self, Header, SealParams};
 use crate::sealbox::error::{EnvelopeError, Fault};
 use crate::sealbox::keys::{CustodianPrivateKey, CustodianPublicKey, TendererPublicKey};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -72,8 +72,8 @@ impl std::fmt::Display for Refusal {
 }
 
 /// One counted envelope as the closing list in the log names it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub(crate) struct ListedEnvelope {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedEnvelope {
     pub n: u64,
     pub bid_id: String,
     pub lot_id: String,

@@ -6,19 +6,15 @@
 //! What becomes public is the announced line and, for a v2 envelope, its announced key; never a
 //! released share (k of them rebuild the content key, which opens the bid documents).
 
-use super::custody::{
-    check_before_release, closing_list, refuse, ListedEnvelope, Party, Refusal, ReleaseCheck,
-    ServedHeader,
-};
+use super::custody::{closing_list, refuse, ListedEnvelope, Party, Refusal};
 use super::service::BidError;
-use super::time_custodian::TimeCustodian;
+use super::time_custodian::{answer_of, HeaderToRelease, ReleaseRequest, Unreleased};
 use super::{custodian_org, Bid};
 use crate::app::AppState;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::TenderId;
 use crate::identity::{Actor, Role};
 use crate::sealbox::envelope::{self, Header, ReleasedShare};
-use crate::sealbox::keys::{CustodianPublicKey, TendererPublicKey};
 use crate::tenders::model::{CustodianKind, Tender, TenderState};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -204,22 +200,15 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
         return Ok(0);
     };
     let index = (pos + 1) as u8;
-    let custodian =
-        TimeCustodian::open(&app.config.time_custodian_dir()).map_err(BidError::Storage)?;
-    let key = custodian
-        .key_for(id.as_str(), index)
-        .map_err(BidError::Storage)?;
-    // The key here must be the one registered for the tender: a node with another key directory
-    // would release shares nobody can use (docs/operations.md).
     let registered = app.store.custodian_keys(id).await?;
-    let fingerprint = hex::encode(key.fingerprint());
-    if let Some(r) = registered.iter().find(|k| k.index == index) {
-        if r.fingerprint != fingerprint {
-            return Err(BidError::Storage(format!(
-                "the time-release custodian's key for tender {id} is not the registered one: every node must use the key directory that registered it (BIDHALL_TIME_CUSTODIAN_DIR)"
-            )));
-        }
-    }
+    // Without its registered key no bid was sealed (bidding waits for every custodian's key).
+    let Some(fingerprint) = registered
+        .iter()
+        .find(|k| k.index == index)
+        .map(|k| k.fingerprint.clone())
+    else {
+        return Ok(0);
+    };
     let logged = tender_log(app, id).await?;
     let withheld_before: Vec<(String, String)> = logged
         .iter()
@@ -232,49 +221,69 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
             )
         })
         .collect();
-    let mut custodian_keys = Vec::new();
-    for k in app.store.custodian_keys(id).await? {
-        let raw = B64
-            .decode(&k.public_key)
-            .map_err(|e| BidError::Storage(e.to_string()))?;
-        custodian_keys.push(
-            CustodianPublicKey::from_sec1(&raw).map_err(|e| BidError::Storage(e.to_string()))?,
-        );
-    }
-    let counted: HashMap<String, ListedEnvelope> = match logged_closing_list(id, &logged) {
-        Ok(list) => list.into_iter().map(|e| (e.bid_id.clone(), e)).collect(),
+    let counted = match logged_closing_list(id, &logged) {
+        Ok(list) => list,
         // The closing releases as soon as it has logged the list.
         Err(r) if r.code == "box_not_closed" => return Ok(0),
         Err(r) => {
             // Without the logged list nothing shows which envelopes count: release nothing.
             tracing::error!(tender = %id, code = r.code, "the time-release custodian releases nothing: {r}");
-            HashMap::new()
+            Vec::new()
         }
     };
-    let check = ReleaseCheck {
-        tender: id.as_str(),
-        k: tender.spec.custodians.k,
-        custodians: &custodian_keys,
-        index,
-        counted: &counted,
-    };
-    let mut released = 0;
+    let mut headers = Vec::new();
+    let mut bids = HashMap::new();
     for bid in to_open(app, id).await? {
         let header = header_of(app, &bid).await?;
-        let tenderer_keys: Vec<TendererPublicKey> = app
+        let tenderer_keys = app
             .store
             .list_signing_keys(&bid.org_id)
             .await?
             .iter()
-            .filter_map(|k| TendererPublicKey::from_sec1(k.public_key.as_bytes()).ok())
+            .map(|k| B64.encode(k.public_key.as_bytes()))
             .collect();
-        let served = ServedHeader {
-            bid_id: &bid.id,
-            header: header.as_bytes(),
-            tenderer_id: bid.org_id.as_str(),
-            tenderer_keys: &tenderer_keys,
+        headers.push(HeaderToRelease {
+            bid_id: bid.id.clone(),
+            header: B64.encode(header.as_bytes()),
+            tenderer_id: bid.org_id.to_string(),
+            tenderer_keys,
+        });
+        bids.insert(bid.id.clone(), (bid, header));
+    }
+    if headers.is_empty() {
+        return Ok(0);
+    }
+    let request = ReleaseRequest {
+        fingerprint,
+        k: tender.spec.custodians.k,
+        custodian_keys: registered.iter().map(|k| k.public_key.clone()).collect(),
+        counted,
+        headers,
+    };
+    // A custodian that cannot release now is late, like any other: the closing and the opening
+    // go on, the next pass asks again, and the window's end names it (docs/bid-box.md).
+    let answers = match app
+        .time_custodian
+        .release(id, index, &request, app.clock.now())
+        .await
+    {
+        Ok(answers) => answers,
+        Err(e @ Unreleased::TooEarly { .. }) => {
+            tracing::warn!(tender = %id, "the time-release custodian releases nothing yet: {e}");
+            return Ok(0);
+        }
+        Err(e) => {
+            tracing::error!(tender = %id, "the time-release custodian releases nothing: {e}");
+            return Ok(0);
+        }
+    };
+    let unreleased = |e: Unreleased| BidError::Storage(e.to_string());
+    let mut released = 0;
+    for answer in &answers {
+        let Some((bid, header)) = bids.get(&answer.bid_id) else {
+            continue;
         };
-        let share = match check_before_release(&check, &served, &key) {
+        let share = match answer_of(answer, index).map_err(unreleased)? {
             Ok(share) => share,
             Err(r) if matches!(r.code, "share_undecryptable" | "share_not_committed") => continue,
             Err(r) => {
@@ -301,6 +310,12 @@ pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize,
                 continue;
             }
         };
+        // What the custodian released is checked as every custodian's is: against the
+        // tenderer's commitment in the header.
+        if let Err(e) = envelope::check_released_share(header, index, &share) {
+            tracing::error!(tender = %id, bid = %bid.id, error = %e, "the time-release custodian released a share that does not match its commitment");
+            continue;
+        }
         let audit = AuditEvent::new(
             "share_released",
             Some(id),

@@ -3,7 +3,6 @@
 //! received at the deadline or later is refused, however close.
 
 use super::receipt::{at_text, ReceiptBody};
-use super::time_custodian::TimeCustodian;
 use super::{custodian_org, key_registration_message, Bid, BidState, CustodianKey};
 use crate::app::AppState;
 use crate::auditlog::event::commitment;
@@ -89,10 +88,6 @@ async fn published(app: &AppState, id: &TenderId) -> Result<Tender, BidError> {
     Ok(t)
 }
 
-fn time_custodian(app: &AppState) -> Result<TimeCustodian, BidError> {
-    TimeCustodian::open(&app.config.time_custodian_dir()).map_err(BidError::Storage)
-}
-
 // ---------------------------------------------------------------------------------------------
 // custodian keys
 
@@ -150,21 +145,19 @@ async fn ensure_time_release_key(
         if member.kind != CustodianKind::TimeRelease || keys.iter().any(|k| k.index == index) {
             continue;
         }
-        let custodian = time_custodian(app)?;
-        let key = custodian
-            .key_to_register(tender.id.as_str(), index)
-            .map_err(BidError::Storage)?;
-        let public = B64.encode(key.public_key().to_sec1());
-        let proof = custodian
-            .sign(&key_registration_message(&tender.id, index, &public))
-            .map_err(BidError::Storage)?;
+        // Held by the custodian until the bid deadline: it opens no share before, by its clock.
+        let registration = app
+            .time_custodian
+            .register(&tender.id, index, tender.spec.schedule.bid_deadline)
+            .await
+            .map_err(|e| BidError::Storage(e.to_string()))?;
         let record = CustodianKey {
             tender_id: tender.id.clone(),
             index,
-            public_key: public,
-            fingerprint: hex::encode(key.fingerprint()),
+            public_key: registration.public_key,
+            fingerprint: registration.fingerprint,
             registered_by: "time-release".into(),
-            proof: B64.encode(proof),
+            proof: registration.proof,
             registered_at: app.clock.now(),
         };
         let audit = AuditEvent::new(
@@ -184,6 +177,28 @@ async fn ensure_time_release_key(
         return Ok(app.store.custodian_keys(&tender.id).await?);
     }
     Ok(keys)
+}
+
+/// Tells the time-release custodian a tender's deadline moved (an amendment): it holds the key
+/// until the new one (never earlier than before). A custodian that cannot be told now is logged;
+/// the amendment stands.
+pub async fn hold_time_release_until_deadline(app: &AppState, tender: &Tender) {
+    let Ok(keys) = app.store.custodian_keys(&tender.id).await else {
+        return;
+    };
+    for (i, member) in tender.spec.custodians.members.iter().enumerate() {
+        let index = (i + 1) as u8;
+        if member.kind != CustodianKind::TimeRelease || !keys.iter().any(|k| k.index == index) {
+            continue;
+        }
+        if let Err(e) = app
+            .time_custodian
+            .register(&tender.id, index, tender.spec.schedule.bid_deadline)
+            .await
+        {
+            tracing::error!(tender = %tender.id, "the time-release custodian was not told the new deadline: {e}");
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -125,10 +125,11 @@ async fn register_key(
 /// The time-release custodian's identity key, which signs its tender keys' registrations.
 #[utoipa::path(get, path = "/api/time-custodian/key", tag = "bid box", responses((status = 200, body = Object)))]
 async fn time_custodian_key(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    use base64::Engine;
-    let c = crate::bids::time_custodian::TimeCustodian::open(&app.config.time_custodian_dir())
-        .map_err(ApiError::internal)?;
-    let key = base64::engine::general_purpose::STANDARD.encode(c.identity_public_key());
+    let key = app
+        .time_custodian
+        .identity()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(Json(json!({ "public_key": key })))
 }
 

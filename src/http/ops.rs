@@ -45,8 +45,7 @@ pub(super) async fn readyz(State(app): State<AppState>) -> Response {
     if let Err(e) = app.blobs.ready().await {
         return unavailable("file storage unavailable", e.to_string());
     }
-    let dir = app.config.time_custodian_dir();
-    if let Err(e) = crate::bids::time_custodian::TimeCustodian::ready(&dir) {
+    if let Err(e) = app.time_custodian.ready().await {
         return unavailable("time custodian unavailable", e);
     }
     (StatusCode::OK, "ready").into_response()

@@ -506,6 +506,9 @@ pub async fn amend(
     )
     .await?;
     app.board.invalidate();
+    if amendment.changes.bid_deadline.is_some() {
+        crate::bids::service::hold_time_release_until_deadline(app, &tender).await;
+    }
     Ok(Amended { tender, amendment })
 }
 

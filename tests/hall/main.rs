@@ -34,4 +34,5 @@ mod release_order;
 mod sandbox_bank;
 mod store_contract;
 mod tenders;
+mod time_custodian;
 mod web;

@@ -120,6 +120,8 @@ impl Node {
         args.log.log_key_file = Some(first.args.log.key_file(&first.args.store));
         args.hall_secret_file = Some(first.args.hall_secret_file());
         args.time_custodian_dir = Some(first.args.time_custodian_dir());
+        args.time_custodian_url = first.args.time_custodian_url.clone();
+        args.time_custodian_token = first.args.time_custodian_token.clone();
         let clock: Arc<dyn bidhall::clock::Clock> = first.clock.clone();
         let (started, on_start) = std::sync::mpsc::channel();
         let (kill, killed) = tokio::sync::oneshot::channel::<()>();
@@ -213,7 +215,8 @@ async fn lease_holder(app: &TestApp, job: &str) -> Option<String> {
         .map(|r| r.get::<String, _>(0))
 }
 
-/// Three nodes on one PostgreSQL database and one object store behind a round-robin balancer (CI
+/// Three nodes on one PostgreSQL database, one object store and one time-release custodian process
+/// behind a round-robin balancer (CI
 /// runs it so; elsewhere it needs `BIDHALL_OBJECT_STORE` and a PostgreSQL `DATABASE_URL`, and
 /// `BIDHALL_MULTI_NODE_TEST=1` makes their absence a failure). A tender's documents and bids
 /// arrive on every node; during the opening the node running the opening watcher is killed; the
@@ -222,8 +225,24 @@ async fn lease_holder(app: &TestApp, job: &str) -> Option<String> {
 /// clear.
 #[tokio::test]
 async fn three_nodes_run_a_tender_and_its_opening_survives_a_killed_node() {
-    // The first node (this test's own) leaves the opening watcher to the other two.
-    let mut app = TestApp::spawn_with(|a| a.opening_watcher_ms = 0).await;
+    // One time-release custodian process for the deployment (on the test's clock), asked by every
+    // node; the first node (this test's own) leaves the opening watcher to the other two.
+    let custodian_dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(bidhall::clock::ManualClock::new(ts(START)));
+    let router = bidhall::bids::time_custodian::server::router(
+        bidhall::bids::time_custodian::TimeCustodian::open(custodian_dir.path()).unwrap(),
+        clock.clone(),
+        Some("nodes-test-token"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let custodian = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut app = TestApp::spawn_with(|a| {
+        a.opening_watcher_ms = 0;
+        a.time_custodian_url = Some(custodian);
+        a.time_custodian_token = Some("nodes-test-token".into());
+    })
+    .await;
     let shared = app.app.store.backend() == "postgres" && app.args.store.object_store.is_some();
     if !shared {
         assert!(
@@ -254,6 +273,7 @@ async fn three_nodes_run_a_tender_and_its_opening_survives_a_killed_node() {
 
     // The deadline: the box closes and the opening starts; one custodian releases.
     app.clock.set(b.deadline);
+    clock.set(b.deadline);
     let (status, body) = crate::bids::release_as(&app, &b, "agent", 2, false).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let mut holder = None;

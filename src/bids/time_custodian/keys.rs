@@ -1,7 +1,7 @@
-//! The platform's time-release custodian: a component with its own key directory
-//! (`BIDHALL_TIME_CUSTODIAN_DIR`), so in production it can run on another host. It holds one P-256
-//! key per tender, created when the tender's box is set up, and an identity key that signs each
-//! tender key's registration. Its keys never enter the database or a log line.
+//! The time-release custodian's key directory: one P-256 key per tender and custodian index,
+//! created when the tender's box is set up, with the earliest time its shares may be opened, and
+//! an identity key that signs each tender key's registration. Its keys never enter the database or
+//! a log line.
 
 use crate::sealbox::keys::CustodianPrivateKey;
 use ring::rand::SystemRandom;
@@ -91,6 +91,41 @@ impl TimeCustodian {
         }
     }
 
+    fn not_before_path(&self, tender: &str, index: u8) -> PathBuf {
+        self.dir.join(format!("{tender}.{index}.not-before"))
+    }
+
+    /// The earliest moment (ms since the epoch) this tender's shares may be opened, as last told.
+    pub fn not_before(&self, tender: &str, index: u8) -> Result<Option<i64>, String> {
+        let path = self.not_before_path(tender, index);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{} is not a time", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Records when the tender's shares may first be opened: later than before, never earlier (a
+    /// deadline extended by an amendment moves it on; nothing moves it back). Returns the time
+    /// that now stands.
+    pub fn hold_until(&self, tender: &str, index: u8, at_ms: i64) -> Result<i64, String> {
+        let stands = match self.not_before(tender, index)? {
+            Some(before) if before >= at_ms => return Ok(before),
+            _ => at_ms,
+        };
+        // written beside, then renamed over: a crash leaves the old time or the new, never half
+        let path = self.not_before_path(tender, index);
+        let next = path.with_extension(format!("next-{}", uuid::Uuid::now_v7()));
+        crate::keyfile::write_private(&next, stands.to_string().as_bytes())
+            .and_then(|()| std::fs::rename(&next, &path))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(stands)
+    }
+
     /// Signs a key registration message with the identity key (ECDSA P-256, r ‖ s).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
         self.identity
@@ -124,6 +159,12 @@ mod tests {
             made.fingerprint()
         );
         assert_eq!(TimeCustodian::ready(dir.path()), Ok(()));
+        // the hold moves later, never earlier
+        assert_eq!(c.not_before("t1", 4), Ok(None));
+        assert_eq!(c.hold_until("t1", 4, 2_000), Ok(2_000));
+        assert_eq!(c.hold_until("t1", 4, 1_000), Ok(2_000));
+        assert_eq!(c.hold_until("t1", 4, 3_000), Ok(3_000));
+        assert_eq!(c.not_before("t1", 4), Ok(Some(3_000)));
         assert_eq!(TimeCustodian::ready(&dir.path().join("absent")), Ok(()));
     }
 }
