@@ -80,6 +80,30 @@ async fn the_time_custodian_in_its_own_process_keeps_the_keys_and_opens_nothing_
     assert_eq!(body["error"]["code"], "too_early", "{body}");
     assert_eq!(body["error"]["not_before"], json!(b.deadline.millis()));
 
+    // A malformed request is named as one: not a tender id, a body that is not a release.
+    for (path, body) in [
+        (
+            "/v1/tenders/not-a-tender/custodians/1/release".to_string(),
+            json!({}),
+        ),
+        (
+            format!("/v1/tenders/{}/custodians/1/release", b.tender),
+            json!({ "headers": "none" }),
+        ),
+    ] {
+        let r = app
+            .client
+            .post(format!("{url}{path}"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    }
+
     // The hall's clock reaches the deadline, the custodian's does not: the other custodians
     // release, the box does not open without the time share.
     app.clock.set(b.deadline);

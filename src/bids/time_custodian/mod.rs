@@ -80,8 +80,12 @@ pub struct ReleaseAnswer {
 pub enum Unreleased {
     /// Its own clock says the tender's deadline has not come (`too_early`).
     TooEarly { not_before: i64 },
-    /// It holds no key for the tender, or another than the registered one.
-    Key(String),
+    /// It holds no key for the tender and index (`no_key`).
+    NoKey(String),
+    /// Its key is not the one the hall registered (`key_mismatch`).
+    KeyMismatch(String),
+    /// The request is malformed (`bad_request`).
+    BadRequest(String),
     /// It could not be asked, or answered what it should not.
     Unavailable(String),
 }
@@ -96,7 +100,10 @@ impl std::fmt::Display for Unreleased {
                     .map(|t| t.shanghai())
                     .unwrap_or_else(|_| not_before.to_string())
             ),
-            Unreleased::Key(m) | Unreleased::Unavailable(m) => f.write_str(m),
+            Unreleased::NoKey(m)
+            | Unreleased::KeyMismatch(m)
+            | Unreleased::BadRequest(m)
+            | Unreleased::Unavailable(m) => f.write_str(m),
         }
     }
 }
@@ -112,9 +119,9 @@ pub fn release_with(
 ) -> Result<Vec<ReleaseAnswer>, Unreleased> {
     let key = custodian
         .key_for(tender.as_str(), index)
-        .map_err(Unreleased::Key)?;
+        .map_err(Unreleased::NoKey)?;
     if hex::encode(key.fingerprint()) != request.fingerprint {
-        return Err(Unreleased::Key(format!(
+        return Err(Unreleased::KeyMismatch(format!(
             "the time-release custodian's key for tender {tender} is not the registered one: every node must use the custodian that registered it (BIDHALL_TIME_CUSTODIAN_DIR or BIDHALL_TIME_CUSTODIAN_URL)"
         )));
     }
@@ -126,7 +133,7 @@ pub fn release_with(
             return Err(Unreleased::TooEarly { not_before });
         }
     }
-    let bad = |what: &str| Unreleased::Unavailable(format!("bad release request: {what}"));
+    let bad = |what: &str| Unreleased::BadRequest(format!("bad release request: {what}"));
     let custodians = request
         .custodian_keys
         .iter()
@@ -311,7 +318,8 @@ impl TimeRelease {
         match r.json::<ErrorBody>().await {
             Ok(ErrorBody { error }) => Err(match (error.code.as_str(), error.not_before) {
                 ("too_early", Some(not_before)) => Unreleased::TooEarly { not_before },
-                ("no_key" | "key_mismatch", _) => Unreleased::Key(error.message),
+                ("no_key", _) => Unreleased::NoKey(error.message),
+                ("key_mismatch", _) => Unreleased::KeyMismatch(error.message),
                 _ => Unreleased::Unavailable(format!(
                     "the time-release custodian refused ({status}, {}): {}",
                     error.code, error.message

@@ -6,6 +6,7 @@
 use super::{register_with, release_with, ReleaseRequest, TimeCustodian, Unreleased};
 use crate::clock::{Clock, SystemClock};
 use crate::domain::TenderId;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -93,11 +94,9 @@ impl From<Unreleased> for Refused {
                 not_before: Some(not_before),
                 ..error(StatusCode::CONFLICT, "too_early", e.to_string())
             },
-            Unreleased::Key(m) if m.contains("no key") => error(StatusCode::NOT_FOUND, "no_key", m),
-            Unreleased::Key(m) => error(StatusCode::CONFLICT, "key_mismatch", m),
-            Unreleased::Unavailable(m) if m.starts_with("bad release request") => {
-                error(StatusCode::BAD_REQUEST, "bad_request", m)
-            }
+            Unreleased::NoKey(m) => error(StatusCode::NOT_FOUND, "no_key", m),
+            Unreleased::KeyMismatch(m) => error(StatusCode::CONFLICT, "key_mismatch", m),
+            Unreleased::BadRequest(m) => error(StatusCode::BAD_REQUEST, "bad_request", m),
             Unreleased::Unavailable(m) => {
                 tracing::error!(error = %m, "the time-release custodian failed");
                 error(
@@ -135,6 +134,10 @@ impl Custodian {
     }
 }
 
+fn bad_request(why: String) -> Refused {
+    error(StatusCode::BAD_REQUEST, "bad_request", why)
+}
+
 fn key_of(tender: &str, index: u8) -> Result<TenderId, Refused> {
     if index == 0 {
         return Err(error(
@@ -161,10 +164,12 @@ struct Hold {
 async fn register(
     State(c): State<Custodian>,
     headers: HeaderMap,
-    Path((tender, index)): Path<(String, u8)>,
-    Json(hold): Json<Hold>,
+    path: Result<Path<(String, u8)>, PathRejection>,
+    hold: Result<Json<Hold>, JsonRejection>,
 ) -> Result<Response, Refused> {
     c.admits(&headers)?;
+    let Path((tender, index)) = path.map_err(|e| bad_request(e.body_text()))?;
+    let Json(hold) = hold.map_err(|e| bad_request(e.body_text()))?;
     let tender = key_of(&tender, index)?;
     let registration = register_with(&c.keys, &tender, index, hold.not_before_ms)
         .map_err(Unreleased::Unavailable)?;
@@ -174,10 +179,12 @@ async fn register(
 async fn release(
     State(c): State<Custodian>,
     headers: HeaderMap,
-    Path((tender, index)): Path<(String, u8)>,
-    Json(request): Json<ReleaseRequest>,
+    path: Result<Path<(String, u8)>, PathRejection>,
+    request: Result<Json<ReleaseRequest>, JsonRejection>,
 ) -> Result<Response, Refused> {
     c.admits(&headers)?;
+    let Path((tender, index)) = path.map_err(|e| bad_request(e.body_text()))?;
+    let Json(request) = request.map_err(|e| bad_request(e.body_text()))?;
     let tender = key_of(&tender, index)?;
     let keys = c.keys.clone();
     let now = c.clock.now().millis();
