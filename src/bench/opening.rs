@@ -390,6 +390,8 @@ async fn ceremony(args: &OpeningBenchArgs) -> Result<(), BenchError> {
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let mut serve = ServeArgs::for_store(store_args);
     serve.max_bid_mib = 1024;
+    // Every bidder registers itself, all from this machine's one address.
+    serve.registrations_per_hour = args.bids + 10;
     let app = scratch_hall(&serve, clock.clone()).await?;
     let running = crate::server::spawn(app.clone()).await.map_err(err)?;
     let base = format!("http://{}", running.addr);

@@ -66,6 +66,23 @@ pub fn object_store() -> Option<String> {
         .map(|u| format!("{}/{}", u.trim_end_matches('/'), uuid_like()))
 }
 
+/// A time-release custodian process's routes (`bidhall time-custodian serve`) on a port of its own,
+/// judging time by `clock`: its URL, its identity key (base64) and its key directory.
+pub async fn spawn_time_custodian(
+    clock: Arc<ManualClock>,
+    token: Option<&str>,
+) -> (String, String, tempfile::TempDir) {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = bidhall::bids::time_custodian::TimeCustodian::open(dir.path()).unwrap();
+    let identity = base64::engine::general_purpose::STANDARD.encode(keys.identity_public_key());
+    let router = bidhall::bids::time_custodian::server::router(keys, clock, token);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, identity, dir)
+}
+
 /// A stored file's bytes, wherever the hall keeps them (its data folder or the object store).
 pub async fn read_blob(args: &ServeArgs, sha: &str) -> Vec<u8> {
     let store = bidhall::blobs::open(

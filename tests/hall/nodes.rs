@@ -227,16 +227,9 @@ async fn lease_holder(app: &TestApp, job: &str) -> Option<String> {
 async fn three_nodes_run_a_tender_and_its_opening_survives_a_killed_node() {
     // One time-release custodian process for the deployment (on the test's clock), asked by every
     // node; the first node (this test's own) leaves the opening watcher to the other two.
-    let custodian_dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(bidhall::clock::ManualClock::new(ts(START)));
-    let router = bidhall::bids::time_custodian::server::router(
-        bidhall::bids::time_custodian::TimeCustodian::open(custodian_dir.path()).unwrap(),
-        clock.clone(),
-        Some("nodes-test-token"),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let custodian = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (custodian, _, _custodian_dir) =
+        spawn_time_custodian(clock.clone(), Some("nodes-test-token")).await;
     let mut app = TestApp::spawn_with(|a| {
         a.opening_watcher_ms = 0;
         a.time_custodian_url = Some(custodian);

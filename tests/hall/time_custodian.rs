@@ -3,9 +3,6 @@
 //! keys, and opens no share before the bid deadline by its own clock, whoever asks.
 
 use crate::common::*;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use bidhall::bids::time_custodian::TimeCustodian;
 use bidhall::clock::ManualClock;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -17,14 +14,8 @@ const TOKEN: &str = "the-custodian-token-of-this-test";
 async fn the_time_custodian_in_its_own_process_keeps_the_keys_and_opens_nothing_before_the_deadline(
 ) {
     // The custodian's own clock: settable here, the system clock in `bidhall time-custodian serve`.
-    let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(ts(START)));
-    let keys = TimeCustodian::open(dir.path()).unwrap();
-    let identity = B64.encode(keys.identity_public_key());
-    let router = bidhall::bids::time_custodian::server::router(keys, clock.clone(), Some(TOKEN));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (url, identity, dir) = spawn_time_custodian(clock.clone(), Some(TOKEN)).await;
 
     let app = TestApp::spawn_with(|a| {
         a.time_custodian_url = Some(url.clone());
@@ -145,16 +136,8 @@ async fn the_time_custodian_in_its_own_process_keeps_the_keys_and_opens_nothing_
 /// deadline it still opens nothing.
 #[tokio::test]
 async fn a_deadline_moved_by_an_amendment_moves_the_custodians_hold() {
-    let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(ts(START)));
-    let router = bidhall::bids::time_custodian::server::router(
-        TimeCustodian::open(dir.path()).unwrap(),
-        clock.clone(),
-        None,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (url, _, _dir) = spawn_time_custodian(clock.clone(), None).await;
     let app = TestApp::spawn_with(|a| a.time_custodian_url = Some(url.clone())).await;
     let b = crate::bids::open_box(&app).await;
     let agent = app.sign_in("agent").await;
