@@ -15,7 +15,7 @@ use crate::auditlog::{AuditActor, AuditEvent};
 use crate::domain::TenderId;
 use crate::identity::{Actor, Role};
 use crate::sealbox::envelope::{self, Header, ReleasedShare};
-use crate::tenders::model::{CustodianKind, Tender, TenderState};
+use crate::tenders::model::{Tender, TenderState};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -190,16 +190,9 @@ pub async fn release(
 /// and is logged once as `share_withheld`, naming the code and the party at fault.
 pub async fn release_time_shares(app: &AppState, id: &TenderId) -> Result<usize, BidError> {
     let tender = closed_tender(app, id).await?;
-    let Some(pos) = tender
-        .spec
-        .custodians
-        .members
-        .iter()
-        .position(|m| m.kind == CustodianKind::TimeRelease)
-    else {
+    let Some(index) = tender.spec.custodians.time_release_index() else {
         return Ok(0);
     };
-    let index = (pos + 1) as u8;
     let registered = app.store.custodian_keys(id).await?;
     // Without its registered key no bid was sealed (bidding waits for every custodian's key).
     let Some(fingerprint) = registered

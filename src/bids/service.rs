@@ -183,21 +183,21 @@ async fn ensure_time_release_key(
 /// until the new one (never earlier than before). A custodian that cannot be told now is logged;
 /// the amendment stands.
 pub async fn hold_time_release_until_deadline(app: &AppState, tender: &Tender) {
+    let Some(index) = tender.spec.custodians.time_release_index() else {
+        return;
+    };
     let Ok(keys) = app.store.custodian_keys(&tender.id).await else {
         return;
     };
-    for (i, member) in tender.spec.custodians.members.iter().enumerate() {
-        let index = (i + 1) as u8;
-        if member.kind != CustodianKind::TimeRelease || !keys.iter().any(|k| k.index == index) {
-            continue;
-        }
-        if let Err(e) = app
-            .time_custodian
-            .register(&tender.id, index, tender.spec.schedule.bid_deadline)
-            .await
-        {
-            tracing::error!(tender = %tender.id, "the time-release custodian was not told the new deadline: {e}");
-        }
+    if !keys.iter().any(|k| k.index == index) {
+        return;
+    }
+    if let Err(e) = app
+        .time_custodian
+        .register(&tender.id, index, tender.spec.schedule.bid_deadline)
+        .await
+    {
+        tracing::error!(tender = %tender.id, "the time-release custodian was not told the new deadline: {e}");
     }
 }
 

@@ -176,6 +176,14 @@ pub struct CustodianSet {
 }
 
 impl CustodianSet {
+    /// The index (1-based) of the hall's time-release custodian, if the set has one.
+    pub fn time_release_index(&self) -> Option<u8> {
+        self.members
+            .iter()
+            .position(|m| m.kind == CustodianKind::TimeRelease)
+            .map(|pos| (pos + 1) as u8)
+    }
+
     /// DESIGN's default bid box: n = 4, k = 3 — the platform's time-release custodian, the agent,
     /// the supervising authority and an independent witness.
     pub fn standard(supervisor: OrgId, witness: OrgId) -> Self {
