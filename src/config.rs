@@ -464,6 +464,9 @@ pub enum BenchCommand {
     /// Bonds: signed bank notifications (with replays) over HTTP into the ledger, beside raw
     /// single-row inserts into the same database.
     Bonds(BondsBenchArgs),
+    /// A city's busiest morning: many openings at the same minute with their observers, and a
+    /// deadline rush with a node killed halfway, on one node or two.
+    Peak(PeakBenchArgs),
     /// The server half of `bench opening`, run by it in a child process.
     #[command(hide = true)]
     OpeningServer(OpeningServerArgs),
@@ -482,6 +485,39 @@ pub struct BondsBenchArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PeakBenchArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Nodes serving the hall: 1, or 2 on one PostgreSQL database and one object store.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// Openings at the same minute (0 skips them).
+    #[arg(long, default_value_t = 100)]
+    pub openings: usize,
+    /// Sealed bids in each opening.
+    #[arg(long, default_value_t = 8)]
+    pub bids_per_opening: usize,
+    /// Size of each of those bids, in MiB.
+    #[arg(long, default_value_t = 5)]
+    pub bid_mib: usize,
+    /// Websocket observers, spread evenly over the openings.
+    #[arg(long, default_value_t = 3000)]
+    pub observers: usize,
+    /// Bids in the deadline rush (0 skips it).
+    #[arg(long, default_value_t = 10_000)]
+    pub rush_bids: usize,
+    /// Tenders they are spread across.
+    #[arg(long, default_value_t = 200)]
+    pub rush_tenders: usize,
+    /// Seconds the rush lasts (the modelled morning: the last 10 minutes).
+    #[arg(long, default_value_t = 600)]
+    pub rush_seconds: u64,
+    /// Size of each rush bid, in KiB.
+    #[arg(long, default_value_t = 256)]
+    pub rush_kib: usize,
 }
 
 #[derive(Debug, Clone, Args)]

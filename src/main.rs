@@ -95,6 +95,7 @@ async fn main() -> ExitCode {
                 BenchCommand::Opening(args) => bidhall::bench::opening::run(args).await,
                 BenchCommand::OpeningServer(args) => bidhall::bench::opening::serve(args).await,
                 BenchCommand::Bonds(args) => bidhall::bench::bonds::run(args).await,
+                BenchCommand::Peak(args) => bidhall::bench::peak::run(args).await,
             };
             match done {
                 Ok(()) => ExitCode::SUCCESS,

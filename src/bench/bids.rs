@@ -67,57 +67,84 @@ pub(super) async fn get(
     r.send().await.map_err(err)?.json().await.map_err(err)
 }
 
-pub(super) async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
-    // The demo hall's parties, then a fresh tender through the API.
-    crate::demo::load(app).await.map_err(err)?;
-    let c = reqwest::Client::new();
+/// A demo person's session token.
+pub(super) async fn sign_in(
+    c: &reqwest::Client,
+    base: &str,
+    login: &str,
+) -> Result<String, BenchError> {
     let password = crate::demo::password();
-    let token = |login: &'static str| {
-        let (c, base, password) = (c.clone(), base.to_string(), password.clone());
-        async move {
-            post(
-                &c,
-                format!("{base}/api/session"),
-                None,
-                json!({ "login": login, "password": password }),
-            )
-            .await
-            .map(|v| v["token"].as_str().unwrap_or_default().to_string())
-        }
-    };
-    let agent = token("agent").await?;
-    let projects: Value = get(&c, format!("{base}/api/projects"), Some(&agent)).await?;
+    let v = post(
+        c,
+        format!("{base}/api/session"),
+        None,
+        json!({ "login": login, "password": password }),
+    )
+    .await?;
+    Ok(v["token"].as_str().unwrap_or_default().to_string())
+}
+
+/// Registers a fresh identity key for the signed-in organisation; returns its PKCS#8.
+async fn register_identity_key(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> Result<(OrgId, Vec<u8>), BenchError> {
+    let me: Value = get(c, format!("{base}/api/me"), Some(token)).await?;
+    let org = OrgId::parse(me["org_id"].as_str().unwrap_or_default()).map_err(err)?;
+    let (_, pkcs8) = new_pair();
+    let (public, proof) = proof_for(&pkcs8, &org);
+    post(
+        c,
+        format!("{base}/api/keys"),
+        Some(token),
+        json!({ "label": "bench", "public_key": public.to_base64(), "proof": proof }),
+    )
+    .await?;
+    Ok((org, pkcs8))
+}
+
+/// A published tender of one lot with a bid bond, through the agent's API: its custodians the
+/// time-release one, the agent, the supervisor and a witness (k = 3), its bid deadline
+/// `deadline_days` after `now`. Returns (tender, lot).
+pub(super) async fn publish_tender(
+    c: &reqwest::Client,
+    base: &str,
+    agent: &str,
+    now: crate::domain::Timestamp,
+    deadline_days: i64,
+) -> Result<(String, String), BenchError> {
+    let projects: Value = get(c, format!("{base}/api/projects"), Some(agent)).await?;
     let project = projects[0]["id"].clone();
-    let orgs: Value = get(&c, format!("{base}/api/organisations"), Some(&agent)).await?;
+    let orgs: Value = get(c, format!("{base}/api/organisations"), Some(agent)).await?;
     let org = |role: &str| {
         orgs.as_array()
             .and_then(|a| a.iter().find(|o| o["role"] == role))
             .map(|o| o["id"].clone())
             .unwrap_or(Value::Null)
     };
-    let now = app.clock.now();
     let day = |d: i64| now.plus_days(d).to_rfc3339();
     let spec = json!({
         "title": "压测招标", "category": "construction", "region": "沈阳市",
         "evaluation_method": { "kind": "lowest_evaluated_price" },
-        "schedule": { "docs_from": day(0), "docs_to": day(7), "clarification_deadline": day(12), "bid_deadline": day(25) },
+        "schedule": { "docs_from": day(0), "docs_to": day(7), "clarification_deadline": day(12), "bid_deadline": day(deadline_days) },
         "lots": [ { "name": "一标段", "estimate_fen": 100_000_000, "bid_bond_fen": 2_000_000 } ],
         "custodians": { "k": 3, "members": [ { "kind": "time_release" }, { "kind": "agent" },
             { "kind": "supervisor", "org_id": org("supervisor") }, { "kind": "witness", "org_id": org("witness") } ] },
         "supervisor_org_id": org("supervisor"),
     });
     let t = post(
-        &c,
+        c,
         format!("{base}/api/tenders"),
-        Some(&agent),
+        Some(agent),
         json!({ "project_id": project, "spec": spec }),
     )
     .await?;
     let tender = t["id"].as_str().unwrap_or_default().to_string();
     post(
-        &c,
+        c,
         format!("{base}/api/tenders/{tender}/publish"),
-        Some(&agent),
+        Some(agent),
         json!({ "version": t["version"] }),
     )
     .await?;
@@ -125,62 +152,66 @@ pub(super) async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchErro
         .as_str()
         .unwrap_or_default()
         .to_string();
+    Ok((tender, lot))
+}
+
+/// The three people who hold a tender's custodian shares (agent, supervisor, witness), signed
+/// in with their identity keys registered, and the sealing key each keeps on its device.
+pub(super) struct Custodians {
+    people: Vec<(u8, &'static str, String, Vec<u8>)>,
+    pub(super) keys: Vec<CustodianPrivateKey>,
+}
+
+pub(super) async fn custodians(c: &reqwest::Client, base: &str) -> Result<Custodians, BenchError> {
+    let rng = SystemRandom::new();
+    let mut people = Vec::new();
+    let mut keys = Vec::new();
+    for (index, login) in [(2u8, "agent"), (3, "supervisor"), (4, "witness")] {
+        let token = sign_in(c, base, login).await?;
+        let (_, pkcs8) = register_identity_key(c, base, &token).await?;
+        people.push((index, login, token, pkcs8));
+        keys.push(CustodianPrivateKey::generate(&rng).map_err(err)?);
+    }
+    Ok(Custodians { people, keys })
+}
+
+impl Custodians {
+    /// Each custodian's index and login, in the order of `keys`.
+    pub(super) fn logins(&self) -> impl Iterator<Item = (u8, &'static str)> + '_ {
+        self.people.iter().map(|(i, login, _, _)| (*i, *login))
+    }
+}
+
+/// Registers the custodians' sealing keys for `tender`; returns the tender's custodian public
+/// keys as a tenderer's client reads them, in order.
+pub(super) async fn register_custodian_keys(
+    c: &reqwest::Client,
+    base: &str,
+    custodians: &Custodians,
+    tender: &str,
+) -> Result<Vec<CustodianPublicKey>, BenchError> {
+    // The first look at the list makes the time-release custodian's key.
     c.get(format!("{base}/api/tenders/{tender}/custodians"))
         .send()
         .await
         .map_err(err)?;
-    let rng = SystemRandom::new();
-    let mut keys = Vec::new();
-    for (index, login) in [(2u8, "agent"), (3, "supervisor"), (4, "witness")] {
-        let tok = token(login).await?;
-        let me: Value = get(&c, format!("{base}/api/me"), Some(&tok)).await?;
-        let org_id = OrgId::parse(me["org_id"].as_str().unwrap_or_default()).map_err(err)?;
-        let (_, pkcs8) = new_pair();
-        let (public, proof) = proof_for(&pkcs8, &org_id);
-        post(
-            &c,
-            format!("{base}/api/keys"),
-            Some(&tok),
-            json!({ "label": "bench", "public_key": public.to_base64(), "proof": proof }),
-        )
-        .await?;
-        let key = CustodianPrivateKey::generate(&rng).map_err(err)?;
+    let tid = crate::domain::TenderId::parse(tender).map_err(err)?;
+    for ((index, _, token, pkcs8), key) in custodians.people.iter().zip(&custodians.keys) {
         let pk = B64.encode(key.public_key().to_sec1());
-        let tid = crate::domain::TenderId::parse(&tender).map_err(err)?;
         let sig = crate::identity::keys::test_support::sign(
-            &pkcs8,
-            &crate::bids::key_registration_message(&tid, index, &pk),
+            pkcs8,
+            &crate::bids::key_registration_message(&tid, *index, &pk),
         );
         post(
-            &c,
+            c,
             format!("{base}/api/tenders/{tender}/custodians/{index}/key"),
-            Some(&tok),
+            Some(token),
             json!({ "public_key": pk, "signature": sig }),
         )
         .await?;
-        keys.push(key);
     }
-    let tenderer = token("tenderer1").await?;
-    post(
-        &c,
-        format!("{base}/api/tenders/{tender}/obtain"),
-        Some(&tenderer),
-        json!({}),
-    )
-    .await?;
-    let me: Value = get(&c, format!("{base}/api/me"), Some(&tenderer)).await?;
-    let org_id = OrgId::parse(me["org_id"].as_str().unwrap_or_default()).map_err(err)?;
-    let (_, signer_pkcs8) = new_pair();
-    let (public, proof) = proof_for(&signer_pkcs8, &org_id);
-    post(
-        &c,
-        format!("{base}/api/keys"),
-        Some(&tenderer),
-        json!({ "label": "bench", "public_key": public.to_base64(), "proof": proof }),
-    )
-    .await?;
-    let listed: Value = get(&c, format!("{base}/api/tenders/{tender}/custodians"), None).await?;
-    let custodians = listed
+    let listed: Value = get(c, format!("{base}/api/tenders/{tender}/custodians"), None).await?;
+    Ok(listed
         .as_array()
         .map(|a| {
             a.iter()
@@ -188,7 +219,66 @@ pub(super) async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchErro
                 .filter_map(|raw| CustodianPublicKey::from_sec1(&raw).ok())
                 .collect::<Vec<_>>()
         })
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+/// A tenderer signed in with a registered signing key.
+pub(super) struct Bidder {
+    pub(super) token: String,
+    pub(super) org: OrgId,
+    pub(super) pkcs8: Vec<u8>,
+}
+
+/// The `i`-th bench tenderer, registering itself through the API (the hall's self-registration
+/// throttle must allow it), then signing in and registering its signing key.
+pub(super) async fn register_bidder(
+    c: &reqwest::Client,
+    base: &str,
+    i: usize,
+) -> Result<Bidder, BenchError> {
+    let login = format!("bench{i}");
+    post(
+        c,
+        format!("{base}/api/register"),
+        None,
+        json!({
+            "organisation": { "role": "tenderer", "name": format!("压测投标人{i}"), "credit_code": crate::identity::CreditCode::with_check_character(&format!("91210100MA1{i:06}")) },
+            "user": { "login": login, "display_name": login, "password": "a long enough password" }
+        }),
+    )
+    .await?;
+    let token = post(
+        c,
+        format!("{base}/api/session"),
+        None,
+        json!({ "login": login, "password": "a long enough password" }),
+    )
+    .await?["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (org, pkcs8) = register_identity_key(c, base, &token).await?;
+    Ok(Bidder { token, org, pkcs8 })
+}
+
+/// One tender ready for bids on a scratch hall with the demo's parties: custodian keys
+/// registered, the demo's first tenderer signed in and holding its documents.
+pub(super) async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchError> {
+    crate::demo::load(app).await.map_err(err)?;
+    let c = reqwest::Client::new();
+    let agent = sign_in(&c, base, "agent").await?;
+    let (tender, lot) = publish_tender(&c, base, &agent, app.clock.now(), 25).await?;
+    let custodians = custodians(&c, base).await?;
+    let keys = register_custodian_keys(&c, base, &custodians, &tender).await?;
+    let tenderer = sign_in(&c, base, "tenderer1").await?;
+    post(
+        &c,
+        format!("{base}/api/tenders/{tender}/obtain"),
+        Some(&tenderer),
+        json!({}),
+    )
+    .await?;
+    let (org_id, signer_pkcs8) = register_identity_key(&c, base, &tenderer).await?;
     Ok(Setup {
         base: base.to_string(),
         token: tenderer,
@@ -196,13 +286,13 @@ pub(super) async fn setup(app: &AppState, base: &str) -> Result<Setup, BenchErro
             tender_id: tender.clone(),
             lot_id: lot.clone(),
             tenderer_id: org_id.to_string(),
-            custodians,
+            custodians: keys,
             k: 3,
         },
         tender,
         lot,
         signer_pkcs8,
-        keys,
+        keys: custodians.keys,
     })
 }
 

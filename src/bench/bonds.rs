@@ -226,7 +226,7 @@ pub async fn run(args: BondsBenchArgs) -> Result<(), BenchError> {
     app.shutdown.cancel();
     let _ = running.task.await;
 
-    let raw = raw_inserts(&url, args.notifications, args.concurrency).await?;
+    let raw = super::raw_inserts(&url, args.notifications, args.concurrency).await?;
     println!();
     println!(
         "| {:<34} | {:>9} | {:>8} | {:>8} |",
@@ -263,85 +263,4 @@ pub async fn run(args: BondsBenchArgs) -> Result<(), BenchError> {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
-}
-
-/// `n` single-row INSERTs, each its own transaction, from `concurrency` tasks: (rate, p50, p99).
-async fn raw_inserts(
-    url: &str,
-    n: usize,
-    concurrency: usize,
-) -> Result<(f64, f64, f64), BenchError> {
-    use sqlx::any::AnyPoolOptions;
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let sqlite = url.starts_with("sqlite:");
-    let pool = AnyPoolOptions::new()
-        .max_connections(concurrency as u32)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                if sqlite {
-                    // The hall's own settings: WAL, full fsync at commit, wait for the lock.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
-                    )
-                    .await?;
-                }
-                Ok(())
-            })
-        })
-        .connect(url)
-        .await
-        .map_err(err)?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS bench_raw_inserts (id BIGINT PRIMARY KEY, body TEXT NOT NULL)",
-    )
-    .execute(&pool)
-    .await
-    .map_err(err)?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (pool, next) = (pool.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let t = Instant::now();
-                let r = async {
-                    let mut tx = pool.begin().await?;
-                    sqlx::query("INSERT INTO bench_raw_inserts (id, body) VALUES ($1, $2)")
-                        .bind(i as i64)
-                        .bind(format!("{{\"n\":{i},\"amount_fen\":2000000}}"))
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await
-                }
-                .await;
-                if r.is_ok() {
-                    latencies.push(t.elapsed());
-                }
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.map_err(err)?);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    sqlx::query("DROP TABLE bench_raw_inserts")
-        .execute(&pool)
-        .await
-        .map_err(err)?;
-    latencies.sort();
-    let pct = |p: f64| -> f64 {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Ok((latencies.len() as f64 / elapsed, pct(0.5), pct(0.99)))
 }

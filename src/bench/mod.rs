@@ -13,7 +13,7 @@ use crate::tenders::model::{
     TenderState,
 };
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -462,3 +462,85 @@ pub mod bonds;
 pub mod draws;
 pub mod log;
 pub mod opening;
+pub mod peak;
+
+/// `n` single-row INSERTs, each its own transaction, from `concurrency` tasks: (rate, p50, p99).
+pub(super) async fn raw_inserts(
+    url: &str,
+    n: usize,
+    concurrency: usize,
+) -> Result<(f64, f64, f64), BenchError> {
+    use sqlx::any::AnyPoolOptions;
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    let pool = AnyPoolOptions::new()
+        .max_connections(concurrency as u32)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    // The hall's own settings: WAL, full fsync at commit, wait for the lock.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .map_err(err)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_raw_inserts (id BIGINT PRIMARY KEY, body TEXT NOT NULL)",
+    )
+    .execute(&pool)
+    .await
+    .map_err(err)?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (pool, next) = (pool.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = Instant::now();
+                let r = async {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("INSERT INTO bench_raw_inserts (id, body) VALUES ($1, $2)")
+                        .bind(i as i64)
+                        .bind(format!("{{\"n\":{i},\"amount_fen\":2000000}}"))
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await
+                }
+                .await;
+                if r.is_ok() {
+                    latencies.push(t.elapsed());
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.map_err(err)?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    sqlx::query("DROP TABLE bench_raw_inserts")
+        .execute(&pool)
+        .await
+        .map_err(err)?;
+    latencies.sort();
+    let pct = |p: f64| -> f64 {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Ok((latencies.len() as f64 / elapsed, pct(0.5), pct(0.99)))
+}

@@ -400,46 +400,15 @@ async fn ceremony(args: &OpeningBenchArgs) -> Result<(), BenchError> {
     let payload = super::bids::bid_payload(args.bid_mib * MIB);
     let t = Instant::now();
     for i in 0..args.bids {
-        let login = format!("bench{i}");
-        post(
-            &c,
-            format!("{base}/api/register"),
-            None,
-            json!({
-                "organisation": { "role": "tenderer", "name": format!("压测投标人{i}"), "credit_code": crate::identity::CreditCode::with_check_character(&format!("91210100MA1{i:06}")) },
-                "user": { "login": login, "display_name": login, "password": "a long enough password" }
-            }),
-        )
-        .await?;
-        let token = post(
-            &c,
-            format!("{base}/api/session"),
-            None,
-            json!({ "login": login, "password": "a long enough password" }),
-        )
-        .await?["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let b = super::bids::register_bidder(&c, &base, i).await?;
         post(
             &c,
             format!("{base}/api/tenders/{}/obtain", s.tender),
-            Some(&token),
+            Some(&b.token),
             json!({}),
         )
         .await?;
-        let me = get(&c, format!("{base}/api/me"), Some(&token)).await?;
-        let org =
-            crate::domain::OrgId::parse(me["org_id"].as_str().unwrap_or_default()).map_err(err)?;
-        let (_, pkcs8) = crate::identity::keys::test_support::new_pair();
-        let (public, proof) = crate::identity::keys::test_support::proof_for(&pkcs8, &org);
-        post(
-            &c,
-            format!("{base}/api/keys"),
-            Some(&token),
-            json!({ "label": "bench", "public_key": public.to_base64(), "proof": proof }),
-        )
-        .await?;
+        let (org, pkcs8, token) = (b.org, b.pkcs8, b.token);
         let mut params = s.params.clone();
         params.tenderer_id = org.to_string();
         let rng = SystemRandom::new();

@@ -3,8 +3,13 @@
 //! them with one flush to disk. A write is answered only after that commit. A write that fails
 //! rolls back to its savepoint without disturbing the others; a caller that goes away does not
 //! abandon a half-done write (the writer finishes or drops it whole).
+//!
+//! Round trips to the database are what bound a single writer on PostgreSQL, so a batch spends
+//! as few as it can beside its writes' own statements: one to begin (transaction, log lock,
+//! first savepoint), one to read the log's size, one per write between writes (release and
+//! open the savepoint together), the log's rows in a few multi-row inserts, and the commit.
 
-use super::logbuffer::LogBuffer;
+use super::logbuffer::{Edge, LogBuffer};
 use super::sql::Dialect;
 use super::StoreError;
 use futures_util::future::BoxFuture;
@@ -71,11 +76,33 @@ impl GroupCommit {
     }
 }
 
-async fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(conn).await.map(|_| ())
+async fn exec(conn: &mut AnyConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+    // Without arguments a string goes as one simple query: several statements, one round trip.
+    sqlx::Executor::execute(conn, sql).await.map(|_| ())
 }
 
+/// How a batch begins: the transaction, on PostgreSQL the log lock (one writer at a time across
+/// processes, so log indexes are dense and in commit order), and the first write's savepoint,
+/// in one round trip. SQLite takes the write lock at once, so a second process on the same file
+/// waits (busy_timeout) instead of failing to upgrade a read lock mid-batch.
+fn begin_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "BEGIN IMMEDIATE; SAVEPOINT w",
+        Dialect::Postgres => "BEGIN; SELECT pg_advisory_xact_lock(7262001); SAVEPOINT w",
+    }
+}
+
+/// After a write that succeeded and before the next: keep its work, guard the next one. The
+/// savepoint is released rather than nested (PostgreSQL slows down with many open
+/// subtransactions), in the same round trip that opens the next.
+const NEXT_AFTER_SUCCESS: &str = "RELEASE SAVEPOINT w; SAVEPOINT w";
+/// After a write that failed: undo its work; the savepoint stays for the next write.
+const UNDO: &str = "ROLLBACK TO SAVEPOINT w";
+
 async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
+    // The log's right edge as the last committed batch left it: the next batch reads it again
+    // only if the log has grown meanwhile (another process wrote).
+    let mut edge: Option<Edge> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -85,27 +112,14 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
             }
         }
         // Dropping a batch drops its answer channels: the callers learn the write failed.
-        // SQLite: take the write lock at once, so a second process on the same file waits
-        // (busy_timeout) instead of failing to upgrade a read lock mid-batch.
-        let begin = match dialect {
-            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => pool.begin().await,
-        };
-        let mut tx = match begin {
+        let mut tx = match pool.begin_with(begin_sql(dialect)).await {
             Ok(tx) => tx,
             Err(e) => {
                 tracing::error!(error = %e, "cannot begin a write transaction");
                 continue;
             }
         };
-        if dialect == Dialect::Postgres {
-            // One writer at a time across processes, so log indexes are dense and in commit order.
-            if let Err(e) = exec(&mut tx, "SELECT pg_advisory_xact_lock(7262001)").await {
-                tracing::error!(error = %e, "cannot take the log lock");
-                continue;
-            }
-        }
-        let mut log = match LogBuffer::start(&mut tx).await {
+        let mut log = match LogBuffer::start(&mut tx, edge.take()).await {
             Ok(log) => log,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the log's edge");
@@ -114,15 +128,8 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
         };
         let mut delivered = Vec::with_capacity(batch.len());
         let mut broken = false;
-        // SQLite keeps nested savepoints (all named `w`; a rollback goes to the innermost, this
-        // write's) cheaply until the commit releases them all, which saves a statement per write; PostgreSQL slows down past 64 open subtransactions, so each is
-        // released as soon as its write succeeds.
-        let release_each = dialect == Dialect::Postgres;
-        for job in batch {
-            if exec(&mut tx, "SAVEPOINT w").await.is_err() {
-                broken = true;
-                break;
-            }
+        let last = batch.len() - 1;
+        for (n, job) in batch.into_iter().enumerate() {
             let mark = log.mark();
             let outcome = AssertUnwindSafe(job(&mut tx, &mut log))
                 .catch_unwind()
@@ -130,8 +137,9 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
             let step = match outcome {
                 Ok(Some(deliver)) => {
                     delivered.push(deliver);
-                    if release_each {
-                        exec(&mut tx, "RELEASE SAVEPOINT w").await
+                    // The last write's work is kept by the commit itself.
+                    if n < last {
+                        exec(&mut tx, NEXT_AFTER_SUCCESS).await
                     } else {
                         Ok(())
                     }
@@ -141,10 +149,7 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
                         tracing::error!("a write panicked; it was rolled back");
                     }
                     log.rollback_to(mark);
-                    match exec(&mut tx, "ROLLBACK TO SAVEPOINT w").await {
-                        Ok(()) => exec(&mut tx, "RELEASE SAVEPOINT w").await,
-                        Err(e) => Err(e),
-                    }
+                    exec(&mut tx, UNDO).await
                 }
             };
             if let Err(e) = step {
@@ -164,6 +169,9 @@ async fn writer(pool: AnyPool, dialect: Dialect, mut rx: mpsc::Receiver<Job>) {
             continue;
         }
         let committed = tx.commit().await.map_err(StoreError::from);
+        if committed.is_ok() {
+            edge = Some(log.edge());
+        }
         for deliver in delivered {
             deliver(match &committed {
                 Ok(()) => Ok(()),

@@ -32,6 +32,13 @@ pub struct LogBuffer {
     hashes: Vec<(u8, u64, Hash)>,
 }
 
+/// The hashes of the perfect subtrees along the right edge of a log of `size` entries: all
+/// that the next appends need. Valid only while the log still has that size (it only grows).
+pub struct Edge {
+    size: i64,
+    hashes: Vec<((u8, u64), Hash)>,
+}
+
 /// Where the buffer stood when a write began, to take its entries back out if it fails.
 pub struct Mark {
     size: i64,
@@ -40,27 +47,33 @@ pub struct Mark {
 }
 
 impl LogBuffer {
-    /// Reads the log's size and the right edge of its tree, inside the batch's transaction.
-    pub async fn start(conn: &mut AnyConnection) -> Result<Self, StoreError> {
+    /// Reads the log's size and, unless `cached` is the edge of a log of that size, the right
+    /// edge of its tree, inside the batch's transaction.
+    pub async fn start(conn: &mut AnyConnection, cached: Option<Edge>) -> Result<Self, StoreError> {
         let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log")
             .fetch_one(&mut *conn)
             .await?;
+        if let Some(c) = cached.filter(|c| c.size == size) {
+            return Ok(Self::from_edge(c));
+        }
         let edge = merkle::root_plan(size as u64);
         let mut known = HashMap::with_capacity(edge.len() + 64);
         if !edge.is_empty() {
-            let wanted = (0..edge.len())
-                .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let sql = format!("SELECT level, idx, hash FROM audit_hashes WHERE {wanted}");
-            let mut q = sqlx::query(&sql);
-            for (level, idx) in &edge {
-                q = q.bind(*level as i64).bind(*idx as i64);
-            }
-            for row in q.fetch_all(&mut *conn).await? {
-                let level: i64 = row.try_get("level")?;
-                let idx: i64 = row.try_get("idx")?;
-                known.insert((level as u8, idx as u64), to_hash(row.try_get("hash")?)?);
+            {
+                let wanted = (0..edge.len())
+                    .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                let sql = format!("SELECT level, idx, hash FROM audit_hashes WHERE {wanted}");
+                let mut q = sqlx::query(&sql);
+                for (level, idx) in &edge {
+                    q = q.bind(*level as i64).bind(*idx as i64);
+                }
+                for row in q.fetch_all(&mut *conn).await? {
+                    let level: i64 = row.try_get("level")?;
+                    let idx: i64 = row.try_get("idx")?;
+                    known.insert((level as u8, idx as u64), to_hash(row.try_get("hash")?)?);
+                }
             }
         }
         Ok(LogBuffer {
@@ -69,6 +82,27 @@ impl LogBuffer {
             entries: Vec::new(),
             hashes: Vec::new(),
         })
+    }
+
+    fn from_edge(edge: Edge) -> Self {
+        LogBuffer {
+            size: edge.size,
+            known: edge.hashes.into_iter().collect(),
+            entries: Vec::new(),
+            hashes: Vec::new(),
+        }
+    }
+
+    /// The right edge of the tree as this batch leaves it, for the next batch to start from
+    /// once this one has committed.
+    pub fn edge(&self) -> Edge {
+        Edge {
+            size: self.size,
+            hashes: merkle::root_plan(self.size as u64)
+                .into_iter()
+                .filter_map(|k| self.known.get(&k).map(|h| (k, *h)))
+                .collect(),
+        }
     }
 
     /// Appends an entry and returns its index.
@@ -146,18 +180,30 @@ impl LogBuffer {
             }
             q.execute(&mut *conn).await?;
         }
-        for e in &self.entries {
-            if let Some(d) = &e.disclosure {
-                sqlx::query(
-                    "INSERT INTO audit_sealed (idx, tender_id, salt, facts) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(e.index)
-                .bind(d.tender.to_string())
-                .bind(d.salt.to_vec())
-                .bind(d.facts.clone())
-                .execute(&mut *conn)
-                .await?;
+        let sealed: Vec<(i64, &Disclosure)> = self
+            .entries
+            .iter()
+            .filter_map(|e| Some((e.index, e.disclosure.as_ref()?)))
+            .collect();
+        for chunk in sealed.chunks(ROWS_PER_INSERT) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = 4 * i;
+                    format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql =
+                format!("INSERT INTO audit_sealed (idx, tender_id, salt, facts) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for (index, d) in chunk {
+                q = q
+                    .bind(*index)
+                    .bind(d.tender.to_string())
+                    .bind(d.salt.to_vec())
+                    .bind(d.facts.clone());
             }
+            q.execute(&mut *conn).await?;
         }
         for chunk in self.hashes.chunks(ROWS_PER_INSERT) {
             let values = (0..chunk.len())
@@ -218,6 +264,28 @@ mod tests {
         assert_eq!(merkle::root(tree.size(), &stored).unwrap(), tree.root());
         for (i, e) in buf.entries.iter().enumerate() {
             assert_eq!(e.index, i as i64, "indexes stay dense after rollbacks");
+        }
+    }
+
+    #[test]
+    fn a_batch_started_from_the_last_ones_edge_extends_the_same_tree() {
+        let mut tree = merkle::MemoryTree::new();
+        let mut stored: HashMap<(u8, u64), Hash> = HashMap::new();
+        let mut edge = Edge {
+            size: 0,
+            hashes: Vec::new(),
+        };
+        // Batches of uneven sizes, each starting only from what the previous one left.
+        for batch in [1i64, 2, 5, 1, 8, 13, 3] {
+            let mut buf = LogBuffer::from_edge(edge);
+            for _ in 0..batch {
+                let n = tree.size() as i64;
+                buf.append(&ev(n)).unwrap();
+                tree.append_entry(&ev(n).canonical_bytes());
+            }
+            stored.extend(buf.hashes.iter().map(|(l, i, h)| ((*l, *i), *h)));
+            assert_eq!(merkle::root(tree.size(), &stored).unwrap(), tree.root());
+            edge = buf.edge();
         }
     }
 }

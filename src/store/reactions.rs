@@ -126,23 +126,17 @@ impl ReactionStore for SqlStore {
                 Box::pin(async move {
                     let mut claimed = Vec::new();
                     for key in candidates {
-                        let taken = sqlx::query(
+                        let taken = sqlx::query(&format!(
                             "UPDATE reactions SET next_attempt_at = $2 \
-                             WHERE key = $1 AND delivered_at IS NULL AND next_attempt_at <= $3",
-                        )
-                        .bind(key.clone())
+                             WHERE key = $1 AND delivered_at IS NULL AND next_attempt_at <= $3 \
+                             RETURNING {COLUMNS}"
+                        ))
+                        .bind(key)
                         .bind(lease_until.millis())
                         .bind(now.millis())
-                        .execute(&mut *c)
-                        .await?
-                        .rows_affected();
-                        if taken == 1 {
-                            let r = sqlx::query(&format!(
-                                "SELECT {COLUMNS} FROM reactions WHERE key = $1"
-                            ))
-                            .bind(key)
-                            .fetch_one(&mut *c)
-                            .await?;
+                        .fetch_optional(&mut *c)
+                        .await?;
+                        if let Some(r) = taken {
                             claimed.push(row(&r)?);
                         }
                     }
