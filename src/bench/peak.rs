@@ -65,13 +65,70 @@ pub async fn run(args: PeakBenchArgs) -> Result<(), BenchError> {
             "in the data directory"
         }
     );
+    // Each part on a database of its own: on PostgreSQL, a scratch database made for it on the
+    // given server and dropped afterwards.
     if args.openings > 0 {
-        openings(&args).await?;
+        let db = ScratchDatabase::make(&args.store, "openings").await?;
+        let r = openings(&db.args(&args)).await;
+        db.drop().await;
+        r?;
     }
     if args.rush_bids > 0 {
-        rush(&args).await?;
+        let db = ScratchDatabase::make(&args.store, "rush").await?;
+        let r = rush(&db.args(&args)).await;
+        db.drop().await;
+        r?;
     }
     Ok(())
+}
+
+/// A PostgreSQL database made for one part of the bench (SQLite: nothing, each part has its
+/// own directory).
+struct ScratchDatabase {
+    admin: Option<(String, String)>,
+}
+
+impl ScratchDatabase {
+    async fn make(store: &StoreArgs, part: &str) -> Result<Self, BenchError> {
+        let Some(url) = store
+            .database_url
+            .as_ref()
+            .filter(|u| u.starts_with("postgres"))
+        else {
+            return Ok(ScratchDatabase { admin: None });
+        };
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let name = format!("bidhall_peak_{part}_{}", std::process::id());
+        let mut c = sqlx::AnyConnection::connect(url).await.map_err(err)?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .await
+            .map_err(err)?;
+        Ok(ScratchDatabase {
+            admin: Some((url.clone(), name)),
+        })
+    }
+
+    fn args(&self, args: &PeakBenchArgs) -> PeakBenchArgs {
+        let mut args = args.clone();
+        if let Some((url, name)) = &self.admin {
+            let server = url.rsplit_once('/').map_or(url.as_str(), |(s, _)| s);
+            args.store.database_url = Some(format!("{server}/{name}"));
+        }
+        args
+    }
+
+    async fn drop(self) {
+        use sqlx::Connection;
+        if let Some((url, name)) = self.admin {
+            if let Ok(mut c) = sqlx::AnyConnection::connect(&url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
+            }
+        }
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
