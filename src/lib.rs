@@ -1,4 +1,5 @@
-//! bidhall: an open public resource trading hall. See DESIGN in the docs for the architecture.
+//! bidhall: an open public resource trading hall. The map of this crate, and what may import
+//! what, is docs/architecture.md.
 
 pub mod app;
 pub mod auditlog;

@@ -2,7 +2,7 @@
 //! commit), the time until a signed checkpoint covers an entry, and inclusion proofs served from
 //! storage compared with the node hash they are made of, measured in the same run.
 
-use super::{err, tempdir_under, BenchError};
+use super::{err, percentile, tempdir_under, BenchError};
 use crate::auditlog::merkle;
 use crate::auditlog::{AuditActor, AuditEvent};
 use crate::clock::SystemClock;
@@ -11,13 +11,6 @@ use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
 
 pub async fn run(args: LogBenchArgs) -> Result<(), BenchError> {
     let scratch = tempdir_under(&args.store.data_dir)?;

@@ -236,6 +236,14 @@ pub(super) async fn scratch_hall(
     Ok(app)
 }
 
+/// The `p` quantile (0–1) of ascending `sorted`, nearest-rank; NaN when empty.
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
 pub(super) fn tempdir_under(base: &std::path::Path) -> Result<std::path::PathBuf, BenchError> {
     let dir = base.join(format!("bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(err)?;

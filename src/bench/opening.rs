@@ -9,7 +9,7 @@
 //!    bid announced, the custodians releasing at once.
 
 use super::bids::{get, post, setup};
-use super::{err, scratch_hall, tempdir_under, BenchError};
+use super::{err, percentile, scratch_hall, tempdir_under, BenchError};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{OpeningBenchArgs, OpeningServerArgs, ServeArgs, StoreArgs};
 use crate::domain::TenderId;
@@ -206,13 +206,6 @@ fn rss_kib(pid: u32) -> Result<u64, BenchError> {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| err("no VmRSS"))
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 struct FanOut {

@@ -19,7 +19,7 @@ use super::bids::{
     custodians, get, post, publish_tender, register_bidder, register_custodian_keys, sign_in,
     Bidder, Custodians,
 };
-use super::{err, raw_inserts, scratch_hall, tempdir_under, BenchError};
+use super::{err, percentile, raw_inserts, scratch_hall, tempdir_under, BenchError};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{PeakBenchArgs, ServeArgs, StoreArgs};
 use crate::domain::TenderId;
@@ -129,13 +129,6 @@ impl ScratchDatabase {
             }
         }
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 /// A tender ready for bids: where to send them and what to seal them with.

@@ -10,6 +10,7 @@ mod bid_verify;
 mod bids;
 mod bond_pages;
 mod bonds;
+mod boundaries;
 mod confidential;
 mod contract;
 mod crash;
