@@ -160,6 +160,23 @@ fn seal(
     Ok(out)
 }
 
+/// A sealed bid sent for `tender` by `bidder` to the node at `node`.
+fn post_bid(
+    c: &reqwest::Client,
+    node: &str,
+    tender: &Ready,
+    bidder: &Bidder,
+    sealed: impl Into<reqwest::Body>,
+) -> reqwest::RequestBuilder {
+    c.post(format!(
+        "{node}/api/tenders/{}/lots/{}/bid",
+        tender.tender, tender.lot
+    ))
+    .bearer_auth(&bidder.token)
+    .header("content-type", "application/octet-stream")
+    .body(sealed)
+}
+
 /// Tenders published and their custodian keys registered, `parallel` at a time.
 async fn prepare_tenders(
     c: &reqwest::Client,

@@ -1,7 +1,7 @@
 //! The first part of `bench peak`: openings at the same minute, with their observers, beside one
 //! opening of the same shape alone.
 
-use super::{obtain_all, prepare_tenders, seal, Ready};
+use super::{obtain_all, post_bid, prepare_tenders, seal, Ready};
 use crate::bench::bids::{custodians, get, post, register_bidder, sign_in, Bidder, Custodians};
 use crate::bench::{err, percentile, scratch_hall, tempdir_under, BenchError};
 use crate::clock::{Clock, ManualClock, SystemClock};
@@ -200,17 +200,7 @@ async fn submit_all(
                     tokio::task::spawn_blocking(move || seal(&ready, &org, &pkcs8, &payload))
                         .await
                         .map_err(err)??;
-                let r = c
-                    .post(format!(
-                        "{node}/api/tenders/{}/lots/{}/bid",
-                        t.tender, t.lot
-                    ))
-                    .bearer_auth(&b.token)
-                    .header("content-type", "application/octet-stream")
-                    .body(sealed)
-                    .send()
-                    .await
-                    .map_err(err)?;
+                let r = post_bid(c, node, t, b, sealed).send().await.map_err(err)?;
                 if !r.status().is_success() {
                     return Err(err(format!("a bid was refused: {}", r.status())));
                 }

@@ -1,7 +1,7 @@
 //! The second part of `bench peak`: the deadline rush on real `bidhall serve` processes, one of
 //! them killed with SIGKILL halfway.
 
-use super::{obtain_all, prepare_tenders, seal, Ready};
+use super::{obtain_all, post_bid, prepare_tenders, seal, Ready};
 use crate::bench::bids::{custodians, register_bidder, Bidder};
 use crate::bench::{err, percentile, raw_inserts, tempdir_under, BenchError};
 use crate::clock::{Clock, SystemClock};
@@ -154,14 +154,7 @@ async fn send_until_receipted(
     let mut attempt = 0usize;
     loop {
         let node = &bases[(i + attempt) % bases.len()];
-        let r = c
-            .post(format!(
-                "{node}/api/tenders/{}/lots/{}/bid",
-                tender.tender, tender.lot
-            ))
-            .bearer_auth(&bidder.token)
-            .header("content-type", "application/octet-stream")
-            .body(sealed.clone())
+        let r = post_bid(c, node, tender, bidder, sealed.clone())
             .send()
             .await;
         match r {
