@@ -59,21 +59,19 @@ impl LogBuffer {
         let edge = merkle::root_plan(size as u64);
         let mut known = HashMap::with_capacity(edge.len() + 64);
         if !edge.is_empty() {
-            {
-                let wanted = (0..edge.len())
-                    .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
-                    .collect::<Vec<_>>()
-                    .join(" OR ");
-                let sql = format!("SELECT level, idx, hash FROM audit_hashes WHERE {wanted}");
-                let mut q = sqlx::query(&sql);
-                for (level, idx) in &edge {
-                    q = q.bind(*level as i64).bind(*idx as i64);
-                }
-                for row in q.fetch_all(&mut *conn).await? {
-                    let level: i64 = row.try_get("level")?;
-                    let idx: i64 = row.try_get("idx")?;
-                    known.insert((level as u8, idx as u64), to_hash(row.try_get("hash")?)?);
-                }
+            let wanted = (0..edge.len())
+                .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let sql = format!("SELECT level, idx, hash FROM audit_hashes WHERE {wanted}");
+            let mut q = sqlx::query(&sql);
+            for (level, idx) in &edge {
+                q = q.bind(*level as i64).bind(*idx as i64);
+            }
+            for row in q.fetch_all(&mut *conn).await? {
+                let level: i64 = row.try_get("level")?;
+                let idx: i64 = row.try_get("idx")?;
+                known.insert((level as u8, idx as u64), to_hash(row.try_get("hash")?)?);
             }
         }
         Ok(LogBuffer {
